@@ -1,0 +1,1 @@
+"""The Runware contract: JSON Schemas, validation into Runware-shaped errors, strategies."""

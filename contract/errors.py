@@ -1,0 +1,91 @@
+"""Runware-shaped error objects and the catalog of codes this emulator answers.
+
+The catalog is the single source of the README's error table and of the codes the
+Hypothesis strategies promise for invalid payloads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+DOCUMENTATION = "https://runware.ai/docs/en/video-inference/api-reference"
+
+
+@dataclass(frozen=True)
+class ApiError:
+    code: str
+    message: str
+    parameter: str | list[str] | None = None
+    type: str | None = None
+    allowed_values: list[Any] | None = None
+    task_type: str | None = None
+    task_uuid: str | None = None
+    documentation: str = DOCUMENTATION
+    status: int = 400
+    # "error" on a failed generation reported by getResponse, beside its taskUUID.
+    task_status: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        optional = {
+            "parameter": self.parameter,
+            "type": self.type,
+            "allowedValues": self.allowed_values,
+            "documentation": self.documentation,
+            "taskType": self.task_type,
+            "taskUUID": self.task_uuid,
+            "status": self.task_status,
+        }
+        body.update({key: value for key, value in optional.items() if value is not None})
+        return body
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    code: str
+    status: int
+    situation: str
+
+
+CATALOG: tuple[CatalogEntry, ...] = (
+    CatalogEntry("invalidApiKey", 401, "no API key, an empty one, or one not in `--api-key`"),
+    CatalogEntry("invalidJSON", 400, "the request body is not JSON"),
+    CatalogEntry("invalidRequestFormat", 400,
+                 "the body (or a WebSocket frame) is not a non-empty JSON array"),
+    CatalogEntry("invalidTask", 400, "an element of the array is not a JSON object"),
+    CatalogEntry("missingParameter", 400, "a required field is absent (`parameter` names it)"),
+    CatalogEntry("unsupportedParameter", 400,
+                 "a field this task or model does not take (width, height, duration, ...)"),
+    CatalogEntry("unsupportedTaskType", 400, "`taskType` is not one the emulator knows"),
+    CatalogEntry("invalidModel", 400, "`model` is not `klingai:avatar@2.0-standard` or `-pro`"),
+    CatalogEntry("invalid<Param>", 400,
+                 "wrong type, format or range, e.g. `invalidOutputQuality`, `invalidTaskUUID`, "
+                 "`invalidTTL`, `invalidNumberResults`, `invalidWebhookURL`"),
+    CatalogEntry("invalidPositivePromptLength", 400, "`positivePrompt` outside 1-2500 characters"),
+    CatalogEntry("unsupported<Param>", 400,
+                 "a value outside an enum, with `allowedValues`, e.g. `unsupportedOutputFormat`, "
+                 "`unsupportedDeliveryMethod`, `unsupportedMode`"),
+    CatalogEntry("conflictTaskUUID", 409,
+                 "the taskUUID was already used for a videoInference task"),
+    CatalogEntry("taskNotFound", 404,
+                 "getResponse for a taskUUID this API key never submitted (or that expired)"),
+    CatalogEntry("mediaNotFound", 404, "mediaStorage delete of an unknown mediaUUID"),
+    CatalogEntry("invalidValueUploadFailed", 400,
+                 "a task input could not be fetched or decoded (`parameter`: `inputs.image`, "
+                 "`inputs.audio` or `media`); reported by getResponse"),
+    CatalogEntry("notFound", 404, "a URL the emulator does not serve"),
+    CatalogEntry("methodNotAllowed", 405, "a method the URL does not take (e.g. GET /v1)"),
+    CatalogEntry("internalServerError", 500, "a bug in the emulator: please report it"),
+)
+
+_STATUS = {entry.code: entry.status for entry in CATALOG}
+
+
+def status_for(code: str) -> int:
+    return _STATUS.get(code, 400)
+
+
+def error(code: str, message: str, **fields: Any) -> ApiError:
+    """An ApiError whose HTTP status comes from the catalog."""
+    return ApiError(code=code, message=message, status=status_for(code), **fields)

@@ -1,0 +1,78 @@
+"""The Starlette application: routes, and the lifespan that owns the emulator's services."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from contract import schemas
+from contract.errors import error
+from mockserver.rest import post_tasks
+from mockserver.services import Services
+from mockserver.serving import serve_file
+from mockserver.settings import Settings
+
+log = logging.getLogger("runware_mock")
+
+SWEEP_INTERVAL = 30.0
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = Services.build(settings)
+        app.state.services = services
+        sweeper = asyncio.create_task(_sweep_forever(services))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            await services.engine.close()
+
+    routes = [
+        Route("/v1", post_tasks, methods=["POST"]),
+        Route("/v1/", post_tasks, methods=["POST"]),
+        Route("/{kind:str}/{name:str}", serve_file, methods=["GET", "HEAD"]),
+        Route("/schemas/{name:str}", serve_schema, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan,
+                     exception_handlers={Exception: _internal_error, 404: _not_found,
+                                         405: _not_allowed})
+
+
+async def serve_schema(request: Request) -> Response:
+    name = request.path_params["name"].removesuffix(".json")
+    if name not in schemas.names():
+        return await _not_found(request, None)
+    return JSONResponse(schemas.load(name), media_type="application/schema+json")
+
+
+async def _sweep_forever(services: Services) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_INTERVAL)
+        services.engine.sweep()
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    problem = error("internalServerError", f"The emulator failed: {exc.__class__.__name__}.")
+    return JSONResponse({"errors": [problem.to_json()]}, status_code=500)
+
+
+async def _not_found(request: Request, exc: Exception | None) -> Response:
+    problem = error("notFound", f"Nothing at {request.url.path}. The API is POST /v1.")
+    return JSONResponse({"errors": [problem.to_json()]}, status_code=404)
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    problem = error("methodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
+    return JSONResponse({"errors": [problem.to_json()]}, status_code=405)

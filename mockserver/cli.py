@@ -1,0 +1,40 @@
+"""``runware-mock serve``: start the emulator."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from mockserver import settings as settings_module
+from mockserver.app import create_app
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="runware-mock",
+        description="Offline emulator of the Runware API for KlingAI Avatar 2.0.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the emulator")
+    settings_module.add_arguments(serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    try:
+        settings = settings_module.load(vars(arguments), config_file=arguments.config)
+    except (OSError, ValueError) as exc:
+        print(f"runware-mock: {exc}", file=sys.stderr)
+        return 2
+    print(f"runware-mock: serving {settings.base_url}/v1 (REST) - latency {settings.latency}, "
+          f"seed {settings.seed}, data in {settings.data_dir}", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level, ws="websockets-sansio")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

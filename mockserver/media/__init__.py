@@ -1,0 +1,1 @@
+"""Media: input resolution and probing, ffmpeg rendering, and the store that serves files."""

@@ -1,0 +1,109 @@
+"""The media facade the task engine talks to: prepare inputs, render, publish, upload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mockserver.media.ffmpeg import FFmpegPool
+from mockserver.media.inputs import InputError, InputResolver
+from mockserver.media.probe import AudioInfo, ImageInfo, ProbeError, probe_audio, probe_image
+from mockserver.media.render import FORMATS, Renderer, RenderRequest
+from mockserver.media.store import MediaStore, Served
+from mockserver.settings import Settings
+
+_IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+_AUDIO_EXTENSIONS = {"mp3": "mp3", "wav": "wav", "mov,mp4,m4a,3gp,3g2,mj2": "m4a", "aac": "aac",
+                     "ogg": "ogg", "flac": "flac"}
+
+
+class MediaInputError(ValueError):
+    """An input of a task that cannot be used; ``parameter`` is its field path."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+@dataclass(frozen=True)
+class PreparedInputs:
+    image: Path
+    image_info: ImageInfo
+    audio: Path
+    audio_info: AudioInfo
+
+
+@dataclass(frozen=True)
+class Upload:
+    served: Served
+    url: str
+
+
+class Media:
+    def __init__(self, settings: Settings) -> None:
+        self.store = MediaStore(settings.data_dir, settings.base_url)
+        self._probe_pool = FFmpegPool(max(2, settings.render_workers))
+        self._renderer = Renderer(FFmpegPool(settings.render_workers), self.store.cache_dir,
+                                  settings.max_long_side)
+        self._inputs = InputResolver(
+            self.store, url_map=settings.url_map, fetch_timeout=settings.fetch_timeout,
+            fetch_max_bytes=settings.fetch_max_bytes, find_upload=self._find_upload,
+        )
+
+    async def prepare(self, image_spec: str, audio_spec: str) -> PreparedInputs:
+        image = await self._resolve("inputs.image", image_spec)
+        audio = await self._resolve("inputs.audio", audio_spec)
+        try:
+            image_info = await probe_image(image)
+        except ProbeError as exc:
+            raise MediaInputError("inputs.image", f"inputs.image is {exc}") from exc
+        try:
+            audio_info = await probe_audio(self._probe_pool, audio)
+        except ProbeError as exc:
+            raise MediaInputError("inputs.audio", f"inputs.audio is {exc}") from exc
+        return PreparedInputs(image, image_info, audio, audio_info)
+
+    async def render(self, inputs: PreparedInputs, output_format: str, quality: int,
+                     label: str) -> Path:
+        return await self._renderer.render(RenderRequest(
+            inputs.image, inputs.audio, inputs.audio_info.seconds, output_format, quality, label))
+
+    def publish_video(self, path: Path, output_format: str, expires_at: float) -> tuple[str, str]:
+        served = self.store.publish("video", path, FORMATS[output_format].extension, expires_at)
+        return served.uuid, self.store.url("video", served)
+
+    async def upload(self, spec: str, parameter: str) -> Upload:
+        """Store an uploaded image or audio file; its UUID then works as a task input."""
+        path = await self._resolve(parameter, spec)
+        extension = await self._upload_extension(path)
+        if extension is None:
+            raise MediaInputError(parameter, f"{parameter} is neither a decodable image nor "
+                                  "a decodable audio track")
+        served = self.store.publish("media", path, extension, expires_at=None)
+        return Upload(served, self.store.url("media", served))
+
+    def delete_upload(self, media_uuid: str) -> bool:
+        return self.store.remove("media", media_uuid.lower())
+
+    def find(self, kind: str, item_uuid: str, now: float) -> Served | None:
+        return self.store.find(kind, item_uuid.lower(), now)
+
+    async def _upload_extension(self, path: Path) -> str | None:
+        try:
+            return _IMAGE_EXTENSIONS.get((await probe_image(path)).format, "bin")
+        except ProbeError:
+            pass
+        try:
+            return _AUDIO_EXTENSIONS.get((await probe_audio(self._probe_pool, path)).format, "bin")
+        except ProbeError:
+            return None
+
+    async def _resolve(self, parameter: str, spec: str) -> Path:
+        try:
+            return await self._inputs.resolve(spec)
+        except InputError as exc:
+            raise MediaInputError(parameter, f"{parameter}: {exc}") from exc
+
+    def _find_upload(self, media_uuid: str) -> Path | None:
+        served = self.store.find("media", media_uuid, now=0.0)
+        return served.path if served else None

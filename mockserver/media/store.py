@@ -1,0 +1,95 @@
+"""Files on disk and the URLs they are served at: uploaded inputs and rendered videos.
+
+Inputs are stored by content hash, so the same portrait sent twice is one file and one cache key.
+Served files carry an expiry; after it the URL answers 404, as a real expired ``videoURL`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+CONTENT_TYPES = {
+    "mp4": "video/mp4",
+    "webm": "video/webm",
+    "mov": "video/quicktime",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "m4a": "audio/mp4",
+    "aac": "audio/aac",
+    "ogg": "audio/ogg",
+    "flac": "audio/flac",
+    "bin": "application/octet-stream",
+}
+
+
+@dataclass(frozen=True)
+class Served:
+    uuid: str
+    path: Path
+    extension: str
+    expires_at: float | None
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES.get(self.extension, "application/octet-stream")
+
+    @property
+    def filename(self) -> str:
+        return f"{self.uuid}.{self.extension}"
+
+
+class MediaStore:
+    def __init__(self, data_dir: Path, base_url: str) -> None:
+        self.data_dir = data_dir
+        self.base_url = base_url
+        self.inputs_dir = data_dir / "inputs"
+        self.cache_dir = data_dir / "cache"
+        for folder in (self.inputs_dir, self.cache_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._served: dict[str, dict[str, Served]] = {"video": {}, "media": {}}
+
+    async def save_input(self, content: bytes) -> Path:
+        digest = hashlib.sha256(content).hexdigest()
+        path = self.inputs_dir / digest
+        if not path.exists():
+            await asyncio.to_thread(_write_atomically, path, content)
+        return path
+
+    def publish(self, kind: str, path: Path, extension: str, expires_at: float | None,
+                item_uuid: str | None = None) -> Served:
+        served = Served(item_uuid or str(uuid.uuid4()), path, extension, expires_at)
+        self._served[kind][served.uuid] = served
+        return served
+
+    def url(self, kind: str, served: Served) -> str:
+        return f"{self.base_url}/{kind}/{served.filename}"
+
+    def find(self, kind: str, item_uuid: str, now: float) -> Served | None:
+        served = self._served[kind].get(item_uuid)
+        if served is None:
+            return None
+        if served.expires_at is not None and now >= served.expires_at:
+            del self._served[kind][item_uuid]
+            return None
+        return served
+
+    def remove(self, kind: str, item_uuid: str) -> bool:
+        return self._served[kind].pop(item_uuid, None) is not None
+
+    def sweep(self, now: float) -> None:
+        for kind, table in self._served.items():
+            for item_uuid in [u for u, s in table.items() if s.expires_at and now >= s.expires_at]:
+                self.find(kind, item_uuid, now)
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    temporary = path.with_suffix(f".{uuid.uuid4().hex}.part")
+    temporary.write_bytes(content)
+    temporary.replace(path)
