@@ -74,6 +74,26 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("invalidValueUploadFailed", 400,
                  "a task input could not be fetched or decoded (`parameter`: `inputs.image`, "
                  "`inputs.audio` or `media`); reported by getResponse"),
+    CatalogEntry("timeoutProvider", 400,
+                 "a generation failed (the default code of `POST /__admin/tasks/{uuid}/fail`); "
+                 "reported by getResponse and the webhook"),
+    CatalogEntry("invalidAdminRequest", 400,
+                 "a bad query parameter or body on `/__admin` (`parameter` names it)"),
+    CatalogEntry("invalidAdminToken", 401, "`--admin-token` is set and the admin call lacks it"),
+    CatalogEntry("taskAlreadyFinished", 409,
+                 "`/__admin` complete or fail of a task with no generation still processing"),
+    CatalogEntry("journalVerificationFailed", 409,
+                 "`/__admin/journal/verify`: the count of matching entries is not the expected"),
+    CatalogEntry("invalidImageFormat", 400, "inputs.image is not JPG, PNG or WEBP"),
+    CatalogEntry("invalidImageSize", 400, "inputs.image is over 10 MB"),
+    CatalogEntry("invalidImageDimensions", 400,
+                 "a side of inputs.image under 300 px, or over 64 megapixels (never decoded)"),
+    CatalogEntry("invalidImageAspectRatio", 400,
+                 "inputs.image aspect ratio outside 1:2.5 to 2.5:1"),
+    CatalogEntry("invalidAudioFormat", 400,
+                 "inputs.audio is not MP3, WAV, M4A, AAC, OGG or FLAC"),
+    CatalogEntry("invalidAudioSize", 400, "inputs.audio is over 5 MB"),
+    CatalogEntry("invalidAudioDuration", 400, "inputs.audio shorter than 2 s or longer than 300 s"),
     CatalogEntry("notFound", 404, "a URL the emulator does not serve"),
     CatalogEntry("methodNotAllowed", 405, "a method the URL does not take (e.g. GET /v1)"),
     CatalogEntry("internalServerError", 500, "a bug in the emulator: please report it"),
@@ -89,3 +109,10 @@ def status_for(code: str) -> int:
 def error(code: str, message: str, **fields: Any) -> ApiError:
     """An ApiError whose HTTP status comes from the catalog."""
     return ApiError(code=code, message=message, status=status_for(code), **fields)
+
+
+def catalog_table() -> str:
+    """The README's error catalog, generated so docs and code agree."""
+    rows = ["| code | HTTP status | situation |", "|---|---|---|"]
+    rows += [f"| `{e.code}` | {e.status} | {e.situation} |" for e in CATALOG]
+    return "\n".join(rows)

@@ -8,7 +8,6 @@ the schema does not list is ``unsupportedParameter``, a value outside an enum is
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,10 +40,11 @@ def check_task(task: Any, index: int = 0) -> Checked:
     schema_name, problem = _schema_for(task, scope)
     if problem is not None:
         return Checked(task, [problem])
-    errors = _errors_against(schema_name, task, scope)
-    if errors:
-        return Checked(task, errors)
-    return Checked(_safety_mode_default(apply_defaults(schemas.load(schema_name), task), task))
+    if not schemas.is_valid(schema_name, task):
+        errors = _errors_against(schema_name, task, scope)
+        if errors:
+            return Checked(task, errors)
+    return Checked(_safety_mode_default(apply_defaults(schemas.inlined(schema_name), task), task))
 
 
 def _schema_for(task: dict[str, Any], scope: dict[str, Any]) -> tuple[str, ApiError | None]:
@@ -137,13 +137,16 @@ def _requirement(path: str, schema: dict[str, Any]) -> str:
 
 
 def apply_defaults(schema: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
-    """Fill in every documented default, recursing into nested objects that are present."""
-    filled = copy.deepcopy(task)
+    """Fill in every documented default, recursing into nested objects that are present.
+
+    ``schema`` has its references inlined; defaults are JSON scalars, so no deep copy is needed.
+    """
+    filled = dict(task)
     for name, prop in schema.get("properties", {}).items():
-        prop = schemas.resolve(prop)
-        if name not in filled and "default" in prop:
-            filled[name] = copy.deepcopy(prop["default"])
-        elif isinstance(filled.get(name), dict) and "properties" in prop:
+        if name not in filled:
+            if "default" in prop:
+                filled[name] = prop["default"]
+        elif isinstance(filled[name], dict) and "properties" in prop:
             filled[name] = apply_defaults(prop, filled[name])
     return filled
 

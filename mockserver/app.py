@@ -10,14 +10,16 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from contract import schemas
 from contract.errors import error
+from mockserver.admin import admin_mount
 from mockserver.rest import post_tasks
 from mockserver.services import Services
 from mockserver.serving import serve_file
 from mockserver.settings import Settings
+from mockserver.websocket import websocket_tasks
 
 log = logging.getLogger("runware_mock")
 
@@ -36,11 +38,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             sweeper.cancel()
+            await services.delivery.close()
             await services.engine.close()
 
     routes = [
+        admin_mount(),  # before the catch-all file route, which would take /__admin/x
         Route("/v1", post_tasks, methods=["POST"]),
         Route("/v1/", post_tasks, methods=["POST"]),
+        WebSocketRoute("/v1", websocket_tasks),
+        WebSocketRoute("/v1/", websocket_tasks),
         Route("/{kind:str}/{name:str}", serve_file, methods=["GET", "HEAD"]),
         Route("/schemas/{name:str}", serve_schema, methods=["GET"]),
     ]
@@ -60,6 +66,10 @@ async def _sweep_forever(services: Services) -> None:
     while True:
         await asyncio.sleep(SWEEP_INTERVAL)
         services.engine.sweep()
+        await services.media.enforce_disk_budget(services.clock.now())
+        services.delivery.log.keep_only(task.task_uuid for task in services.engine.tasks())
+        services.sessions.sweep()
+        services.push.keep_only(task.task_uuid for task in services.engine.tasks())
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

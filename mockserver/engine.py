@@ -38,6 +38,8 @@ class Generation:
     cost: float | None = None
     error: ApiError | None = None
     finished_at: float | None = None
+    # Set by complete_now / fail_now: stop waiting for the latency.
+    wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
 
 
 @dataclass
@@ -65,6 +67,14 @@ class TaskConflict(Exception):
 
 class TaskNotFound(Exception):
     pass
+
+
+class TaskFinished(Exception):
+    """The task has no generation left processing, so it cannot be completed or failed."""
+
+
+class _Settled(Exception):
+    """A generation was failed from outside while its runner was still working."""
 
 
 Listener = Callable[[Task, Generation], None]
@@ -126,6 +136,61 @@ class TaskEngine:
         self._media.store.sweep(self._clock.now())
         return len(stale)
 
+    def find(self, task_uuid: str) -> Task:
+        """A task of any owner (for the admin API)."""
+        task = self._tasks.get(task_uuid.lower())
+        if task is None:
+            raise TaskNotFound(task_uuid)
+        return task
+
+    def complete_now(self, task_uuid: str) -> Task:
+        """Finish without waiting for the latency. The video is still rendered, so the task
+        ends when the render does; await ``wait_finished`` for that."""
+        task = self._processing(task_uuid)
+        for generation in task.generations:
+            generation.wake.set()
+        return task
+
+    def fail_now(self, task_uuid: str, code: str, message: str) -> Task:
+        """Fail every generation still processing, at once, with this error."""
+        task = self._processing(task_uuid)
+        problem = error(code, message)
+        for generation in task.generations:
+            if generation.status == PROCESSING:
+                generation.error = problem
+                self._finish(task, generation, ERROR)
+                # The runner may still be rendering; waking it lets it see the error and stop.
+                generation.wake.set()
+        return task
+
+    async def wait_finished(self, task: Task) -> Task:
+        if task.runner is not None and not task.runner.done():
+            await asyncio.wait({task.runner})
+        return task
+
+    async def reset(self) -> None:
+        """Stop and forget every task."""
+        await self.close()
+        self._tasks.clear()
+
+    def _processing(self, task_uuid: str) -> Task:
+        task = self.find(task_uuid)
+        if task.finished:
+            raise TaskFinished(task_uuid)
+        return task
+
+    async def _wait_until_ready(self, generation: Generation) -> None:
+        if generation.status == PROCESSING and not generation.wake.is_set():
+            sleeper = asyncio.ensure_future(self._clock.sleep_until(generation.ready_at or 0.0))
+            woken = asyncio.ensure_future(generation.wake.wait())
+            try:
+                await asyncio.wait({sleeper, woken}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+                woken.cancel()
+        if generation.status != PROCESSING:
+            raise _Settled(f"generation {generation.index} was settled from outside")
+
     async def close(self) -> None:
         runners = [t.runner for t in self._tasks.values() if t.runner and not t.runner.done()]
         for runner in runners:
@@ -142,8 +207,7 @@ class TaskEngine:
                 latency = self._profile.latency(rng, task.audio_seconds, self._settings.time_scale)
                 generation.ready_at = task.submitted_at + latency
         except MediaInputError as exc:
-            self._fail_all(task, error("invalidValueUploadFailed", str(exc),
-                                       parameter=exc.parameter))
+            self._fail_all(task, error(exc.code, str(exc), parameter=exc.parameter))
             return
         except Exception as exc:
             self._fail_all(task, _internal(task, exc))
@@ -163,9 +227,13 @@ class TaskEngine:
         request = task.request
         label = (f"task {task.task_uuid[:8]}  result {generation.index + 1}/"
                  f"{len(task.generations)}  seed {generation.seed}")
+        # The render starts once the latency is over: a long simulated latency costs no CPU,
+        # and a flood of submits does not queue renders that are not yet due.
+        await self._wait_until_ready(generation)
         path = await self._media.render(inputs, request["outputFormat"],
                                         request["outputQuality"], label)
-        await self._clock.sleep_until(generation.ready_at or 0.0)
+        if generation.status != PROCESSING:
+            return
         ttl = request.get("ttl", self._settings.default_ttl)
         generation.video_uuid, generation.video_url = self._media.publish_video(
             path, request["outputFormat"], self._clock.now() + ttl)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract.errors import ApiError
+from contract.errors import ApiError, error
 
 
 @dataclass
@@ -39,3 +40,18 @@ def failed(*errors: ApiError) -> Reply:
 
 def succeeded(*items: dict[str, Any]) -> Reply:
     return Reply(data=list(items))
+
+
+def parse_task_array(raw: bytes | str,
+                     source: str = "request body") -> tuple[list[Any], Reply | None]:
+    """A REST body or a WebSocket frame must be a non-empty JSON array; its elements are
+    checked one by one later. ``source`` names it in the error message."""
+    try:
+        tasks = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return [], failed(error("invalidJSON", f"The {source} is not valid JSON: {exc}."))
+    if not isinstance(tasks, list) or not tasks:
+        return [], failed(error("invalidRequestFormat",
+                                f"The {source} must be a non-empty JSON array of task objects, "
+                                'e.g. [{"taskType": "ping", "ping": true}].'))
+    return tasks, None

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 from mockserver.auth import Authenticator
 from mockserver.clock import Clock
+from mockserver.delivery import Delivery
 from mockserver.dispatch import Dispatcher
 from mockserver.engine import TaskEngine
 from mockserver.handlers import Handlers
+from mockserver.journal import Journal
 from mockserver.media.service import Media
 from mockserver.randomness import Randomness
+from mockserver.sessions import ResultPush, SessionRegistry
 from mockserver.settings import Settings
 
 
@@ -24,6 +27,10 @@ class Services:
     handlers: Handlers
     dispatcher: Dispatcher
     authenticator: Authenticator
+    journal: Journal
+    delivery: Delivery
+    sessions: SessionRegistry
+    push: ResultPush
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -32,5 +39,12 @@ class Services:
         media = Media(settings)
         engine = TaskEngine(settings, clock, randomness, media)
         handlers = Handlers(engine, media)
+        delivery = Delivery(settings, clock, randomness, media, handlers)
+        engine.subscribe(delivery.on_finished)
+        sessions = SessionRegistry(settings.session_keep_seconds, randomness)
+        push = ResultPush(engine, handlers, sessions, enabled=settings.push_results)
+        engine.subscribe(push.on_finished)
         return cls(settings, clock, randomness, media, engine, handlers, Dispatcher(handlers),
-                   Authenticator(settings.api_keys))
+                   Authenticator(settings.api_keys),
+                   Journal(settings.journal_limit, settings.journal_value_limit), delivery,
+                   sessions, push)

@@ -34,6 +34,23 @@ def _parse_url_map(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple((str(prefix), str(target)) for prefix, target in pairs)
 
 
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _seed_url_map() -> tuple[str, str]:
+    from fixtures import seed_url_map
+
+    return seed_url_map()
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -46,12 +63,25 @@ class Settings:
     public_url: str = ""
     render_workers: int = 2
     max_long_side: int = 720
+    animate: bool = False
+    disk_budget_mb: int = 2048
     default_ttl: int = 3600
     task_retention: float = 3600.0
     fetch_timeout: float = 10.0
     fetch_max_bytes: int = 20 * 1024 * 1024
-    url_map: tuple[tuple[str, str], ...] = ()
+    url_map: tuple[tuple[str, str], ...] = field(default_factory=lambda: (_seed_url_map(),))
     log_level: str = "info"
+    delivery_attempts: int = 5
+    delivery_backoff: float = 2.0
+    delivery_backoff_max: float = 300.0
+    delivery_timeout: float = 10.0
+    webhook_secret: str = ""
+    journal_limit: int = 10_000
+    journal_value_limit: int = 256
+    admin_token: str = ""
+    idle_timeout: float = 120.0
+    session_keep_seconds: float = 120.0
+    push_results: bool = True
 
     @property
     def base_url(self) -> str:
@@ -89,13 +119,39 @@ OPTIONS: tuple[Option, ...] = (
     Option("public_url", "base URL put in videoURL/mediaURL (default http://HOST:PORT)", str),
     Option("render_workers", "ffmpeg processes allowed to run at once", int),
     Option("max_long_side", "longest side of rendered video frames, in pixels", int),
+    Option("animate", "draw the voice track's waveform on every frame, so lip-sync timing is "
+           "visible (encodes every frame: slower)", _parse_bool),
+    Option("disk_budget_mb", "most megabytes the data dir may hold; the oldest renders are "
+           "removed first (a removed video's URL answers 404 as after its ttl)", int),
     Option("default_ttl", "seconds a videoURL is served when the task sets no ttl", int),
     Option("task_retention", "seconds a finished task stays pollable", float),
     Option("fetch_timeout", "seconds allowed to fetch an http(s) input", float),
     Option("fetch_max_bytes", "largest http(s) input fetched, in bytes", int),
     Option("url_map", "PREFIX=DIR: serve remote input URLs starting with PREFIX from local "
-           "files in DIR (repeatable)", _parse_url_map, repeatable=True),
+           "files in DIR (repeatable; replaces the default, which maps the seed document's "
+           "asset URLs to the shipped fixtures)", _parse_url_map, repeatable=True),
     Option("log_level", "uvicorn log level", str),
+    Option("delivery_attempts", "tries per webhook or upload before giving up (first one "
+           "included)", int),
+    Option("delivery_backoff", "simulated seconds before the first retry of a delivery; doubles "
+           "each retry, with seeded jitter, times --time-scale", float),
+    Option("delivery_backoff_max", "longest wait between two delivery tries, in simulated "
+           "seconds (before --time-scale)", float),
+    Option("delivery_timeout", "seconds one webhook POST or upload PUT may take", float),
+    Option("webhook_secret", "sign webhooks the Standard Webhooks way with this secret "
+           "(whsec_<base64> or raw); empty = unsigned, as the real service", str),
+    Option("journal_limit", "requests and frames the admin journal keeps (oldest dropped "
+           "first)", int),
+    Option("journal_value_limit", "characters of any one string value the journal keeps "
+           "(base64 media is cut)", int),
+    Option("idle_timeout", "seconds a WebSocket may stay silent before the server closes it",
+           float),
+    Option("session_keep_seconds", "seconds a WebSocket session (connectionSessionUUID) and the "
+           "results it missed are kept after its socket closes, for a resume", float),
+    Option("push_results", "push each finished result to the WebSocket sessions that submitted "
+           "or polled its task (true/false)", _parse_bool),
+    Option("admin_token", "token the /__admin API requires (Authorization: Bearer or "
+           "X-Admin-Token); empty = open", str),
 )
 
 _OPTION_BY_NAME = {option.name: option for option in OPTIONS}
@@ -155,14 +211,26 @@ def _read_config_file(path: Path) -> dict[str, Any]:
 
 def _check(settings: Settings) -> None:
     from mockserver.latency import parse_profile
+    from mockserver.signing import secret_key
 
     parse_profile(settings.latency)
+    secret_key(settings.webhook_secret)
     if settings.time_scale < 0:
         raise ValueError("time_scale must be >= 0")
     if settings.render_workers < 1:
         raise ValueError("render_workers must be >= 1")
     if settings.max_long_side < 16:
         raise ValueError("max_long_side must be >= 16")
+    if settings.delivery_attempts < 1:
+        raise ValueError("delivery_attempts must be >= 1")
+    if min(settings.delivery_backoff, settings.delivery_backoff_max) < 0:
+        raise ValueError("delivery_backoff and delivery_backoff_max must be >= 0")
+    if settings.delivery_timeout <= 0:
+        raise ValueError("delivery_timeout must be > 0")
+    if settings.idle_timeout <= 0 or settings.session_keep_seconds < 0:
+        raise ValueError("idle_timeout must be > 0 and session_keep_seconds >= 0")
+    if settings.journal_limit < 1 or settings.journal_value_limit < 16:
+        raise ValueError("journal_limit must be >= 1 and journal_value_limit >= 16")
 
 
 def option_table(options: Sequence[Option] = OPTIONS) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,8 @@ class InputResolver:
                  fetch_timeout: float, fetch_max_bytes: int,
                  find_upload: Callable[[str], Path | None]) -> None:
         self._store = store
-        self._url_map = url_map
+        # Resolved once: resolving on every request cost more than the rest of a submit.
+        self._url_map = [(prefix, Path(folder).resolve()) for prefix, folder in url_map]
         self._timeout = fetch_timeout
         self._max_bytes = fetch_max_bytes
         self._find_upload = find_upload
@@ -49,13 +51,12 @@ class InputResolver:
         return await self._store.save_input(decode_inline(spec))
 
     def _mapped_path(self, url: str) -> Path | None:
-        for prefix, folder in self._url_map:
+        for prefix, root in self._url_map:
             if url.startswith(prefix):
-                relative = unquote(urlsplit(url[len(prefix):]).path).lstrip("/")
-                root = Path(folder).resolve()
-                path = (root / relative).resolve()
-                if root not in path.parents or not path.is_file():
-                    raise InputError(f"{url} is mapped to {folder}, which has no file {relative}")
+                relative = os.path.normpath(unquote(urlsplit(url[len(prefix):]).path).lstrip("/"))
+                path = root / relative
+                if relative.startswith("..") or os.path.isabs(relative) or not path.is_file():
+                    raise InputError(f"{url} is mapped to {root}, which has no file {relative}")
                 return path
         return None
 

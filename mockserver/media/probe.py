@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from mockserver.media.ffmpeg import FFmpegError, FFmpegPool
+
+# Pillow's own guard raises at open(), before the size is known; ImageLimits.max_pixels is
+# stricter and checked before any pixel is decoded, so the message can give the dimensions.
+Image.MAX_IMAGE_PIXELS = None
 
 
 class ProbeError(ValueError):
@@ -23,6 +26,10 @@ class ImageInfo:
     width: int
     height: int
 
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
 
 @dataclass(frozen=True)
 class AudioInfo:
@@ -30,25 +37,27 @@ class AudioInfo:
     codec: str
     seconds: float
     sample_rate: int
+    # Decoding stopped at the cap: the track is at least ``seconds`` long.
+    truncated: bool = False
 
 
-def probe_image_sync(path: Path) -> ImageInfo:
-    """Read the header only: a decompression bomb is rejected before any pixel is decoded."""
+def probe_image_sync(path: Path, max_pixels: int) -> ImageInfo:
+    """Read the header; decode the pixels only when there are at most ``max_pixels``, so a
+    decompression bomb never reaches the decoder and a truncated file is caught here."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                image.verify()
-                return ImageInfo(image.format or "unknown", image.width, image.height)
-    except (UnidentifiedImageError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError) as exc:
-        raise ProbeError(f"not a decodable image ({exc.__class__.__name__})") from exc
+        with Image.open(path) as image:
+            info = ImageInfo(image.format or "unknown", image.width, image.height)
+            if info.pixels <= max_pixels:
+                image.load()
+            return info
+    except UnidentifiedImageError as exc:
+        raise ProbeError("not a decodable image (unknown format)") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise ProbeError(f"not a decodable image ({exc})") from exc
 
 
-async def probe_image(path: Path) -> ImageInfo:
-    return await asyncio.to_thread(probe_image_sync, path)
+async def probe_image(path: Path, max_pixels: int) -> ImageInfo:
+    return await asyncio.to_thread(probe_image_sync, path, max_pixels)
 
 
 _INPUT = re.compile(r"Input #0, ([\w,]+), from")
@@ -56,12 +65,14 @@ _AUDIO_IN = re.compile(r"Stream #0:\d+.*?: Audio: (\w+)")
 _AUDIO_OUT = re.compile(r"Audio: pcm_s16le, (\d+) Hz")
 
 
-async def probe_audio(pool: FFmpegPool, path: Path) -> AudioInfo:
+async def probe_audio(pool: FFmpegPool, path: Path, max_seconds: float) -> AudioInfo:
     """Decode the first audio stream and count its samples: exact to the sample, unlike headers.
 
     Gapless MP3/AAC metadata is honoured by the decoder, so a 12.266 s clip measures 12.266 s.
+    Decoding stops a little past ``max_seconds``: an hour-long track costs no more than that.
     """
-    args = ["-v", "info", "-i", str(path), "-map", "0:a:0", "-vn", "-ac", "1",
+    cap = max_seconds + 1.0
+    args = ["-v", "info", "-i", str(path), "-map", "0:a:0", "-vn", "-ac", "1", "-t", f"{cap}",
             "-c:a", "pcm_s16le", "-f", "s16le", "pipe:1"]
     try:
         completed = await pool.run(args)
@@ -74,8 +85,9 @@ async def probe_audio(pool: FFmpegPool, path: Path) -> AudioInfo:
     if not (container and codec and rate) or completed.stdout_bytes == 0:
         raise ProbeError("not a decodable audio track (no audio samples)")
     sample_rate = int(rate.group(1))
-    return AudioInfo(container.group(1), codec.group(1), completed.stdout_bytes / 2 / sample_rate,
-                     sample_rate)
+    seconds = completed.stdout_bytes / 2 / sample_rate
+    return AudioInfo(container.group(1), codec.group(1), seconds, sample_rate,
+                     truncated=seconds >= cap - 0.001)
 
 
 def _reason(stderr: str) -> str:

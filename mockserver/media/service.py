@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from mockserver.media.ffmpeg import FFmpegPool
 from mockserver.media.inputs import InputError, InputResolver
+from mockserver.media.limits import AudioLimits, ImageLimits
+from mockserver.media.memo import AsyncMemo
 from mockserver.media.probe import AudioInfo, ImageInfo, ProbeError, probe_audio, probe_image
-from mockserver.media.render import FORMATS, Renderer, RenderRequest
+from mockserver.media.render import FORMATS, Renderer, RenderRequest, file_identity
 from mockserver.media.store import MediaStore, Served
 from mockserver.settings import Settings
+
+Info = TypeVar("Info", ImageInfo, AudioInfo)
 
 _IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 _AUDIO_EXTENSIONS = {"mp3": "mp3", "wav": "wav", "mov,mp4,m4a,3gp,3g2,mj2": "m4a", "aac": "aac",
@@ -20,9 +27,11 @@ _AUDIO_EXTENSIONS = {"mp3": "mp3", "wav": "wav", "mov,mp4,m4a,3gp,3g2,mj2": "m4a
 class MediaInputError(ValueError):
     """An input of a task that cannot be used; ``parameter`` is its field path."""
 
-    def __init__(self, parameter: str, message: str) -> None:
+    def __init__(self, parameter: str, message: str,
+                 code: str = "invalidValueUploadFailed") -> None:
         super().__init__(message)
         self.parameter = parameter
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -44,24 +53,49 @@ class Media:
         self.store = MediaStore(settings.data_dir, settings.base_url)
         self._probe_pool = FFmpegPool(max(2, settings.render_workers))
         self._renderer = Renderer(FFmpegPool(settings.render_workers), self.store.cache_dir,
-                                  settings.max_long_side)
+                                  settings.max_long_side, settings.animate)
+        self._disk_budget = settings.disk_budget_mb * 1024 * 1024
+        self.image_limits = ImageLimits()
+        self.audio_limits = AudioLimits()
+        self._audio_probes: AsyncMemo[AudioInfo] = AsyncMemo()
+        self._image_probes: AsyncMemo[ImageInfo] = AsyncMemo()
         self._inputs = InputResolver(
             self.store, url_map=settings.url_map, fetch_timeout=settings.fetch_timeout,
             fetch_max_bytes=settings.fetch_max_bytes, find_upload=self._find_upload,
         )
 
     async def prepare(self, image_spec: str, audio_spec: str) -> PreparedInputs:
+        """Fetch or decode both inputs and check them against the model's published limits."""
         image = await self._resolve("inputs.image", image_spec)
         audio = await self._resolve("inputs.audio", audio_spec)
-        try:
-            image_info = await probe_image(image)
-        except ProbeError as exc:
-            raise MediaInputError("inputs.image", f"inputs.image is {exc}") from exc
-        try:
-            audio_info = await probe_audio(self._probe_pool, audio)
-        except ProbeError as exc:
-            raise MediaInputError("inputs.audio", f"inputs.audio is {exc}") from exc
+        image_info = await self._checked("inputs.image", image, self._probe_image,
+                                         self.image_limits)
+        audio_info = await self._checked("inputs.audio", audio, self._probe_audio,
+                                         self.audio_limits)
         return PreparedInputs(image, image_info, audio, audio_info)
+
+    async def _checked(self, parameter: str, path: Path,
+                       probe: Callable[[Path], Awaitable[Info]],
+                       limits: ImageLimits | AudioLimits) -> Info:
+        violation = limits.check_size(path.stat().st_size)
+        if violation is None:
+            try:
+                info = await probe(path)
+            except ProbeError as exc:
+                raise MediaInputError(parameter, f"{parameter} is {exc}") from exc
+            violation = limits.check(info)  # type: ignore[arg-type]
+        if violation is not None:
+            raise MediaInputError(parameter, violation.message, violation.code)
+        return info
+
+    async def _probe_image(self, path: Path) -> ImageInfo:
+        return await self._image_probes.get(
+            file_identity(path), lambda: probe_image(path, self.image_limits.max_pixels))
+
+    async def _probe_audio(self, path: Path) -> AudioInfo:
+        """Decoding a track to measure it costs CPU: each distinct file is measured once."""
+        return await self._audio_probes.get(file_identity(path), lambda: probe_audio(
+            self._probe_pool, path, self.audio_limits.max_seconds))
 
     async def render(self, inputs: PreparedInputs, output_format: str, quality: int,
                      label: str) -> Path:
@@ -82,6 +116,10 @@ class Media:
         served = self.store.publish("media", path, extension, expires_at=None)
         return Upload(served, self.store.url("media", served))
 
+    async def enforce_disk_budget(self, now: float) -> int:
+        """Remove the oldest renders while the cache is over budget; returns bytes freed."""
+        return await asyncio.to_thread(self.store.trim_cache, self._disk_budget, now)
+
     def delete_upload(self, media_uuid: str) -> bool:
         return self.store.remove("media", media_uuid.lower())
 
@@ -90,11 +128,11 @@ class Media:
 
     async def _upload_extension(self, path: Path) -> str | None:
         try:
-            return _IMAGE_EXTENSIONS.get((await probe_image(path)).format, "bin")
+            return _IMAGE_EXTENSIONS.get((await self._probe_image(path)).format, "bin")
         except ProbeError:
             pass
         try:
-            return _AUDIO_EXTENSIONS.get((await probe_audio(self._probe_pool, path)).format, "bin")
+            return _AUDIO_EXTENSIONS.get((await self._probe_audio(path)).format, "bin")
         except ProbeError:
             return None
 

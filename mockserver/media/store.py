@@ -72,7 +72,7 @@ class MediaStore:
         return f"{self.base_url}/{kind}/{served.filename}"
 
     def find(self, kind: str, item_uuid: str, now: float) -> Served | None:
-        served = self._served[kind].get(item_uuid)
+        served = self._served.get(kind, {}).get(item_uuid)
         if served is None:
             return None
         if served.expires_at is not None and now >= served.expires_at:
@@ -87,6 +87,28 @@ class MediaStore:
         for kind, table in self._served.items():
             for item_uuid in [u for u, s in table.items() if s.expires_at and now >= s.expires_at]:
                 self.find(kind, item_uuid, now)
+
+
+    def trim_cache(self, budget: int, now: float) -> int:
+        """Delete cached renders, oldest first, until the cache fits ``budget`` bytes.
+
+        Files no live URL serves go first; if that is not enough, served videos go too and
+        their URLs answer 404, as after their ttl. Runs in a worker thread.
+        """
+        self.sweep(now)
+        files = [(entry.stat(), entry) for entry in self.cache_dir.iterdir() if entry.is_file()]
+        total = sum(stat.st_size for stat, _ in files)
+        served = {item.path: (kind, item.uuid) for kind, table in self._served.items()
+                  for item in list(table.values())}
+        freed = 0
+        for stat, entry in sorted(files, key=lambda pair: (pair[1] in served, pair[0].st_mtime)):
+            if total - freed <= budget:
+                break
+            if entry in served:
+                self.remove(*served[entry])
+            entry.unlink(missing_ok=True)
+            freed += stat.st_size
+        return freed
 
 
 def _write_atomically(path: Path, content: bytes) -> None:

@@ -1,0 +1,188 @@
+"""The request journal: every REST request and WebSocket frame, with what was answered.
+
+It is capped twice so it stays small under any load: at most ``limit`` entries (the oldest are
+dropped first) and every string value cut to ``value_limit`` characters, because requests carry
+base64 media of several megabytes that a test never needs back in full.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+TRANSPORTS = ("rest", "websocket")
+# "request": a REST request and its response. "received": a WebSocket frame from the client
+# (with the reply frame, if one answered it at once). "sent": a frame the server pushed.
+KINDS = ("request", "received", "sent")
+# Deeper nesting than this is never a valid task; cutting it keeps trimming cheap and safe.
+_MAX_DEPTH = 24
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    id: int
+    time: float
+    transport: str
+    kind: str
+    api_key: str | None
+    task_uuids: tuple[str, ...]
+    task_types: tuple[str, ...]
+    request: Any
+    response: Any
+    status: int | None
+    session: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "time": self.time, "transport": self.transport, "kind": self.kind,
+                "apiKey": self.api_key, "taskUUIDs": list(self.task_uuids),
+                "taskTypes": list(self.task_types), "request": self.request,
+                "response": self.response, "status": self.status, "session": self.session}
+
+
+@dataclass(frozen=True)
+class JournalQuery:
+    """Entries matching every criterion given; ``None`` means any."""
+
+    task_uuid: str | None = None
+    task_type: str | None = None
+    since: float | None = None
+    until: float | None = None
+    transport: str | None = None
+    kind: str | None = None
+    api_key: str | None = None
+
+    def matches(self, entry: JournalEntry) -> bool:
+        return (
+            (self.task_uuid is None or self.task_uuid.lower() in entry.task_uuids)
+            and (self.task_type is None or self.task_type in entry.task_types)
+            and (self.since is None or entry.time >= self.since)
+            and (self.until is None or entry.time <= self.until)
+            and (self.transport is None or entry.transport == self.transport)
+            and (self.kind is None or entry.kind == self.kind)
+            and (self.api_key is None or entry.api_key == self.api_key)
+        )
+
+
+class Journal:
+    def __init__(self, limit: int, value_limit: int,
+                 now: Callable[[], float] = time.time) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=limit)
+        self._value_limit = value_limit
+        self._now = now
+        self._recorded = 0
+
+    @property
+    def limit(self) -> int:
+        return self._entries.maxlen or 0
+
+    @property
+    def recorded(self) -> int:
+        """Entries ever recorded since the last clear, kept or dropped."""
+        return self._recorded
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def record(self, transport: str, kind: str, *, api_key: str | None = None,
+               tasks: Any = None, reply: Any = None, status: int | None = None,
+               session: str | None = None) -> JournalEntry:
+        """Keep one exchange. ``tasks`` is what the client sent (the parsed JSON array, or the
+        raw text when it did not parse); ``reply`` the JSON object answered or pushed."""
+        self._recorded += 1
+        entry = JournalEntry(
+            id=self._recorded, time=self._now(), transport=transport, kind=kind,
+            api_key=api_key if isinstance(api_key, str) else None,
+            task_uuids=_unique(_task_uuids(tasks, reply)), task_types=_task_types(tasks, reply),
+            request=self._trim(tasks), response=self._trim(reply), status=status,
+            session=session)
+        self._entries.append(entry)
+        return entry
+
+    def entries(self, query: JournalQuery | None = None,
+                limit: int | None = None) -> list[JournalEntry]:
+        """Matching entries, oldest first; with ``limit``, only the newest ``limit`` of them."""
+        found = [entry for entry in self._entries if query is None or query.matches(entry)]
+        return found[-limit:] if limit else found
+
+    def count(self, query: JournalQuery | None = None) -> int:
+        return sum(1 for entry in self._entries if query is None or query.matches(entry))
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._recorded = 0
+
+    def _trim(self, value: Any, depth: int = 0) -> Any:
+        limit = self._value_limit
+        if isinstance(value, str):
+            return value if len(value) <= limit else f"{value[:limit]}… [{len(value)} characters]"
+        if depth >= _MAX_DEPTH and isinstance(value, dict | list | tuple):
+            return "… [nested too deep]"
+        if isinstance(value, dict):
+            return {str(key)[:limit]: self._trim(item, depth + 1) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            kept = [self._trim(item, depth + 1) for item in value[:limit]]
+            if len(value) > limit:
+                kept.append(f"… [{len(value) - limit} more items]")
+            return kept
+        return value
+
+
+def _task_uuids(tasks: Any, reply: Any) -> Iterator[str]:
+    for item in _objects(tasks):
+        if isinstance(item.get("taskUUID"), str):
+            yield item["taskUUID"].lower()
+    for item in _reply_objects(reply):
+        if isinstance(item.get("taskUUID"), str):
+            yield item["taskUUID"].lower()
+
+
+def _task_types(tasks: Any, reply: Any) -> tuple[str, ...]:
+    """What the client asked for; for a pushed frame (nothing asked), what it carries."""
+    asked = [item["taskType"] for item in _objects(tasks) if isinstance(item.get("taskType"), str)]
+    if asked:
+        return _unique(asked)
+    return _unique(item["taskType"] for item in _reply_objects(reply)
+                   if isinstance(item.get("taskType"), str))
+
+
+def _objects(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, list | tuple):
+        yield from (item for item in value if isinstance(item, dict))
+
+
+def _reply_objects(reply: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(reply, dict):
+        yield from _objects(reply.get("data"))
+        yield from _objects(reply.get("errors"))
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """How many entries a verify call expects: exactly, or within bounds (at least once when
+    nothing is said, like WireMock's verify)."""
+
+    exactly: int | None = None
+    at_least: int | None = None
+    at_most: int | None = None
+
+    def holds(self, count: int) -> bool:
+        if self.exactly is not None:
+            return count == self.exactly
+        if self.at_least is None and self.at_most is None:
+            return count >= 1
+        return ((self.at_least is None or count >= self.at_least)
+                and (self.at_most is None or count <= self.at_most))
+
+    def describe(self) -> str:
+        if self.exactly is not None:
+            return f"exactly {self.exactly}"
+        bounds = [f"at least {self.at_least}" if self.at_least is not None else "",
+                  f"at most {self.at_most}" if self.at_most is not None else ""]
+        return " and ".join(bound for bound in bounds if bound) or "at least 1"

@@ -1,0 +1,269 @@
+"""The WebSocket transport: ``/v1``, a JSON array of tasks per client frame, one JSON object
+per server frame.
+
+A socket is anonymous until an authentication task succeeds, but pings are answered at any
+time: runware 0.5.x pings in the same millisecond as it authenticates. Frames that change no
+socket state are handled concurrently, so a slow upload never delays a pong, and one writer
+sends every outgoing frame, so frames never interleave. A reply goes to the socket that asked;
+a pushed result goes to the session, which keeps it while no socket is attached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from contract.errors import ApiError, error
+from mockserver.handlers import Context
+from mockserver.protocol import Reply, failed, parse_task_array
+from mockserver.services import Services
+from mockserver.sessions import Frame, Session
+
+log = logging.getLogger("runware_mock.websocket")
+
+TRANSPORT = "websocket"
+# Decoding several MB of base64 JSON takes tens of milliseconds: off the event loop it delays
+# no other socket. Small frames (pings, polls) are decoded in place, which is cheaper.
+_OFF_LOOP_BYTES = 256 * 1024
+# Tasks whose taskUUID names an avatar task the socket's session then waits for.
+_WATCHING_TASK_TYPES = ("videoInference", "getResponse")
+_SEND_FAILURES = (WebSocketDisconnect, RuntimeError, OSError)
+
+FollowUp = Callable[[], None]
+
+
+async def websocket_tasks(websocket: WebSocket) -> None:
+    services: Services = websocket.app.state.services
+    await websocket.accept()
+    await Connection(websocket, services).serve()
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    frame: Frame
+    pushed: bool
+
+
+class SocketOutbox:
+    """The frames waiting for one socket's writer, in order.
+
+    Pushed frames that the socket never sent are handed back to the session on close, so a
+    resumed session replays them; replies are not, since the client resends what it still
+    needs (and a resent task is answered conflictTaskUUID, which the SDKs take as an ack).
+    """
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Outgoing | None] = asyncio.Queue()
+        self._open = True
+
+    def offer(self, frame: Frame) -> bool:
+        return self._put(Outgoing(frame, pushed=True))
+
+    def reply(self, frame: Frame) -> bool:
+        return self._put(Outgoing(frame, pushed=False))
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            self._queue.put_nowait(None)
+
+    async def next(self) -> Outgoing | None:
+        return await self._queue.get()
+
+    def _put(self, outgoing: Outgoing) -> bool:
+        if not self._open:
+            return False
+        self._queue.put_nowait(outgoing)
+        return True
+
+
+class Connection:
+    def __init__(self, websocket: WebSocket, services: Services) -> None:
+        self._socket = websocket
+        self._services = services
+        self._outbox = SocketOutbox()
+        self._owner: str | None = None
+        self._session_uuid: str | None = None
+        self._session: Session | None = None
+        self._handling: set[asyncio.Task[None]] = set()
+
+    async def serve(self) -> None:
+        writer = asyncio.create_task(self._write_until_closed())
+        try:
+            await self._read_until_closed()
+        finally:
+            self._outbox.close()
+            self._leave_session(await writer)
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def _read_until_closed(self) -> None:
+        idle_timeout = self._services.settings.idle_timeout
+        while True:
+            try:
+                message = await asyncio.wait_for(self._socket.receive(), idle_timeout)
+            except TimeoutError:
+                await self._close_idle(idle_timeout)
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            await self._on_frame(_payload(message))
+
+    async def _close_idle(self, idle_timeout: float) -> None:
+        with contextlib.suppress(*_SEND_FAILURES):
+            await self._socket.close(code=1000, reason=f"idle for {idle_timeout:g} s")
+
+    async def _on_frame(self, raw: str | bytes) -> None:
+        if len(raw) > _OFF_LOOP_BYTES:
+            tasks, problem = await asyncio.to_thread(parse_task_array, raw, "frame")
+        else:
+            tasks, problem = parse_task_array(raw, "frame")
+        if problem is not None:
+            self._answer(_printable(raw), problem, [])
+        elif _authenticates(tasks) or _only_pings(tasks):
+            # Inline: an authentication changes who the next frames run as, and a pong is due
+            # at once even while other frames are still being handled.
+            await self._handle(tasks)
+        else:
+            self._spawn(self._handle(tasks))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        handling = asyncio.create_task(work)
+        self._handling.add(handling)
+        handling.add_done_callback(self._handling.discard)
+
+    # -- handling ------------------------------------------------------------------------
+
+    async def _handle(self, tasks: list[Any]) -> None:
+        """Run a frame's tasks in order and answer with one frame. Follow-ups (joining a
+        session, watching tasks) run after the reply is queued, so a client always sees the
+        ack or the authentication reply before anything pushed."""
+        follow_ups: list[FollowUp] = []
+        try:
+            reply = Reply()
+            for index, task in enumerate(tasks):
+                reply.extend(await self._run(task, index, follow_ups))
+        except Exception as exc:
+            log.exception("a WebSocket frame failed")
+            reply = failed(error("internalServerError", f"The emulator failed: {exc}"))
+        self._answer(tasks, reply, follow_ups)
+
+    async def _run(self, task: Any, index: int, follow_ups: list[FollowUp]) -> Reply:
+        task_type = task.get("taskType") if isinstance(task, dict) else None
+        if task_type == "authentication":
+            return await self._authenticate(task, index, follow_ups)
+        if self._owner is None and task_type != "ping":
+            return failed(_not_authenticated(task))
+        context = Context(self._owner or "", TRANSPORT, self._session_uuid)
+        reply = await self._services.dispatcher.run_one(task, index, context)
+        if task_type in _WATCHING_TASK_TYPES and self._owner and self._session_uuid:
+            follow_ups.append(self._watcher(self._owner, task.get("taskUUID"),
+                                            self._session_uuid))
+        return reply
+
+    async def _authenticate(self, task: dict[str, Any], index: int,
+                            follow_ups: list[FollowUp]) -> Reply:
+        services = self._services
+        key = task.get("apiKey")
+        if not services.authenticator.accepts(key):
+            self._owner, self._session_uuid = None, None
+            follow_ups.append(lambda: self._leave_session([]))
+            return failed(services.authenticator.rejection(key))
+        session_uuid = services.sessions.candidate(key, task.get("connectionSessionUUID"))
+        reply = await services.dispatcher.run_one(task, index,
+                                                  Context(key, TRANSPORT, session_uuid))
+        if reply.errors:
+            return reply
+        self._owner, self._session_uuid = key, session_uuid
+        follow_ups.append(lambda: self._join_session(key, session_uuid))
+        return reply
+
+    def _watcher(self, owner: str, task_uuid: object, session_uuid: str) -> FollowUp:
+        return lambda: self._services.push.watch(owner, task_uuid, session_uuid)
+
+    # -- sessions ------------------------------------------------------------------------
+
+    def _join_session(self, owner: str, session_uuid: str) -> None:
+        sessions = self._services.sessions
+        if self._session is not None and self._session.uuid != session_uuid:
+            self._leave_session([])
+        self._session = sessions.attach(session_uuid, owner, self._outbox)
+        sessions.replay(self._session)
+
+    def _leave_session(self, unsent: list[Frame]) -> None:
+        if self._session is not None:
+            self._services.sessions.detach(self._session, self._outbox, unsent)
+            self._session = None
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _answer(self, request: Any, reply: Reply, follow_ups: list[FollowUp]) -> None:
+        body = reply.body()
+        self._services.journal.record(TRANSPORT, "received", api_key=self._owner, tasks=request,
+                                      reply=body, session=self._session_uuid)
+        self._outbox.reply(body)
+        for follow_up in follow_ups:
+            follow_up()
+
+    async def _write_until_closed(self) -> list[Frame]:
+        """Send queued frames in order until the outbox closes; returns the pushed frames that
+        could not be sent, for the session to keep."""
+        unsent: list[Frame] = []
+        broken = False
+        while (outgoing := await self._outbox.next()) is not None:
+            if not broken:
+                try:
+                    await self._socket.send_text(json.dumps(outgoing.frame))
+                except _SEND_FAILURES:
+                    broken = True
+                    # Reading notices the closed socket and closes the outbox; until then,
+                    # stop taking pushes that would only be lost.
+                    self._outbox.close()
+                else:
+                    if outgoing.pushed:
+                        self._journal_push(outgoing.frame)
+                    continue
+            if outgoing.pushed:
+                unsent.append(outgoing.frame)
+        return unsent
+
+    def _journal_push(self, frame: Frame) -> None:
+        self._services.journal.record(TRANSPORT, "sent", api_key=self._owner, reply=frame,
+                                      session=self._session_uuid)
+
+
+def _payload(message: dict[str, Any]) -> str | bytes:
+    text = message.get("text")
+    return text if text is not None else message.get("bytes") or b""
+
+
+def _printable(raw: str | bytes) -> str:
+    return raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+
+
+def _authenticates(tasks: list[Any]) -> bool:
+    return any(isinstance(task, dict) and task.get("taskType") == "authentication"
+               for task in tasks)
+
+
+def _only_pings(tasks: list[Any]) -> bool:
+    return all(isinstance(task, dict) and task.get("taskType") == "ping" for task in tasks)
+
+
+def _not_authenticated(task: Any) -> ApiError:
+    scope = task if isinstance(task, dict) else {}
+    return error("invalidApiKey", "This socket is not authenticated: send "
+                 '[{"taskType": "authentication", "apiKey": "<key>"}] before any other task.',
+                 parameter="apiKey", task_type=_str_or_none(scope.get("taskType")),
+                 task_uuid=_str_or_none(scope.get("taskUUID")))
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

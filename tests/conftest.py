@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import dataclasses
+import functools
+import http.server
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixtures import media_dir
+from mockserver.runner import ServerThread
+from mockserver.settings import Settings
+from tests.helpers import RestClient
+
+ServerFactory = Callable[..., ServerThread]
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[ServerFactory]:
+    """Start emulators with setting overrides; each gets its own data dir and free port."""
+    started: list[ServerThread] = []
+
+    def start(**overrides: Any) -> ServerThread:
+        settings = dataclasses.replace(
+            Settings(latency="instant", data_dir=tmp_path / f"data{len(started)}"), **overrides)
+        server = ServerThread(settings).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def server(server_factory: ServerFactory) -> ServerThread:
+    return server_factory()
+
+
+@pytest.fixture
+def client(server: ServerThread) -> RestClient:
+    return RestClient(server.url)
+
+
+@pytest.fixture(scope="session")
+def file_server() -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 serving the fixture media, for URL inputs."""
+    handler = functools.partial(QuietHandler, directory=str(media_dir()))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass

@@ -1,0 +1,96 @@
+"""Configuration: defaults < config file < environment < CLI flags, and the CLI itself."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockserver import settings as settings_module
+from mockserver.cli import build_parser
+from mockserver.runner import free_port
+from mockserver.settings import Settings
+
+
+def load(argv: list[str], env: dict[str, str] | None = None):
+    arguments = build_parser().parse_args(["serve", *argv])
+    return settings_module.load(vars(arguments), env=env or {}, config_file=arguments.config)
+
+
+def test_documented_defaults() -> None:
+    settings = load([])
+    assert (settings.host, settings.port, settings.latency, settings.seed) == (
+        "127.0.0.1", 8787, "fast", 0)
+    assert settings.api_keys == () and settings.time_scale == 1.0
+    assert settings.base_url == "http://127.0.0.1:8787"
+
+
+def test_sources_override_in_order(tmp_path: Path) -> None:
+    config = tmp_path / "mock.toml"
+    config.write_text('port = 9001\nseed = 5\nlatency = "realistic"\napi_keys = ["from-file"]\n'
+                      'time-scale = 0.5\n')
+    env = {"RUNWARE_MOCK_SEED": "6", "RUNWARE_MOCK_API_KEYS": "env-1, env-2",
+           "RUNWARE_MOCK_LATENCY": "instant"}
+    settings = load(["--config", str(config), "--latency", "fixed:2", "--api-key", "cli"], env)
+    assert settings.port == 9001            # file
+    assert settings.time_scale == 0.5       # file, dashed key
+    assert settings.seed == 6               # env beats file
+    assert settings.latency == "fixed:2"    # CLI beats env
+    assert settings.api_keys == ("cli",)    # CLI beats env and file
+    assert load([], env).api_keys == ("env-1", "env-2")
+
+
+def test_config_file_from_environment(tmp_path: Path) -> None:
+    config = tmp_path / "mock.toml"
+    config.write_text("port = 9100\n")
+    arguments = build_parser().parse_args(["serve"])
+    assert arguments.config is None or isinstance(arguments.config, Path)
+    settings = settings_module.load({}, env={}, config_file=config)
+    assert settings.port == 9100
+
+
+def test_repeatable_flags() -> None:
+    settings = load(["--api-key", "a", "--api-key", "b", "--url-map", "https://x/=/tmp"])
+    assert settings.api_keys == ("a", "b")
+    assert ("https://x/", "/tmp") in settings.url_map
+
+
+@pytest.mark.parametrize("argv", [["--latency", "sometimes"], ["--latency", "uniform:5:1"],
+                                  ["--time-scale", "-1"], ["--port", "eighty"]])
+def test_bad_values_are_refused(argv: list[str]) -> None:
+    with pytest.raises(ValueError):
+        load(argv)
+
+
+def test_option_table_lists_every_setting() -> None:
+    table = settings_module.option_table()
+    for option in settings_module.OPTIONS:
+        assert option.cli_flag in table and option.env_var in table
+    assert len(settings_module.OPTIONS) == len(Settings.__dataclass_fields__)
+
+
+def test_console_script_serves_and_reports_bad_flags(tmp_path: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port),
+               "--latency", "instant", "--data-dir", str(tmp_path)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        reply = None
+        for _ in range(200):
+            try:
+                reply = httpx.post(f"http://127.0.0.1:{port}/v1",
+                                   json=[{"taskType": "ping", "ping": True}])
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert reply is not None and reply.json() == {"data": [{"taskType": "ping", "pong": True}]}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    bad = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--latency", "never"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "unknown latency profile" in bad.stderr

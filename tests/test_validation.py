@@ -1,0 +1,152 @@
+"""Every bound of the avatar task at its edges, checked over a real REST request."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.helpers import RestClient, avatar_task
+
+
+def submit(client: RestClient, **overrides: Any) -> tuple[int, dict[str, Any]]:
+    response = client.post([avatar_task(**overrides)])
+    return response.status_code, response.json()
+
+
+def only_error(body: dict[str, Any]) -> dict[str, Any]:
+    assert "data" not in body or body["data"] == [], body
+    assert len(body["errors"]) == 1, body
+    return body["errors"][0]
+
+
+@pytest.mark.parametrize(("field", "valid", "invalid", "code"), [
+    ("outputQuality", [20, 99, 95], [19, 100, 50.5, True, "95"], "invalidOutputQuality"),
+    ("numberResults", [1, 4], [0, 5, True, "2"], "invalidNumberResults"),
+    ("ttl", [60, 86400], [59, 0, -1, 60.5, False], "invalidTTL"),
+    ("positivePrompt", ["a", "é" * 2500], ["", "x" * 2501], "invalidPositivePromptLength"),
+    ("positivePrompt", [], [7, None, ["a"]], "invalidPositivePrompt"),
+    ("includeCost", [True, False], [1, "true", None], "invalidIncludeCost"),
+    ("webhookURL", ["https://example.test/hook", "http://127.0.0.1:9/x?a=1"],
+     ["ftp://example.test", "example.test/hook", "", "https://", 5], "invalidWebhookURL"),
+    ("uploadEndpoint", ["https://bucket.test/v.mp4?X-Amz-Signature=abc"],
+     ["s3://bucket/v.mp4", "not a url"], "invalidUploadEndpoint"),
+    ("taskUUID", ["B38A0D45-2CB9-45E7-8340-8AB8DE6AEC1D"],
+     ["not-a-uuid", "b38a0d45-2cb9-15e7-8340-8ab8de6aec1d", 12], "invalidTaskUUID"),
+    ("safety", [{}, {"checkContent": True}, {"checkContent": False, "mode": "full"}],
+     ["fast", [], None], "invalidSafety"),
+])
+def test_bound_edges(client: RestClient, field: str, valid: list[Any], invalid: list[Any],
+                     code: str) -> None:
+    for value in valid:
+        overrides = {field: value}
+        if field == "taskUUID":
+            overrides[field] = value.replace("B38A", uuid.uuid4().hex[:4].upper())
+        status, body = submit(client, **overrides)
+        assert status == 200, (field, value, body)
+        assert "errors" not in body
+    for value in invalid:
+        status, body = submit(client, **{field: value})
+        problem = only_error(body)
+        assert status == 400, (field, value, body)
+        assert problem["code"] == code, (field, value, problem)
+        assert problem["parameter"] == field
+        assert problem["taskType"] == "videoInference"
+        assert problem["documentation"].startswith("https://")
+        assert field in problem["message"]
+
+
+@pytest.mark.parametrize(("field", "value", "code", "parameter", "allowed"), [
+    ("outputFormat", "mp4", "unsupportedOutputFormat", "outputFormat", ["MP4", "WEBM", "MOV"]),
+    ("outputFormat", "GIF", "unsupportedOutputFormat", "outputFormat", ["MP4", "WEBM", "MOV"]),
+    ("outputType", "base64Data", "unsupportedOutputType", "outputType", ["URL"]),
+    ("deliveryMethod", "sync", "unsupportedDeliveryMethod", "deliveryMethod", ["async"]),
+    ("safety", {"mode": "strict"}, "unsupportedMode", "safety.mode", ["none", "fast", "full"]),
+])
+def test_enum_misses_list_allowed_values(client: RestClient, field: str, value: Any, code: str,
+                                         parameter: str, allowed: list[str]) -> None:
+    status, body = submit(client, **{field: value})
+    problem = only_error(body)
+    assert (status, problem["code"], problem["parameter"]) == (400, code, parameter)
+    assert problem["allowedValues"] == allowed
+    assert problem["type"] == "string"
+
+
+def test_messages_name_the_bound(client: RestClient) -> None:
+    _, body = submit(client, outputQuality=100)
+    assert "from 20 to 99" in only_error(body)["message"]
+    _, body = submit(client, positivePrompt="x" * 2501)
+    assert "1 to 2500 characters" in only_error(body)["message"]
+    _, body = submit(client, ttl=59)
+    assert "at least 60" in only_error(body)["message"]
+
+
+@pytest.mark.parametrize("field", ["width", "height", "duration", "fps", "seed", "CFGScale"])
+def test_fields_the_model_does_not_take(client: RestClient, field: str) -> None:
+    status, body = submit(client, **{field: 5})
+    problem = only_error(body)
+    assert (status, problem["code"], problem["parameter"]) == (400, "unsupportedParameter", field)
+
+
+def test_missing_inputs_and_unknown_input_fields(client: RestClient) -> None:
+    task = avatar_task()
+    del task["inputs"]["audio"]
+    task["inputs"]["video"] = "x"
+    body = client.post([task]).json()
+    found = {(e["code"], e["parameter"]) for e in body["errors"]}
+    assert found == {("missingParameter", "inputs.audio"), ("unsupportedParameter", "inputs.video")}
+    task = avatar_task()
+    del task["inputs"]
+    assert only_error(client.post([task]).json())["parameter"] == "inputs"
+
+
+def test_every_violated_field_gets_one_error(client: RestClient) -> None:
+    body = client.post([avatar_task(outputQuality=0, numberResults=9, width=512,
+                                    positivePrompt="", outputFormat="AVI")]).json()
+    found = sorted((e["parameter"], e["code"]) for e in body["errors"])
+    assert found == [("numberResults", "invalidNumberResults"),
+                     ("outputFormat", "unsupportedOutputFormat"),
+                     ("outputQuality", "invalidOutputQuality"),
+                     ("positivePrompt", "invalidPositivePromptLength"),
+                     ("width", "unsupportedParameter")]
+    assert all(e["taskUUID"] for e in body["errors"])
+
+
+def test_model_and_task_type_problems(client: RestClient) -> None:
+    problem = only_error(client.post([avatar_task(model="nonexistent:999@999")]).json())
+    assert (problem["code"], problem["parameter"]) == ("invalidModel", "model")
+    assert "klingai:avatar@2.0-pro" in problem["allowedValues"]
+    task = avatar_task()
+    del task["model"]
+    assert only_error(client.post([task]).json())["code"] == "missingParameter"
+    problem = only_error(client.post([avatar_task(taskType="imageInference")]).json())
+    assert (problem["code"], problem["parameter"]) == ("unsupportedTaskType", "taskType")
+    problem = only_error(client.post([{"taskUUID": str(uuid.uuid4())}]).json())
+    assert (problem["code"], problem["parameter"]) == ("missingParameter", "taskType")
+
+
+def test_pro_model_takes_the_same_request(client: RestClient) -> None:
+    status, body = submit(client, model="klingai:avatar@2.0-pro", outputQuality=20)
+    assert status == 200 and "errors" not in body
+
+
+@pytest.mark.parametrize(("raw", "code"), [
+    (b"{not json", "invalidJSON"),
+    (b"\xff\xfe", "invalidJSON"),
+    (b"", "invalidJSON"),
+    (b'{"taskType": "ping"}', "invalidRequestFormat"),
+    (b"[]", "invalidRequestFormat"),
+    (b'"ping"', "invalidRequestFormat"),
+])
+def test_body_that_is_not_a_task_array(client: RestClient, raw: bytes, code: str) -> None:
+    response = client.http.post(client.url, content=raw)
+    assert response.status_code == 400
+    assert only_error(response.json())["code"] == code
+
+
+def test_array_element_that_is_not_an_object(client: RestClient) -> None:
+    body = client.post([{"taskType": "ping", "ping": True}, "ping", 3]).json()
+    assert body["data"] == [{"taskType": "ping", "pong": True}]
+    assert [(e["code"], e["parameter"]) for e in body["errors"]] == [
+        ("invalidTask", "[1]"), ("invalidTask", "[2]")]
