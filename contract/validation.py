@@ -52,7 +52,8 @@ def _schema_for(task: dict[str, Any], scope: dict[str, Any]) -> tuple[str, ApiEr
     if task_type is None:
         return "", error("missingParameter", "Missing required parameter: taskType.",
                          parameter="taskType", type="string", **scope)
-    if task_type in schemas.TASK_SCHEMAS:
+    # A list or object is unhashable: test the type before looking it up.
+    if isinstance(task_type, str) and task_type in schemas.TASK_SCHEMAS:
         return schemas.TASK_SCHEMAS[task_type], None
     if task_type != "videoInference":
         return "", error(
@@ -63,7 +64,7 @@ def _schema_for(task: dict[str, Any], scope: dict[str, Any]) -> tuple[str, ApiEr
     if model is None:
         return "", error("missingParameter", "Missing required parameter: model.",
                          parameter="model", type="string", **scope)
-    if model not in schemas.MODEL_SCHEMAS:
+    if not isinstance(model, str) or model not in schemas.MODEL_SCHEMAS:
         return "", error(
             "invalidModel",
             f"Invalid model {model!r}: this emulator serves {', '.join(schemas.MODELS)}.",

@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"runware-mock: serving {settings.base_url}/v1 (REST) - latency {settings.latency}, "
           f"seed {settings.seed}, data in {settings.data_dir}", file=sys.stderr)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, ws="websockets-sansio")
+                log_level=settings.log_level, ws="websockets-sansio",
+                ws_max_size=settings.ws_max_bytes)
     return 0
 
 

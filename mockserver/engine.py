@@ -38,8 +38,14 @@ class Generation:
     cost: float | None = None
     error: ApiError | None = None
     finished_at: float | None = None
-    # Set by complete_now / fail_now: stop waiting for the latency.
-    wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
+    # Resolved when the latency is over, or at once by complete_now / fail_now.
+    ready: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future(),
+        repr=False, compare=False)
+
+    def wake(self) -> None:
+        if not self.ready.done():
+            self.ready.set_result(None)
 
 
 @dataclass
@@ -148,7 +154,7 @@ class TaskEngine:
         ends when the render does; await ``wait_finished`` for that."""
         task = self._processing(task_uuid)
         for generation in task.generations:
-            generation.wake.set()
+            generation.wake()
         return task
 
     def fail_now(self, task_uuid: str, code: str, message: str) -> Task:
@@ -160,7 +166,7 @@ class TaskEngine:
                 generation.error = problem
                 self._finish(task, generation, ERROR)
                 # The runner may still be rendering; waking it lets it see the error and stop.
-                generation.wake.set()
+                generation.wake()
         return task
 
     async def wait_finished(self, task: Task) -> Task:
@@ -180,14 +186,8 @@ class TaskEngine:
         return task
 
     async def _wait_until_ready(self, generation: Generation) -> None:
-        if generation.status == PROCESSING and not generation.wake.is_set():
-            sleeper = asyncio.ensure_future(self._clock.sleep_until(generation.ready_at or 0.0))
-            woken = asyncio.ensure_future(generation.wake.wait())
-            try:
-                await asyncio.wait({sleeper, woken}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                sleeper.cancel()
-                woken.cancel()
+        self._clock.resolve_at(generation.ready_at or 0.0, generation.ready)
+        await generation.ready
         if generation.status != PROCESSING:
             raise _Settled(f"generation {generation.index} was settled from outside")
 
@@ -212,7 +212,11 @@ class TaskEngine:
         except Exception as exc:
             self._fail_all(task, _internal(task, exc))
             return
-        await asyncio.gather(*(self._generate_safely(task, g, inputs) for g in task.generations))
+        if len(task.generations) == 1:
+            await self._generate_safely(task, task.generations[0], inputs)
+        else:
+            await asyncio.gather(*(self._generate_safely(task, g, inputs)
+                                   for g in task.generations))
 
     async def _generate_safely(self, task: Task, generation: Generation,
                                inputs: PreparedInputs) -> None:

@@ -7,6 +7,7 @@ base64 media of several megabytes that a test never needs back in full.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -19,27 +20,62 @@ TRANSPORTS = ("rest", "websocket")
 KINDS = ("request", "received", "sent")
 # Deeper nesting than this is never a valid task; cutting it keeps trimming cheap and safe.
 _MAX_DEPTH = 24
+# Messages up to this size are kept as their wire bytes (a poll is ~70 bytes, its reply ~300).
+_RAW_LIMIT = 2048
 
 
-@dataclass(frozen=True, slots=True)
 class JournalEntry:
-    id: int
-    time: float
-    transport: str
-    kind: str
-    api_key: str | None
-    task_uuids: tuple[str, ...]
-    task_types: tuple[str, ...]
-    request: Any
-    response: Any
-    status: int | None
-    session: str | None
+    """One exchange. A small message is kept as the raw JSON bytes it was on the wire and
+    parsed only when the journal is read: recording then costs almost nothing per request."""
+
+    __slots__ = ("_request", "_response", "_task_types", "_task_uuids", "_trim", "api_key",
+                 "id", "kind", "session", "status", "time", "transport")
+
+    def __init__(self, *, id: int, time: float, transport: str, kind: str, api_key: str | None,
+                 request: Any, response: Any, status: int | None, session: str | None,
+                 trim: Callable[[Any], Any]) -> None:
+        self.id, self.time, self.transport, self.kind = id, time, transport, kind
+        self.api_key, self.status, self.session = api_key, status, session
+        self._request, self._response, self._trim = request, response, trim
+        self._task_uuids: tuple[str, ...] | None = None
+        self._task_types: tuple[str, ...] | None = None
+
+    @property
+    def request(self) -> Any:
+        if isinstance(self._request, bytes):
+            self._request = self._trim(_parse(self._request))
+        return self._request
+
+    @property
+    def response(self) -> Any:
+        if isinstance(self._response, bytes):
+            self._response = self._trim(_parse(self._response))
+        return self._response
+
+    @property
+    def task_uuids(self) -> tuple[str, ...]:
+        if self._task_uuids is None:
+            self._task_uuids = _unique(_task_uuids(self.request, self.response))
+        return self._task_uuids
+
+    @property
+    def task_types(self) -> tuple[str, ...]:
+        if self._task_types is None:
+            self._task_types = _task_types(self.request, self.response)
+        return self._task_types
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "time": self.time, "transport": self.transport, "kind": self.kind,
                 "apiKey": self.api_key, "taskUUIDs": list(self.task_uuids),
                 "taskTypes": list(self.task_types), "request": self.request,
                 "response": self.response, "status": self.status, "session": self.session}
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
 
 
 @dataclass(frozen=True)
@@ -88,18 +124,27 @@ class Journal:
 
     def record(self, transport: str, kind: str, *, api_key: str | None = None,
                tasks: Any = None, reply: Any = None, status: int | None = None,
-               session: str | None = None) -> JournalEntry:
+               session: str | None = None, raw_tasks: bytes | None = None,
+               raw_reply: bytes | None = None) -> JournalEntry:
         """Keep one exchange. ``tasks`` is what the client sent (the parsed JSON array, or the
-        raw text when it did not parse); ``reply`` the JSON object answered or pushed."""
+        raw text when it did not parse); ``reply`` the JSON object answered or pushed. When the
+        wire bytes are given (``raw_tasks``, ``raw_reply``) and small, they are kept instead
+        and parsed on reading; large ones (base64 media) are trimmed now."""
         self._recorded += 1
         entry = JournalEntry(
             id=self._recorded, time=self._now(), transport=transport, kind=kind,
             api_key=api_key if isinstance(api_key, str) else None,
-            task_uuids=_unique(_task_uuids(tasks, reply)), task_types=_task_types(tasks, reply),
-            request=self._trim(tasks), response=self._trim(reply), status=status,
-            session=session)
+            request=self._keep(raw_tasks, tasks), response=self._keep(raw_reply, reply),
+            status=status, session=session, trim=self._trim)
         self._entries.append(entry)
         return entry
+
+    def _keep(self, raw: bytes | None, parsed: Any) -> Any:
+        if raw is not None and len(raw) <= _RAW_LIMIT:
+            return raw
+        if raw is not None and parsed is None:
+            parsed = _parse(raw)
+        return self._trim(parsed)
 
     def entries(self, query: JournalQuery | None = None,
                 limit: int | None = None) -> list[JournalEntry]:

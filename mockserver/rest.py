@@ -18,10 +18,11 @@ async def post_tasks(request: Request) -> JSONResponse:
     tasks, problem = parse_task_array(raw)
     key = _api_key(request, tasks)
     reply = problem if problem is not None else await _answer(services, tasks, key)
-    services.journal.record("rest", "request", api_key=key, reply=reply.body(),
-                            tasks=tasks if problem is None else raw.decode("utf-8", "replace"),
-                            status=reply.http_status())
-    return respond(reply)
+    response = respond(reply)
+    services.journal.record("rest", "request", api_key=key, status=response.status_code,
+                            tasks=tasks if problem is None else None, raw_tasks=raw,
+                            raw_reply=bytes(response.body))
+    return response
 
 
 async def _answer(services: Services, tasks: list[Any], key: Any) -> Reply:

@@ -30,7 +30,8 @@ class ServerThread:
         self.settings = settings
         self.app = create_app(settings)
         config = uvicorn.Config(self.app, host=settings.host, port=settings.port,
-                                log_level="warning", ws="websockets-sansio", lifespan="on")
+                                log_level="warning", ws="websockets-sansio",
+                                ws_max_size=settings.ws_max_bytes, lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="runware-mock", daemon=True)
         self._startup_timeout = startup_timeout

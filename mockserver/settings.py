@@ -82,6 +82,7 @@ class Settings:
     idle_timeout: float = 120.0
     session_keep_seconds: float = 120.0
     push_results: bool = True
+    ws_max_bytes: int = 64 * 1024 * 1024
 
     @property
     def base_url(self) -> str:
@@ -148,6 +149,8 @@ OPTIONS: tuple[Option, ...] = (
            float),
     Option("session_keep_seconds", "seconds a WebSocket session (connectionSessionUUID) and the "
            "results it missed are kept after its socket closes, for a resume", float),
+    Option("ws_max_bytes", "largest WebSocket frame accepted, in bytes (a task with a 10 MB "
+           "image and a 5 MB audio inline is about 20 MB of base64)", int),
     Option("push_results", "push each finished result to the WebSocket sessions that submitted "
            "or polled its task (true/false)", _parse_bool),
     Option("admin_token", "token the /__admin API requires (Authorization: Bearer or "

@@ -47,8 +47,10 @@ async def websocket_tasks(websocket: WebSocket) -> None:
 
 @dataclass(frozen=True)
 class Outgoing:
-    frame: Frame
-    pushed: bool
+    """A reply, already encoded, or a pushed frame, kept whole to go back to the session."""
+
+    text: str | None
+    pushed: Frame | None = None
 
 
 class SocketOutbox:
@@ -64,10 +66,10 @@ class SocketOutbox:
         self._open = True
 
     def offer(self, frame: Frame) -> bool:
-        return self._put(Outgoing(frame, pushed=True))
+        return self._put(Outgoing(None, pushed=frame))
 
-    def reply(self, frame: Frame) -> bool:
-        return self._put(Outgoing(frame, pushed=False))
+    def reply(self, text: str) -> bool:
+        return self._put(Outgoing(text))
 
     def close(self) -> None:
         if self._open:
@@ -101,6 +103,9 @@ class Connection:
         finally:
             self._outbox.close()
             self._leave_session(await writer)
+            # Frames still being handled finish: a task they submit is not lost, and a result
+            # they start watching goes to the session's backlog.
+            await asyncio.gather(*self._handling, return_exceptions=True)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -108,7 +113,8 @@ class Connection:
         idle_timeout = self._services.settings.idle_timeout
         while True:
             try:
-                message = await asyncio.wait_for(self._socket.receive(), idle_timeout)
+                async with asyncio.timeout(idle_timeout):
+                    message = await self._socket.receive()
             except TimeoutError:
                 await self._close_idle(idle_timeout)
                 return
@@ -126,13 +132,13 @@ class Connection:
         else:
             tasks, problem = parse_task_array(raw, "frame")
         if problem is not None:
-            self._answer(_printable(raw), problem, [])
+            self._answer(None, raw, problem, [])
         elif _authenticates(tasks) or _only_pings(tasks):
             # Inline: an authentication changes who the next frames run as, and a pong is due
             # at once even while other frames are still being handled.
-            await self._handle(tasks)
+            await self._handle(tasks, raw)
         else:
-            self._spawn(self._handle(tasks))
+            self._spawn(self._handle(tasks, raw))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         handling = asyncio.create_task(work)
@@ -141,7 +147,7 @@ class Connection:
 
     # -- handling ------------------------------------------------------------------------
 
-    async def _handle(self, tasks: list[Any]) -> None:
+    async def _handle(self, tasks: list[Any], raw: str | bytes) -> None:
         """Run a frame's tasks in order and answer with one frame. Follow-ups (joining a
         session, watching tasks) run after the reply is queued, so a client always sees the
         ack or the authentication reply before anything pushed."""
@@ -153,7 +159,7 @@ class Connection:
         except Exception as exc:
             log.exception("a WebSocket frame failed")
             reply = failed(error("internalServerError", f"The emulator failed: {exc}"))
-        self._answer(tasks, reply, follow_ups)
+        self._answer(tasks, raw, reply, follow_ups)
 
     async def _run(self, task: Any, index: int, follow_ups: list[FollowUp]) -> Reply:
         task_type = task.get("taskType") if isinstance(task, dict) else None
@@ -204,11 +210,18 @@ class Connection:
 
     # -- writing -------------------------------------------------------------------------
 
-    def _answer(self, request: Any, reply: Reply, follow_ups: list[FollowUp]) -> None:
-        body = reply.body()
-        self._services.journal.record(TRANSPORT, "received", api_key=self._owner, tasks=request,
-                                      reply=body, session=self._session_uuid)
-        self._outbox.reply(body)
+    def _answer(self, tasks: list[Any] | str | None, raw: str | bytes, reply: Reply,
+                follow_ups: list[FollowUp]) -> None:
+        text = json.dumps(reply.body())
+        # Small frames are journaled as their wire bytes, which costs next to nothing; the
+        # journal trims the parsed tasks of a large one (base64 media) instead.
+        wire = _as_bytes(raw) if len(raw) <= _OFF_LOOP_BYTES else None
+        if tasks is None and wire is None:
+            tasks = _printable(raw)  # a large frame that did not parse: the journal cuts it
+        self._services.journal.record(TRANSPORT, "received", api_key=self._owner, tasks=tasks,
+                                      raw_tasks=wire, raw_reply=text.encode(),
+                                      session=self._session_uuid)
+        self._outbox.reply(text)
         for follow_up in follow_ups:
             follow_up()
 
@@ -219,29 +232,34 @@ class Connection:
         broken = False
         while (outgoing := await self._outbox.next()) is not None:
             if not broken:
+                text = outgoing.text if outgoing.text is not None else json.dumps(outgoing.pushed)
                 try:
-                    await self._socket.send_text(json.dumps(outgoing.frame))
+                    await self._socket.send_text(text)
                 except _SEND_FAILURES:
                     broken = True
                     # Reading notices the closed socket and closes the outbox; until then,
                     # stop taking pushes that would only be lost.
                     self._outbox.close()
                 else:
-                    if outgoing.pushed:
-                        self._journal_push(outgoing.frame)
+                    if outgoing.pushed is not None:
+                        self._journal_push(text)
                     continue
-            if outgoing.pushed:
-                unsent.append(outgoing.frame)
+            if outgoing.pushed is not None:
+                unsent.append(outgoing.pushed)
         return unsent
 
-    def _journal_push(self, frame: Frame) -> None:
-        self._services.journal.record(TRANSPORT, "sent", api_key=self._owner, reply=frame,
-                                      session=self._session_uuid)
+    def _journal_push(self, text: str) -> None:
+        self._services.journal.record(TRANSPORT, "sent", api_key=self._owner,
+                                      raw_reply=text.encode(), session=self._session_uuid)
 
 
 def _payload(message: dict[str, Any]) -> str | bytes:
     text = message.get("text")
     return text if text is not None else message.get("bytes") or b""
+
+
+def _as_bytes(raw: str | bytes) -> bytes:
+    return raw.encode() if isinstance(raw, str) else raw
 
 
 def _printable(raw: str | bytes) -> str:

@@ -474,7 +474,6 @@ def test_an_unknown_session_uuid_gets_a_new_session(
 def test_an_idle_socket_is_closed(server_factory: ServerFactory) -> None:
     server = server_factory(idle_timeout=0.3)
     connection = Socket(server.ws_url)
-    connection.authenticate()
     with pytest.raises(ConnectionClosed) as closed:
         connection.read(timeout=30)
     assert closed.value.rcvd is not None
@@ -549,3 +548,22 @@ def test_a_slow_task_does_not_hold_back_a_pong(
     (problem,) = connection.read()["errors"]
     assert (problem["code"], problem["taskUUID"]) == ("invalidValueUploadFailed",
                                                       upload["taskUUID"])
+
+
+def test_frame_size_limit_is_a_setting(server_factory) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    padding = "x" * 20_000_000  # bigger than a task with 10 MB + 5 MB of media inline
+    big = json.dumps([{"taskType": "ping", "ping": True, "padding": padding}])
+    roomy = server_factory()
+    with connect(roomy.ws_url, max_size=None, open_timeout=10) as ws:
+        ws.send(big)
+        problem = json.loads(ws.recv(timeout=30))["errors"][0]
+        assert (problem["code"], problem["parameter"]) == ("unsupportedParameter", "padding")
+    tight = server_factory(ws_max_bytes=1_000_000)
+    with connect(tight.ws_url, max_size=None, open_timeout=10) as ws:
+        ws.send(json.dumps([{"taskType": "ping", "ping": True, "padding": "x" * 1_100_000}]))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=30)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009

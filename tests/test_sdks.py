@@ -1,0 +1,513 @@
+"""The official Runware SDKs, unchanged, against the emulator: an avatar job end to end each.
+
+Each SDK runs a script from tests/sdk_scripts in its own environment, made here on first use
+under ``.sdk-envs/`` (git-ignored) and reused while its stamp matches: the two Python SDKs
+install the same import name (``runware``) and cannot share one virtualenv, and the JS SDK is
+installed with npm. Only the base URL is changed, as the README shows. A TCP relay between an
+SDK and the emulator breaks the connection at chosen moments to drive the SDKs' reconnect,
+resume and retry paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import pytest
+
+from fixtures import media_path
+from mockserver.runner import ServerThread
+from tests.conftest import ServerFactory
+from tests.helpers import PORTRAIT, VOICE, RestClient, decode
+
+ROOT = Path(__file__).resolve().parent.parent
+ENVS = ROOT / ".sdk-envs"
+SCRIPTS = Path(__file__).resolve().parent / "sdk_scripts"
+API_KEY = "test-key"
+VOICE_SECONDS = 12.266
+COST = 0.5397  # round(0.044 * 12.266, 5): the standard model's price for the voice track
+SCRIPT_TIMEOUT = 180.0
+
+
+@dataclass(frozen=True)
+class PythonSdk:
+    folder: str
+    requirement: str
+
+
+RUNWARE_SDK = PythonSdk("runware-sdk-1.8", "runware-sdk>=1.8,<1.9")
+RUNWARE_05 = PythonSdk("runware-0.5", "runware>=0.5,<0.6")
+SDK_JS = "@runware/sdk-js@~1.3.2"
+
+
+# --- environments, made once and reused --------------------------------------------------------
+
+@contextlib.contextmanager
+def _envs_locked() -> Iterator[None]:
+    """Several test runs may share the working tree: only one installs at a time."""
+    ENVS.mkdir(exist_ok=True)
+    with (ENVS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _install(command: list[str], what: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"installing {what} failed ({' '.join(command)}):\n"
+                           f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+
+
+def python_sdk_env(sdk: PythonSdk) -> Path:
+    folder = ENVS / sdk.folder
+    python = folder / "bin" / "python"
+    stamp = folder / ".installed-from"
+    wanted = f"{sdk.requirement}\n{sys.version}\n"
+    with _envs_locked():
+        if not (python.exists() and stamp.exists() and stamp.read_text() == wanted):
+            _install([sys.executable, "-m", "venv", "--clear", str(folder)], f"a venv for {sdk}")
+            _install([str(python), "-m", "pip", "install", "--quiet",
+                      "--disable-pip-version-check", sdk.requirement], sdk.requirement)
+            stamp.write_text(wanted)
+    return python
+
+
+def node_sdk_env(node: str, npm: str) -> Path:
+    folder = ENVS / "sdk-js-1.3"
+    stamp = folder / ".installed-from"
+    version = subprocess.run([node, "--version"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    wanted = f"{SDK_JS}\n{version}\n"
+    with _envs_locked():
+        if not (stamp.exists() and stamp.read_text() == wanted):
+            folder.mkdir(parents=True, exist_ok=True)
+            # --ignore-scripts: the only install script is an optional native speed-up of ws.
+            _install([npm, "install", "--prefix", str(folder), "--no-audit", "--no-fund",
+                      "--ignore-scripts", "--loglevel=error", SDK_JS], SDK_JS)
+            stamp.write_text(wanted)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def runware_sdk_python() -> Path:
+    return python_sdk_env(RUNWARE_SDK)
+
+
+@pytest.fixture(scope="session")
+def runware_05_python() -> Path:
+    return python_sdk_env(RUNWARE_05)
+
+
+@pytest.fixture(scope="session")
+def sdk_js() -> tuple[str, Path]:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        reason = "node and npm are not installed: the @runware/sdk-js test cannot run"
+        warnings.warn(reason, stacklevel=1)
+        pytest.skip(reason)
+    return node, node_sdk_env(node, npm)
+
+
+# --- running an SDK script ----------------------------------------------------------------------
+
+class ScriptRun:
+    """An SDK script as a subprocess, its JSON-lines output read as it comes."""
+
+    def __init__(self, command: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        self._log_path = log
+        self._log: IO[str] = log.open("w")
+        environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=self._log, text=True,
+                                         env={**environment, **(env or {})})
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+
+    def _read_stdout(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def wait_for(self, event: str, timeout: float = SCRIPT_TIMEOUT) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {event!r} from the SDK script{self._stderr()}") from None
+            if line is None:
+                self._process.wait(timeout=30)
+                raise AssertionError(f"the SDK script ended (exit {self._process.returncode}) "
+                                     f"before {event!r}{self._stderr()}")
+            if line.startswith("{") and json.loads(line).get("event") == event:
+                return dict(json.loads(line))
+
+    def tell(self, line: str) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write(line + "\n")
+        self._process.stdin.flush()
+
+    def result(self) -> dict[str, Any]:
+        done = self.wait_for("done")
+        assert self._process.wait(timeout=60) == 0, self._stderr()
+        return done
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait(timeout=30)
+        self._log.close()
+
+    def _stderr(self) -> str:
+        self._log.flush()
+        return f"\n--- stderr ---\n{self._log_path.read_text()[-4000:]}"
+
+    def __enter__(self) -> ScriptRun:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def run_to_end(command: list[str], tmp_path: Path,
+               env: dict[str, str] | None = None) -> dict[str, Any]:
+    with ScriptRun(command, tmp_path / "sdk-stderr.txt", env) as run:
+        return run.result()
+
+
+def media_args() -> list[str]:
+    return ["--image", str(media_path(PORTRAIT)), "--audio", str(media_path(VOICE))]
+
+
+def runware_sdk_command(python: Path, transport: str, ws_url: str, http_url: str,
+                        task_uuid: str, *extra: str) -> list[str]:
+    return [str(python), str(SCRIPTS / "runware_sdk_avatar.py"), "--transport", transport,
+            "--ws-url", ws_url, "--http-url", http_url, "--api-key", API_KEY,
+            "--task-uuid", task_uuid, *media_args(), *extra]
+
+
+def runware_05_command(python: Path, ws_url: str, task_uuid: str, *extra: str) -> list[str]:
+    return [str(python), str(SCRIPTS / "runware_05_avatar.py"), "--ws-url", ws_url,
+            "--api-key", API_KEY, "--task-uuid", task_uuid, *media_args(), *extra]
+
+
+# --- checking what an SDK got ---------------------------------------------------------------------
+
+def check_video(server: ServerThread, done: dict[str, Any], task_uuid: str,
+                inputs: dict[str, str], tmp_path: Path) -> None:
+    """The SDK's one result is the task's finished video, made from the uploads it sent."""
+    (video,) = done["videos"]
+    assert (video["taskUUID"], video["status"], video["cost"]) == (task_uuid, "success", COST)
+    assert video["videoURL"].startswith(server.base_url + "/")
+    polled = RestClient(server.url, API_KEY).poll(task_uuid).json()["data"]
+    assert [item["videoUUID"] for item in polled] == [video["videoUUID"]]
+    assert server.services.engine.get(API_KEY, task_uuid).request["inputs"] == inputs
+
+    path = tmp_path / "sdk-video.mp4"
+    path.write_bytes(httpx.get(video["videoURL"], timeout=30).content)
+    decoded = decode(path)
+    assert (decoded["video_codec"], decoded["audio_codec"], decoded["errors"]) == (
+        "h264", "aac", 0)
+    assert abs(decoded["frames"] / 25 - VOICE_SECONDS) <= 1 / 25
+    assert abs(decoded["audio_seconds"] - VOICE_SECONDS) <= 1 / 25
+
+
+def served_bytes(url: str) -> bytes:
+    reply = httpx.get(url, timeout=30)
+    assert reply.status_code == 200, url
+    return reply.content
+
+
+def journal(server: ServerThread, **filters: str) -> list[dict[str, Any]]:
+    reply = httpx.get(f"{server.base_url}/__admin/journal", params=filters, timeout=30)
+    assert reply.status_code == 200, reply.text
+    return list(reply.json()["entries"])
+
+
+def answered_codes(server: ServerThread, task_uuid: str) -> list[str]:
+    """Error codes of the replies the task's WebSocket frames got, in order."""
+    return [problem.get("code") for entry in journal(server, taskUUID=task_uuid,
+                                                     transport="websocket", kind="received")
+            for problem in (entry["response"] or {}).get("errors", [])]
+
+
+def pushes(server: ServerThread, task_uuid: str) -> int:
+    return len(journal(server, taskUUID=task_uuid, transport="websocket", kind="sent"))
+
+
+def complete(server: ServerThread, task_uuid: str) -> None:
+    reply = httpx.post(f"{server.base_url}/__admin/tasks/{task_uuid}/complete", timeout=60)
+    assert reply.status_code == 200, reply.text
+
+
+def task_exists(server: ServerThread, task_uuid: str) -> bool:
+    return RestClient(server.url, API_KEY).poll(task_uuid).status_code == 200
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.05)
+
+
+class FlakyLink:
+    """A TCP relay on 127.0.0.1 between an SDK and the emulator that a test can break: cut
+    every open connection, hold new ones until released, or drop what the server sends."""
+
+    def __init__(self, server: ServerThread) -> None:
+        self._target = (server.settings.host, server.settings.port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.ws_url = f"ws://127.0.0.1:{self._listener.getsockname()[1]}/v1"
+        self.connections = 0
+        self.swallow_replies = threading.Event()
+        self._admitting = threading.Event()
+        self._admitting.set()
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept_forever, daemon=True).start()
+
+    def cut(self) -> None:
+        with self._lock:
+            doomed, self._open = self._open, []
+        for each in doomed:
+            _hang_up(each)
+
+    def hold(self) -> None:
+        self._admitting.clear()
+
+    def release(self) -> None:
+        self._admitting.set()
+
+    def close(self) -> None:
+        self._listener.close()
+        self.release()
+        self.cut()
+
+    def _accept_forever(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        self._admitting.wait()
+        try:
+            upstream = socket.create_connection(self._target)
+        except OSError:
+            _hang_up(client)
+            return
+        with self._lock:
+            self.connections += 1
+            self._open += [client, upstream]
+        threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
+        self._pump(upstream, client, True)
+
+    def _pump(self, source: socket.socket, target: socket.socket, from_server: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if not (from_server and self.swallow_replies.is_set()):
+                    target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _hang_up(source)
+            _hang_up(target)
+
+    def __enter__(self) -> FlakyLink:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _hang_up(each: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        each.shutdown(socket.SHUT_RDWR)
+    each.close()
+
+
+# --- runware-sdk 1.8.x ---------------------------------------------------------------------------
+
+def check_runware_sdk_job(server: ServerThread, done: dict[str, Any], task_uuid: str,
+                          tmp_path: Path) -> None:
+    image, audio = done["uploads"]["image"], done["uploads"]["audio"]
+    assert served_bytes(image["mediaURL"]) == media_path(PORTRAIT).read_bytes()
+    assert served_bytes(audio["mediaURL"]) == media_path(VOICE).read_bytes()
+    check_video(server, done, task_uuid, {"image": image["mediaUUID"],
+                                          "audio": audio["mediaUUID"]}, tmp_path)
+    invalid = done["invalid_model"]
+    assert (invalid["raised"], invalid["code"], invalid["parameter"]) == (
+        "RunwareError", "validation", "model")
+    assert "nonexistent:999@999" in invalid["message"]
+
+
+@pytest.mark.parametrize("transport", ["websocket", "rest"])
+def test_runware_sdk_runs_an_avatar_job(server: ServerThread, runware_sdk_python: Path,
+                                        tmp_path: Path, transport: str) -> None:
+    task_uuid = str(uuid.uuid4())
+    done = run_to_end(runware_sdk_command(runware_sdk_python, transport, server.ws_url,
+                                          server.url, task_uuid), tmp_path)
+    check_runware_sdk_job(server, done, task_uuid, tmp_path)
+    assert done["conflicts"] == 0
+    if transport == "websocket":
+        assert done["resumes"] == [None]
+        assert pushes(server, task_uuid) == 1
+    else:
+        assert journal(server, transport="websocket") == []
+
+
+def test_runware_sdk_resumes_its_session_when_the_socket_dies_mid_task(
+        server_factory: ServerFactory, runware_sdk_python: Path, tmp_path: Path) -> None:
+    server = server_factory(latency="fixed:3600")
+    sessions = server.services.sessions
+    task_uuid = str(uuid.uuid4())
+    with FlakyLink(server) as link:
+        command = runware_sdk_command(runware_sdk_python, "websocket", link.ws_url, server.url,
+                                      task_uuid)
+        with ScriptRun(command, tmp_path / "sdk-stderr.txt") as run:
+            wait_until(lambda: task_exists(server, task_uuid), "the SDK submitted the task")
+            link.hold()
+            link.cut()
+            wait_until(lambda: sessions.attached() == 0, "the server saw the socket die")
+            # The video is made while the SDK is away: only the session can still deliver it.
+            complete(server, task_uuid)
+            link.release()
+            done = run.result()
+    check_runware_sdk_job(server, done, task_uuid, tmp_path)
+    assert link.connections >= 2
+    first, resumed, *_ = done["resumes"]
+    assert first is None
+    assert sessions.get(resumed) is not None
+    assert (sessions.stats.resumed, sessions.stats.replayed) == (1, 1)
+    assert pushes(server, task_uuid) == 1
+
+
+def test_runware_sdk_takes_a_conflict_on_its_resent_task_as_the_ack(
+        server_factory: ServerFactory, runware_sdk_python: Path, tmp_path: Path) -> None:
+    server = server_factory(latency="fixed:3600")
+    task_uuid = str(uuid.uuid4())
+    with FlakyLink(server) as link:
+        command = runware_sdk_command(runware_sdk_python, "websocket", link.ws_url, server.url,
+                                      task_uuid, "--pause")
+        with ScriptRun(command, tmp_path / "sdk-stderr.txt") as run:
+            run.wait_for("uploaded")
+            link.swallow_replies.set()  # the ack for the task will never reach the SDK
+            run.tell("submit")
+            wait_until(lambda: task_exists(server, task_uuid), "the SDK submitted the task")
+            link.cut()
+            link.swallow_replies.clear()
+            wait_until(lambda: "conflictTaskUUID" in answered_codes(server, task_uuid),
+                       "the SDK resent the task")
+            complete(server, task_uuid)
+            done = run.result()
+    check_runware_sdk_job(server, done, task_uuid, tmp_path)
+    assert done["conflicts"] == 1
+    assert answered_codes(server, task_uuid) == ["conflictTaskUUID"]
+    assert len(server.services.engine.tasks()) == 1  # the invalid-model task never ran
+
+
+# --- runware 0.5.x -------------------------------------------------------------------------------
+
+def check_runware_05_job(server: ServerThread, done: dict[str, Any], task_uuid: str,
+                         tmp_path: Path) -> None:
+    image, audio = done["uploads"]["image"], done["uploads"]["audio"]
+    assert served_bytes(image["imageURL"]) == media_path(PORTRAIT).read_bytes()
+    check_video(server, done, task_uuid, {"image": image["imageUUID"],
+                                          "audio": audio["mediaUUID"]}, tmp_path)
+    invalid = done["invalid_model"]
+    assert (invalid["raised"], invalid["code"]) == ("RunwareAPIError", "invalidModel")
+    assert invalid["error"]["parameter"] == "model"
+    assert uuid.UUID(invalid["error"]["taskUUID"])
+
+
+# Without a push, 0.5.x waits this long (ms) on each poll answered "processing": ten minutes
+# here, so only the pushed result can finish the job within the script's timeout.
+WAIT_FOR_PUSH = {"RUNWARE_VIDEO_INITIAL_TIMEOUT": "600000"}
+
+
+def test_runware_05_runs_an_avatar_job_and_takes_the_pushed_result(
+        server: ServerThread, runware_05_python: Path, tmp_path: Path) -> None:
+    task_uuid = str(uuid.uuid4())
+    done = run_to_end(runware_05_command(runware_05_python, server.ws_url, task_uuid),
+                      tmp_path, WAIT_FOR_PUSH)
+    check_runware_05_job(server, done, task_uuid, tmp_path)
+    assert pushes(server, task_uuid) == 1
+
+
+def test_runware_05_polls_when_push_is_off(server_factory: ServerFactory,
+                                           runware_05_python: Path, tmp_path: Path) -> None:
+    server = server_factory(push_results=False)
+    task_uuid = str(uuid.uuid4())
+    quick_polls = {"RUNWARE_VIDEO_INITIAL_TIMEOUT": "500", "RUNWARE_VIDEO_POLLING_DELAY": "100"}
+    done = run_to_end(runware_05_command(runware_05_python, server.ws_url, task_uuid),
+                      tmp_path, quick_polls)
+    check_runware_05_job(server, done, task_uuid, tmp_path)
+    assert pushes(server, task_uuid) == 0
+
+
+def test_runware_05_takes_a_conflict_on_its_resent_task_as_the_ack(
+        server_factory: ServerFactory, runware_05_python: Path, tmp_path: Path) -> None:
+    server = server_factory(latency="fixed:3600")
+    task_uuid = str(uuid.uuid4())
+    with FlakyLink(server) as link:
+        command = runware_05_command(runware_05_python, link.ws_url, task_uuid, "--pause")
+        with ScriptRun(command, tmp_path / "sdk-stderr.txt", WAIT_FOR_PUSH) as run:
+            run.wait_for("uploaded")
+            link.swallow_replies.set()
+            run.tell("submit")
+            wait_until(lambda: task_exists(server, task_uuid), "the SDK submitted the task")
+            link.cut()
+            link.swallow_replies.clear()
+            wait_until(lambda: "conflictTaskUUID" in answered_codes(server, task_uuid),
+                       "the SDK resent the task")
+            complete(server, task_uuid)
+            done = run.result()
+    check_runware_05_job(server, done, task_uuid, tmp_path)
+    assert link.connections >= 2
+    assert answered_codes(server, task_uuid) == ["conflictTaskUUID"]
+    assert len(server.services.engine.tasks()) == 1
+
+
+# --- @runware/sdk-js 1.3.x -----------------------------------------------------------------------
+
+def test_sdk_js_runs_an_avatar_job(server: ServerThread, sdk_js: tuple[str, Path],
+                                   tmp_path: Path) -> None:
+    node, folder = sdk_js
+    task_uuid = str(uuid.uuid4())
+    done = run_to_end([node, str(SCRIPTS / "sdk_js_avatar.cjs"), server.ws_url, API_KEY,
+                       str(media_path(PORTRAIT)), str(media_path(VOICE)), task_uuid,
+                       str(folder)], tmp_path)
+    image, audio = done["uploads"]["image"], done["uploads"]["audio"]
+    assert served_bytes(image["imageURL"]) == media_path(PORTRAIT).read_bytes()
+    assert served_bytes(audio["mediaURL"]) == media_path(VOICE).read_bytes()
+    check_video(server, done, task_uuid, {"image": image["imageUUID"],
+                                          "audio": audio["mediaUUID"]}, tmp_path)
+    invalid = done["invalid_model"]
+    assert invalid["rejected"] is True
+    assert (invalid["error"]["code"], invalid["error"]["parameter"]) == ("invalidModel", "model")
+    received = journal(server, transport="websocket", kind="received", taskType="authentication")
+    assert received and all(entry["apiKey"] == API_KEY for entry in received)
