@@ -25,11 +25,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def process(args: list[str], port: int) -> Iterator[None]:
+def process(args: list[str], port: int) -> Iterator[subprocess.Popen[bytes]]:
     child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port)
-        yield
+        yield child
     finally:
         child.terminate()
         child.wait(timeout=20)
@@ -57,7 +57,7 @@ def request_bytes(port: int, path: str, body: bytes, headers: dict[str, str]) ->
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
     length = 0
@@ -74,7 +74,7 @@ async def _worker(port: int, path: str, make_body: MakeBody, headers: dict[str, 
     try:
         while time.monotonic() < deadline:
             writer.write(request_bytes(port, path, make_body(sequence), headers))
-            status, _ = await _read_response(reader)
+            status, _ = await read_response(reader)
             if status != 200:
                 raise RuntimeError(f"unexpected HTTP {status}")
             counter[0] += 1

@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,9 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _load import emulator, free_port, process, read_response, request_bytes
+
 TARGET_SOCKETS = 1000
 API_KEY = "bench"
 AUTH = json.dumps([{"taskType": "authentication", "apiKey": API_KEY}])
@@ -49,35 +51,11 @@ SEED_ASSETS = "https://assets.runware.ai/assets/inputs/"
 
 # --- the server under test ------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
-def emulator(port: int) -> Iterator[subprocess.Popen[bytes]]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--data-dir",
-             data_dir, "--latency", "instant", "--log-level", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_port(port)
-            yield child
-        finally:
-            child.terminate()
-            child.wait(timeout=30)
-
-
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+def emulator_process(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    with (tempfile.TemporaryDirectory() as data_dir,
+          process(emulator(port, data_dir, "--latency", "instant"), port) as child):
+        yield child
 
 
 def resident_mb(pid: int) -> float | None:
@@ -179,20 +157,6 @@ async def measure_capacity(port: int, pid: int, sockets: int, seconds: float,
 
 # --- 2. getResponse round-trip, WebSocket against REST -------------------------------------------
 
-def request_bytes(port: int, body: bytes) -> bytes:
-    head = (f"POST /v1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-            f"Authorization: Bearer {API_KEY}\r\nContent-Length: {len(body)}\r\n\r\n")
-    return head.encode() + body
-
-
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                  if line.lower().startswith(b"content-length:"))
-    return status, await reader.readexactly(length)
-
-
 class RestConnection:
     def __init__(self, port: int) -> None:
         self._port = port
@@ -203,7 +167,8 @@ class RestConnection:
         self._reader, self._writer = await asyncio.open_connection("127.0.0.1", self._port)
 
     async def post(self, tasks: list[dict[str, Any]]) -> dict[str, Any]:
-        self._writer.write(request_bytes(self._port, json.dumps(tasks).encode()))
+        self._writer.write(request_bytes(self._port, "/v1", json.dumps(tasks).encode(),
+                                         {"Authorization": f"Bearer {API_KEY}"}))
         status, body = await read_response(self._reader)
         if status != 200:
             raise RuntimeError(f"HTTP {status}: {body[:300]!r}")
@@ -292,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     allow_many_files(2 * args.sockets + 256)
     port = free_port()
     print(f"runware-mock WebSocket benchmark on 127.0.0.1:{port}, {os.cpu_count()} CPUs")
-    with emulator(port) as server:
+    with emulator_process(port) as server:
         print(f"1. {args.sockets} authenticated sockets, each pinging every {args.ping_every:g} s"
               f" for {args.seconds:g} s")
         holding = asyncio.run(measure_capacity(port, server.pid, args.sockets, args.seconds,

@@ -34,6 +34,8 @@ from mockserver.admin_params import (
 from mockserver.admin_views import TASK_STATES, task_json, task_state
 from mockserver.delivery_log import UPLOAD, WEBHOOK
 from mockserver.engine import Task, TaskFinished, TaskNotFound
+from mockserver.faults import FaultSpecError
+from mockserver.faults.catalog import KINDS
 from mockserver.journal import Expectation
 from mockserver.services import Services
 
@@ -209,6 +211,36 @@ async def reset(request: Request, services: Services) -> Response:
     return JSONResponse({"reset": "everything"})
 
 
+async def faults(request: Request, services: Services) -> Response:
+    reject_unknown(request.query_params, ())
+    rules = services.faults.rules()
+    return JSONResponse({"rules": [rule.to_json() for rule in rules], "count": len(rules),
+                         "kinds": [kind.name for kind in KINDS]})
+
+
+async def add_fault(request: Request, services: Services) -> Response:
+    reject_unknown(request.query_params, ())
+    try:
+        rule = services.faults.add(await json_object(request))
+    except FaultSpecError as exc:
+        raise AdminInputError(exc.parameter, str(exc)) from None
+    return JSONResponse(rule.to_json(), status_code=201)
+
+
+async def clear_faults(request: Request, services: Services) -> Response:
+    reject_unknown(request.query_params, ())
+    return JSONResponse({"cleared": services.faults.clear()})
+
+
+async def delete_fault(request: Request, services: Services) -> Response:
+    reject_unknown(request.query_params, ())
+    rule_id = request.path_params["id"]
+    if not services.faults.remove(rule_id):
+        return _problem("faultRuleNotFound", f"No fault rule with id {rule_id!r}; "
+                        f"GET {PREFIX}/faults lists them.", "id")
+    return JSONResponse({"deleted": rule_id})
+
+
 def _task_json(found: Task, services: Services) -> dict[str, Any]:
     return task_json(found, services.engine, services.handlers, services.delivery.log,
                      services.clock.now())
@@ -240,4 +272,8 @@ _ROUTES: list[BaseRoute] = [
     Route("/clock", _endpoint(clock), methods=["GET"]),
     Route("/clock/advance", _endpoint(advance), methods=["POST"]),
     Route("/reset", _endpoint(reset), methods=["POST"]),
+    Route("/faults", _endpoint(faults), methods=["GET"]),
+    Route("/faults", _endpoint(add_fault), methods=["POST"]),
+    Route("/faults", _endpoint(clear_faults), methods=["DELETE"]),
+    Route("/faults/{id}", _endpoint(delete_fault), methods=["DELETE"]),
 ]

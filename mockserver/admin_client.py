@@ -61,9 +61,11 @@ class AdminClient:
     def journal(self, task_uuid: str | None = None, task_type: str | None = None,
                 since: Moment | None = None, until: Moment | None = None,
                 transport: str | None = None, kind: str | None = None,
-                api_key: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """Matching requests and frames, oldest first (``limit``: only the newest N)."""
-        params = _filters(task_uuid, task_type, since, until, transport, kind, api_key)
+                api_key: str | None = None, limit: int | None = None,
+                fault: str | None = None) -> list[dict[str, Any]]:
+        """Matching requests and frames, oldest first (``limit``: only the newest N;
+        ``fault``: hit by a fault of this kind, or "any", or "none")."""
+        params = _filters(task_uuid, task_type, since, until, transport, kind, api_key, fault)
         if limit is not None:
             params["limit"] = str(limit)
         return list(self._call("GET", "/journal", params=params)["entries"])
@@ -71,18 +73,19 @@ class AdminClient:
     def count(self, task_uuid: str | None = None, task_type: str | None = None,
               since: Moment | None = None, until: Moment | None = None,
               transport: str | None = None, kind: str | None = None,
-              api_key: str | None = None) -> int:
-        params = _filters(task_uuid, task_type, since, until, transport, kind, api_key)
+              api_key: str | None = None, fault: str | None = None) -> int:
+        params = _filters(task_uuid, task_type, since, until, transport, kind, api_key, fault)
         return int(self._call("GET", "/journal/count", params=params)["count"])
 
     def verify(self, *, count: int | None = None, at_least: int | None = None,
                at_most: int | None = None, task_uuid: str | None = None,
                task_type: str | None = None, since: Moment | None = None,
                until: Moment | None = None, transport: str | None = None,
-               kind: str | None = None, api_key: str | None = None) -> int:
+               kind: str | None = None, api_key: str | None = None,
+               fault: str | None = None) -> int:
         """Raise ``VerificationError`` unless the matching entries number ``count`` (or lie
         within ``at_least``/``at_most``; at least one when no bound is given)."""
-        params = _filters(task_uuid, task_type, since, until, transport, kind, api_key)
+        params = _filters(task_uuid, task_type, since, until, transport, kind, api_key, fault)
         bounds = {"count": count, "atLeast": at_least, "atMost": at_most}
         params.update({name: str(value) for name, value in bounds.items() if value is not None})
         try:
@@ -141,6 +144,22 @@ class AdminClient:
     def reset(self) -> None:
         self._call("POST", "/reset")
 
+    def faults(self) -> list[dict[str, Any]]:
+        """The fault rules in force (admin, then profile), with their counters."""
+        return list(self._call("GET", "/faults")["rules"])
+
+    def add_fault(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Add a rule: ``add_fault("http_error", status=503, taskType="videoInference",
+        times=1)``; returns it with its ``id``."""
+        return self._call("POST", "/faults", json={"kind": kind, **fields})
+
+    def remove_fault(self, rule_id: str) -> None:
+        self._call("DELETE", f"/faults/{rule_id}")
+
+    def clear_faults(self) -> int:
+        """Remove every rule; returns how many there were."""
+        return int(self._call("DELETE", "/faults")["cleared"])
+
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = self._http.request(method, path, **kwargs)
         body = _json_or_none(response)
@@ -153,9 +172,10 @@ class AdminClient:
 
 def _filters(task_uuid: str | None, task_type: str | None, since: Moment | None,
              until: Moment | None, transport: str | None, kind: str | None,
-             api_key: str | None) -> dict[str, str]:
+             api_key: str | None, fault: str | None = None) -> dict[str, str]:
     given = {"taskUUID": task_uuid, "taskType": task_type, "since": _moment(since),
-             "until": _moment(until), "transport": transport, "kind": kind, "apiKey": api_key}
+             "until": _moment(until), "transport": transport, "kind": kind, "apiKey": api_key,
+             "fault": fault}
     return {name: value for name, value in given.items() if value is not None}
 
 

@@ -19,6 +19,8 @@ _JOURNAL_FILTERS: list[dict[str, Any]] = [
      "description": "request: a REST request; received: a client WebSocket frame; "
                     "sent: a frame the server pushed"},
     {"name": "apiKey", "in": "query", "schema": {"type": "string"}},
+    {"name": "fault", "in": "query", "schema": {"type": "string"},
+     "description": "entries hit by an injected fault of this kind, or 'any', or 'none'"},
 ]
 _TASK_UUID = {"name": "taskUUID", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -61,7 +63,30 @@ _SCHEMAS: dict[str, Any] = {
         request={"description": "what the client sent; strings longer than "
                                 "--journal-value-limit are cut"},
         response={"description": "the JSON object answered or pushed"},
-        status={"type": ["integer", "null"]}, session={"type": ["string", "null"]}),
+        status={"type": ["integer", "null"], "description": "null when the connection was "
+                                                             "dropped without an answer"},
+        session={"type": ["string", "null"]},
+        faults={"type": "array", "items": _ref("FiredFault"),
+                "description": "injected faults that hit this exchange"}),
+    "FiredFault": _object(
+        rule={"type": "string"}, source={"enum": ["header", "admin", "profile"]},
+        kind={"type": "string"}, scope={"enum": ["transport", "task", "delivery"]}),
+    "FaultRule": {**_object(
+        id={"type": "string", "readOnly": True},
+        source={"enum": ["header", "admin", "profile"], "readOnly": True},
+        kind={"type": "string", "description": "a kind of the fault catalog (README)"},
+        scope={"enum": ["transport", "task", "delivery"], "readOnly": True},
+        taskType={"type": "string"}, model={"type": "string"}, taskUUID={"type": "string"},
+        apiKey={"type": "string"}, transport={"enum": ["rest", "websocket"]},
+        nth={"type": "integer", "minimum": 1, "default": 1,
+             "description": "the first matching request that may fire"},
+        probability={"type": "number", "minimum": 0, "maximum": 1, "default": 1},
+        times={"type": ["integer", "null"], "minimum": 1, "description": "fires at most N times"},
+        description={"type": "string"},
+        matched={"type": "integer", "readOnly": True},
+        fired={"type": "integer", "readOnly": True}),
+        "required": ["kind"], "additionalProperties": True,
+        "description": "flat: kind, the kind's parameters, match fields and firing fields"},
     "Task": _object(
         taskUUID={"type": "string"}, taskType={"type": "string"}, model={"type": "string"},
         apiKey={"type": "string"}, state={"enum": ["processing", "success", "error", "partial"]},
@@ -82,8 +107,9 @@ _SCHEMAS: dict[str, Any] = {
         time={"type": "number"}, durationMs={"type": "number"},
         status={"type": ["integer", "null"], "description": "HTTP status, null if none came"},
         error={"type": ["string", "null"], "description": "timeout, refused connection, ..."},
-        outcome={"enum": ["delivered", "retrying", "gave-up", "refused"]},
-        bodySha256={"type": "string"}, bodyBytes={"type": "integer"}),
+        outcome={"enum": ["delivered", "retrying", "gave-up", "refused", "skipped"]},
+        bodySha256={"type": "string"}, bodyBytes={"type": "integer"},
+        fault={"type": ["string", "null"], "description": "the injected delivery fault"}),
 }
 
 _PATHS: dict[str, Any] = {
@@ -154,6 +180,21 @@ _PATHS: dict[str, Any] = {
         parameters=[{"name": "seconds", "in": "query", "schema": {"type": "number"},
                      "description": "instead of the body"}],
         body=_object(seconds={"type": "number", "minimum": 0}))},
+    "/__admin/faults": {
+        "get": _operation("fault rules in force, in the order they are tried", {"200": _json(
+            "rules", _object(rules={"type": "array", "items": _ref("FaultRule")},
+                             count={"type": "integer"},
+                             kinds={"type": "array", "items": {"type": "string"}}))}),
+        "post": _operation("add a fault rule (tried before the profile's)",
+                           {"201": _json("the rule", _ref("FaultRule"))},
+                           body=_ref("FaultRule")),
+        "delete": _operation("remove every rule (admin and profile)", {"200": _json(
+            "done", _object(cleared={"type": "integer"}))}),
+    },
+    "/__admin/faults/{id}": {"delete": _operation(
+        "remove one rule", {"200": _json("done", _object(deleted={"type": "string"}))},
+        parameters=[{"name": "id", "in": "path", "required": True,
+                     "schema": {"type": "string"}}], errors=(400, 401, 404))},
     "/__admin/reset": {"post": _operation(
         "forget every task (stopping running ones), every delivery and the journal",
         {"200": _json("done", _object(reset={"const": "everything"}))})},

@@ -11,9 +11,11 @@ from typing import Any
 
 from starlette.requests import Request
 
+from mockserver.faults.catalog import KIND_BY_NAME
 from mockserver.journal import KINDS, TRANSPORTS, JournalQuery
 
-JOURNAL_FILTERS = ("taskUUID", "taskType", "since", "until", "transport", "kind", "apiKey")
+JOURNAL_FILTERS = ("taskUUID", "taskType", "since", "until", "transport", "kind", "apiKey",
+                   "fault")
 # Runware codes are camelCase words (timeoutProvider, invalidValueUploadFailed).
 _ERROR_CODE = re.compile(r"^[a-z][A-Za-z0-9]{0,63}$")
 
@@ -39,7 +41,8 @@ def journal_query(params: Mapping[str, str]) -> JournalQuery:
     return JournalQuery(task_uuid=params.get("taskUUID"), task_type=params.get("taskType"),
                         since=since, until=until,
                         transport=choice(params, "transport", TRANSPORTS),
-                        kind=choice(params, "kind", KINDS), api_key=params.get("apiKey"))
+                        kind=choice(params, "kind", KINDS), api_key=params.get("apiKey"),
+                        fault=choice(params, "fault", ("any", "none", *KIND_BY_NAME)))
 
 
 def timestamp(params: Mapping[str, str], name: str) -> float | None:

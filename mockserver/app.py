@@ -15,6 +15,8 @@ from starlette.routing import Route, WebSocketRoute
 from contract import schemas
 from contract.errors import error
 from mockserver.admin import admin_mount
+from mockserver.faults.wire import RawTransport
+from mockserver.metrics import metrics, registry_for
 from mockserver.rest import post_tasks
 from mockserver.services import Services
 from mockserver.serving import serve_file
@@ -26,13 +28,16 @@ log = logging.getLogger("runware_mock")
 SWEEP_INTERVAL = 30.0
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None) -> RawTransport:
+    """The Starlette app, wrapped so fault injection can reach the raw connection;
+    ``create_app(...).state`` is the Starlette app's."""
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = Services.build(settings)
         app.state.services = services
+        app.state.metrics = registry_for(services)
         sweeper = asyncio.create_task(_sweep_forever(services))
         try:
             yield
@@ -45,14 +50,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         admin_mount(),  # before the catch-all file route, which would take /__admin/x
         Route("/v1", post_tasks, methods=["POST"]),
         Route("/v1/", post_tasks, methods=["POST"]),
+        Route("/metrics", metrics, methods=["GET"]),
         WebSocketRoute("/v1", websocket_tasks),
         WebSocketRoute("/v1/", websocket_tasks),
-        Route("/{kind:str}/{name:str}", serve_file, methods=["GET", "HEAD"]),
+        # Before the catch-all file route, which would take /schemas/x.json for a media kind.
         Route("/schemas/{name:str}", serve_schema, methods=["GET"]),
+        Route("/{kind:str}/{name:str}", serve_file, methods=["GET", "HEAD"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan,
-                     exception_handlers={Exception: _internal_error, 404: _not_found,
-                                         405: _not_allowed})
+    return RawTransport(Starlette(routes=routes, lifespan=lifespan,
+                                  exception_handlers={Exception: _internal_error,
+                                                      404: _not_found, 405: _not_allowed}))
 
 
 async def serve_schema(request: Request) -> Response:

@@ -9,6 +9,7 @@ simulated clock (``/__admin/clock/advance`` skips them) and are scaled by ``time
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -29,6 +30,7 @@ from mockserver.delivery_log import (
     GAVE_UP,
     REFUSED,
     RETRYING,
+    SKIPPED,
     UPLOAD,
     WEBHOOK,
     Attempt,
@@ -59,6 +61,8 @@ class Outbound:
     body: bytes
     headers: Callable[[], dict[str, str]]
     digest: str
+    # The injected delivery fault acting on this message, named in the delivery log.
+    fault: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,20 +85,30 @@ class Delivery:
         self._client = httpx.AsyncClient(timeout=settings.delivery_timeout,
                                          follow_redirects=False)
         self._jobs: set[asyncio.Task[None]] = set()
+        # Generations whose delivery a webhook_reorder fault holds until the task finishes.
+        self._held: dict[str, list[Generation]] = {}
         self.log = DeliveryLog()
 
     def on_finished(self, task: Task, generation: Generation) -> None:
         """The engine's listener: start delivering, in the background, whatever the task asked."""
         if not (task.request.get("webhookURL") or task.request.get("uploadEndpoint")):
             return
+        generations = [generation]
+        if task.faults.delivery_named("webhook_reorder") is not None:
+            held = self._held.setdefault(task.task_uuid, [])
+            held.append(generation)
+            if not task.finished:
+                return
+            generations = list(reversed(self._held.pop(task.task_uuid)))
         self.log.started(task.task_uuid)
-        job = asyncio.get_running_loop().create_task(self._deliver(task, generation))
+        job = asyncio.get_running_loop().create_task(self._deliver(task, generations))
         self._jobs.add(job)
         job.add_done_callback(self._jobs.discard)
 
     async def reset(self) -> None:
         """Stop every delivery in progress and forget the log."""
         await self._cancel_jobs()
+        self._held.clear()
         self.log.clear()
 
     async def close(self) -> None:
@@ -107,18 +121,37 @@ class Delivery:
             job.cancel()
         await asyncio.gather(*jobs, return_exceptions=True)
 
-    async def _deliver(self, task: Task, generation: Generation) -> None:
+    async def _deliver(self, task: Task, generations: list[Generation]) -> None:
         try:
-            upload_url = task.request.get("uploadEndpoint")
-            if upload_url and generation.status == SUCCESS:
-                await self._upload(task, generation, upload_url)
-            webhook_url = task.request.get("webhookURL")
-            if webhook_url:
-                await self._send(self._webhook(task, generation, webhook_url))
+            for generation in generations:
+                upload_url = task.request.get("uploadEndpoint")
+                if upload_url and generation.status == SUCCESS:
+                    await self._upload(task, generation, upload_url)
+                webhook_url = task.request.get("webhookURL")
+                if webhook_url:
+                    await self._send_webhook(self._webhook(task, generation, webhook_url))
         except Exception:
             log.exception("delivery for task %s failed inside the emulator", task.task_uuid)
         finally:
             self.log.finished(task.task_uuid)
+
+    async def _send_webhook(self, message: Outbound) -> None:
+        """Send a webhook as the task's delivery fault, if any, has it: not at all, late, or
+        more than once (each copy with its own retries)."""
+        fault = message.task.faults.delivery
+        if fault is None or fault.name == "upload_fail":
+            await self._send(message)
+            return
+        message = dataclasses.replace(message, fault=fault.name)
+        if fault.name == "webhook_skip":
+            self._skip(message, f"fault injected by rule {fault.rule_id}: not sent")
+            return
+        if fault.name == "webhook_delay":
+            delay = float(fault["seconds"]) * self._settings.time_scale
+            await self._clock.sleep_until(self._clock.now() + delay)
+        copies = int(fault["copies"]) if fault.name == "webhook_duplicate" else 1
+        for _ in range(copies):
+            await self._send(message)
 
     def webhook_body(self, task: Task, generation: Generation) -> dict[str, Any]:
         """``{"data":[item]}`` for a success, ``{"errors":[error]}`` for a failed generation:
@@ -154,8 +187,10 @@ class Delivery:
             return
         content, digest = await asyncio.to_thread(_read_with_digest, served.path)
         headers = {"Content-Type": served.content_type, "User-Agent": USER_AGENT}
+        fault = task.faults.delivery_named("upload_fail")
         await self._send(Outbound(task, generation, UPLOAD, "PUT", url, content,
-                                  lambda: dict(headers), digest))
+                                  lambda: dict(headers), digest,
+                                  fault=fault.name if fault is not None else None))
 
     async def _send(self, message: Outbound) -> None:
         if self._self_address.matches(message.url):
@@ -168,13 +203,22 @@ class Delivery:
         attempts = self._settings.delivery_attempts
         for number in range(1, attempts + 1):
             started = time.time()
-            answer = await self._try(message)
+            answer = self._injected_failure(message, number) or await self._try(message)
             delivered = answer.status is not None and 200 <= answer.status < 300
             outcome = DELIVERED if delivered else GAVE_UP if number == attempts else RETRYING
             self._record(message, number, started, answer, outcome)
             if outcome != RETRYING:
                 return
             await self._wait_before_retry(number, rng)
+
+    def _injected_failure(self, message: Outbound, number: int) -> Answer | None:
+        """An upload try that an upload_fail fault fails without sending it."""
+        fault = message.task.faults.delivery_named("upload_fail")
+        if message.kind != UPLOAD or fault is None:
+            return None
+        if fault["failures"] is not None and number > int(fault["failures"]):
+            return None
+        return Answer(None, f"fault injected by rule {fault.rule_id}: upload_fail, not sent", 0.0)
 
     async def _wait_before_retry(self, retry: int, rng: random.Random) -> None:
         settings = self._settings
@@ -202,10 +246,17 @@ class Delivery:
             kind=message.kind, method=message.method, url=message.url, attempt=number,
             time=started, duration_ms=answer.duration_ms, status=answer.status,
             error=answer.error, outcome=outcome, body_sha256=message.digest,
-            body_bytes=len(message.body)))
+            body_bytes=len(message.body), fault=message.fault))
         if outcome in (RETRYING, GAVE_UP):
             log.info("%s %s for task %s: try %d %s", message.kind, message.url,
                      message.task.task_uuid, number, answer.error or f"HTTP {answer.status}")
+
+    def _skip(self, message: Outbound, reason: str) -> None:
+        self.log.add(Attempt(
+            task_uuid=message.task.task_uuid, generation=message.generation.index,
+            kind=message.kind, method=message.method, url=message.url, attempt=1,
+            time=time.time(), duration_ms=0.0, status=None, error=reason, outcome=SKIPPED,
+            body_sha256=message.digest, body_bytes=len(message.body), fault=message.fault))
 
     def _refuse(self, task: Task, generation: Generation, kind: str, method: str, url: str,
                 reason: str, body_sha256: str = "", body_bytes: int = 0) -> None:

@@ -10,7 +10,9 @@ from typing import Any
 WEBHOOK, UPLOAD = "webhook", "upload"
 # delivered: a 2xx answer ended it. retrying: it failed and another try is scheduled.
 # gave-up: the last allowed try failed. refused: never sent (e.g. it points at the emulator).
+# skipped: not sent because an injected fault (webhook_skip) said so.
 DELIVERED, RETRYING, GAVE_UP, REFUSED = "delivered", "retrying", "gave-up", "refused"
+SKIPPED = "skipped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,22 +30,28 @@ class Attempt:
     outcome: str
     body_sha256: str
     body_bytes: int
+    # The injected delivery fault that shaped this try (webhook_delay, upload_fail, ...).
+    fault: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"taskUUID": self.task_uuid, "generation": self.generation, "kind": self.kind,
                 "method": self.method, "url": self.url, "attempt": self.attempt,
                 "time": self.time, "durationMs": round(self.duration_ms, 3),
                 "status": self.status, "error": self.error, "outcome": self.outcome,
-                "bodySha256": self.body_sha256, "bodyBytes": self.body_bytes}
+                "bodySha256": self.body_sha256, "bodyBytes": self.body_bytes,
+                "fault": self.fault}
 
 
 class DeliveryLog:
     def __init__(self) -> None:
         self._by_task: dict[str, list[Attempt]] = {}
         self._pending: Counter[str] = Counter()
+        # Every try ever made, by (kind, outcome): never cleared, for /metrics.
+        self.totals: Counter[tuple[str, str]] = Counter()
 
     def add(self, attempt: Attempt) -> None:
         self._by_task.setdefault(attempt.task_uuid, []).append(attempt)
+        self.totals[(attempt.kind, attempt.outcome)] += 1
 
     def attempts(self, task_uuid: str | None = None, kind: str | None = None) -> list[Attempt]:
         """In the order they were made (per task; tasks in the order they first delivered)."""

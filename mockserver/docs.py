@@ -12,9 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from contract.errors import catalog_table
+from mockserver.faults.catalog import catalog_table as fault_table
 from mockserver.settings import option_table
 
-GENERATED: dict[str, Callable[[], str]] = {"settings": option_table, "errors": catalog_table}
+GENERATED: dict[str, Callable[[], str]] = {"settings": option_table, "errors": catalog_table,
+                                            "faults": fault_table}
 _BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- /generated -->)", re.DOTALL)
 
 

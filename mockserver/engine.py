@@ -16,6 +16,7 @@ from typing import Any
 from contract.errors import ApiError, error
 from mockserver.clock import Clock
 from mockserver.cost import cost
+from mockserver.faults.effects import TaskFaults
 from mockserver.latency import parse_profile
 from mockserver.media.service import Media, MediaInputError, PreparedInputs
 from mockserver.randomness import Randomness
@@ -24,6 +25,8 @@ from mockserver.settings import Settings
 log = logging.getLogger("runware_mock.engine")
 
 PROCESSING, SUCCESS, ERROR = "processing", "success", "error"
+# Characters of an input string kept with a task: any URL or UUID fits; base64 media does not.
+_INLINE_KEPT = 2048
 
 
 @dataclass
@@ -57,10 +60,17 @@ class Task:
     generations: list[Generation]
     audio_seconds: float | None = None
     runner: asyncio.Task[None] | None = field(default=None, repr=False)
+    faults: TaskFaults = field(default_factory=TaskFaults)
 
     @property
     def task_type(self) -> str:
         return str(self.request["taskType"])
+
+    @property
+    def sent_uuid(self) -> str:
+        """The taskUUID as the client wrote it: replies echo it, so clients matching replies
+        by string equality find theirs (``task_uuid`` is the lower-case key)."""
+        return str(self.request["taskUUID"])
 
     @property
     def finished(self) -> bool:
@@ -101,16 +111,22 @@ class TaskEngine:
         """Called once per generation when it reaches a terminal state."""
         self._listeners.append(listener)
 
-    def submit(self, owner: str, request: dict[str, Any]) -> Task:
+    def submit(self, owner: str, request: dict[str, Any],
+               faults: TaskFaults | None = None) -> Task:
         task_uuid = str(request["taskUUID"]).lower()
-        if task_uuid in self._tasks:
+        if self.holds(task_uuid):
             raise TaskConflict(task_uuid)
         generations = [Generation(i, self._random.result_seed(task_uuid, i))
                        for i in range(int(request.get("numberResults", 1)))]
-        task = Task(owner, task_uuid, request, self._clock.now(), generations)
+        task = Task(owner, task_uuid, request, self._clock.now(), generations,
+                    faults=faults or TaskFaults())
         self._tasks[task_uuid] = task
         task.runner = asyncio.get_running_loop().create_task(self._run(task))
         return task
+
+    def holds(self, task_uuid: str) -> bool:
+        """Whether this taskUUID was already used (by any owner)."""
+        return task_uuid.lower() in self._tasks
 
     def get(self, owner: str, task_uuid: str) -> Task:
         task = self._tasks.get(task_uuid.lower())
@@ -185,8 +201,10 @@ class TaskEngine:
             raise TaskFinished(task_uuid)
         return task
 
-    async def _wait_until_ready(self, generation: Generation) -> None:
-        self._clock.resolve_at(generation.ready_at or 0.0, generation.ready)
+    async def _wait_until_ready(self, task: Task, generation: Generation) -> None:
+        if not task.faults.never_finishes:
+            # A never-finishing task has no alarm: only complete_now or fail_now wake it.
+            self._clock.resolve_at(generation.ready_at or 0.0, generation.ready)
         await generation.ready
         if generation.status != PROCESSING:
             raise _Settled(f"generation {generation.index} was settled from outside")
@@ -205,13 +223,17 @@ class TaskEngine:
             for generation in task.generations:
                 rng = self._random.stream("latency", task.task_uuid, generation.index)
                 latency = self._profile.latency(rng, task.audio_seconds, self._settings.time_scale)
-                generation.ready_at = task.submitted_at + latency
+                latency = task.faults.latency(latency, self._settings.time_scale)
+                if not task.faults.never_finishes:
+                    generation.ready_at = task.submitted_at + latency
         except MediaInputError as exc:
             self._fail_all(task, error(exc.code, str(exc), parameter=exc.parameter))
             return
         except Exception as exc:
             self._fail_all(task, _internal(task, exc))
             return
+        finally:
+            task.request["inputs"] = _without_inline_data(task.request["inputs"])
         if len(task.generations) == 1:
             await self._generate_safely(task, task.generations[0], inputs)
         else:
@@ -233,7 +255,12 @@ class TaskEngine:
                  f"{len(task.generations)}  seed {generation.seed}")
         # The render starts once the latency is over: a long simulated latency costs no CPU,
         # and a flood of submits does not queue renders that are not yet due.
-        await self._wait_until_ready(generation)
+        await self._wait_until_ready(task, generation)
+        injected = task.faults.error_for(generation.index)
+        if injected is not None:
+            generation.error = injected
+            self._finish(task, generation, ERROR)
+            return
         path = await self._media.render(inputs, request["outputFormat"],
                                         request["outputQuality"], label)
         if generation.status != PROCESSING:
@@ -259,6 +286,14 @@ class TaskEngine:
                 listener(task, generation)
             except Exception:
                 log.exception("a task listener failed")
+
+
+def _without_inline_data(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inline media (base64, data URIs) summarised once the inputs are on disk: a kept task
+    must not hold megabytes of base64 for its whole retention."""
+    return {name: value if len(value) <= _INLINE_KEPT else
+            f"{value[:_INLINE_KEPT]}... [{len(value)} characters, inline data not kept]"
+            for name, value in inputs.items()}
 
 
 def _internal(task: Task, exc: Exception) -> ApiError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from contract.errors import ApiError, error
@@ -18,6 +18,9 @@ from mockserver.engine import (
     TaskEngine,
     TaskNotFound,
 )
+from mockserver.faults import DELIVERY, TASK, Fault, FaultInjector, Rule
+from mockserver.faults.effects import TaskFaults
+from mockserver.faults.traffic import task_traffic
 from mockserver.media.service import Media, MediaInputError
 from mockserver.protocol import Reply, failed, succeeded
 
@@ -27,15 +30,20 @@ class Context:
     owner: str
     transport: str
     session_uuid: str | None = None
+    # The rules of the request's (or WebSocket handshake's) X-Mock-Fault header.
+    header_faults: tuple[Rule, ...] = ()
+    # Faults that fired while handling, for the journal.
+    fired: list[Fault] = field(default_factory=list, compare=False, hash=False)
 
 
 Handler = Callable[[dict[str, Any], Context], Awaitable[Reply]]
 
 
 class Handlers:
-    def __init__(self, engine: TaskEngine, media: Media) -> None:
+    def __init__(self, engine: TaskEngine, media: Media, faults: FaultInjector) -> None:
         self._engine = engine
         self._media = media
+        self._faults = faults
         self.by_task_type: dict[str, Handler] = {
             "ping": self.ping,
             "authentication": self.authentication,
@@ -54,14 +62,26 @@ class Handlers:
 
     async def video_inference(self, task: dict[str, Any], context: Context) -> Reply:
         try:
-            submitted = self._engine.submit(context.owner, task)
+            if self._engine.holds(task["taskUUID"]):
+                raise TaskConflict(task["taskUUID"])
+            submitted = self._engine.submit(context.owner, task, self._pick_faults(task, context))
         except TaskConflict:
             return failed(_scoped(error(
                 "conflictTaskUUID",
                 f"taskUUID {task['taskUUID']} was already used: every task needs a new UUID v4.",
                 parameter="taskUUID", type="string"), task))
         # The ack carries no *URL key and no status: SDKs would take either for a result.
-        return succeeded({"taskType": "videoInference", "taskUUID": submitted.task_uuid})
+        return succeeded({"taskType": "videoInference", "taskUUID": submitted.sent_uuid})
+
+    def _pick_faults(self, task: dict[str, Any], context: Context) -> TaskFaults:
+        """Decided at submit, so the journal shows them beside the request that caused them."""
+        if not self._faults.armed(context.header_faults):
+            return TaskFaults()
+        traffic = task_traffic(task, context.owner, context.transport)
+        chosen = TaskFaults(task=self._faults.pick(TASK, traffic, context.header_faults),
+                            delivery=self._faults.pick(DELIVERY, traffic, context.header_faults))
+        context.fired.extend(chosen.fired())
+        return chosen
 
     async def get_response(self, task: dict[str, Any], context: Context) -> Reply:
         try:
@@ -80,7 +100,7 @@ class Handlers:
         return reply
 
     def generation_item(self, task: Task, generation: Generation) -> dict[str, Any]:
-        item: dict[str, Any] = {"taskType": task.task_type, "taskUUID": task.task_uuid,
+        item: dict[str, Any] = {"taskType": task.task_type, "taskUUID": task.sent_uuid,
                                 "status": generation.status}
         if generation.status == SUCCESS:
             item.update(videoUUID=generation.video_uuid, videoURL=generation.video_url,
@@ -119,7 +139,7 @@ class Handlers:
 def generation_error(task: Task, generation: Generation) -> ApiError:
     assert generation.error is not None
     return dataclasses.replace(generation.error, task_type=task.task_type,
-                               task_uuid=task.task_uuid, task_status=ERROR)
+                               task_uuid=task.sent_uuid, task_status=ERROR)
 
 
 def _upload_error(exc: MediaInputError, task: dict[str, Any]) -> ApiError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,13 +29,15 @@ class JournalEntry:
     parsed only when the journal is read: recording then costs almost nothing per request."""
 
     __slots__ = ("_request", "_response", "_task_types", "_task_uuids", "_trim", "api_key",
-                 "id", "kind", "session", "status", "time", "transport")
+                 "faults", "id", "kind", "session", "status", "time", "transport")
 
     def __init__(self, *, id: int, time: float, transport: str, kind: str, api_key: str | None,
                  request: Any, response: Any, status: int | None, session: str | None,
-                 trim: Callable[[Any], Any]) -> None:
+                 trim: Callable[[Any], Any], faults: tuple[dict[str, Any], ...] = ()) -> None:
         self.id, self.time, self.transport, self.kind = id, time, transport, kind
         self.api_key, self.status, self.session = api_key, status, session
+        # The injected faults that hit this exchange (transport, task and delivery ones).
+        self.faults = faults
         self._request, self._response, self._trim = request, response, trim
         self._task_uuids: tuple[str, ...] | None = None
         self._task_types: tuple[str, ...] | None = None
@@ -68,7 +70,8 @@ class JournalEntry:
         return {"id": self.id, "time": self.time, "transport": self.transport, "kind": self.kind,
                 "apiKey": self.api_key, "taskUUIDs": list(self.task_uuids),
                 "taskTypes": list(self.task_types), "request": self.request,
-                "response": self.response, "status": self.status, "session": self.session}
+                "response": self.response, "status": self.status, "session": self.session,
+                "faults": list(self.faults)}
 
 
 def _parse(raw: bytes) -> Any:
@@ -89,6 +92,8 @@ class JournalQuery:
     transport: str | None = None
     kind: str | None = None
     api_key: str | None = None
+    # A fault kind, "any" (hit by some fault) or "none".
+    fault: str | None = None
 
     def matches(self, entry: JournalEntry) -> bool:
         return (
@@ -99,7 +104,16 @@ class JournalQuery:
             and (self.transport is None or entry.transport == self.transport)
             and (self.kind is None or entry.kind == self.kind)
             and (self.api_key is None or entry.api_key == self.api_key)
+            and (self.fault is None or _hit_by(entry, self.fault))
         )
+
+
+def _hit_by(entry: JournalEntry, fault: str) -> bool:
+    if fault == "any":
+        return bool(entry.faults)
+    if fault == "none":
+        return not entry.faults
+    return any(hit.get("kind") == fault for hit in entry.faults)
 
 
 class Journal:
@@ -109,6 +123,8 @@ class Journal:
         self._value_limit = value_limit
         self._now = now
         self._recorded = 0
+        # Every exchange ever recorded, by (transport, kind): never cleared, for /metrics.
+        self.totals: Counter[tuple[str, str]] = Counter()
 
     @property
     def limit(self) -> int:
@@ -125,17 +141,19 @@ class Journal:
     def record(self, transport: str, kind: str, *, api_key: str | None = None,
                tasks: Any = None, reply: Any = None, status: int | None = None,
                session: str | None = None, raw_tasks: bytes | None = None,
-               raw_reply: bytes | None = None) -> JournalEntry:
+               raw_reply: bytes | None = None,
+               faults: list[dict[str, Any]] | None = None) -> JournalEntry:
         """Keep one exchange. ``tasks`` is what the client sent (the parsed JSON array, or the
         raw text when it did not parse); ``reply`` the JSON object answered or pushed. When the
         wire bytes are given (``raw_tasks``, ``raw_reply``) and small, they are kept instead
         and parsed on reading; large ones (base64 media) are trimmed now."""
         self._recorded += 1
+        self.totals[(transport, kind)] += 1
         entry = JournalEntry(
             id=self._recorded, time=self._now(), transport=transport, kind=kind,
             api_key=api_key if isinstance(api_key, str) else None,
             request=self._keep(raw_tasks, tasks), response=self._keep(raw_reply, reply),
-            status=status, session=session, trim=self._trim)
+            status=status, session=session, trim=self._trim, faults=tuple(faults or ()))
         self._entries.append(entry)
         return entry
 

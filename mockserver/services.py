@@ -9,6 +9,7 @@ from mockserver.clock import Clock
 from mockserver.delivery import Delivery
 from mockserver.dispatch import Dispatcher
 from mockserver.engine import TaskEngine
+from mockserver.faults import FaultInjector, load_profile
 from mockserver.handlers import Handlers
 from mockserver.journal import Journal
 from mockserver.media.service import Media
@@ -31,6 +32,7 @@ class Services:
     delivery: Delivery
     sessions: SessionRegistry
     push: ResultPush
+    faults: FaultInjector
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -38,7 +40,8 @@ class Services:
         randomness = Randomness(settings.seed)
         media = Media(settings)
         engine = TaskEngine(settings, clock, randomness, media)
-        handlers = Handlers(engine, media)
+        faults = FaultInjector(randomness, load_profile(settings.faults) if settings.faults else ())
+        handlers = Handlers(engine, media, faults)
         delivery = Delivery(settings, clock, randomness, media, handlers)
         engine.subscribe(delivery.on_finished)
         sessions = SessionRegistry(settings.session_keep_seconds, randomness)
@@ -47,4 +50,4 @@ class Services:
         return cls(settings, clock, randomness, media, engine, handlers, Dispatcher(handlers),
                    Authenticator(settings.api_keys),
                    Journal(settings.journal_limit, settings.journal_value_limit), delivery,
-                   sessions, push)
+                   sessions, push, faults)

@@ -83,6 +83,7 @@ class Settings:
     session_keep_seconds: float = 120.0
     push_results: bool = True
     ws_max_bytes: int = 64 * 1024 * 1024
+    faults: str = ""
 
     @property
     def base_url(self) -> str:
@@ -155,6 +156,9 @@ OPTIONS: tuple[Option, ...] = (
            "or polled its task (true/false)", _parse_bool),
     Option("admin_token", "token the /__admin API requires (Authorization: Bearer or "
            "X-Admin-Token); empty = open", str),
+    Option("faults", "fault profile loaded at start: a TOML or JSON file of fault rules, or "
+           "the name of a shipped one (flaky-network, overloaded, provider-timeouts, chaos); "
+           "empty = none", str),
 )
 
 _OPTION_BY_NAME = {option.name: option for option in OPTIONS}
@@ -213,10 +217,13 @@ def _read_config_file(path: Path) -> dict[str, Any]:
 
 
 def _check(settings: Settings) -> None:
+    from mockserver.faults import load_profile
     from mockserver.latency import parse_profile
     from mockserver.signing import secret_key
 
     parse_profile(settings.latency)
+    if settings.faults:
+        load_profile(settings.faults)
     secret_key(settings.webhook_secret)
     if settings.time_scale < 0:
         raise ValueError("time_scale must be >= 0")

@@ -21,6 +21,11 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from contract.errors import ApiError, error
+from mockserver.faults import TRANSPORT as TRANSPORT_FAULTS
+from mockserver.faults import Fault, FaultSpecError, Rule, header_rules
+from mockserver.faults.answers import error_reply, fault_header_error, malformed, truncated
+from mockserver.faults.traffic import request_traffic
+from mockserver.faults.wire import reset, transport_of
 from mockserver.handlers import Context
 from mockserver.protocol import Reply, failed, parse_task_array
 from mockserver.services import Services
@@ -42,15 +47,32 @@ FollowUp = Callable[[], None]
 async def websocket_tasks(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     await websocket.accept()
-    await Connection(websocket, services).serve()
+    try:
+        # The handshake's X-Mock-Fault rules apply to every frame of the connection.
+        header = tuple(header_rules(websocket.headers.getlist("x-mock-fault"), "handshake"))
+    except FaultSpecError as exc:
+        await _refuse_fault_header(websocket, exc)
+        return
+    await Connection(websocket, services, header).serve()
+
+
+async def _refuse_fault_header(websocket: WebSocket, exc: FaultSpecError) -> None:
+    with contextlib.suppress(*_SEND_FAILURES):
+        await websocket.send_text(json.dumps(failed(fault_header_error(exc)).body()))
+        await websocket.close(code=1008, reason="invalid X-Mock-Fault header")
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A reply, already encoded, or a pushed frame, kept whole to go back to the session."""
+    """A reply, already encoded, or a pushed frame, kept whole to go back to the session.
+    A transport fault may hold it back (``delay`` seconds), send it ``copies`` times, or close
+    the socket after it (``close``: code and reason)."""
 
     text: str | None
     pushed: Frame | None = None
+    delay: float = 0.0
+    copies: int = 1
+    close: tuple[int, str] | None = None
 
 
 class SocketOutbox:
@@ -68,8 +90,8 @@ class SocketOutbox:
     def offer(self, frame: Frame) -> bool:
         return self._put(Outgoing(None, pushed=frame))
 
-    def reply(self, text: str) -> bool:
-        return self._put(Outgoing(text))
+    def reply(self, outgoing: Outgoing) -> bool:
+        return self._put(outgoing)
 
     def close(self) -> None:
         if self._open:
@@ -87,9 +109,11 @@ class SocketOutbox:
 
 
 class Connection:
-    def __init__(self, websocket: WebSocket, services: Services) -> None:
+    def __init__(self, websocket: WebSocket, services: Services,
+                 header_faults: tuple[Rule, ...] = ()) -> None:
         self._socket = websocket
         self._services = services
+        self._header_faults = header_faults
         self._outbox = SocketOutbox()
         self._owner: str | None = None
         self._session_uuid: str | None = None
@@ -133,12 +157,33 @@ class Connection:
             tasks, problem = parse_task_array(raw, "frame")
         if problem is not None:
             self._answer(None, raw, problem, [])
+            return
+        fault = None
+        if self._services.faults.armed(self._header_faults):
+            fault = self._services.faults.pick(
+                TRANSPORT_FAULTS, request_traffic(tasks, self._owner, TRANSPORT),
+                self._header_faults)
+        if fault is not None and not fault.kind.processed:
+            self._stop(tasks, raw, fault)
         elif _authenticates(tasks) or _only_pings(tasks):
             # Inline: an authentication changes who the next frames run as, and a pong is due
             # at once even while other frames are still being handled.
-            await self._handle(tasks, raw)
+            await self._handle(tasks, raw, fault)
         else:
-            self._spawn(self._handle(tasks, raw))
+            self._spawn(self._handle(tasks, raw, fault))
+
+    def _stop(self, tasks: list[Any], raw: str | bytes, fault: Fault) -> None:
+        """A frame that a transport fault keeps from being handled."""
+        if fault.name == "http_error":
+            self._answer(tasks, raw, error_reply(fault, tasks), [], [fault])
+            return
+        self._journal_received(tasks, raw, None, [fault])
+        if fault.name == "reset":
+            transport = transport_of(self._socket.scope)
+            if transport is not None:
+                reset(transport)
+            else:
+                self._outbox.reply(Outgoing(None, close=(1011, "fault injected: reset")))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         handling = asyncio.create_task(work)
@@ -147,27 +192,30 @@ class Connection:
 
     # -- handling ------------------------------------------------------------------------
 
-    async def _handle(self, tasks: list[Any], raw: str | bytes) -> None:
+    async def _handle(self, tasks: list[Any], raw: str | bytes, fault: Fault | None) -> None:
         """Run a frame's tasks in order and answer with one frame. Follow-ups (joining a
         session, watching tasks) run after the reply is queued, so a client always sees the
         ack or the authentication reply before anything pushed."""
         follow_ups: list[FollowUp] = []
+        fired: list[Fault] = [fault] if fault is not None else []
         try:
             reply = Reply()
             for index, task in enumerate(tasks):
-                reply.extend(await self._run(task, index, follow_ups))
+                reply.extend(await self._run(task, index, follow_ups, fired))
         except Exception as exc:
             log.exception("a WebSocket frame failed")
             reply = failed(error("internalServerError", f"The emulator failed: {exc}"))
-        self._answer(tasks, raw, reply, follow_ups)
+        self._answer(tasks, raw, reply, follow_ups, fired, fault)
 
-    async def _run(self, task: Any, index: int, follow_ups: list[FollowUp]) -> Reply:
+    async def _run(self, task: Any, index: int, follow_ups: list[FollowUp],
+                   fired: list[Fault]) -> Reply:
         task_type = task.get("taskType") if isinstance(task, dict) else None
         if task_type == "authentication":
             return await self._authenticate(task, index, follow_ups)
         if self._owner is None and task_type != "ping":
             return failed(_not_authenticated(task))
-        context = Context(self._owner or "", TRANSPORT, self._session_uuid)
+        context = Context(self._owner or "", TRANSPORT, self._session_uuid,
+                          header_faults=self._header_faults, fired=fired)
         reply = await self._services.dispatcher.run_one(task, index, context)
         if task_type in _WATCHING_TASK_TYPES and self._owner and self._session_uuid:
             follow_ups.append(self._watcher(self._owner, task.get("taskUUID"),
@@ -211,19 +259,27 @@ class Connection:
     # -- writing -------------------------------------------------------------------------
 
     def _answer(self, tasks: list[Any] | str | None, raw: str | bytes, reply: Reply,
-                follow_ups: list[FollowUp]) -> None:
+                follow_ups: list[FollowUp], fired: list[Fault] | None = None,
+                fault: Fault | None = None) -> None:
         text = json.dumps(reply.body())
+        self._journal_received(tasks, raw, text, fired or [])
+        outgoing = _spoiled(text, fault) if fault is not None else Outgoing(text)
+        if outgoing is not None:
+            self._outbox.reply(outgoing)
+        for follow_up in follow_ups:
+            follow_up()
+
+    def _journal_received(self, tasks: list[Any] | str | None, raw: str | bytes,
+                          reply_text: str | None, fired: list[Fault]) -> None:
         # Small frames are journaled as their wire bytes, which costs next to nothing; the
         # journal trims the parsed tasks of a large one (base64 media) instead.
         wire = _as_bytes(raw) if len(raw) <= _OFF_LOOP_BYTES else None
         if tasks is None and wire is None:
             tasks = _printable(raw)  # a large frame that did not parse: the journal cuts it
-        self._services.journal.record(TRANSPORT, "received", api_key=self._owner, tasks=tasks,
-                                      raw_tasks=wire, raw_reply=text.encode(),
-                                      session=self._session_uuid)
-        self._outbox.reply(text)
-        for follow_up in follow_ups:
-            follow_up()
+        self._services.journal.record(
+            TRANSPORT, "received", api_key=self._owner, tasks=tasks, raw_tasks=wire,
+            raw_reply=reply_text.encode() if reply_text is not None else None,
+            session=self._session_uuid, faults=[hit.to_json() for hit in fired])
 
     async def _write_until_closed(self) -> list[Frame]:
         """Send queued frames in order until the outbox closes; returns the pushed frames that
@@ -232,9 +288,8 @@ class Connection:
         broken = False
         while (outgoing := await self._outbox.next()) is not None:
             if not broken:
-                text = outgoing.text if outgoing.text is not None else json.dumps(outgoing.pushed)
                 try:
-                    await self._socket.send_text(text)
+                    text = await self._send(outgoing)
                 except _SEND_FAILURES:
                     broken = True
                     # Reading notices the closed socket and closes the outbox; until then,
@@ -243,14 +298,48 @@ class Connection:
                 else:
                     if outgoing.pushed is not None:
                         self._journal_push(text)
+                    if outgoing.close is not None:
+                        broken = True  # closed on purpose: what follows goes to the session
+                        self._outbox.close()
                     continue
             if outgoing.pushed is not None:
                 unsent.append(outgoing.pushed)
         return unsent
 
+    async def _send(self, outgoing: Outgoing) -> str:
+        text = outgoing.text if outgoing.text is not None else json.dumps(outgoing.pushed)
+        if outgoing.delay:
+            # In the writer, so the frames behind it wait too, as on a slow link.
+            await asyncio.sleep(outgoing.delay)
+        if outgoing.text is not None or outgoing.pushed is not None:
+            for _ in range(outgoing.copies):
+                await self._socket.send_text(text)
+        if outgoing.close is not None:
+            await self._socket.close(code=outgoing.close[0], reason=outgoing.close[1])
+        return text
+
     def _journal_push(self, text: str) -> None:
         self._services.journal.record(TRANSPORT, "sent", api_key=self._owner,
                                       raw_reply=text.encode(), session=self._session_uuid)
+
+
+def _spoiled(text: str, fault: Fault) -> Outgoing | None:
+    """The reply frame as a processed frame's transport fault sends it (None: not at all)."""
+    match fault.name:
+        case "ws_no_pong":
+            return None
+        case "malformed":
+            return Outgoing(malformed(text.encode()).decode())
+        case "truncated":
+            return Outgoing(truncated(text.encode(), float(fault["fraction"])).decode("utf-8",
+                                                                                   "ignore"))
+        case "latency":
+            return Outgoing(text, delay=float(fault["delaySeconds"]))
+        case "ws_duplicate":
+            return Outgoing(text, copies=int(fault["copies"]))
+        case "ws_close":
+            return Outgoing(text, close=(int(fault["code"]), str(fault["reason"])))
+    return Outgoing(text)
 
 
 def _payload(message: dict[str, Any]) -> str | bytes:

@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from contract.receivers import Receiver
 from mockserver import admin_openapi
 from mockserver.admin import PREFIX, admin_mount
 from mockserver.admin_client import AdminClient, AdminError, VerificationError
 from mockserver.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient, avatar_task
-from tests.receivers import Receiver
 
 PING = {"taskType": "ping", "ping": True}
 

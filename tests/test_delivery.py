@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from contract import schemas
+from contract.receivers import Receiver
 from mockserver.admin_client import AdminClient
 from mockserver.backoff import retry_delay
 from mockserver.randomness import Randomness
@@ -18,7 +19,6 @@ from mockserver.runner import free_port
 from mockserver.settings import from_mapping
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient, avatar_task
-from tests.receivers import Receiver
 
 FAST_RETRIES = {"delivery_backoff": 1.0, "time_scale": 0.01}
 
@@ -33,7 +33,7 @@ def run_and_collect(server_factory: ServerFactory, task: dict, **settings: objec
 def test_webhook_answered_500_twice_then_200_gets_exactly_three_attempts(
         server_factory: ServerFactory) -> None:
     with Receiver(statuses=[500, 500], default=200) as hook:
-        task = avatar_task(webhookURL=f"{hook.url}/hooks/runware?token=abc", includeCost=True)
+        task = avatar_task(webhookURL=f"{hook.base_url}/hooks/runware?token=abc", includeCost=True)
         body, attempts, _ = run_and_collect(server_factory, task, **FAST_RETRIES)
 
     assert len(hook.requests) == 3
@@ -114,8 +114,8 @@ def test_upload_put_carries_the_video_bytes_then_the_webhook_follows(
         server_factory: ServerFactory) -> None:
     # One receiver for both, so the order they arrive in is observable.
     with Receiver(statuses=[500, 200, 200]) as sink:
-        task = avatar_task(uploadEndpoint=f"{sink.url}/bucket/out.mp4?X-Signature=s",
-                           webhookURL=f"{sink.url}/hook")
+        task = avatar_task(uploadEndpoint=f"{sink.base_url}/bucket/out.mp4?X-Signature=s",
+                           webhookURL=f"{sink.base_url}/hook")
         body, attempts, admin = run_and_collect(server_factory, task, **FAST_RETRIES)
         sink.wait_for(3)
 
@@ -139,7 +139,8 @@ def test_upload_put_carries_the_video_bytes_then_the_webhook_follows(
 def test_failed_generation_posts_an_errors_body_and_uploads_nothing(
         server_factory: ServerFactory) -> None:
     with Receiver() as sink:
-        task = avatar_task(webhookURL=f"{sink.url}/hook", uploadEndpoint=f"{sink.url}/put")
+        task = avatar_task(webhookURL=f"{sink.base_url}/hook",
+                           uploadEndpoint=f"{sink.base_url}/put")
         task["inputs"]["audio"] = base64.b64encode(b"not an audio track at all").decode()
         body, attempts, _ = run_and_collect(server_factory, task)
     assert body["errors"][0]["code"] == "invalidValueUploadFailed"

@@ -150,3 +150,22 @@ def test_array_element_that_is_not_an_object(client: RestClient) -> None:
     assert body["data"] == [{"taskType": "ping", "pong": True}]
     assert [(e["code"], e["parameter"]) for e in body["errors"]] == [
         ("invalidTask", "[1]"), ("invalidTask", "[2]")]
+
+
+def test_trailing_newline_is_not_a_valid_uuid_or_url(client: RestClient) -> None:
+    task = avatar_task()
+    status, body = submit(client, taskUUID=task["taskUUID"] + "\n")
+    assert (status, only_error(body)["code"]) == (400, "invalidTaskUUID")
+    _, body = submit(client, webhookURL="https://example.test/hook\n")
+    assert only_error(body)["code"] == "invalidWebhookURL"
+
+
+def test_task_uuid_is_echoed_as_sent(client: RestClient) -> None:
+    task = avatar_task()
+    task["taskUUID"] = task["taskUUID"].upper()
+    ack = client.post([task]).json()["data"][0]
+    assert ack["taskUUID"] == task["taskUUID"]
+    body = client.wait(task["taskUUID"].lower())
+    assert [item["taskUUID"] for item in body["data"]] == [task["taskUUID"]]
+    again = client.post([dict(task, taskUUID=task["taskUUID"].lower())])
+    assert again.json()["errors"][0]["code"] == "conflictTaskUUID"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import os
@@ -95,7 +94,3 @@ def decode_inline(spec: str) -> bytes:
     if not content:
         raise InputError("the base64 data is empty")
     return content
-
-
-async def read_bytes(path: Path) -> bytes:
-    return await asyncio.to_thread(path.read_bytes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -203,9 +204,9 @@ def _size_of(image: Path) -> tuple[int, int]:
         return opened.size
 
 
-def file_identity(path: Path) -> str:
+def file_identity(path: Path, stat: os.stat_result | None = None) -> str:
     """Names a file's content cheaply: path, size and modification time."""
-    stat = path.stat()
+    stat = stat or path.stat()
     return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
 
 

@@ -75,12 +75,13 @@ class Media:
         return PreparedInputs(image, image_info, audio, audio_info)
 
     async def _checked(self, parameter: str, path: Path,
-                       probe: Callable[[Path], Awaitable[Info]],
+                       probe: Callable[[Path, str], Awaitable[Info]],
                        limits: ImageLimits | AudioLimits) -> Info:
-        violation = limits.check_size(path.stat().st_size)
+        stat = path.stat()  # once: the size check and the probe cache key both come from it
+        violation = limits.check_size(stat.st_size)
         if violation is None:
             try:
-                info = await probe(path)
+                info = await probe(path, file_identity(path, stat))
             except ProbeError as exc:
                 raise MediaInputError(parameter, f"{parameter} is {exc}") from exc
             violation = limits.check(info)  # type: ignore[arg-type]
@@ -88,13 +89,14 @@ class Media:
             raise MediaInputError(parameter, violation.message, violation.code)
         return info
 
-    async def _probe_image(self, path: Path) -> ImageInfo:
+    async def _probe_image(self, path: Path, identity: str | None = None) -> ImageInfo:
         return await self._image_probes.get(
-            file_identity(path), lambda: probe_image(path, self.image_limits.max_pixels))
+            identity or file_identity(path),
+            lambda: probe_image(path, self.image_limits.max_pixels))
 
-    async def _probe_audio(self, path: Path) -> AudioInfo:
+    async def _probe_audio(self, path: Path, identity: str | None = None) -> AudioInfo:
         """Decoding a track to measure it costs CPU: each distinct file is measured once."""
-        return await self._audio_probes.get(file_identity(path), lambda: probe_audio(
+        return await self._audio_probes.get(identity or file_identity(path), lambda: probe_audio(
             self._probe_pool, path, self.audio_limits.max_seconds))
 
     async def render(self, inputs: PreparedInputs, output_format: str, quality: int,

@@ -1,0 +1,231 @@
+"""Hypothesis strategies read from a request schema: values within every bound, and
+``Violation``s that break exactly one bound together with the error the emulator must answer.
+
+Only the keywords the request schemas use are understood (type, const, enum, minimum, maximum,
+minLength, maxLength, pattern, required, properties, additionalProperties:false); a schema with
+any other validation keyword raises ``NotImplementedError`` when the strategy is built, so a
+new bound cannot be silently left untested. Values the schema constrains with a pattern (UUIDs,
+URLs) and the media inputs come from hand-written strategies: generating them from the regex
+is sound but unreadable.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+Path = tuple[str, ...]
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
+
+# Error codes spell acronyms in capitals, as Runware does (invalidTTL, invalidTaskUUID).
+_ACRONYMS = {"ttl": "TTL"}
+_KNOWN = {"type", "const", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern",
+          "required", "properties", "additionalProperties", "default", "format"}
+# Fields Kling's other video models take and this one does not: the realistic mistakes.
+FOREIGN_FIELDS = ("width", "height", "duration", "fps", "seed", "CFGScale", "negativePrompt")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Break one field: set ``path`` to ``value`` (``MISSING``: remove it)."""
+
+    path: Path
+    value: Any
+    code: str
+    allowed_values: list[Any] | None = None
+
+    @property
+    def parameter(self) -> str:
+        return ".".join(self.path)
+
+    def apply(self, task: dict[str, Any]) -> dict[str, Any]:
+        broken = copy.deepcopy(task)
+        parent = broken
+        for name in self.path[:-1]:
+            if not isinstance(parent.get(name), dict):
+                parent[name] = {}
+            parent = parent[name]
+        if self.value is MISSING:
+            parent.pop(self.path[-1], None)
+        else:
+            parent[self.path[-1]] = self.value
+        return broken
+
+
+def code_for(path: Path, prefix: str) -> str:
+    """``invalid<Param>`` / ``unsupported<Param>``, the catalog's rule for a field's code."""
+    name = path[-1]
+    return prefix + _ACRONYMS.get(name, name[:1].upper() + name[1:])
+
+
+def _checked(schema: Mapping[str, Any], path: Path) -> Mapping[str, Any]:
+    unknown = {key for key in schema if not key.startswith(("x-", "$", "title"))} - _KNOWN
+    if unknown:
+        raise NotImplementedError(f"{'.'.join(path) or 'schema'}: no strategy for {unknown}")
+    if "additionalProperties" in schema and schema["additionalProperties"] is not False:
+        raise NotImplementedError(f"{'.'.join(path)}: additionalProperties must be false")
+    return schema
+
+
+# --- valid values ---------------------------------------------------------------------------
+
+Overrides = Mapping[Path, st.SearchStrategy[Any]]
+
+
+def valid_values(schema: Mapping[str, Any], path: Path = (),
+                 overrides: Overrides | None = None) -> st.SearchStrategy[Any]:
+    """Any value the schema accepts, with the edges of every bound drawn often."""
+    overrides = overrides or {}
+    if path in overrides:
+        return overrides[path]
+    schema = _checked(schema, path)
+    if "const" in schema:
+        return st.just(schema["const"])
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    kind = schema.get("type")
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "integer":
+        return _integers_within(schema.get("minimum"), schema.get("maximum"))
+    if kind == "string" and "pattern" not in schema:
+        return strings_within(schema.get("minLength", 0), schema.get("maxLength"))
+    if kind == "object":
+        return _objects(schema, path, overrides)
+    raise NotImplementedError(f"{'.'.join(path)}: give a hand-written strategy for {schema}")
+
+
+def _integers_within(low: int | None, high: int | None) -> st.SearchStrategy[int]:
+    # The real service is unlikely to take integers beyond 32 bits where none is documented.
+    low = -(2**31) if low is None else low
+    high = 2**31 - 1 if high is None else high
+    return st.one_of(st.sampled_from(sorted({low, high})), st.integers(low, high))
+
+
+def strings_within(low: int, high: int | None) -> st.SearchStrategy[str]:
+    """Texts of any allowed length, the shortest and longest drawn often.
+
+    Long texts repeat a short random unit: Hypothesis would spend its whole buffer on 2,500
+    independent characters, and a repeated unit shrinks to something readable.
+    """
+    high = high if high is not None else max(low, 64)
+    lengths = st.one_of(st.sampled_from(sorted({low, high})), st.integers(low, high))
+    return lengths.flatmap(text_of_length)
+
+
+def text_of_length(length: int) -> st.SearchStrategy[str]:
+    if length <= 0:
+        return st.just("")
+    if length <= 20:
+        return st.text(min_size=length, max_size=length)
+    return st.text(min_size=1, max_size=8).map(lambda unit: (unit * length)[:length])
+
+
+def _objects(schema: Mapping[str, Any], path: Path,
+             overrides: Overrides) -> st.SearchStrategy[dict[str, Any]]:
+    properties = schema.get("properties", {})
+    required = set(schema.get("required", ()))
+    fields = {name: valid_values(prop, (*path, name), overrides)
+              for name, prop in properties.items()}
+    return st.fixed_dictionaries(
+        {name: value for name, value in fields.items() if name in required},
+        optional={name: value for name, value in fields.items() if name not in required})
+
+
+# --- violations -----------------------------------------------------------------------------
+
+_JSON_KINDS: dict[str, st.SearchStrategy[Any]] = {
+    "null": st.none(),
+    "boolean": st.booleans(),
+    "integer": st.integers(-1000, 10_000),
+    "number": st.floats(-1000, 1000, allow_nan=False).filter(lambda f: not f.is_integer()),
+    "string": st.text(max_size=12),
+    "array": st.lists(st.integers(0, 9), max_size=2),
+    "object": st.dictionaries(st.sampled_from("ab"), st.integers(0, 9), max_size=2),
+}
+
+
+def wrong_types(expected: str) -> st.SearchStrategy[Any]:
+    """JSON values of every other type (an integral float would count as an integer)."""
+    accepted = {expected, "integer"} if expected == "number" else {expected}
+    return st.one_of(*(values for kind, values in _JSON_KINDS.items() if kind not in accepted))
+
+
+Misses = Mapping[str, Callable[[], st.SearchStrategy[Any]]]
+
+
+def violations(schema: Mapping[str, Any], path: Path = (), pattern_misses: Misses | None = None,
+               special: Mapping[Path, list[st.SearchStrategy[Violation]]] | None = None,
+               ) -> list[st.SearchStrategy[Violation]]:
+    """One strategy per way to break the schema at ``path`` or below it.
+
+    ``pattern_misses`` maps a pattern's ``x-expected`` text to strings that miss it;
+    ``special`` replaces the violations of a field whose errors follow other rules.
+    """
+    pattern_misses, special = pattern_misses or {}, special or {}
+    if path in special:
+        return special[path]
+    schema = _checked(schema, path)
+    found: list[st.SearchStrategy[Violation]] = []
+    kind = schema.get("type")
+    if path and kind is not None:
+        found.append(_broken(path, wrong_types(kind), code_for(path, "invalid")))
+    if "enum" in schema and kind == "string":
+        misses = st.text(max_size=12).filter(lambda text: text not in schema["enum"])
+        found.append(_broken(path, misses, code_for(path, "unsupported"), list(schema["enum"])))
+    found += _range_violations(schema, path)
+    if "pattern" in schema:
+        found.append(_broken(path, _pattern_misses(schema, pattern_misses),
+                             code_for(path, "invalid")))
+    if kind == "object":
+        found += _object_violations(schema, path, pattern_misses, special)
+    return found
+
+
+def _broken(path: Path, values: st.SearchStrategy[Any], code: str,
+            allowed: list[Any] | None = None) -> st.SearchStrategy[Violation]:
+    return values.map(lambda value: Violation(path, value, code, allowed))
+
+
+def _range_violations(schema: Mapping[str, Any], path: Path) -> list[st.SearchStrategy[Violation]]:
+    found = []
+    invalid = code_for(path, "invalid") if path else ""
+    if "minimum" in schema:
+        found.append(_broken(path, st.integers(max_value=schema["minimum"] - 1), invalid))
+    if "maximum" in schema:
+        found.append(_broken(path, st.integers(min_value=schema["maximum"] + 1), invalid))
+    length_code = schema.get("x-length-code", invalid)
+    if schema.get("minLength", 0) > 0:
+        found.append(_broken(path, st.text(max_size=schema["minLength"] - 1), length_code))
+    if "maxLength" in schema:
+        longest = schema["maxLength"]
+        found.append(_broken(path, strings_within(longest + 1, longest + 1), length_code))
+    return found
+
+
+def _pattern_misses(schema: Mapping[str, Any], known: Misses) -> st.SearchStrategy[str]:
+    pattern = re.compile(schema["pattern"])
+    generic = st.text(max_size=40).filter(lambda text: not pattern.search(text))
+    named = known.get(schema.get("x-expected", ""))
+    return st.one_of(named(), generic) if named else generic
+
+
+def _object_violations(schema: Mapping[str, Any], path: Path, pattern_misses: Misses,
+                       special: Mapping[Path, list[st.SearchStrategy[Violation]]],
+                       ) -> list[st.SearchStrategy[Violation]]:
+    properties = schema.get("properties", {})
+    found = [st.just(Violation((*path, name), MISSING, "missingParameter"))
+             for name in schema.get("required", ()) if (*path, name) not in special]
+    strangers = st.one_of(st.sampled_from(FOREIGN_FIELDS),
+                          st.from_regex(r"[a-z][A-Za-z0-9]{0,11}", fullmatch=True))
+    strangers = strangers.filter(lambda name: name not in properties)
+    found.append(st.tuples(strangers, st.integers(0, 9)).map(
+        lambda pair: Violation((*path, pair[0]), pair[1], "unsupportedParameter")))
+    for name, prop in properties.items():
+        found += violations(prop, (*path, name), pattern_misses, special)
+    return found
