@@ -98,6 +98,8 @@ class Option:
     parse: Callable[[Any], Any]
     flag: str = ""
     repeatable: bool = False
+    # How the docs show a default that depends on the machine (a temp dir, an install path).
+    shown_default: str = ""
 
     @property
     def cli_flag(self) -> str:
@@ -117,7 +119,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("latency", "latency profile: instant, fast, realistic, fixed:S, uniform:A:B, "
            "lognormal:MEDIAN:SIGMA", str),
     Option("time_scale", "multiplies every simulated wait (0.1 = ten times faster)", float),
-    Option("data_dir", "where rendered videos and uploads are kept", Path),
+    Option("data_dir", "where rendered videos and uploads are kept", Path,
+           shown_default="$TMPDIR/runware-mock"),
     Option("public_url", "base URL put in videoURL/mediaURL (default http://HOST:PORT)", str),
     Option("render_workers", "ffmpeg processes allowed to run at once", int),
     Option("max_long_side", "longest side of rendered video frames, in pixels", int),
@@ -131,7 +134,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("fetch_max_bytes", "largest http(s) input fetched, in bytes", int),
     Option("url_map", "PREFIX=DIR: serve remote input URLs starting with PREFIX from local "
            "files in DIR (repeatable; replaces the default, which maps the seed document's "
-           "asset URLs to the shipped fixtures)", _parse_url_map, repeatable=True),
+           "asset URLs to the shipped fixtures)", _parse_url_map, repeatable=True,
+           shown_default="https://assets.runware.ai/assets/inputs/=<fixtures>/media"),
     Option("log_level", "uvicorn log level", str),
     Option("delivery_attempts", "tries per webhook or upload before giving up (first one "
            "included)", int),
@@ -247,6 +251,6 @@ def option_table(options: Sequence[Option] = OPTIONS) -> str:
     """The README's settings table, generated so docs and code agree."""
     rows = ["| flag | env var | default | meaning |", "|---|---|---|---|"]
     for option in options:
-        default = getattr(Settings(), option.name)
-        rows.append(f"| `{option.cli_flag}` | `{option.env_var}` | `{default!s}` | {option.help} |")
+        default = option.shown_default or str(getattr(Settings(), option.name))
+        rows.append(f"| `{option.cli_flag}` | `{option.env_var}` | `{default}` | {option.help} |")
     return "\n".join(rows)
