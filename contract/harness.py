@@ -23,27 +23,19 @@ import httpx
 
 from mockserver import settings as settings_module
 from mockserver.admin_client import AdminClient
+from mockserver.runner import EmulatorURLs
 
 MODES = ("thread", "subprocess")
 
 
 @dataclasses.dataclass
-class Emulator:
+class Emulator(EmulatorURLs):
     """A running emulator: where it listens, the API key it takes, and its admin client."""
 
     base_url: str
     api_key: str
     settings: dict[str, Any]
     _stop: Callable[[], None] = dataclasses.field(repr=False)
-
-    @property
-    def url(self) -> str:
-        """The REST endpoint, ``http://127.0.0.1:PORT/v1``."""
-        return f"{self.base_url}/v1"
-
-    @property
-    def ws_url(self) -> str:
-        return self.url.replace("http", "ws", 1)
 
     @cached_property
     def admin(self) -> AdminClient:

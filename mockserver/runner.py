@@ -20,7 +20,23 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-class ServerThread:
+class EmulatorURLs:
+    """The API endpoints of an emulator reached at ``base_url``."""
+
+    base_url: str
+
+    @property
+    def url(self) -> str:
+        """The REST endpoint, ``http://127.0.0.1:PORT/v1``."""
+        return f"{self.base_url}/v1"
+
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket endpoint, ``ws://127.0.0.1:PORT/v1``."""
+        return self.url.replace("http", "ws", 1)
+
+
+class ServerThread(EmulatorURLs):
     """``with ServerThread(settings) as server: httpx.post(server.url, ...)``"""
 
     def __init__(self, settings: Settings | None = None, *, startup_timeout: float = 20.0) -> None:
@@ -39,15 +55,6 @@ class ServerThread:
     @property
     def base_url(self) -> str:
         return self.settings.base_url
-
-    @property
-    def url(self) -> str:
-        """The REST endpoint, ``http://127.0.0.1:PORT/v1``."""
-        return f"{self.base_url}/v1"
-
-    @property
-    def ws_url(self) -> str:
-        return self.url.replace("http", "ws", 1)
 
     @property
     def services(self):
