@@ -414,16 +414,7 @@ def test_runware_sdk_takes_a_conflict_on_its_resent_task_as_the_ack(
         command = runware_sdk_command(runware_sdk_python, "websocket", link.ws_url, server.url,
                                       task_uuid, "--pause")
         with ScriptRun(command, tmp_path / "sdk-stderr.txt") as run:
-            run.wait_for("uploaded")
-            link.swallow_replies.set()  # the ack for the task will never reach the SDK
-            run.tell("submit")
-            wait_until(lambda: task_exists(server, task_uuid), "the SDK submitted the task")
-            link.cut()
-            link.swallow_replies.clear()
-            wait_until(lambda: "conflictTaskUUID" in answered_codes(server, task_uuid),
-                       "the SDK resent the task")
-            complete(server, task_uuid)
-            done = run.result()
+            done = lose_the_ack(server, link, run, task_uuid)
     check_runware_sdk_job(server, done, task_uuid, tmp_path)
     assert done["conflicts"] == 1
     assert answered_codes(server, task_uuid) == ["conflictTaskUUID"]
@@ -476,16 +467,7 @@ def test_runware_05_takes_a_conflict_on_its_resent_task_as_the_ack(
     with FlakyLink(server) as link:
         command = runware_05_command(runware_05_python, link.ws_url, task_uuid, "--pause")
         with ScriptRun(command, tmp_path / "sdk-stderr.txt", WAIT_FOR_PUSH) as run:
-            run.wait_for("uploaded")
-            link.swallow_replies.set()
-            run.tell("submit")
-            wait_until(lambda: task_exists(server, task_uuid), "the SDK submitted the task")
-            link.cut()
-            link.swallow_replies.clear()
-            wait_until(lambda: "conflictTaskUUID" in answered_codes(server, task_uuid),
-                       "the SDK resent the task")
-            complete(server, task_uuid)
-            done = run.result()
+            done = lose_the_ack(server, link, run, task_uuid)
     check_runware_05_job(server, done, task_uuid, tmp_path)
     assert link.connections >= 2
     assert answered_codes(server, task_uuid) == ["conflictTaskUUID"]
@@ -511,3 +493,19 @@ def test_sdk_js_runs_an_avatar_job(server: ServerThread, sdk_js: tuple[str, Path
     assert (invalid["error"]["code"], invalid["error"]["parameter"]) == ("invalidModel", "model")
     received = journal(server, transport="websocket", kind="received", taskType="authentication")
     assert received and all(entry["apiKey"] == API_KEY for entry in received)
+
+
+def lose_the_ack(server: ServerThread, link: FlakyLink, run: ScriptRun,
+                 task_uuid: str) -> dict[str, Any]:
+    """Swallow the ack of the SDK's task, cut the socket, wait for the SDK's resend (answered
+    conflictTaskUUID), finish the task through the admin API, and return the SDK's result."""
+    run.wait_for("uploaded")
+    link.swallow_replies.set()  # the ack for the task will never reach the SDK
+    run.tell("submit")
+    wait_until(lambda: task_exists(server, task_uuid), "the SDK submitted the task")
+    link.cut()
+    link.swallow_replies.clear()
+    wait_until(lambda: "conflictTaskUUID" in answered_codes(server, task_uuid),
+               "the SDK resent the task")
+    complete(server, task_uuid)
+    return run.result()
