@@ -17,7 +17,7 @@ from contract.errors import error
 from mockserver.admin import admin_mount
 from mockserver.faults.wire import RawTransport
 from mockserver.metrics import metrics, registry_for
-from mockserver.rest import post_tasks
+from mockserver.rest import RestTransport
 from mockserver.services import Services
 from mockserver.serving import serve_file
 from mockserver.settings import Settings
@@ -47,9 +47,10 @@ def create_app(settings: Settings | None = None) -> RawTransport:
             await services.engine.close()
 
     routes = [
+        # First: the router tries routes in order, and nearly every request is one of these.
+        Route("/v1", RestTransport(), methods=["POST"]),
+        Route("/v1/", RestTransport(), methods=["POST"]),
         admin_mount(),  # before the catch-all file route, which would take /__admin/x
-        Route("/v1", post_tasks, methods=["POST"]),
-        Route("/v1/", post_tasks, methods=["POST"]),
         Route("/metrics", metrics, methods=["GET"]),
         WebSocketRoute("/v1", websocket_tasks),
         WebSocketRoute("/v1/", websocket_tasks),

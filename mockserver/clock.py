@@ -1,51 +1,83 @@
 """Simulated time: the loop's monotonic clock plus an offset the admin API can advance.
 
-Waiting costs one future and one loop timer, not a task: thousands of pending generations
-stay cheap. ``advance`` reschedules every pending timer against the new time.
+Alarms wait in one heap under a single loop timer, set for the earliest of them. A pending
+alarm costs one small list, not a future, a timer and a task, so a flood of submits with
+minutes of latency stays cheap in memory and in garbage-collection time; and ``advance``
+re-arms one timer however many alarms wait.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
+from collections.abc import Callable
+from typing import Any
+
+# [deadline, sequence, callback, argument]: lists compare element-wise in C and the sequence is
+# unique, so the heap never compares callbacks; a cancelled alarm has its callback set to None.
+Alarm = list[Any]
 
 
 class Clock:
     def __init__(self) -> None:
         self._offset = 0.0
-        self._alarms: dict[asyncio.Future[None], tuple[float, asyncio.TimerHandle]] = {}
+        self._heap: list[Alarm] = []
+        self._sequence = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_deadline = float("inf")
 
     def now(self) -> float:
         return time.monotonic() + self._offset
 
-    def resolve_at(self, deadline: float, future: asyncio.Future[None]) -> None:
-        """Resolve ``future`` (if nobody else has) once the clock reaches ``deadline``."""
-        if future.done():
-            return
-        self._schedule(future, deadline)
-        future.add_done_callback(self._forget)
+    def call_at(self, deadline: float, callback: Callable[[Any], object],
+                argument: Any = None) -> Alarm:
+        """Call ``callback(argument)`` once the clock reaches ``deadline``."""
+        alarm = [deadline, next(self._sequence), callback, argument]
+        heapq.heappush(self._heap, alarm)
+        if deadline < self._timer_deadline:
+            self._arm()
+        return alarm
+
+    @staticmethod
+    def cancel(alarm: Alarm) -> None:
+        alarm[2] = alarm[3] = None
 
     async def sleep_until(self, deadline: float) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.resolve_at(deadline, future)
-        await future
+        alarm = self.call_at(deadline, _resolve, future)
+        try:
+            await future
+        finally:
+            self.cancel(alarm)
 
     def advance(self, seconds: float) -> None:
         """Jump forward; every pending deadline is checked against the new time at once."""
         self._offset += max(0.0, seconds)
-        for future, (deadline, handle) in list(self._alarms.items()):
-            handle.cancel()
-            self._schedule(future, deadline)
+        self._arm()
 
-    def _schedule(self, future: asyncio.Future[None], deadline: float) -> None:
-        delay = max(0.0, deadline - self.now())
-        handle = asyncio.get_running_loop().call_later(delay, _resolve, future)
-        self._alarms[future] = (deadline, handle)
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer, self._timer_deadline = None, float("inf")
+        while self._heap and self._heap[0][2] is None:
+            heapq.heappop(self._heap)
+        if self._heap:
+            self._timer_deadline = self._heap[0][0]
+            delay = max(0.0, self._timer_deadline - self.now())
+            self._timer = asyncio.get_running_loop().call_later(delay, self._ring)
 
-    def _forget(self, future: asyncio.Future[None]) -> None:
-        entry = self._alarms.pop(future, None)
-        if entry is not None:
-            entry[1].cancel()
+    def _ring(self) -> None:
+        self._timer, self._timer_deadline = None, float("inf")
+        now = self.now()
+        due = []
+        while self._heap and self._heap[0][0] <= now:
+            due.append(heapq.heappop(self._heap))
+        self._arm()
+        for _, _, callback, argument in due:
+            if callback is not None:
+                callback(argument)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

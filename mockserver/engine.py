@@ -1,22 +1,25 @@
 """The task engine: lifecycle of avatar tasks, from ack to a terminal state per generation.
 
-Each accepted task runs in its own asyncio task: resolve and probe inputs, draw a latency per
-generation, render, wait on the simulated clock, then succeed. Every path ends in a terminal
-state (success or error) for every generation, so no accepted task is ever lost.
+An accepted task is prepared at once in a short asyncio task (resolve and probe its inputs,
+draw a latency per generation); then each generation waits as an alarm on the simulated clock,
+holding no task, future or coroutine, so thousands of pending tasks stay cheap. When a
+generation is due, a render task starts, and the generation succeeds once the video is
+published. Every path ends in a terminal state (success or error) for every generation, so no
+accepted task is ever lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from contract.errors import ApiError, error
-from mockserver.clock import Clock
+from mockserver.clock import Alarm, Clock
 from mockserver.cost import cost
-from mockserver.faults.effects import TaskFaults
+from mockserver.faults.effects import NO_FAULTS, TaskFaults
 from mockserver.latency import parse_profile
 from mockserver.media.service import Media, MediaInputError, PreparedInputs
 from mockserver.randomness import Randomness
@@ -29,7 +32,7 @@ PROCESSING, SUCCESS, ERROR = "processing", "success", "error"
 _INLINE_KEPT = 2048
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class Generation:
     index: int
     seed: int
@@ -41,17 +44,14 @@ class Generation:
     cost: float | None = None
     error: ApiError | None = None
     finished_at: float | None = None
-    # Resolved when the latency is over, or at once by complete_now / fail_now.
-    ready: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future(),
-        repr=False, compare=False)
-
-    def wake(self) -> None:
-        if not self.ready.done():
-            self.ready.set_result(None)
+    # Waiting out the latency: the clock alarm that starts the render.
+    alarm: Alarm | None = field(default=None, repr=False)
+    # complete_now came while the inputs were still being prepared.
+    due_now: bool = False
+    rendering: bool = False
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class Task:
     owner: str
     task_uuid: str
@@ -59,8 +59,10 @@ class Task:
     submitted_at: float
     generations: list[Generation]
     audio_seconds: float | None = None
-    runner: asyncio.Task[None] | None = field(default=None, repr=False)
-    faults: TaskFaults = field(default_factory=TaskFaults)
+    faults: TaskFaults = NO_FAULTS
+    inputs: PreparedInputs | None = field(default=None, repr=False)
+    # Futures of wait_finished callers: None until someone waits.
+    waiters: list[asyncio.Future[None]] | None = field(default=None, repr=False)
 
     @property
     def task_type(self) -> str:
@@ -89,10 +91,6 @@ class TaskFinished(Exception):
     """The task has no generation left processing, so it cannot be completed or failed."""
 
 
-class _Settled(Exception):
-    """A generation was failed from outside while its runner was still working."""
-
-
 Listener = Callable[[Task, Generation], None]
 
 
@@ -106,6 +104,8 @@ class TaskEngine:
         self._profile = parse_profile(settings.latency)
         self._tasks: dict[str, Task] = {}
         self._listeners: list[Listener] = []
+        # Strong references to the running prepare and render tasks (the loop keeps weak ones).
+        self._running: set[asyncio.Task[None]] = set()
 
     def subscribe(self, listener: Listener) -> None:
         """Called once per generation when it reaches a terminal state."""
@@ -119,9 +119,9 @@ class TaskEngine:
         generations = [Generation(i, self._random.result_seed(task_uuid, i))
                        for i in range(int(request.get("numberResults", 1)))]
         task = Task(owner, task_uuid, request, self._clock.now(), generations,
-                    faults=faults or TaskFaults())
+                    faults=faults or NO_FAULTS)
         self._tasks[task_uuid] = task
-        task.runner = asyncio.get_running_loop().create_task(self._run(task))
+        self._start(self._prepare(task))
         return task
 
     def holds(self, task_uuid: str) -> bool:
@@ -170,7 +170,8 @@ class TaskEngine:
         ends when the render does; await ``wait_finished`` for that."""
         task = self._processing(task_uuid)
         for generation in task.generations:
-            generation.wake()
+            if generation.status == PROCESSING:
+                self._render_now(task, generation)
         return task
 
     def fail_now(self, task_uuid: str, code: str, message: str) -> Task:
@@ -179,15 +180,16 @@ class TaskEngine:
         problem = error(code, message)
         for generation in task.generations:
             if generation.status == PROCESSING:
+                # A render in progress finishes unseen: it finds the generation settled.
                 generation.error = problem
                 self._finish(task, generation, ERROR)
-                # The runner may still be rendering; waking it lets it see the error and stop.
-                generation.wake()
         return task
 
     async def wait_finished(self, task: Task) -> Task:
-        if task.runner is not None and not task.runner.done():
-            await asyncio.wait({task.runner})
+        if not task.finished:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            task.waiters = [*(task.waiters or ()), waiter]
+            await waiter
         return task
 
     async def reset(self) -> None:
@@ -201,31 +203,32 @@ class TaskEngine:
             raise TaskFinished(task_uuid)
         return task
 
-    async def _wait_until_ready(self, task: Task, generation: Generation) -> None:
-        if not task.faults.never_finishes:
-            # A never-finishing task has no alarm: only complete_now or fail_now wake it.
-            self._clock.resolve_at(generation.ready_at or 0.0, generation.ready)
-        await generation.ready
-        if generation.status != PROCESSING:
-            raise _Settled(f"generation {generation.index} was settled from outside")
-
     async def close(self) -> None:
-        runners = [t.runner for t in self._tasks.values() if t.runner and not t.runner.done()]
-        for runner in runners:
-            runner.cancel()
-        await asyncio.gather(*runners, return_exceptions=True)
-
-    async def _run(self, task: Task) -> None:
-        try:
-            inputs = await self._media.prepare(task.request["inputs"]["image"],
-                                               task.request["inputs"]["audio"])
-            task.audio_seconds = inputs.audio_info.seconds
+        for task in self._tasks.values():
             for generation in task.generations:
-                rng = self._random.stream("latency", task.task_uuid, generation.index)
-                latency = self._profile.latency(rng, task.audio_seconds, self._settings.time_scale)
-                latency = task.faults.latency(latency, self._settings.time_scale)
-                if not task.faults.never_finishes:
-                    generation.ready_at = task.submitted_at + latency
+                self._disarm(generation)
+        running = list(self._running)
+        for runner in running:
+            runner.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        runner = asyncio.get_running_loop().create_task(work)
+        self._running.add(runner)
+        runner.add_done_callback(self._running.discard)
+
+    async def _prepare(self, task: Task) -> None:
+        """Inputs and latencies; then each generation waits for its alarm."""
+        try:
+            task.inputs = await self._media.prepare(task.request["inputs"]["image"],
+                                                    task.request["inputs"]["audio"])
+            task.audio_seconds = task.inputs.audio_info.seconds
+            for generation in task.generations:
+                draws = self._random.draws("latency", task.task_uuid, generation.index)
+                latency = self._profile.latency(draws, task.audio_seconds,
+                                                self._settings.time_scale)
+                generation.ready_at = task.submitted_at + task.faults.latency(
+                    latency, self._settings.time_scale)
         except MediaInputError as exc:
             self._fail_all(task, error(exc.code, str(exc), parameter=exc.parameter))
             return
@@ -234,11 +237,35 @@ class TaskEngine:
             return
         finally:
             task.request["inputs"] = _without_inline_data(task.request["inputs"])
-        if len(task.generations) == 1:
-            await self._generate_safely(task, task.generations[0], inputs)
-        else:
-            await asyncio.gather(*(self._generate_safely(task, g, inputs)
-                                   for g in task.generations))
+        for generation in task.generations:
+            if generation.status != PROCESSING:
+                continue
+            if generation.due_now:
+                self._render_now(task, generation)
+            elif not task.faults.never_finishes:
+                # A never-finishing task has no alarm: only complete_now or fail_now end it.
+                generation.alarm = self._clock.call_at(generation.ready_at or 0.0, self._on_due,
+                                                       (task, generation))
+
+    def _on_due(self, due: tuple[Task, Generation]) -> None:
+        task, generation = due
+        generation.alarm = None
+        if generation.status == PROCESSING:
+            self._render_now(task, generation)
+
+    def _render_now(self, task: Task, generation: Generation) -> None:
+        """Start the render at once (or as soon as the inputs are ready), alarm or not."""
+        self._disarm(generation)
+        if task.inputs is None:
+            generation.due_now = True
+        elif not generation.rendering:
+            generation.rendering = True
+            self._start(self._generate_safely(task, generation, task.inputs))
+
+    def _disarm(self, generation: Generation) -> None:
+        if generation.alarm is not None:
+            self._clock.cancel(generation.alarm)
+            generation.alarm = None
 
     async def _generate_safely(self, task: Task, generation: Generation,
                                inputs: PreparedInputs) -> None:
@@ -253,9 +280,6 @@ class TaskEngine:
         request = task.request
         label = (f"task {task.task_uuid[:8]}  result {generation.index + 1}/"
                  f"{len(task.generations)}  seed {generation.seed}")
-        # The render starts once the latency is over: a long simulated latency costs no CPU,
-        # and a flood of submits does not queue renders that are not yet due.
-        await self._wait_until_ready(task, generation)
         injected = task.faults.error_for(generation.index)
         if injected is not None:
             generation.error = injected
@@ -281,11 +305,17 @@ class TaskEngine:
     def _finish(self, task: Task, generation: Generation, status: str) -> None:
         generation.status = status
         generation.finished_at = self._clock.now()
+        self._disarm(generation)
         for listener in self._listeners:
             try:
                 listener(task, generation)
             except Exception:
                 log.exception("a task listener failed")
+        if task.waiters and task.finished:
+            for waiter in task.waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            task.waiters = None
 
 
 def _without_inline_data(inputs: dict[str, Any]) -> dict[str, Any]:

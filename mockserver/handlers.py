@@ -19,7 +19,7 @@ from mockserver.engine import (
     TaskNotFound,
 )
 from mockserver.faults import DELIVERY, TASK, Fault, FaultInjector, Rule
-from mockserver.faults.effects import TaskFaults
+from mockserver.faults.effects import NO_FAULTS, TaskFaults
 from mockserver.faults.traffic import task_traffic
 from mockserver.media.service import Media, MediaInputError
 from mockserver.protocol import Reply, failed, succeeded
@@ -76,7 +76,7 @@ class Handlers:
     def _pick_faults(self, task: dict[str, Any], context: Context) -> TaskFaults:
         """Decided at submit, so the journal shows them beside the request that caused them."""
         if not self._faults.armed(context.header_faults):
-            return TaskFaults()
+            return NO_FAULTS
         traffic = task_traffic(task, context.owner, context.transport)
         chosen = TaskFaults(task=self._faults.pick(TASK, traffic, context.header_faults),
                             delivery=self._faults.pick(DELIVERY, traffic, context.header_faults))

@@ -7,11 +7,12 @@ and draw from a seeded generator, so the same seed replays the same latencies.
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-Draw = Callable[[random.Random, float], float]
+from mockserver.randomness import Draws
+
+Draw = Callable[[Draws, float], float]
 
 
 @dataclass(frozen=True)
@@ -19,18 +20,18 @@ class Profile:
     spec: str
     draw: Draw
 
-    def latency(self, rng: random.Random, audio_seconds: float, time_scale: float) -> float:
-        return max(0.0, self.draw(rng, audio_seconds)) * time_scale
+    def latency(self, draws: Draws, audio_seconds: float, time_scale: float) -> float:
+        return max(0.0, self.draw(draws, audio_seconds)) * time_scale
 
 
-def _fast(rng: random.Random, audio: float) -> float:
+def _fast(draws: Draws, audio: float) -> float:
     # A few seconds, growing gently with the clip, so polling loops are exercised.
-    return (1.0 + 0.05 * audio) * rng.uniform(0.8, 1.2)
+    return (1.0 + 0.05 * audio) * draws.uniform(0.8, 1.2)
 
 
-def _realistic(rng: random.Random, audio: float) -> float:
+def _realistic(draws: Draws, audio: float) -> float:
     # Measured real renders: 213-520 s for a 5 s clip; longer clips take longer.
-    return rng.lognormvariate(math.log(300.0), 0.3) * (1.0 + audio / 60.0)
+    return draws.lognormvariate(math.log(300.0), 0.3) * (1.0 + audio / 60.0)
 
 
 def parse_profile(spec: str) -> Profile:
@@ -51,15 +52,15 @@ def parse_profile(spec: str) -> Profile:
 def _build(name: str, numbers: list[float]) -> Draw | None:
     match name, numbers:
         case "instant", []:
-            return lambda rng, audio: 0.0
+            return lambda draws, audio: 0.0
         case "fast", []:
             return _fast
         case "realistic", []:
             return _realistic
         case "fixed", [seconds] if seconds >= 0:
-            return lambda rng, audio: seconds
+            return lambda draws, audio: seconds
         case "uniform", [low, high] if 0 <= low <= high:
-            return lambda rng, audio: rng.uniform(low, high)
+            return lambda draws, audio: draws.uniform(low, high)
         case "lognormal", [median, sigma] if median > 0 and sigma >= 0:
-            return lambda rng, audio: rng.lognormvariate(math.log(median), sigma)
+            return lambda draws, audio: draws.lognormvariate(math.log(median), sigma)
     return None

@@ -1,33 +1,86 @@
-"""The REST transport: ``POST /v1`` with a JSON array of tasks."""
+"""The REST transport: ``POST /v1`` with a JSON array of tasks.
+
+``RestTransport`` is a plain ASGI endpoint, not a request/response function: every client
+request comes through here, and Starlette's ``Request`` plumbing and ``JSONResponse`` cost
+about as much as answering a poll does (measured with ``benchmarks/throughput.py``).
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
-from mockserver.faults import TRANSPORT, Fault, FaultSpecError, header_rules
+from mockserver.faults import TRANSPORT, Fault, FaultSpecError, Rule, header_rules
 from mockserver.faults.answers import fault_header_error
 from mockserver.faults.rest_faults import spoiled_response, stopping_response
 from mockserver.faults.traffic import request_traffic
+from mockserver.faults.wire import NoAnswer
 from mockserver.handlers import Context
 from mockserver.protocol import Reply, failed, parse_task_array
 from mockserver.services import Services
 
+# As Starlette's JSONResponse renders, with one encoder instead of one per call.
+_encode_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
+                                separators=(",", ":")).encode
 
-async def post_tasks(request: Request) -> Response:
-    services: Services = request.app.state.services
-    raw = await request.body()
+
+class RestTransport:
+    """The ASGI endpoint of ``POST /v1``; the app's services are found through the scope."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = await _read_body(receive)
+        if raw is None:
+            return  # the client left before sending its whole body: nobody to answer
+        services: Services = scope["app"].state.services
+        response = await _exchange(services, raw, _RequestHeaders.of(scope), receive)
+        await response(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class _RequestHeaders:
+    authorization: str
+    faults: tuple[str, ...]
+
+    @classmethod
+    def of(cls, scope: Scope) -> _RequestHeaders:
+        """ASGI header names are lowercase bytes; the first Authorization counts."""
+        authorization: str | None = None
+        faults: list[str] = []
+        for name, value in scope["headers"]:
+            if name == b"authorization" and authorization is None:
+                authorization = value.decode("latin-1")
+            elif name == b"x-mock-fault":
+                faults.append(value.decode("latin-1"))
+        return cls(authorization or "", tuple(faults))
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _exchange(services: Services, raw: bytes, headers: _RequestHeaders,
+                    receive: Receive) -> Response:
     tasks, problem = parse_task_array(raw)
-    key = _api_key(request, tasks)
-    context, header_problem = _fault_context(request)
+    key = _api_key(headers.authorization, tasks)
+    rules, header_problem = _header_fault_rules(headers)
     problem = header_problem or problem
-    fault = None if problem is not None else _transport_fault(services, tasks, key, context)
+    fault = None if problem is not None else _transport_fault(services, tasks, key, rules)
     if fault is not None and not fault.kind.processed:
-        response = await stopping_response(fault, tasks, request)
+        response = await stopping_response(fault, tasks, receive)
         _journal(services, key, tasks, raw, response, [fault])
         return response
+    context = Context("", "rest", header_faults=rules)
     reply = problem if problem is not None else await _answer(services, tasks, key, context)
     response = respond(reply)
     fired = [*([fault] if fault is not None else []), *context.fired]
@@ -35,30 +88,27 @@ async def post_tasks(request: Request) -> Response:
     return response if fault is None else await spoiled_response(fault, response)
 
 
-def _fault_context(request: Request) -> tuple[Context, Reply | None]:
-    """The request's context with its X-Mock-Fault rules, or the error a bad header gets."""
-    headers = request.headers
-    if "x-mock-fault" not in headers:
-        return Context("", "rest"), None
+def _header_fault_rules(headers: _RequestHeaders) -> tuple[tuple[Rule, ...], Reply | None]:
+    """The request's X-Mock-Fault rules, or the error a bad header gets."""
+    if not headers.faults:
+        return (), None
     try:
-        rules = header_rules(headers.getlist("x-mock-fault"))
+        return tuple(header_rules(headers.faults)), None
     except FaultSpecError as exc:
-        return Context("", "rest"), failed(fault_header_error(exc))
-    return Context("", "rest", header_faults=tuple(rules)), None
+        return (), failed(fault_header_error(exc))
 
 
 def _transport_fault(services: Services, tasks: list[Any], key: Any,
-                     context: Context) -> Fault | None:
-    if not services.faults.armed(context.header_faults):
+                     rules: tuple[Rule, ...]) -> Fault | None:
+    if not services.faults.armed(rules):
         return None
-    return services.faults.pick(TRANSPORT, request_traffic(tasks, key, "rest"),
-                                context.header_faults)
+    return services.faults.pick(TRANSPORT, request_traffic(tasks, key, "rest"), rules)
 
 
 def _journal(services: Services, key: Any, tasks: list[Any] | None, raw: bytes,
              response: Response, fired: list[Fault]) -> None:
     """What the emulator meant to answer; a connection it dropped answered nothing."""
-    answered = isinstance(response, JSONResponse)
+    answered = not isinstance(response, NoAnswer)
     services.journal.record("rest", "request", api_key=key,
                             status=response.status_code if answered else None,
                             tasks=tasks, raw_tasks=raw,
@@ -78,12 +128,13 @@ async def _answer(services: Services, tasks: list[Any], key: Any, context: Conte
     return await services.dispatcher.run(tasks, owned)
 
 
-def respond(reply: Reply) -> JSONResponse:
-    return JSONResponse(reply.body(), status_code=reply.http_status())
+def respond(reply: Reply) -> Response:
+    return Response(_encode_json(reply.body()).encode(), reply.http_status(),
+                    media_type="application/json")
 
 
-def _api_key(request: Request, tasks: list[Any]) -> Any:
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+def _api_key(authorization: str, tasks: list[Any]) -> Any:
+    scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
     first = tasks[0] if tasks else None

@@ -48,3 +48,7 @@ class TaskFaults:
     def delivery_named(self, name: str) -> Fault | None:
         fault = self.delivery
         return fault if fault is not None and fault.name == name else None
+
+
+# Most tasks: frozen, so one instance serves them all.
+NO_FAULTS = TaskFaults()

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive
 
 from mockserver.faults.answers import error_reply, malformed
 from mockserver.faults.injector import Fault
@@ -19,14 +19,14 @@ from mockserver.faults.wire import (
 )
 
 
-async def stopping_response(fault: Fault, tasks: list[Any], request: Request) -> Response:
+async def stopping_response(fault: Fault, tasks: list[Any], receive: Receive) -> Response:
     """The answer of a request that is not processed (``fault.kind.processed`` is false)."""
     if fault.name == "http_error":
         reply = error_reply(fault, tasks)
         headers = {} if fault["retryAfter"] is None else {"Retry-After": str(fault["retryAfter"])}
         return JSONResponse(reply.body(), status_code=int(fault["status"]), headers=headers)
     if fault.name == "hang":
-        await _until_client_gives_up(request, float(fault["seconds"]))
+        await _until_client_gives_up(receive, float(fault["seconds"]))
         return EmptyResponse()
     if fault.name == "reset":
         return ResetResponse()
@@ -48,9 +48,9 @@ async def spoiled_response(fault: Fault, response: Response) -> Response:
     return response
 
 
-async def _until_client_gives_up(request: Request, seconds: float) -> None:
+async def _until_client_gives_up(receive: Receive, seconds: float) -> None:
     """The body has been read, so the next message is the disconnect, whenever it comes."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
-            while (await request.receive())["type"] != "http.disconnect":
+            while (await receive())["type"] != "http.disconnect":
                 pass

@@ -3,9 +3,10 @@
 They need the connection itself, which an ASGI app does not get: ``RawTransport`` wraps the
 whole Starlette app, outside its middleware, so it receives the server's own ``send``; with
 uvicorn (both HTTP protocols and the WebSocket one) that is a bound method of the connection's
-protocol object, whose ``transport`` is the asyncio transport. It puts that transport in the
-scope, where the responses below find it. Under a server without it, the faults degrade to
-closing the connection by raising, which every ASGI server answers by dropping it.
+protocol object, whose ``transport`` is the asyncio transport. It puts that ``send`` in the
+scope, where ``transport_of`` finds the transport when a fault needs it. Under a server without
+one, the faults degrade to closing the connection by raising, which every ASGI server answers by
+dropping it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ SCOPE_KEY = "runware_mock.transport"
 
 
 class RawTransport:
-    """ASGI wrapper: exposes the connection's asyncio transport to the app through the scope.
+    """ASGI wrapper: exposes the server's ``send``, hence the connection's transport, to the
+    app through the scope.
 
     ``state`` is the wrapped app's, so code that holds the app (``ServerThread``) still
     reaches ``app.state.services``."""
@@ -36,16 +38,17 @@ class RawTransport:
         return self.app.state  # type: ignore[attr-defined]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
-            # Duck-typed: uvloop's transports are not asyncio.Transport subclasses.
-            if all(hasattr(transport, name) for name in ("abort", "close", "get_extra_info")):
-                scope[SCOPE_KEY] = transport
+        scope[SCOPE_KEY] = send
         await self.app(scope, receive, send)
 
 
 def transport_of(scope: Scope) -> asyncio.Transport | None:
-    return scope.get(SCOPE_KEY)
+    """Looked up only when a fault needs it: every request would pay for it otherwise."""
+    transport = getattr(getattr(scope.get(SCOPE_KEY), "__self__", None), "transport", None)
+    # Duck-typed: uvloop's transports are not asyncio.Transport subclasses.
+    if all(hasattr(transport, name) for name in ("abort", "close", "get_extra_info")):
+        return transport
+    return None
 
 
 def reset(transport: asyncio.Transport) -> None:
@@ -75,7 +78,11 @@ async def _let_server_see_the_close() -> None:
     await asyncio.sleep(0)
 
 
-class ResetResponse(Response):
+class NoAnswer(Response):
+    """A response that drops the connection instead of answering."""
+
+
+class ResetResponse(NoAnswer):
     def __init__(self) -> None:
         super().__init__(b"")
 
@@ -84,7 +91,7 @@ class ResetResponse(Response):
         await _let_server_see_the_close()
 
 
-class EmptyResponse(Response):
+class EmptyResponse(NoAnswer):
     """The connection is closed without a byte of answer."""
 
     def __init__(self) -> None:

@@ -15,6 +15,9 @@ import httpx
 from mockserver.media.store import MediaStore
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# URLs under the URL map whose files were found: a flood of submits of the same fixtures
+# resolves each URL once (the caller stats the file again before using it).
+_MAPPED_KEPT = 4096
 _DATA_URI = re.compile(r"^data:([\w.+/-]*)((?:;[\w-]+=[\w.-]+)*);base64,(.*)$", re.DOTALL)
 
 
@@ -32,6 +35,7 @@ class InputResolver:
         self._timeout = fetch_timeout
         self._max_bytes = fetch_max_bytes
         self._find_upload = find_upload
+        self._mapped: dict[str, Path] = {}
 
     async def resolve(self, spec: str) -> Path:
         """A local file holding the input's bytes (content-addressed in the store)."""
@@ -50,12 +54,17 @@ class InputResolver:
         return await self._store.save_input(decode_inline(spec))
 
     def _mapped_path(self, url: str) -> Path | None:
+        known = self._mapped.get(url)
+        if known is not None:
+            return known
         for prefix, root in self._url_map:
             if url.startswith(prefix):
                 relative = os.path.normpath(unquote(urlsplit(url[len(prefix):]).path).lstrip("/"))
                 path = root / relative
                 if relative.startswith("..") or os.path.isabs(relative) or not path.is_file():
                     raise InputError(f"{url} is mapped to {root}, which has no file {relative}")
+                if len(self._mapped) < _MAPPED_KEPT:
+                    self._mapped[url] = path
                 return path
         return None
 

@@ -34,7 +34,7 @@ class MediaInputError(ValueError):
         self.code = code
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PreparedInputs:
     image: Path
     image_info: ImageInfo
@@ -77,7 +77,11 @@ class Media:
     async def _checked(self, parameter: str, path: Path,
                        probe: Callable[[Path, str], Awaitable[Info]],
                        limits: ImageLimits | AudioLimits) -> Info:
-        stat = path.stat()  # once: the size check and the probe cache key both come from it
+        try:
+            stat = path.stat()  # once: the size check and the probe cache key both come from it
+        except OSError as exc:
+            raise MediaInputError(parameter, f"{parameter} could not be read: {exc.strerror} "
+                                  f"({path.name})") from exc
         violation = limits.check_size(stat.st_size)
         if violation is None:
             try:
