@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -61,6 +62,15 @@ def create_app(settings: Settings | None = None) -> RawTransport:
     return RawTransport(Starlette(routes=routes, lifespan=lifespan,
                                   exception_handlers={Exception: _internal_error,
                                                       404: _not_found, 405: _not_allowed}))
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for the emulator, wherever it is served from."""
+    return {"host": settings.host, "port": settings.port, "ws": "websockets-sansio",
+            "ws_max_size": settings.ws_max_bytes,
+            # The emulator builds its URLs from its settings, never from X-Forwarded-* headers,
+            # which the proxy middleware would otherwise read on every request from 127.0.0.1.
+            "proxy_headers": False}
 
 
 async def serve_schema(request: Request) -> Response:

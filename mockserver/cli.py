@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import uvicorn
 
 from mockserver import settings as settings_module
-from mockserver.app import create_app
+from mockserver.app import create_app, server_options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,9 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"runware-mock: serving {settings.base_url}/v1 (REST) - latency {settings.latency}, "
           f"seed {settings.seed}, data in {settings.data_dir}", file=sys.stderr)
     tune_garbage_collector()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, ws="websockets-sansio",
-                ws_max_size=settings.ws_max_bytes)
+    uvicorn.run(create_app(settings), log_level=settings.log_level, **server_options(settings))
     return 0
 
 

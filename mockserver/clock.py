@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-# [deadline, sequence, callback, argument]: lists compare element-wise in C and the sequence is
-# unique, so the heap never compares callbacks; a cancelled alarm has its callback set to None.
+# [deadline, sequence, callback, *arguments]: lists compare element-wise in C and the sequence
+# is unique, so the heap never compares callbacks; a cancelled alarm has its callback set to None.
 Alarm = list[Any]
 
 
@@ -31,10 +31,9 @@ class Clock:
     def now(self) -> float:
         return time.monotonic() + self._offset
 
-    def call_at(self, deadline: float, callback: Callable[[Any], object],
-                argument: Any = None) -> Alarm:
-        """Call ``callback(argument)`` once the clock reaches ``deadline``."""
-        alarm = [deadline, next(self._sequence), callback, argument]
+    def call_at(self, deadline: float, callback: Callable[..., object], *arguments: Any) -> Alarm:
+        """Call ``callback(*arguments)`` once the clock reaches ``deadline``."""
+        alarm = [deadline, next(self._sequence), callback, *arguments]
         heapq.heappush(self._heap, alarm)
         if deadline < self._timer_deadline:
             self._arm()
@@ -42,7 +41,8 @@ class Clock:
 
     @staticmethod
     def cancel(alarm: Alarm) -> None:
-        alarm[2] = alarm[3] = None
+        alarm[2] = None
+        del alarm[3:]
 
     async def sleep_until(self, deadline: float) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -75,9 +75,9 @@ class Clock:
         while self._heap and self._heap[0][0] <= now:
             due.append(heapq.heappop(self._heap))
         self._arm()
-        for _, _, callback, argument in due:
-            if callback is not None:
-                callback(argument)
+        for alarm in due:
+            if alarm[2] is not None:
+                alarm[2](*alarm[3:])
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -1,7 +1,8 @@
 """The task engine: lifecycle of avatar tasks, from ack to a terminal state per generation.
 
-An accepted task is prepared at once in a short asyncio task (resolve and probe its inputs,
-draw a latency per generation); then each generation waits as an alarm on the simulated clock,
+An accepted task is prepared at once (resolve and probe its inputs, draw a latency per
+generation): during the submit when its inputs are local files already measured, else in a
+short asyncio task. Then each generation waits as an alarm on the simulated clock,
 holding no task, future or coroutine, so thousands of pending tasks stay cheap. When a
 generation is due, a render task starts, and the generation succeeds once the video is
 published. Every path ends in a terminal state (success or error) for every generation, so no
@@ -106,6 +107,9 @@ class TaskEngine:
         self._listeners: list[Listener] = []
         # Strong references to the running prepare and render tasks (the loop keeps weak ones).
         self._running: set[asyncio.Task[None]] = set()
+        # Bound once: a bound method in every alarm would be one more object per pending
+        # task for the garbage collector to scan.
+        self._due = self._on_due
 
     def subscribe(self, listener: Listener) -> None:
         """Called once per generation when it reaches a terminal state."""
@@ -120,8 +124,12 @@ class TaskEngine:
                        for i in range(int(request.get("numberResults", 1)))]
         task = Task(owner, task_uuid, request, self._clock.now(), generations,
                     faults=faults or NO_FAULTS)
+        inputs = self._media.prepared_now(request["inputs"]["image"], request["inputs"]["audio"])
+        if inputs is not None:
+            self._schedule(task, inputs)
         self._tasks[task_uuid] = task
-        self._start(self._prepare(task))
+        if inputs is None:
+            self._start(self._prepare(task))
         return task
 
     def holds(self, task_uuid: str) -> bool:
@@ -218,37 +226,36 @@ class TaskEngine:
         runner.add_done_callback(self._running.discard)
 
     async def _prepare(self, task: Task) -> None:
-        """Inputs and latencies; then each generation waits for its alarm."""
+        """Fetch, decode and measure the inputs, then schedule the generations."""
         try:
-            task.inputs = await self._media.prepare(task.request["inputs"]["image"],
-                                                    task.request["inputs"]["audio"])
-            task.audio_seconds = task.inputs.audio_info.seconds
-            for generation in task.generations:
-                draws = self._random.draws("latency", task.task_uuid, generation.index)
-                latency = self._profile.latency(draws, task.audio_seconds,
-                                                self._settings.time_scale)
-                generation.ready_at = task.submitted_at + task.faults.latency(
-                    latency, self._settings.time_scale)
+            self._schedule(task, await self._media.prepare(task.request["inputs"]["image"],
+                                                           task.request["inputs"]["audio"]))
         except MediaInputError as exc:
             self._fail_all(task, error(exc.code, str(exc), parameter=exc.parameter))
-            return
         except Exception as exc:
             self._fail_all(task, _internal(task, exc))
-            return
         finally:
             task.request["inputs"] = _without_inline_data(task.request["inputs"])
+
+    def _schedule(self, task: Task, inputs: PreparedInputs) -> None:
+        """Draw each generation's latency; it then waits for its alarm."""
+        task.inputs = inputs
+        task.audio_seconds = inputs.audio_info.seconds
         for generation in task.generations:
+            draws = self._random.draws("latency", task.task_uuid, generation.index)
+            latency = self._profile.latency(draws, task.audio_seconds, self._settings.time_scale)
+            generation.ready_at = task.submitted_at + task.faults.latency(
+                latency, self._settings.time_scale)
             if generation.status != PROCESSING:
                 continue
             if generation.due_now:
                 self._render_now(task, generation)
             elif not task.faults.never_finishes:
                 # A never-finishing task has no alarm: only complete_now or fail_now end it.
-                generation.alarm = self._clock.call_at(generation.ready_at or 0.0, self._on_due,
-                                                       (task, generation))
+                generation.alarm = self._clock.call_at(generation.ready_at, self._due, task,
+                                                       generation)
 
-    def _on_due(self, due: tuple[Task, Generation]) -> None:
-        task, generation = due
+    def _on_due(self, task: Task, generation: Generation) -> None:
         generation.alarm = None
         if generation.status == PROCESSING:
             self._render_now(task, generation)

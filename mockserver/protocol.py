@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from contract.errors import ApiError, error
+from mockserver import jsoncodec
 
 
 @dataclass
@@ -47,7 +47,7 @@ def parse_task_array(raw: bytes | str,
     """A REST body or a WebSocket frame must be a non-empty JSON array; its elements are
     checked one by one later. ``source`` names it in the error message."""
     try:
-        tasks = json.loads(raw)
+        tasks = jsoncodec.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         return [], failed(error("invalidJSON", f"The {source} is not valid JSON: {exc}."))
     if not isinstance(tasks, list) or not tasks:

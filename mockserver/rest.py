@@ -7,13 +7,13 @@ about as much as answering a poll does (measured with ``benchmarks/throughput.py
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from mockserver import jsoncodec
 from mockserver.faults import TRANSPORT, Fault, FaultSpecError, Rule, header_rules
 from mockserver.faults.answers import fault_header_error
 from mockserver.faults.rest_faults import spoiled_response, stopping_response
@@ -22,10 +22,6 @@ from mockserver.faults.wire import NoAnswer
 from mockserver.handlers import Context
 from mockserver.protocol import Reply, failed, parse_task_array
 from mockserver.services import Services
-
-# As Starlette's JSONResponse renders, with one encoder instead of one per call.
-_encode_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
-                                separators=(",", ":")).encode
 
 
 class RestTransport:
@@ -129,7 +125,7 @@ async def _answer(services: Services, tasks: list[Any], key: Any, context: Conte
 
 
 def respond(reply: Reply) -> Response:
-    return Response(_encode_json(reply.body()).encode(), reply.http_status(),
+    return Response(jsoncodec.dumps(reply.body()), reply.http_status(),
                     media_type="application/json")
 
 

@@ -10,7 +10,7 @@ from types import TracebackType
 
 import uvicorn
 
-from mockserver.app import create_app
+from mockserver.app import create_app, server_options
 from mockserver.settings import Settings
 
 
@@ -45,9 +45,8 @@ class ServerThread(EmulatorURLs):
             settings = dataclasses.replace(settings, port=free_port(settings.host))
         self.settings = settings
         self.app = create_app(settings)
-        config = uvicorn.Config(self.app, host=settings.host, port=settings.port,
-                                log_level="warning", ws="websockets-sansio",
-                                ws_max_size=settings.ws_max_bytes, lifespan="on")
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on",
+                                **server_options(settings))
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="runware-mock", daemon=True)
         self._startup_timeout = startup_timeout

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from contract.errors import ApiError, error
+from mockserver import jsoncodec
 from mockserver.faults import TRANSPORT as TRANSPORT_FAULTS
 from mockserver.faults import Fault, FaultSpecError, Rule, header_rules
 from mockserver.faults.answers import error_reply, fault_header_error, malformed, truncated
@@ -58,7 +58,7 @@ async def websocket_tasks(websocket: WebSocket) -> None:
 
 async def _refuse_fault_header(websocket: WebSocket, exc: FaultSpecError) -> None:
     with contextlib.suppress(*_SEND_FAILURES):
-        await websocket.send_text(json.dumps(failed(fault_header_error(exc)).body()))
+        await websocket.send_text(_text(failed(fault_header_error(exc)).body()))
         await websocket.close(code=1008, reason="invalid X-Mock-Fault header")
 
 
@@ -261,7 +261,7 @@ class Connection:
     def _answer(self, tasks: list[Any] | str | None, raw: str | bytes, reply: Reply,
                 follow_ups: list[FollowUp], fired: list[Fault] | None = None,
                 fault: Fault | None = None) -> None:
-        text = json.dumps(reply.body())
+        text = _text(reply.body())
         self._journal_received(tasks, raw, text, fired or [])
         outgoing = _spoiled(text, fault) if fault is not None else Outgoing(text)
         if outgoing is not None:
@@ -307,7 +307,7 @@ class Connection:
         return unsent
 
     async def _send(self, outgoing: Outgoing) -> str:
-        text = outgoing.text if outgoing.text is not None else json.dumps(outgoing.pushed)
+        text = outgoing.text if outgoing.text is not None else _text(outgoing.pushed)
         if outgoing.delay:
             # In the writer, so the frames behind it wait too, as on a slow link.
             await asyncio.sleep(outgoing.delay)
@@ -374,3 +374,7 @@ def _not_authenticated(task: Any) -> ApiError:
 
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _text(value: Any) -> str:
+    return jsoncodec.dumps(value).decode()

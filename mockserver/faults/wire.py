@@ -3,10 +3,10 @@
 They need the connection itself, which an ASGI app does not get: ``RawTransport`` wraps the
 whole Starlette app, outside its middleware, so it receives the server's own ``send``; with
 uvicorn (both HTTP protocols and the WebSocket one) that is a bound method of the connection's
-protocol object, whose ``transport`` is the asyncio transport. It puts that ``send`` in the
-scope, where ``transport_of`` finds the transport when a fault needs it. Under a server without
-one, the faults degrade to closing the connection by raising, which every ASGI server answers by
-dropping it.
+protocol object, whose ``transport`` is the asyncio transport. It puts that transport in the
+scope, where ``transport_of`` finds it when a fault needs it. Under a server without one, the
+faults degrade to closing the connection by raising, which every ASGI server answers by dropping
+it.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ SCOPE_KEY = "runware_mock.transport"
 
 
 class RawTransport:
-    """ASGI wrapper: exposes the server's ``send``, hence the connection's transport, to the
-    app through the scope.
+    """ASGI wrapper: exposes the connection's asyncio transport to the app through the scope.
 
     ``state`` is the wrapped app's, so code that holds the app (``ServerThread``) still
     reaches ``app.state.services``."""
@@ -38,14 +37,17 @@ class RawTransport:
         return self.app.state  # type: ignore[attr-defined]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[SCOPE_KEY] = send
+        # The transport, not ``send``: the scope is the request cycle's, and a bound method
+        # of that cycle in it would make a reference cycle of every request, left for the
+        # garbage collector (which then costs more than the request itself).
+        scope[SCOPE_KEY] = getattr(getattr(send, "__self__", None), "transport", None)
         await self.app(scope, receive, send)
 
 
 def transport_of(scope: Scope) -> asyncio.Transport | None:
-    """Looked up only when a fault needs it: every request would pay for it otherwise."""
-    transport = getattr(getattr(scope.get(SCOPE_KEY), "__self__", None), "transport", None)
-    # Duck-typed: uvloop's transports are not asyncio.Transport subclasses.
+    transport = scope.get(SCOPE_KEY)
+    # Duck-typed, when a fault needs it: uvloop's transports are not asyncio.Transport
+    # subclasses.
     if all(hasattr(transport, name) for name in ("abort", "close", "get_extra_info")):
         return transport
     return None

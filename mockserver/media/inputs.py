@@ -39,19 +39,27 @@ class InputResolver:
 
     async def resolve(self, spec: str) -> Path:
         """A local file holding the input's bytes (content-addressed in the store)."""
+        local = self.local(spec)
+        if local is not None:
+            return local
         spec = spec.strip()
-        if spec.lower().startswith(("http://", "https://")):
-            mapped = self._mapped_path(spec)
-            if mapped is not None:
-                return mapped
+        if _is_url(spec):
             return await self._store.save_input(await self._fetch(spec))
+        return await self._store.save_input(decode_inline(spec))
+
+    def local(self, spec: str) -> Path | None:
+        """The file of a URL under the URL map or of an upload UUID, found without waiting;
+        None for an input that has to be fetched or decoded."""
+        spec = spec.strip()
+        if _is_url(spec):
+            return self._mapped_path(spec)
         if _UUID.match(spec):
             path = self._find_upload(spec.lower())
             if path is None:
                 raise InputError(f"no uploaded media with UUID {spec} (upload it with "
                                  "mediaStorage or imageUpload first)")
             return path
-        return await self._store.save_input(decode_inline(spec))
+        return None
 
     def _mapped_path(self, url: str) -> Path | None:
         known = self._mapped.get(url)
@@ -88,6 +96,10 @@ class InputResolver:
                 raise InputError(f"{url} is larger than the fetch limit of {self._max_bytes} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _is_url(spec: str) -> bool:
+    return spec[:8].lower().startswith(("http://", "https://"))
 
 
 def decode_inline(spec: str) -> bytes:

@@ -17,6 +17,13 @@ class AsyncMemo(Generic[T]):
         self._done: OrderedDict[str, T] = OrderedDict()
         self._pending: dict[str, asyncio.Future[T]] = {}
 
+    def peek(self, key: str) -> T | None:
+        """The value if it is already computed: no waiting, no computing."""
+        value = self._done.get(key)
+        if value is not None:
+            self._done.move_to_end(key)
+        return value
+
     async def get(self, key: str, compute: Callable[[], Awaitable[T]]) -> T:
         if key in self._done:
             self._done.move_to_end(key)

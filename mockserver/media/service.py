@@ -74,6 +74,35 @@ class Media:
                                          self.audio_limits)
         return PreparedInputs(image, image_info, audio, audio_info)
 
+    def prepared_now(self, image_spec: str, audio_spec: str) -> PreparedInputs | None:
+        """What ``prepare`` would return, when that needs no waiting: both inputs are local
+        files (under the URL map, or uploads) already measured, and within the limits.
+        Otherwise None: ``prepare`` does the work, and reports what is wrong."""
+        try:
+            image, audio = self._inputs.local(image_spec), self._inputs.local(audio_spec)
+        except InputError:
+            return None
+        if image is None or audio is None:
+            return None
+        image_info = self._measured(image, self._image_probes, self.image_limits)
+        audio_info = self._measured(audio, self._audio_probes, self.audio_limits)
+        if image_info is None or audio_info is None:
+            return None
+        return PreparedInputs(image, image_info, audio, audio_info)
+
+    @staticmethod
+    def _measured(path: Path, probes: AsyncMemo[Info],
+                  limits: ImageLimits | AudioLimits) -> Info | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        info = probes.peek(file_identity(path, stat))
+        if (info is None or limits.check_size(stat.st_size) is not None
+                or limits.check(info) is not None):  # type: ignore[arg-type]
+            return None
+        return info
+
     async def _checked(self, parameter: str, path: Path,
                        probe: Callable[[Path, str], Awaitable[Info]],
                        limits: ImageLimits | AudioLimits) -> Info:
