@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 
 from contract.errors import error
@@ -37,6 +37,7 @@ from mockserver.engine import Task, TaskFinished, TaskNotFound
 from mockserver.faults import FaultSpecError
 from mockserver.faults.catalog import KINDS
 from mockserver.journal import Expectation
+from mockserver.jsoncodec import JSONResponse
 from mockserver.services import Services
 
 PREFIX = "/__admin"

@@ -10,13 +10,14 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
 from contract import schemas
 from contract.errors import error
 from mockserver.admin import admin_mount
 from mockserver.faults.wire import RawTransport
+from mockserver.jsoncodec import JSONResponse
 from mockserver.metrics import metrics, registry_for
 from mockserver.rest import RestTransport
 from mockserver.services import Services

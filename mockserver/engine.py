@@ -238,22 +238,26 @@ class TaskEngine:
             task.request["inputs"] = _without_inline_data(task.request["inputs"])
 
     def _schedule(self, task: Task, inputs: PreparedInputs) -> None:
-        """Draw each generation's latency; it then waits for its alarm."""
+        """Each generation waits for the alarm its latency sets (unless it is due already)."""
         task.inputs = inputs
         task.audio_seconds = inputs.audio_info.seconds
         for generation in task.generations:
-            draws = self._random.draws("latency", task.task_uuid, generation.index)
-            latency = self._profile.latency(draws, task.audio_seconds, self._settings.time_scale)
-            generation.ready_at = task.submitted_at + task.faults.latency(
-                latency, self._settings.time_scale)
             if generation.status != PROCESSING:
                 continue
             if generation.due_now:
                 self._render_now(task, generation)
             elif not task.faults.never_finishes:
-                # A never-finishing task has no alarm: only complete_now or fail_now end it.
+                # A never-finishing task has no alarm (nor progress): only complete_now or
+                # fail_now end it.
+                generation.ready_at = self._ready_at(task, generation)
                 generation.alarm = self._clock.call_at(generation.ready_at, self._due, task,
                                                        generation)
+
+    def _ready_at(self, task: Task, generation: Generation) -> float:
+        draws = self._random.draws("latency", task.task_uuid, generation.index)
+        latency = self._profile.latency(draws, task.audio_seconds or 0.0,
+                                        self._settings.time_scale)
+        return task.submitted_at + task.faults.latency(latency, self._settings.time_scale)
 
     def _on_due(self, task: Task, generation: Generation) -> None:
         generation.alarm = None

@@ -1,7 +1,7 @@
-"""JSON on the wire: orjson, which parses and renders several times faster than the standard
-library, with the standard library behind it wherever orjson refuses what ``json`` takes
-(integers beyond 64 bits, lone surrogates, NaN, UTF-16 bodies), so nothing is accepted or
-refused differently than ``json`` would."""
+"""JSON on the wire, for every reply and JSON page the emulator serves: orjson, which parses
+and renders several times faster than the standard library, with the standard library behind it
+wherever orjson refuses what ``json`` takes (integers beyond 64 bits, lone surrogates, NaN,
+UTF-16 bodies), so nothing is accepted or refused differently than ``json`` would."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import json
 from typing import Any
 
 import orjson
+from starlette import responses
 
-# As Starlette's JSONResponse renders: compact, UTF-8, no NaN.
-_encode_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
-                                separators=(",", ":")).encode
+# Compact and without NaN, as orjson renders; ASCII, so that a lone surrogate a client sent
+# (and a reply echoes) is written as its \u escape, which orjson refuses to do.
+_encode_json = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
 
 
 def loads(raw: bytes | str) -> Any:
@@ -28,3 +29,11 @@ def dumps(value: Any) -> bytes:
         return orjson.dumps(value)
     except TypeError:
         return _encode_json(value).encode()
+
+
+class JSONResponse(responses.JSONResponse):
+    """Starlette's JSONResponse rendered by ``dumps``: faster, and a lone surrogate that a
+    client sent (and the journal or an error echoes) is escaped instead of failing to encode."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)

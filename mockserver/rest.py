@@ -13,13 +13,13 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from mockserver import jsoncodec
 from mockserver.faults import TRANSPORT, Fault, FaultSpecError, Rule, header_rules
 from mockserver.faults.answers import fault_header_error
 from mockserver.faults.rest_faults import spoiled_response, stopping_response
 from mockserver.faults.traffic import request_traffic
 from mockserver.faults.wire import NoAnswer
 from mockserver.handlers import Context
+from mockserver.jsoncodec import JSONResponse
 from mockserver.protocol import Reply, failed, parse_task_array
 from mockserver.services import Services
 
@@ -125,8 +125,7 @@ async def _answer(services: Services, tasks: list[Any], key: Any, context: Conte
 
 
 def respond(reply: Reply) -> Response:
-    return Response(jsoncodec.dumps(reply.body()), reply.http_status(),
-                    media_type="application/json")
+    return JSONResponse(reply.body(), reply.http_status())
 
 
 def _api_key(authorization: str, tasks: list[Any]) -> Any:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 
 from contract.errors import error
+from mockserver.jsoncodec import JSONResponse
 from mockserver.services import Services
 
 

@@ -150,6 +150,15 @@ def test_the_journal_keeps_only_its_limit(server_factory: ServerFactory) -> None
     assert admin.health()["journal"] == {"kept": 5, "recorded": 8, "limit": 5}
 
 
+def test_the_journal_shows_a_lone_surrogate_a_client_sent(server: ServerThread) -> None:
+    client, admin = RestClient(server.url), AdminClient(server.base_url)
+    task = avatar_task(positivePrompt="\ud83d")
+    reply = client.http.post(client.url, content=json.dumps([task]).encode())
+    assert reply.status_code == 200
+    [entry] = admin.journal(task_uuid=task["taskUUID"])
+    assert entry["request"][0]["positivePrompt"] == "\ud83d"
+
+
 def test_reset_journal_only_or_everything(server_factory: ServerFactory) -> None:
     server = slow_server(server_factory)
     client, admin = RestClient(server.url), AdminClient(server.base_url)

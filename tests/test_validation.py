@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -145,6 +146,35 @@ def test_body_that_is_not_a_task_array(client: RestClient, raw: bytes, code: str
     assert only_error(response.json())["code"] == code
 
 
+@pytest.mark.parametrize(("value", "code"), [
+    ("1" + "0" * 40, "invalidOutputQuality"),  # beyond 64 bits
+    ("NaN", "invalidOutputQuality"),
+    ("Infinity", "invalidOutputQuality"),
+])
+def test_json_that_only_the_standard_library_reads_is_still_validated(
+        client: RestClient, value: str, code: str) -> None:
+    raw = json.dumps([avatar_task(outputQuality=0)]).replace('"outputQuality": 0',
+                                                            f'"outputQuality": {value}')
+    response = client.http.post(client.url, content=raw.encode())
+    assert response.status_code == 400
+    problem = only_error(response.json())
+    assert (problem["code"], problem["parameter"]) == (code, "outputQuality")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_a_body_in_another_unicode_encoding_is_read(client: RestClient, encoding: str) -> None:
+    raw = json.dumps([{"taskType": "ping", "ping": True}]).encode(encoding)
+    assert client.http.post(client.url, content=raw).json() == {
+        "data": [{"taskType": "ping", "pong": True}]}
+
+
+def test_a_lone_surrogate_in_a_prompt_is_a_string_like_any_other(client: RestClient) -> None:
+    raw = json.dumps([avatar_task(positivePrompt="\ud83d")])  # escaped: \ud83d
+    assert "\\ud83d" in raw
+    body = client.http.post(client.url, content=raw.encode()).json()
+    assert "errors" not in body and body["data"][0]["taskType"] == "videoInference"
+
+
 def test_array_element_that_is_not_an_object(client: RestClient) -> None:
     body = client.post([{"taskType": "ping", "ping": True}, "ping", 3]).json()
     assert body["data"] == [{"taskType": "ping", "pong": True}]
@@ -169,3 +199,13 @@ def test_task_uuid_is_echoed_as_sent(client: RestClient) -> None:
     assert [item["taskUUID"] for item in body["data"]] == [task["taskUUID"]]
     again = client.post([dict(task, taskUUID=task["taskUUID"].lower())])
     assert again.json()["errors"][0]["code"] == "conflictTaskUUID"
+
+
+def test_a_lone_surrogate_echoed_in_an_error_is_written_as_its_escape(
+        client: RestClient) -> None:
+    raw = json.dumps([avatar_task(taskUUID="\ud83d")])
+    response = client.http.post(client.url, content=raw.encode())
+    assert response.status_code == 400
+    assert b"\\ud83d" in response.content
+    problem = only_error(response.json())
+    assert (problem["code"], problem["taskUUID"]) == ("invalidTaskUUID", "\ud83d")

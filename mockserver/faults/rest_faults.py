@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive
 
 from mockserver.faults.answers import error_reply, malformed
@@ -17,6 +17,7 @@ from mockserver.faults.wire import (
     ResetResponse,
     TruncatedResponse,
 )
+from mockserver.jsoncodec import JSONResponse
 
 
 async def stopping_response(fault: Fault, tasks: list[Any], receive: Receive) -> Response:
