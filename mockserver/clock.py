@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
+
+log = logging.getLogger("runware_mock.clock")
 
 # [deadline, sequence, callback, *arguments]: lists compare element-wise in C and the sequence
 # is unique, so the heap never compares callbacks; a cancelled alarm has its callback set to None.
@@ -77,7 +80,11 @@ class Clock:
         self._arm()
         for alarm in due:
             if alarm[2] is not None:
-                alarm[2](*alarm[3:])
+                try:
+                    alarm[2](*alarm[3:])
+                except Exception:
+                    # Logged, not raised: the alarms after it were taken off the heap too.
+                    log.exception("a clock alarm failed")
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
