@@ -36,7 +36,7 @@ def process(args: list[str], port: int) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def emulator(port: int, data_dir: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--data-dir",
+    return [sys.executable, "-m", "runware_mock", "serve", "--port", str(port), "--data-dir",
             data_dir, "--log-level", "warning", *extra]
 
 

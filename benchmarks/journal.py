@@ -17,9 +17,9 @@ import tracemalloc
 import uuid
 from typing import Any
 
-from fixtures import media_path
-from mockserver.journal import Journal
-from mockserver.settings import Settings
+from runware_mock.fixtures import media_path
+from runware_mock.settings import Settings
+from runware_mock.transport.journal import Journal
 
 PORTRAIT = "b06de116-9865-4f69-85aa-47389348df02.jpg"
 VOICE = "f7e9776d-d6d9-40d3-aa53-120611f4b9c8.mp3"

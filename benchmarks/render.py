@@ -25,9 +25,9 @@ import imageio_ffmpeg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _load import emulator, free_port, process
 
-from fixtures import media_path
-from mockserver.media.ffmpeg import FFmpegPool
-from mockserver.media.render import FORMATS, Renderer, RenderRequest
+from runware_mock.fixtures import media_path
+from runware_mock.media.ffmpeg import FFmpegPool
+from runware_mock.media.render import FORMATS, Renderer, RenderRequest
 
 PORTRAIT = media_path("b06de116-9865-4f69-85aa-47389348df02.jpg")
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()

@@ -27,7 +27,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _load import MakeBody, emulator, fixed, free_port, measure, process
 
-from fixtures import seed_examples
+from runware_mock.fixtures import seed_examples
 
 BARE_APP = """
 from starlette.applications import Starlette

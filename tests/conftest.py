@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from fixtures import media_dir
-from mockserver.runner import ServerThread
-from mockserver.settings import Settings
+from runware_mock.fixtures import media_dir
+from runware_mock.runner import ServerThread
+from runware_mock.settings import Settings
 from tests.helpers import RestClient
 
 ServerFactory = Callable[..., ServerThread]

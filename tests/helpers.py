@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import imageio_ffmpeg
 
-from fixtures import media_path
+from runware_mock.fixtures import media_path
 
 PORTRAIT = "b06de116-9865-4f69-85aa-47389348df02.jpg"
 VOICE = "f7e9776d-d6d9-40d3-aa53-120611f4b9c8.mp3"  # 12.266 s

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from contract.receivers import Receiver
-from mockserver import admin_openapi
-from mockserver.admin import PREFIX, admin_mount
-from mockserver.admin_client import AdminClient, AdminError, VerificationError
-from mockserver.runner import ServerThread
+from runware_mock.admin import openapi as admin_openapi
+from runware_mock.admin.api import PREFIX, admin_mount
+from runware_mock.admin.client import AdminClient, AdminError, VerificationError
+from runware_mock.contract.receivers import Receiver
+from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient, avatar_task
 

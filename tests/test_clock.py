@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mockserver.clock import Clock
+from runware_mock.engine.clock import Clock
 
 
 def run(scenario) -> None:  # type: ignore[no-untyped-def]

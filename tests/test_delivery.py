@@ -10,13 +10,13 @@ import json
 import httpx
 import pytest
 
-from contract import schemas
-from contract.receivers import Receiver
-from mockserver.admin_client import AdminClient
-from mockserver.backoff import retry_delay
-from mockserver.randomness import Randomness
-from mockserver.runner import free_port
-from mockserver.settings import from_mapping
+from runware_mock.admin.client import AdminClient
+from runware_mock.contract import schemas
+from runware_mock.contract.receivers import Receiver
+from runware_mock.delivery.backoff import retry_delay
+from runware_mock.engine.randomness import Randomness
+from runware_mock.runner import free_port
+from runware_mock.settings import from_mapping
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient, avatar_task
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mockserver.docs import GENERATED, refreshed
+from runware_mock.docs import GENERATED, refreshed
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -13,7 +13,7 @@ def test_readme_tables_are_current() -> None:
     text = README.read_text("utf-8")
     for name in GENERATED:
         assert f"<!-- generated: {name} -->" in text
-    assert refreshed(text) == text, "run: python -m mockserver.docs --write"
+    assert refreshed(text) == text, "run: python -m runware_mock.docs --write"
 
 
 def test_readme_starts_with_the_two_command_quickstart() -> None:

@@ -20,12 +20,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from contract.receivers import Receiver
-from fixtures import seed_examples
-from mockserver.admin_client import AdminClient, AdminError
-from mockserver.faults import load_profile
-from mockserver.runner import ServerThread
-from mockserver.settings import from_mapping
+from runware_mock.admin.client import AdminClient, AdminError
+from runware_mock.contract.receivers import Receiver
+from runware_mock.faults import load_profile
+from runware_mock.fixtures import seed_examples
+from runware_mock.runner import ServerThread
+from runware_mock.settings import from_mapping
 from tests.conftest import ServerFactory
 from tests.helpers import MODEL, RestClient, avatar_task
 from tests.test_sdks import (

@@ -7,8 +7,8 @@ import statistics
 
 import pytest
 
-from mockserver.latency import parse_profile
-from mockserver.randomness import Randomness
+from runware_mock.engine.latency import parse_profile
+from runware_mock.engine.randomness import Randomness
 
 KEYS = [("latency", f"task-{number}", 0) for number in range(4000)]
 

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from fixtures import media_path, seed_examples
-from mockserver.admin_client import AdminClient
-from mockserver.runner import ServerThread
-from mockserver.settings import Settings
+from runware_mock.admin.client import AdminClient
+from runware_mock.fixtures import media_path, seed_examples
+from runware_mock.runner import ServerThread
+from runware_mock.settings import Settings
 from tests.helpers import (
     PORTRAIT,
     VOICE,

@@ -24,15 +24,15 @@ from typing import Any
 import httpx
 import pytest
 
-from contract.receivers import LocalServer
-from mockserver.runner import ServerThread
-from mockserver.settings import Settings
+from runware_mock.contract.receivers import LocalServer
+from runware_mock.runner import ServerThread
+from runware_mock.settings import Settings
 
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".wheel-venv"
-PACKAGES = ("mockserver", "contract", "fixtures")
+PACKAGES = ("runware_mock", "fixtures")  # folders of the sources the wheel is built from
 EXAMPLE = ROOT / "examples" / "avatar-client"
 
 
@@ -103,14 +103,15 @@ def fresh_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_wheel_is_what_the_fresh_virtualenv_imports(fresh_python: Path,
                                                         tmp_path: Path) -> None:
-    probe = ("import contract.plugin, mockserver, fixtures, importlib.metadata as m, json;"
-             "print(json.dumps([contract.plugin.__file__, mockserver.__file__, "
-             "str(fixtures.media_dir()), [e.value for e in m.entry_points(group='pytest11') "
+    probe = ("import runware_mock.contract.plugin, runware_mock.fixtures, importlib.metadata as m,"
+             "json; print(json.dumps([runware_mock.contract.plugin.__file__, runware_mock.__file__,"
+             " str(runware_mock.fixtures.media_dir()), [e.value for e in m.entry_points("
+             "group='pytest11') "
              "if e.name == 'runware_mock']]))")
     files = json.loads(checked(run([str(fresh_python), "-c", probe], tmp_path)).stdout)
     home = str(fresh_python.parent.parent)
     assert all(path.startswith(home) for path in files[:3]), files
-    assert files[3] == ["contract.plugin"]
+    assert files[3] == ["runware_mock.contract.plugin"]
     assert len(list(Path(files[2]).glob("*.mp3"))) == 4, "fixture media missing from the wheel"
 
 
@@ -124,8 +125,8 @@ def test_the_example_project_passes_in_a_fresh_virtualenv(fresh_python: Path,
 
 
 def test_the_contract_suite_passes_from_the_wheel(fresh_python: Path, tmp_path: Path) -> None:
-    result = checked(run([str(fresh_python), "-m", "pytest", "--pyargs", "contract.suite",
-                          "-q", "-p", "no:cacheprovider"], tmp_path))
+    result = checked(run([str(fresh_python), "-m", "pytest", "--pyargs",
+                          "runware_mock.contract.suite", "-q", "-p", "no:cacheprovider"], tmp_path))
     assert "13 passed" in result.stdout, result.stdout
 
 
@@ -165,7 +166,7 @@ def drifting_service(tmp_path: Path) -> Iterator[str]:
 
 
 def test_the_suite_reports_drift_of_a_real_url(drifting_service: str, tmp_path: Path) -> None:
-    result = run([sys.executable, "-m", "pytest", "--pyargs", "contract.suite", "-q",
+    result = run([sys.executable, "-m", "pytest", "--pyargs", "runware_mock.contract.suite", "-q",
                   "-p", "no:cacheprovider", "--runware-url", drifting_service,
                   "--runware-api-key", "any-key", "--runware-examples", "5"], tmp_path)
     output = result.stdout
@@ -185,7 +186,7 @@ PLUGIN_TESTS = '''
 import httpx
 import pytest
 
-from contract import strategies as rs
+from runware_mock.contract import strategies as rs
 
 SEED = rs.seed_examples()[0]["request"]
 TASK_UUID = "6f1c0e2a-8d4b-4c1e-9a7f-3b2d5e6f7a8b"

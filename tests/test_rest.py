@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from contract import schemas
-from fixtures import seed_examples
+from runware_mock.contract import schemas
+from runware_mock.fixtures import seed_examples
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient, avatar_task, decode
 

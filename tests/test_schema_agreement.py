@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contract import schemas
+from runware_mock.contract import schemas
 from tests.helpers import avatar_task
 
 json_scalars = st.one_of(

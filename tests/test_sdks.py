@@ -31,8 +31,8 @@ from typing import IO, Any
 import httpx
 import pytest
 
-from fixtures import media_path
-from mockserver.runner import ServerThread
+from runware_mock.fixtures import media_path
+from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import PORTRAIT, VOICE, RestClient, decode
 

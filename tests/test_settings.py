@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver import settings as settings_module
-from mockserver.cli import build_parser
-from mockserver.runner import free_port
-from mockserver.settings import Settings
+from runware_mock import settings as settings_module
+from runware_mock.cli import build_parser
+from runware_mock.runner import free_port
+from runware_mock.settings import Settings
 
 
 def load(argv: list[str], env: dict[str, str] | None = None):
@@ -75,7 +75,7 @@ def test_option_table_lists_every_setting() -> None:
 
 def test_console_script_serves_and_reports_bad_flags(tmp_path: Path) -> None:
     port = free_port()
-    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port),
+    command = [sys.executable, "-m", "runware_mock", "serve", "--port", str(port),
                "--latency", "instant", "--data-dir", str(tmp_path)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -91,6 +91,6 @@ def test_console_script_serves_and_reports_bad_flags(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
-    bad = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--latency", "never"],
+    bad = subprocess.run([sys.executable, "-m", "runware_mock", "serve", "--latency", "never"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "unknown latency profile" in bad.stderr

@@ -23,14 +23,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
-from contract import conformance
-from contract import strategies as rs
-from contract.samples import SEED_PORTRAIT, SEED_VOICE, SEED_VOICES
-from fixtures import SEED_ASSET_PREFIX, media_path
-from mockserver.admin_client import AdminClient, AdminError
-from mockserver.cost import PRICE_PER_SECOND
-from mockserver.runner import ServerThread
-from mockserver.settings import Settings
+from runware_mock.admin.client import AdminClient, AdminError
+from runware_mock.contract import conformance
+from runware_mock.contract import strategies as rs
+from runware_mock.contract.samples import SEED_PORTRAIT, SEED_VOICE, SEED_VOICES
+from runware_mock.engine.cost import PRICE_PER_SECOND
+from runware_mock.fixtures import SEED_ASSET_PREFIX, media_path
+from runware_mock.runner import ServerThread
+from runware_mock.settings import Settings
 from tests.helpers import RestClient, data_uri
 
 LATENCY = 600.0

@@ -1,4 +1,5 @@
-"""Issue 7: every strategy of ``contract.strategies`` against a real emulator, 500 examples each.
+"""Issue 7: every strategy of ``runware_mock.contract.strategies`` against a real emulator,
+500 examples each.
 
 Valid tasks must be acknowledged, invalid ones answered with exactly the promised error; valid
 media must pass the input checks and invalid media fail them with the promised code. The
@@ -17,12 +18,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from contract import conformance
-from contract import strategies as rs
-from contract.harness import Emulator, start_emulator
-from contract.receivers import MediaHost
-from contract.samples import Sample, catalog
-from mockserver.admin_client import AdminClient
+from runware_mock.admin.client import AdminClient
+from runware_mock.contract import conformance
+from runware_mock.contract import strategies as rs
+from runware_mock.contract.harness import Emulator, start_emulator
+from runware_mock.contract.receivers import MediaHost
+from runware_mock.contract.samples import Sample, catalog
 from tests.helpers import RestClient
 
 EXAMPLES = settings(max_examples=500, deadline=None,

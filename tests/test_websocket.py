@@ -22,9 +22,9 @@ from PIL import Image
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from contract.conformance import check_envelope, describe
-from fixtures import media_path
-from mockserver.runner import ServerThread
+from runware_mock.contract.conformance import check_envelope, describe
+from runware_mock.fixtures import media_path
+from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import (
     PORTRAIT,

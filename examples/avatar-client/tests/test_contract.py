@@ -10,8 +10,8 @@ from avatar_client import AvatarClient, RunwareError, parse_reply
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contract import schemas
-from contract import strategies as rs
+from runware_mock.contract import schemas
+from runware_mock.contract import strategies as rs
 
 # The seed document's inputs: the emulator serves these URLs from its shipped fixtures.
 PORTRAIT = "https://assets.runware.ai/assets/inputs/b06de116-9865-4f69-85aa-47389348df02.jpg"

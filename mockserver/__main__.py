@@ -1,5 +1,0 @@
-import sys
-
-from mockserver.cli import main
-
-sys.exit(main())

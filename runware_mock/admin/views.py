@@ -1,0 +1,61 @@
+"""The JSON the admin API shows for a task: its state, each generation, and its results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runware_mock.delivery.log import DeliveryLog
+from runware_mock.engine.lifecycle import ERROR, PROCESSING, SUCCESS, Generation, Task, TaskEngine
+from runware_mock.tasks.handlers import Handlers, generation_error
+
+TASK_STATES = (PROCESSING, SUCCESS, ERROR, "partial")
+
+
+def task_state(task: Task) -> str:
+    """processing while any generation is; else success, error, or partial (some of each)."""
+    statuses = {generation.status for generation in task.generations}
+    if PROCESSING in statuses:
+        return PROCESSING
+    return statuses.pop() if len(statuses) == 1 else "partial"
+
+
+def task_json(task: Task, engine: TaskEngine, handlers: Handlers, deliveries: DeliveryLog,
+              now: float) -> dict[str, Any]:
+    request = task.request
+    return {
+        "taskUUID": task.task_uuid,
+        "taskType": task.task_type,
+        "model": request.get("model"),
+        "apiKey": task.owner,
+        "state": task_state(task),
+        "ageSeconds": round(now - task.submitted_at, 3),
+        "audioSeconds": task.audio_seconds,
+        "numberResults": len(task.generations),
+        "webhookURL": request.get("webhookURL"),
+        "uploadEndpoint": request.get("uploadEndpoint"),
+        "generations": [_generation_json(task, generation, engine, now)
+                        for generation in task.generations],
+        "results": results_json(task, handlers),
+        "deliveries": {"attempts": len(deliveries.attempts(task.task_uuid)),
+                       "pending": deliveries.pending(task.task_uuid)},
+    }
+
+
+def results_json(task: Task, handlers: Handlers) -> list[dict[str, Any]]:
+    """Each generation as getResponse reports it: an item, or an error object."""
+    return [generation_error(task, generation).to_json()
+            if generation.status == ERROR and generation.error is not None
+            else handlers.generation_item(task, generation)
+            for generation in task.generations]
+
+
+def _generation_json(task: Task, generation: Generation, engine: TaskEngine,
+                     now: float) -> dict[str, Any]:
+    ready_in = None
+    if generation.status == PROCESSING and generation.ready_at is not None:
+        ready_in = round(max(0.0, generation.ready_at - now), 3)
+    return {"index": generation.index, "status": generation.status, "seed": generation.seed,
+            "progress": engine.progress(task, generation), "readyInSeconds": ready_in,
+            "videoUUID": generation.video_uuid, "videoURL": generation.video_url,
+            "cost": generation.cost,
+            "error": generation.error.to_json() if generation.error is not None else None}

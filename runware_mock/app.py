@@ -1,0 +1,107 @@
+"""The Starlette application: routes, and the lifespan that owns the emulator's services."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+
+from runware_mock.admin.api import admin_mount
+from runware_mock.admin.metrics import metrics, registry_for
+from runware_mock.contract import schemas
+from runware_mock.contract.errors import error
+from runware_mock.faults.wire import RawTransport
+from runware_mock.protocol.jsoncodec import JSONResponse
+from runware_mock.services import Services
+from runware_mock.settings import Settings
+from runware_mock.transport.files import serve_file
+from runware_mock.transport.rest import RestTransport
+from runware_mock.transport.websocket import websocket_tasks
+
+log = logging.getLogger("runware_mock")
+
+SWEEP_INTERVAL = 30.0
+
+
+def create_app(settings: Settings | None = None) -> RawTransport:
+    """The Starlette app, wrapped so fault injection can reach the raw connection;
+    ``create_app(...).state`` is the Starlette app's."""
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = Services.build(settings)
+        app.state.services = services
+        app.state.metrics = registry_for(services)
+        sweeper = asyncio.create_task(_sweep_forever(services))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            await services.delivery.close()
+            await services.engine.close()
+
+    routes = [
+        # First: the router tries routes in order, and nearly every request is one of these.
+        Route("/v1", RestTransport(), methods=["POST"]),
+        Route("/v1/", RestTransport(), methods=["POST"]),
+        admin_mount(),  # before the catch-all file route, which would take /__admin/x
+        Route("/metrics", metrics, methods=["GET"]),
+        WebSocketRoute("/v1", websocket_tasks),
+        WebSocketRoute("/v1/", websocket_tasks),
+        # Before the catch-all file route, which would take /schemas/x.json for a media kind.
+        Route("/schemas/{name:str}", serve_schema, methods=["GET"]),
+        Route("/{kind:str}/{name:str}", serve_file, methods=["GET", "HEAD"]),
+    ]
+    return RawTransport(Starlette(routes=routes, lifespan=lifespan,
+                                  exception_handlers={Exception: _internal_error,
+                                                      404: _not_found, 405: _not_allowed}))
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for the emulator, wherever it is served from."""
+    return {"host": settings.host, "port": settings.port, "ws": "websockets-sansio",
+            "ws_max_size": settings.ws_max_bytes,
+            # The emulator builds its URLs from its settings, never from X-Forwarded-* headers,
+            # which the proxy middleware would otherwise read on every request from 127.0.0.1.
+            "proxy_headers": False}
+
+
+async def serve_schema(request: Request) -> Response:
+    name = request.path_params["name"].removesuffix(".json")
+    if name not in schemas.names():
+        return await _not_found(request, None)
+    return JSONResponse(schemas.load(name), media_type="application/schema+json")
+
+
+async def _sweep_forever(services: Services) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_INTERVAL)
+        services.engine.sweep()
+        await services.media.enforce_disk_budget(services.clock.now())
+        services.delivery.log.keep_only(task.task_uuid for task in services.engine.tasks())
+        services.sessions.sweep()
+        services.push.keep_only(task.task_uuid for task in services.engine.tasks())
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    problem = error("internalServerError", f"The emulator failed: {exc.__class__.__name__}.")
+    return JSONResponse({"errors": [problem.to_json()]}, status_code=500)
+
+
+async def _not_found(request: Request, exc: Exception | None) -> Response:
+    problem = error("notFound", f"Nothing at {request.url.path}. The API is POST /v1.")
+    return JSONResponse({"errors": [problem.to_json()]}, status_code=404)
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    problem = error("methodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
+    return JSONResponse({"errors": [problem.to_json()]}, status_code=405)

@@ -1,0 +1,187 @@
+"""Turn a task object into either the task with defaults applied, or Runware-shaped errors.
+
+The rules of the error catalog: a required field that is absent is ``missingParameter``, a field
+the schema does not list is ``unsupportedParameter``, a value outside an enum is
+``unsupported<Param>`` with ``allowedValues``, anything else (type, range, length, format) is
+``invalid<Param>``. Each violated field yields exactly one error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import ValidationError
+
+from runware_mock.contract import schemas
+from runware_mock.contract.errors import ApiError, error
+
+# Error codes spell acronyms in capitals, as Runware does (invalidTaskUUID, invalidWebhookURL).
+_ACRONYMS = {"ttl": "TTL"}
+
+
+@dataclass
+class Checked:
+    task: dict[str, Any]
+    errors: list[ApiError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_task(task: Any, index: int = 0) -> Checked:
+    """Validate one element of a request array against the schema of its taskType (and model)."""
+    if not isinstance(task, dict):
+        return Checked({}, [error("invalidTask", f"Task {index} must be a JSON object, "
+                                  f"got {_json_type(task)}.", parameter=f"[{index}]")])
+    scope = {"task_type": _str_or_none(task.get("taskType")),
+             "task_uuid": _str_or_none(task.get("taskUUID"))}
+    schema_name, problem = _schema_for(task, scope)
+    if problem is not None:
+        return Checked(task, [problem])
+    if not schemas.is_valid(schema_name, task):
+        errors = _errors_against(schema_name, task, scope)
+        if errors:
+            return Checked(task, errors)
+    return Checked(_safety_mode_default(apply_defaults(schemas.inlined(schema_name), task), task))
+
+
+def _schema_for(task: dict[str, Any], scope: dict[str, Any]) -> tuple[str, ApiError | None]:
+    task_type = task.get("taskType")
+    if task_type is None:
+        return "", error("missingParameter", "Missing required parameter: taskType.",
+                         parameter="taskType", type="string", **scope)
+    # A list or object is unhashable: test the type before looking it up.
+    if isinstance(task_type, str) and task_type in schemas.TASK_SCHEMAS:
+        return schemas.TASK_SCHEMAS[task_type], None
+    if task_type != "videoInference":
+        return "", error(
+            "unsupportedTaskType",
+            f"Unsupported taskType {task_type!r}. Supported: {', '.join(schemas.TASK_TYPES)}.",
+            parameter="taskType", type="string", allowed_values=list(schemas.TASK_TYPES), **scope)
+    model = task.get("model")
+    if model is None:
+        return "", error("missingParameter", "Missing required parameter: model.",
+                         parameter="model", type="string", **scope)
+    if not isinstance(model, str) or model not in schemas.MODEL_SCHEMAS:
+        return "", error(
+            "invalidModel",
+            f"Invalid model {model!r}: this emulator serves {', '.join(schemas.MODELS)}.",
+            parameter="model", type="string", allowed_values=list(schemas.MODELS), **scope)
+    return schemas.MODEL_SCHEMAS[model], None
+
+
+def _errors_against(schema_name: str, task: dict[str, Any],
+                    scope: dict[str, Any]) -> list[ApiError]:
+    found: dict[str, ApiError] = {}
+    for problem in schemas.validator(schema_name).iter_errors(task):
+        for api_error in _translate(problem, scope):
+            found.setdefault(str(api_error.parameter), api_error)
+    return list(found.values())
+
+
+def _translate(problem: ValidationError, scope: dict[str, Any]) -> list[ApiError]:
+    path = ".".join(str(part) for part in problem.absolute_path)
+    keyword = problem.validator
+    if keyword == "required":
+        return [_missing(path, name, problem.schema, scope)
+                for name in problem.schema["required"] if name not in problem.instance]
+    if keyword == "additionalProperties":
+        known = problem.schema.get("properties", {})
+        return [error("unsupportedParameter",
+                      f"Unsupported parameter: {_join(path, name)}. This model does not take it.",
+                      parameter=_join(path, name), **scope)
+                for name in problem.instance if name not in known]
+    schema = schemas.resolve(problem.schema)
+    return [_bound_error(path, keyword, problem.instance, schema, scope)]
+
+
+def _missing(path: str, name: str, schema: dict[str, Any], scope: dict[str, Any]) -> ApiError:
+    prop = schemas.resolve(schema.get("properties", {}).get(name, {}))
+    return error("missingParameter", f"Missing required parameter: {_join(path, name)}.",
+                 parameter=_join(path, name), type=prop.get("type"), **scope)
+
+
+def _bound_error(path: str, keyword: str, value: Any, schema: dict[str, Any],
+                 scope: dict[str, Any]) -> ApiError:
+    param = path.rsplit(".", 1)[-1]
+    expected_type = schema.get("type")
+    if keyword in ("enum", "const"):
+        allowed = schema.get("enum", [schema.get("const")])
+        return error(f"unsupported{_camel(param)}",
+                     f"Unsupported value {value!r} for {path}. Allowed values: "
+                     f"{', '.join(map(str, allowed))}.",
+                     parameter=path, type=expected_type, allowed_values=allowed, **scope)
+    code = f"invalid{_camel(param)}"
+    if keyword in ("minLength", "maxLength") and "x-length-code" in schema:
+        code = schema["x-length-code"]
+    return error(code, f"Invalid value for {path}: {_describe(value)}. "
+                 f"{_requirement(path, schema)}.", parameter=path, type=expected_type, **scope)
+
+
+def _requirement(path: str, schema: dict[str, Any]) -> str:
+    """State the bound in words, e.g. 'outputQuality must be an integer from 20 to 99'."""
+    kind = schema.get("type", "value")
+    article = "an" if kind[0] in "aeiou" else "a"
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if low is not None and high is not None:
+        return f"{path} must be {article} {kind} from {low} to {high}"
+    if low is not None:
+        return f"{path} must be {article} {kind} of at least {low}"
+    short, long = schema.get("minLength"), schema.get("maxLength")
+    if short is not None and long is not None:
+        return f"{path} must be a string of {short} to {long} characters"
+    if "x-expected" in schema:
+        return f"{path} must be {schema['x-expected']}"
+    return f"{path} must be {article} {kind}"
+
+
+def apply_defaults(schema: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
+    """Fill in every documented default, recursing into nested objects that are present.
+
+    ``schema`` has its references inlined; defaults are JSON scalars, so no deep copy is needed.
+    """
+    filled = dict(task)
+    for name, prop in schema.get("properties", {}).items():
+        if name not in filled:
+            if "default" in prop:
+                filled[name] = prop["default"]
+        elif isinstance(filled[name], dict) and "properties" in prop:
+            filled[name] = apply_defaults(prop, filled[name])
+    return filled
+
+
+def _safety_mode_default(filled: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
+    """The seed: 'When [checkContent is] enabled, defaults to fast mode' (else mode is none)."""
+    safety = original.get("safety")
+    if isinstance(safety, dict) and safety.get("checkContent") is True and "mode" not in safety:
+        filled["safety"]["mode"] = "fast"
+    return filled
+
+
+def _camel(param: str) -> str:
+    return _ACRONYMS.get(param, param[:1].upper() + param[1:])
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _describe(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else repr(value[:60])
+    if isinstance(value, str) and len(value) > 60:
+        text += f"... ({len(value)} characters)"
+    elif isinstance(value, bool | dict | list) or value is None:
+        text = f"{text} ({_json_type(value)})"
+    return text
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
+             dict: "object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,272 @@
+"""Delivery of finished results: the webhook POST and the upload PUT, retried with backoff.
+
+The engine calls ``on_finished`` once per generation at its terminal state. For a success with
+an ``uploadEndpoint`` the video is PUT first, then the webhook is POSTed, so a receiver that is
+told about a result can already find the uploaded file. Waits between tries run on the
+simulated clock (``/__admin/clock/advance`` skips them) and are scaled by ``time_scale``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from runware_mock.delivery.backoff import retry_delay
+from runware_mock.delivery.log import (
+    DELIVERED,
+    GAVE_UP,
+    REFUSED,
+    RETRYING,
+    SKIPPED,
+    UPLOAD,
+    WEBHOOK,
+    Attempt,
+    DeliveryLog,
+)
+from runware_mock.delivery.loop_guard import SelfAddress
+from runware_mock.delivery.signing import secret_key, signed_headers
+from runware_mock.engine.clock import Clock
+from runware_mock.engine.lifecycle import ERROR, SUCCESS, Generation, Task
+from runware_mock.engine.randomness import Randomness
+from runware_mock.media.service import Media
+from runware_mock.settings import Settings
+from runware_mock.tasks.handlers import Handlers, generation_error
+
+log = logging.getLogger("runware_mock.delivery")
+
+USER_AGENT = "runware-mock delivery"
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message to deliver: the same bytes on every try, headers made fresh per try."""
+
+    task: Task
+    generation: Generation
+    kind: str
+    method: str
+    url: str
+    body: bytes
+    headers: Callable[[], dict[str, str]]
+    digest: str
+    # The injected delivery fault acting on this message, named in the delivery log.
+    fault: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int | None
+    error: str | None
+    duration_ms: float
+
+
+class Delivery:
+    def __init__(self, settings: Settings, clock: Clock, randomness: Randomness, media: Media,
+                 handlers: Handlers) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._random = randomness
+        self._media = media
+        self._handlers = handlers
+        self._self_address = SelfAddress(settings)
+        self._key = secret_key(settings.webhook_secret) if settings.webhook_secret else None
+        self._client = httpx.AsyncClient(timeout=settings.delivery_timeout,
+                                         follow_redirects=False)
+        self._jobs: set[asyncio.Task[None]] = set()
+        # Generations whose delivery a webhook_reorder fault holds until the task finishes.
+        self._held: dict[str, list[Generation]] = {}
+        self.log = DeliveryLog()
+
+    def on_finished(self, task: Task, generation: Generation) -> None:
+        """The engine's listener: start delivering, in the background, whatever the task asked."""
+        if not (task.request.get("webhookURL") or task.request.get("uploadEndpoint")):
+            return
+        generations = [generation]
+        if task.faults.delivery_named("webhook_reorder") is not None:
+            held = self._held.setdefault(task.task_uuid, [])
+            held.append(generation)
+            if not task.finished:
+                return
+            generations = list(reversed(self._held.pop(task.task_uuid)))
+        self.log.started(task.task_uuid)
+        job = asyncio.get_running_loop().create_task(self._deliver(task, generations))
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+
+    async def reset(self) -> None:
+        """Stop every delivery in progress and forget the log."""
+        await self._cancel_jobs()
+        self._held.clear()
+        self.log.clear()
+
+    async def close(self) -> None:
+        await self._cancel_jobs()
+        await self._client.aclose()
+
+    async def _cancel_jobs(self) -> None:
+        jobs = list(self._jobs)
+        for job in jobs:
+            job.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
+
+    async def _deliver(self, task: Task, generations: list[Generation]) -> None:
+        try:
+            for generation in generations:
+                upload_url = task.request.get("uploadEndpoint")
+                if upload_url and generation.status == SUCCESS:
+                    await self._upload(task, generation, upload_url)
+                webhook_url = task.request.get("webhookURL")
+                if webhook_url:
+                    await self._send_webhook(self._webhook(task, generation, webhook_url))
+        except Exception:
+            log.exception("delivery for task %s failed inside the emulator", task.task_uuid)
+        finally:
+            self.log.finished(task.task_uuid)
+
+    async def _send_webhook(self, message: Outbound) -> None:
+        """Send a webhook as the task's delivery fault, if any, has it: not at all, late, or
+        more than once (each copy with its own retries)."""
+        fault = message.task.faults.delivery
+        if fault is None or fault.name == "upload_fail":
+            await self._send(message)
+            return
+        message = dataclasses.replace(message, fault=fault.name)
+        if fault.name == "webhook_skip":
+            self._skip(message, f"fault injected by rule {fault.rule_id}: not sent")
+            return
+        if fault.name == "webhook_delay":
+            delay = float(fault["seconds"]) * self._settings.time_scale
+            await self._clock.sleep_until(self._clock.now() + delay)
+        copies = int(fault["copies"]) if fault.name == "webhook_duplicate" else 1
+        for _ in range(copies):
+            await self._send(message)
+
+    def webhook_body(self, task: Task, generation: Generation) -> dict[str, Any]:
+        """``{"data":[item]}`` for a success, ``{"errors":[error]}`` for a failed generation:
+        the shapes of the REST envelope, so one parser serves both."""
+        if generation.status == ERROR and generation.error is not None:
+            return {"errors": [generation_error(task, generation).to_json()]}
+        return {"data": [self._handlers.generation_item(task, generation)]}
+
+    def _webhook(self, task: Task, generation: Generation, url: str) -> Outbound:
+        body = json.dumps(self.webhook_body(task, generation), separators=(",", ":")).encode()
+        message_id = self._message_id(task, generation)
+
+        def headers() -> dict[str, str]:
+            plain = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+            if self._key is None:
+                return plain
+            # The timestamp is the time of each try, as Standard Webhooks receivers expect.
+            return plain | signed_headers(self._key, message_id, int(time.time()), body)
+
+        return Outbound(task, generation, WEBHOOK, "POST", url, body, headers,
+                        hashlib.sha256(body).hexdigest())
+
+    def _message_id(self, task: Task, generation: Generation) -> str:
+        """Stable across retries, so a receiver can drop duplicates (Standard Webhooks)."""
+        rng = self._random.stream("webhook-id", task.task_uuid, generation.index)
+        return f"msg_{uuid.UUID(int=rng.getrandbits(128), version=4).hex}"
+
+    async def _upload(self, task: Task, generation: Generation, url: str) -> None:
+        served = self._media.find("video", generation.video_uuid or "", self._clock.now())
+        if served is None:
+            self._refuse(task, generation, UPLOAD, "PUT", url,
+                         "the video expired or was removed before it could be uploaded")
+            return
+        content, digest = await asyncio.to_thread(_read_with_digest, served.path)
+        headers = {"Content-Type": served.content_type, "User-Agent": USER_AGENT}
+        fault = task.faults.delivery_named("upload_fail")
+        await self._send(Outbound(task, generation, UPLOAD, "PUT", url, content,
+                                  lambda: dict(headers), digest,
+                                  fault=fault.name if fault is not None else None))
+
+    async def _send(self, message: Outbound) -> None:
+        if self._self_address.matches(message.url):
+            self._refuse(message.task, message.generation, message.kind, message.method,
+                         message.url, "loop guard: this URL is the emulator itself; not sent",
+                         message.digest, len(message.body))
+            return
+        rng = self._random.stream("delivery-backoff", message.kind, message.task.task_uuid,
+                                  message.generation.index)
+        attempts = self._settings.delivery_attempts
+        for number in range(1, attempts + 1):
+            started = time.time()
+            answer = self._injected_failure(message, number) or await self._try(message)
+            delivered = answer.status is not None and 200 <= answer.status < 300
+            outcome = DELIVERED if delivered else GAVE_UP if number == attempts else RETRYING
+            self._record(message, number, started, answer, outcome)
+            if outcome != RETRYING:
+                return
+            await self._wait_before_retry(number, rng)
+
+    def _injected_failure(self, message: Outbound, number: int) -> Answer | None:
+        """An upload try that an upload_fail fault fails without sending it."""
+        fault = message.task.faults.delivery_named("upload_fail")
+        if message.kind != UPLOAD or fault is None:
+            return None
+        if fault["failures"] is not None and number > int(fault["failures"]):
+            return None
+        return Answer(None, f"fault injected by rule {fault.rule_id}: upload_fail, not sent", 0.0)
+
+    async def _wait_before_retry(self, retry: int, rng: random.Random) -> None:
+        settings = self._settings
+        delay = retry_delay(retry, settings.delivery_backoff, settings.delivery_backoff_max, rng)
+        await self._clock.sleep_until(self._clock.now() + delay * settings.time_scale)
+
+    async def _try(self, message: Outbound) -> Answer:
+        started = time.perf_counter()
+        status, problem = None, None
+        try:
+            # Streamed and never read: a receiver's answer body does not matter, only its status.
+            async with self._client.stream(message.method, message.url, content=message.body,
+                                           headers=message.headers()) as response:
+                status = response.status_code
+        except httpx.TimeoutException as exc:
+            problem = f"timeout after {self._settings.delivery_timeout} s ({type(exc).__name__})"
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return Answer(status, problem, (time.perf_counter() - started) * 1000)
+
+    def _record(self, message: Outbound, number: int, started: float, answer: Answer,
+                outcome: str) -> None:
+        self.log.add(Attempt(
+            task_uuid=message.task.task_uuid, generation=message.generation.index,
+            kind=message.kind, method=message.method, url=message.url, attempt=number,
+            time=started, duration_ms=answer.duration_ms, status=answer.status,
+            error=answer.error, outcome=outcome, body_sha256=message.digest,
+            body_bytes=len(message.body), fault=message.fault))
+        if outcome in (RETRYING, GAVE_UP):
+            log.info("%s %s for task %s: try %d %s", message.kind, message.url,
+                     message.task.task_uuid, number, answer.error or f"HTTP {answer.status}")
+
+    def _skip(self, message: Outbound, reason: str) -> None:
+        self.log.add(Attempt(
+            task_uuid=message.task.task_uuid, generation=message.generation.index,
+            kind=message.kind, method=message.method, url=message.url, attempt=1,
+            time=time.time(), duration_ms=0.0, status=None, error=reason, outcome=SKIPPED,
+            body_sha256=message.digest, body_bytes=len(message.body), fault=message.fault))
+
+    def _refuse(self, task: Task, generation: Generation, kind: str, method: str, url: str,
+                reason: str, body_sha256: str = "", body_bytes: int = 0) -> None:
+        log.warning("%s to %s for task %s refused: %s", kind, url, task.task_uuid, reason)
+        self.log.add(Attempt(
+            task_uuid=task.task_uuid, generation=generation.index, kind=kind, method=method,
+            url=url, attempt=1, time=time.time(), duration_ms=0.0, status=None, error=reason,
+            outcome=REFUSED, body_sha256=body_sha256, body_bytes=body_bytes))
+
+
+def _read_with_digest(path: Path) -> tuple[bytes, str]:
+    content = path.read_bytes()
+    return content, hashlib.sha256(content).hexdigest()

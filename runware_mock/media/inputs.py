@@ -1,0 +1,117 @@
+"""Turn an input string (URL, upload UUID, data URI or raw base64) into a file on disk."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from runware_mock.media.store import MediaStore
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# URLs under the URL map whose files were found: a flood of submits of the same fixtures
+# resolves each URL once (the caller stats the file again before using it).
+_MAPPED_KEPT = 4096
+_DATA_URI = re.compile(r"^data:([\w.+/-]*)((?:;[\w-]+=[\w.-]+)*);base64,(.*)$", re.DOTALL)
+
+
+class InputError(ValueError):
+    """An input that could not be fetched or decoded; the message says why, for the client."""
+
+
+class InputResolver:
+    def __init__(self, store: MediaStore, *, url_map: tuple[tuple[str, str], ...],
+                 fetch_timeout: float, fetch_max_bytes: int,
+                 find_upload: Callable[[str], Path | None]) -> None:
+        self._store = store
+        # Resolved once: resolving on every request cost more than the rest of a submit.
+        self._url_map = [(prefix, Path(folder).resolve()) for prefix, folder in url_map]
+        self._timeout = fetch_timeout
+        self._max_bytes = fetch_max_bytes
+        self._find_upload = find_upload
+        self._mapped: dict[str, Path] = {}
+
+    async def resolve(self, spec: str) -> Path:
+        """A local file holding the input's bytes (content-addressed in the store)."""
+        local = self.local(spec)
+        if local is not None:
+            return local
+        spec = spec.strip()
+        if _is_url(spec):
+            return await self._store.save_input(await self._fetch(spec))
+        return await self._store.save_input(decode_inline(spec))
+
+    def local(self, spec: str) -> Path | None:
+        """The file of a URL under the URL map or of an upload UUID, found without waiting;
+        None for an input that has to be fetched or decoded."""
+        spec = spec.strip()
+        if _is_url(spec):
+            return self._mapped_path(spec)
+        if _UUID.match(spec):
+            path = self._find_upload(spec.lower())
+            if path is None:
+                raise InputError(f"no uploaded media with UUID {spec} (upload it with "
+                                 "mediaStorage or imageUpload first)")
+            return path
+        return None
+
+    def _mapped_path(self, url: str) -> Path | None:
+        known = self._mapped.get(url)
+        if known is not None:
+            return known
+        for prefix, root in self._url_map:
+            if url.startswith(prefix):
+                relative = os.path.normpath(unquote(urlsplit(url[len(prefix):]).path).lstrip("/"))
+                path = root / relative
+                if relative.startswith("..") or os.path.isabs(relative) or not path.is_file():
+                    raise InputError(f"{url} is mapped to {root}, which has no file {relative}")
+                if len(self._mapped) < _MAPPED_KEPT:
+                    self._mapped[url] = path
+                return path
+        return None
+
+    async def _fetch(self, url: str) -> bytes:
+        try:
+            async with (
+                httpx.AsyncClient(timeout=self._timeout, follow_redirects=True) as client,
+                client.stream("GET", url) as response,
+            ):
+                if response.status_code != 200:
+                    raise InputError(f"fetching {url} answered HTTP {response.status_code}")
+                return await self._read_capped(url, response)
+        except httpx.HTTPError as exc:
+            raise InputError(f"could not fetch {url}: {exc.__class__.__name__} {exc}") from exc
+
+    async def _read_capped(self, url: str, response: httpx.Response) -> bytes:
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise InputError(f"{url} is larger than the fetch limit of {self._max_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _is_url(spec: str) -> bool:
+    return spec[:8].lower().startswith(("http://", "https://"))
+
+
+def decode_inline(spec: str) -> bytes:
+    """Bytes of a data URI or of raw base64; anything else is an InputError."""
+    match = _DATA_URI.match(spec)
+    payload = match.group(3) if match else spec
+    if not match and spec.startswith("data:"):
+        raise InputError("malformed data URI: expected data:<mime>;base64,<data>")
+    try:
+        content = base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InputError("not a URL, an upload UUID, a data URI or valid base64 data") from exc
+    if not content:
+        raise InputError("the base64 data is empty")
+    return content

@@ -1,0 +1,182 @@
+"""The media facade the task engine talks to: prepare inputs, render, publish, upload."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from runware_mock.media.ffmpeg import FFmpegPool
+from runware_mock.media.inputs import InputError, InputResolver
+from runware_mock.media.limits import AudioLimits, ImageLimits
+from runware_mock.media.memo import AsyncMemo
+from runware_mock.media.probe import AudioInfo, ImageInfo, ProbeError, probe_audio, probe_image
+from runware_mock.media.render import FORMATS, Renderer, RenderRequest, file_identity
+from runware_mock.media.store import MediaStore, Served
+from runware_mock.settings import Settings
+
+Info = TypeVar("Info", ImageInfo, AudioInfo)
+
+_IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+_AUDIO_EXTENSIONS = {"mp3": "mp3", "wav": "wav", "mov,mp4,m4a,3gp,3g2,mj2": "m4a", "aac": "aac",
+                     "ogg": "ogg", "flac": "flac"}
+
+
+class MediaInputError(ValueError):
+    """An input of a task that cannot be used; ``parameter`` is its field path."""
+
+    def __init__(self, parameter: str, message: str,
+                 code: str = "invalidValueUploadFailed") -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedInputs:
+    image: Path
+    image_info: ImageInfo
+    audio: Path
+    audio_info: AudioInfo
+
+
+@dataclass(frozen=True)
+class Upload:
+    served: Served
+    url: str
+
+
+class Media:
+    def __init__(self, settings: Settings) -> None:
+        self.store = MediaStore(settings.data_dir, settings.base_url)
+        self._probe_pool = FFmpegPool(max(2, settings.render_workers))
+        self._renderer = Renderer(FFmpegPool(settings.render_workers), self.store.cache_dir,
+                                  settings.max_long_side, settings.animate)
+        self._disk_budget = settings.disk_budget_mb * 1024 * 1024
+        self.image_limits = ImageLimits()
+        self.audio_limits = AudioLimits()
+        self._audio_probes: AsyncMemo[AudioInfo] = AsyncMemo()
+        self._image_probes: AsyncMemo[ImageInfo] = AsyncMemo()
+        self._inputs = InputResolver(
+            self.store, url_map=settings.url_map, fetch_timeout=settings.fetch_timeout,
+            fetch_max_bytes=settings.fetch_max_bytes, find_upload=self._find_upload,
+        )
+
+    async def prepare(self, image_spec: str, audio_spec: str) -> PreparedInputs:
+        """Fetch or decode both inputs and check them against the model's published limits."""
+        image = await self._resolve("inputs.image", image_spec)
+        audio = await self._resolve("inputs.audio", audio_spec)
+        image_info = await self._checked("inputs.image", image, self._probe_image,
+                                         self.image_limits)
+        audio_info = await self._checked("inputs.audio", audio, self._probe_audio,
+                                         self.audio_limits)
+        return PreparedInputs(image, image_info, audio, audio_info)
+
+    def prepared_now(self, image_spec: str, audio_spec: str) -> PreparedInputs | None:
+        """What ``prepare`` would return, when that needs no waiting: both inputs are local
+        files (under the URL map, or uploads) already measured, and within the limits.
+        Otherwise None: ``prepare`` does the work, and reports what is wrong."""
+        try:
+            image, audio = self._inputs.local(image_spec), self._inputs.local(audio_spec)
+        except InputError:
+            return None
+        if image is None or audio is None:
+            return None
+        image_info = self._measured(image, self._image_probes, self.image_limits)
+        audio_info = self._measured(audio, self._audio_probes, self.audio_limits)
+        if image_info is None or audio_info is None:
+            return None
+        return PreparedInputs(image, image_info, audio, audio_info)
+
+    @staticmethod
+    def _measured(path: Path, probes: AsyncMemo[Info],
+                  limits: ImageLimits | AudioLimits) -> Info | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        info = probes.peek(file_identity(path, stat))
+        if (info is None or limits.check_size(stat.st_size) is not None
+                or limits.check(info) is not None):  # type: ignore[arg-type]
+            return None
+        return info
+
+    async def _checked(self, parameter: str, path: Path,
+                       probe: Callable[[Path, str], Awaitable[Info]],
+                       limits: ImageLimits | AudioLimits) -> Info:
+        try:
+            stat = path.stat()  # once: the size check and the probe cache key both come from it
+        except OSError as exc:
+            raise MediaInputError(parameter, f"{parameter} could not be read: {exc.strerror} "
+                                  f"({path.name})") from exc
+        violation = limits.check_size(stat.st_size)
+        if violation is None:
+            try:
+                info = await probe(path, file_identity(path, stat))
+            except ProbeError as exc:
+                raise MediaInputError(parameter, f"{parameter} is {exc}") from exc
+            violation = limits.check(info)  # type: ignore[arg-type]
+        if violation is not None:
+            raise MediaInputError(parameter, violation.message, violation.code)
+        return info
+
+    async def _probe_image(self, path: Path, identity: str | None = None) -> ImageInfo:
+        return await self._image_probes.get(
+            identity or file_identity(path),
+            lambda: probe_image(path, self.image_limits.max_pixels))
+
+    async def _probe_audio(self, path: Path, identity: str | None = None) -> AudioInfo:
+        """Decoding a track to measure it costs CPU: each distinct file is measured once."""
+        return await self._audio_probes.get(identity or file_identity(path), lambda: probe_audio(
+            self._probe_pool, path, self.audio_limits.max_seconds))
+
+    async def render(self, inputs: PreparedInputs, output_format: str, quality: int,
+                     label: str) -> Path:
+        return await self._renderer.render(RenderRequest(
+            inputs.image, inputs.audio, inputs.audio_info.seconds, output_format, quality, label))
+
+    def publish_video(self, path: Path, output_format: str, expires_at: float) -> tuple[str, str]:
+        served = self.store.publish("video", path, FORMATS[output_format].extension, expires_at)
+        return served.uuid, self.store.url("video", served)
+
+    async def upload(self, spec: str, parameter: str) -> Upload:
+        """Store an uploaded image or audio file; its UUID then works as a task input."""
+        path = await self._resolve(parameter, spec)
+        extension = await self._upload_extension(path)
+        if extension is None:
+            raise MediaInputError(parameter, f"{parameter} is neither a decodable image nor "
+                                  "a decodable audio track")
+        served = self.store.publish("media", path, extension, expires_at=None)
+        return Upload(served, self.store.url("media", served))
+
+    async def enforce_disk_budget(self, now: float) -> int:
+        """Remove the oldest renders while the cache is over budget; returns bytes freed."""
+        return await asyncio.to_thread(self.store.trim_cache, self._disk_budget, now)
+
+    def delete_upload(self, media_uuid: str) -> bool:
+        return self.store.remove("media", media_uuid.lower())
+
+    def find(self, kind: str, item_uuid: str, now: float) -> Served | None:
+        return self.store.find(kind, item_uuid.lower(), now)
+
+    async def _upload_extension(self, path: Path) -> str | None:
+        try:
+            return _IMAGE_EXTENSIONS.get((await self._probe_image(path)).format, "bin")
+        except ProbeError:
+            pass
+        try:
+            return _AUDIO_EXTENSIONS.get((await self._probe_audio(path)).format, "bin")
+        except ProbeError:
+            return None
+
+    async def _resolve(self, parameter: str, spec: str) -> Path:
+        try:
+            return await self._inputs.resolve(spec)
+        except InputError as exc:
+            raise MediaInputError(parameter, f"{parameter}: {exc}") from exc
+
+    def _find_upload(self, media_uuid: str) -> Path | None:
+        served = self.store.find("media", media_uuid, now=0.0)
+        return served.path if served else None

@@ -1,0 +1,53 @@
+"""Everything one emulator instance holds, built once from its Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runware_mock.delivery.service import Delivery
+from runware_mock.engine.clock import Clock
+from runware_mock.engine.lifecycle import TaskEngine
+from runware_mock.engine.randomness import Randomness
+from runware_mock.faults import FaultInjector, load_profile
+from runware_mock.media.service import Media
+from runware_mock.settings import Settings
+from runware_mock.tasks.dispatch import Dispatcher
+from runware_mock.tasks.handlers import Handlers
+from runware_mock.transport.auth import Authenticator
+from runware_mock.transport.journal import Journal
+from runware_mock.transport.sessions import ResultPush, SessionRegistry
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    randomness: Randomness
+    media: Media
+    engine: TaskEngine
+    handlers: Handlers
+    dispatcher: Dispatcher
+    authenticator: Authenticator
+    journal: Journal
+    delivery: Delivery
+    sessions: SessionRegistry
+    push: ResultPush
+    faults: FaultInjector
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        clock = Clock()
+        randomness = Randomness(settings.seed)
+        media = Media(settings)
+        engine = TaskEngine(settings, clock, randomness, media)
+        faults = FaultInjector(randomness, load_profile(settings.faults) if settings.faults else ())
+        handlers = Handlers(engine, media, faults)
+        delivery = Delivery(settings, clock, randomness, media, handlers)
+        engine.subscribe(delivery.on_finished)
+        sessions = SessionRegistry(settings.session_keep_seconds, randomness)
+        push = ResultPush(engine, handlers, sessions, enabled=settings.push_results)
+        engine.subscribe(push.on_finished)
+        return cls(settings, clock, randomness, media, engine, handlers, Dispatcher(handlers),
+                   Authenticator(settings.api_keys),
+                   Journal(settings.journal_limit, settings.journal_value_limit), delivery,
+                   sessions, push, faults)

@@ -1,0 +1,256 @@
+"""The one home of configuration: defaults, an optional TOML file, env vars, then CLI flags.
+
+Every option is declared once in ``OPTIONS``; the CLI parser, the environment lookup and the
+README's option table are all derived from that list, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "RUNWARE_MOCK_"
+
+
+def _parse_keys(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(k.strip() for k in value if k and k.strip())
+
+
+def _parse_url_map(value: Any) -> tuple[tuple[str, str], ...]:
+    """``PREFIX=DIR`` pairs (comma separated in env vars, a table in the config file)."""
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    else:
+        items = value.split(",") if isinstance(value, str) else value
+        pairs = [tuple(item.split("=", 1)) for item in items if item]
+    return tuple((str(prefix), str(target)) for prefix, target in pairs)
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _seed_url_map() -> tuple[str, str]:
+    from runware_mock.fixtures import seed_url_map
+
+    return seed_url_map()
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8787
+    api_keys: tuple[str, ...] = ()
+    seed: int = 0
+    latency: str = "fast"
+    time_scale: float = 1.0
+    data_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "runware-mock")
+    public_url: str = ""
+    render_workers: int = 2
+    max_long_side: int = 720
+    animate: bool = False
+    disk_budget_mb: int = 2048
+    default_ttl: int = 3600
+    task_retention: float = 3600.0
+    fetch_timeout: float = 10.0
+    fetch_max_bytes: int = 20 * 1024 * 1024
+    url_map: tuple[tuple[str, str], ...] = field(default_factory=lambda: (_seed_url_map(),))
+    log_level: str = "info"
+    delivery_attempts: int = 5
+    delivery_backoff: float = 2.0
+    delivery_backoff_max: float = 300.0
+    delivery_timeout: float = 10.0
+    webhook_secret: str = ""
+    journal_limit: int = 10_000
+    journal_value_limit: int = 256
+    admin_token: str = ""
+    idle_timeout: float = 120.0
+    session_keep_seconds: float = 120.0
+    push_results: bool = True
+    ws_max_bytes: int = 64 * 1024 * 1024
+    faults: str = ""
+
+    @property
+    def base_url(self) -> str:
+        """Where clients reach this server; used to build ``videoURL`` and friends."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    help: str
+    parse: Callable[[Any], Any]
+    flag: str = ""
+    repeatable: bool = False
+    # How the docs show a default that depends on the machine (a temp dir, an install path).
+    shown_default: str = ""
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("host", "interface to bind", str),
+    Option("port", "TCP port to listen on", int),
+    Option("api_keys", "accepted API key (repeatable; env: comma separated); "
+           "none given = any non-empty key", _parse_keys, flag="--api-key", repeatable=True),
+    Option("seed", "seed of every random choice (result seeds, latencies, faults)", int),
+    Option("latency", "latency profile: instant, fast, realistic, fixed:S, uniform:A:B, "
+           "lognormal:MEDIAN:SIGMA", str),
+    Option("time_scale", "multiplies every simulated wait (0.1 = ten times faster)", float),
+    Option("data_dir", "where rendered videos and uploads are kept", Path,
+           shown_default="$TMPDIR/runware-mock"),
+    Option("public_url", "base URL put in videoURL/mediaURL (default http://HOST:PORT)", str),
+    Option("render_workers", "ffmpeg processes allowed to run at once", int),
+    Option("max_long_side", "longest side of rendered video frames, in pixels", int),
+    Option("animate", "draw the voice track's waveform on every frame, so lip-sync timing is "
+           "visible (encodes every frame: slower)", _parse_bool),
+    Option("disk_budget_mb", "most megabytes the data dir may hold; the oldest renders are "
+           "removed first (a removed video's URL answers 404 as after its ttl)", int),
+    Option("default_ttl", "seconds a videoURL is served when the task sets no ttl", int),
+    Option("task_retention", "seconds a finished task stays pollable", float),
+    Option("fetch_timeout", "seconds allowed to fetch an http(s) input", float),
+    Option("fetch_max_bytes", "largest http(s) input fetched, in bytes", int),
+    Option("url_map", "PREFIX=DIR: serve remote input URLs starting with PREFIX from local "
+           "files in DIR (repeatable; replaces the default, which maps the seed document's "
+           "asset URLs to the shipped fixtures)", _parse_url_map, repeatable=True,
+           shown_default="https://assets.runware.ai/assets/inputs/=<fixtures>/media"),
+    Option("log_level", "uvicorn log level", str),
+    Option("delivery_attempts", "tries per webhook or upload before giving up (first one "
+           "included)", int),
+    Option("delivery_backoff", "simulated seconds before the first retry of a delivery; doubles "
+           "each retry, with seeded jitter, times --time-scale", float),
+    Option("delivery_backoff_max", "longest wait between two delivery tries, in simulated "
+           "seconds (before --time-scale)", float),
+    Option("delivery_timeout", "seconds one webhook POST or upload PUT may take", float),
+    Option("webhook_secret", "sign webhooks the Standard Webhooks way with this secret "
+           "(whsec_<base64> or raw); empty = unsigned, as the real service", str),
+    Option("journal_limit", "requests and frames the admin journal keeps (oldest dropped "
+           "first)", int),
+    Option("journal_value_limit", "characters of any one string value the journal keeps "
+           "(base64 media is cut)", int),
+    Option("idle_timeout", "seconds a WebSocket may stay silent before the server closes it",
+           float),
+    Option("session_keep_seconds", "seconds a WebSocket session (connectionSessionUUID) and the "
+           "results it missed are kept after its socket closes, for a resume", float),
+    Option("ws_max_bytes", "largest WebSocket frame accepted, in bytes (a task with a 10 MB "
+           "image and a 5 MB audio inline is about 20 MB of base64)", int),
+    Option("push_results", "push each finished result to the WebSocket sessions that submitted "
+           "or polled its task (true/false)", _parse_bool),
+    Option("admin_token", "token the /__admin API requires (Authorization: Bearer or "
+           "X-Admin-Token); empty = open", str),
+    Option("faults", "fault profile loaded at start: a TOML or JSON file of fault rules, or "
+           "the name of a shipped one (flaky-network, overloaded, provider-timeouts, chaos); "
+           "empty = none", str),
+)
+
+_OPTION_BY_NAME = {option.name: option for option in OPTIONS}
+assert set(_OPTION_BY_NAME) == {f.name for f in fields(Settings)}, "every setting needs an Option"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=os.environ.get(ENV_PREFIX + "CONFIG"),
+                        help=f"TOML file of settings (env: {ENV_PREFIX}CONFIG)")
+    for option in OPTIONS:
+        default = getattr(Settings(), option.name)
+        parser.add_argument(
+            option.cli_flag,
+            dest=option.name,
+            action="append" if option.repeatable else "store",
+            default=None,
+            help=f"{option.help} (env: {option.env_var}; default: {default!r})",
+        )
+
+
+def load(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
+         config_file: Path | None = None) -> Settings:
+    """Merge the four sources, later ones winning: defaults, file, environment, CLI."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        values.update(_read_config_file(config_file))
+    for option in OPTIONS:
+        if option.env_var in env and env[option.env_var] != "":
+            values[option.name] = env[option.env_var]
+    for name, value in (cli or {}).items():
+        if name in _OPTION_BY_NAME and value is not None:
+            values[name] = value
+    return from_mapping(values)
+
+
+def from_mapping(values: Mapping[str, Any], base: Settings | None = None) -> Settings:
+    parsed = {}
+    for name, raw in values.items():
+        option = _OPTION_BY_NAME.get(name)
+        if option is None:
+            raise ValueError(f"unknown setting {name!r}")
+        try:
+            parsed[name] = option.parse(raw)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"setting {name}: cannot use {raw!r}: {exc}") from exc
+    settings = replace(base or Settings(), **parsed)
+    _check(settings)
+    return settings
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    return {key.replace("-", "_"): value for key, value in data.items()}
+
+
+def _check(settings: Settings) -> None:
+    from runware_mock.delivery.signing import secret_key
+    from runware_mock.engine.latency import parse_profile
+    from runware_mock.faults import load_profile
+
+    parse_profile(settings.latency)
+    if settings.faults:
+        load_profile(settings.faults)
+    secret_key(settings.webhook_secret)
+    if settings.time_scale < 0:
+        raise ValueError("time_scale must be >= 0")
+    if settings.render_workers < 1:
+        raise ValueError("render_workers must be >= 1")
+    if settings.max_long_side < 16:
+        raise ValueError("max_long_side must be >= 16")
+    if settings.delivery_attempts < 1:
+        raise ValueError("delivery_attempts must be >= 1")
+    if min(settings.delivery_backoff, settings.delivery_backoff_max) < 0:
+        raise ValueError("delivery_backoff and delivery_backoff_max must be >= 0")
+    if settings.delivery_timeout <= 0:
+        raise ValueError("delivery_timeout must be > 0")
+    if settings.idle_timeout <= 0 or settings.session_keep_seconds < 0:
+        raise ValueError("idle_timeout must be > 0 and session_keep_seconds >= 0")
+    if settings.journal_limit < 1 or settings.journal_value_limit < 16:
+        raise ValueError("journal_limit must be >= 1 and journal_value_limit >= 16")
+
+
+def option_table(options: Sequence[Option] = OPTIONS) -> str:
+    """The README's settings table, generated so docs and code agree."""
+    rows = ["| flag | env var | default | meaning |", "|---|---|---|---|"]
+    for option in options:
+        default = option.shown_default or str(getattr(Settings(), option.name))
+        rows.append(f"| `{option.cli_flag}` | `{option.env_var}` | `{default}` | {option.help} |")
+    return "\n".join(rows)

@@ -1,0 +1,24 @@
+"""Serving rendered videos and uploaded media: GET and HEAD, byte ranges, expiry after ttl."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from runware_mock.contract.errors import error
+from runware_mock.protocol.jsoncodec import JSONResponse
+from runware_mock.services import Services
+
+
+async def serve_file(request: Request) -> Response:
+    services: Services = request.app.state.services
+    kind = request.path_params["kind"]
+    item_uuid, _, _ = request.path_params["name"].partition(".")
+    served = services.media.find(kind, item_uuid, services.clock.now())
+    if served is None or not served.path.exists():
+        problem = error("mediaNotFound", f"No {kind} at this URL (never made, deleted, or its "
+                        "ttl has passed).")
+        return JSONResponse({"errors": [problem.to_json()]}, status_code=404)
+    # FileResponse answers HEAD and Range requests (206, 416) itself.
+    return FileResponse(served.path, media_type=served.content_type, filename=served.filename,
+                        content_disposition_type="inline")
