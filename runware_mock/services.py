@@ -11,8 +11,9 @@ from runware_mock.engine.randomness import Randomness
 from runware_mock.faults import FaultInjector, load_profile
 from runware_mock.media.service import Media
 from runware_mock.settings import Settings
+from runware_mock.tasks.base import TaskServices
 from runware_mock.tasks.dispatch import Dispatcher
-from runware_mock.tasks.handlers import Handlers
+from runware_mock.tasks.registry import Reporter
 from runware_mock.transport.auth import Authenticator
 from runware_mock.transport.journal import Journal
 from runware_mock.transport.sessions import ResultPush, SessionRegistry
@@ -25,7 +26,7 @@ class Services:
     randomness: Randomness
     media: Media
     engine: TaskEngine
-    handlers: Handlers
+    reporter: Reporter
     dispatcher: Dispatcher
     authenticator: Authenticator
     journal: Journal
@@ -41,13 +42,14 @@ class Services:
         media = Media(settings)
         engine = TaskEngine(settings, clock, randomness, media)
         faults = FaultInjector(randomness, load_profile(settings.faults) if settings.faults else ())
-        handlers = Handlers(engine, media, faults)
-        delivery = Delivery(settings, clock, randomness, media, handlers)
+        task_services = TaskServices(engine, media, faults)
+        reporter = Reporter(task_services)
+        delivery = Delivery(settings, clock, randomness, media, reporter.body)
         engine.subscribe(delivery.on_finished)
         sessions = SessionRegistry(settings.session_keep_seconds, randomness)
-        push = ResultPush(engine, handlers, sessions, enabled=settings.push_results)
+        push = ResultPush(engine, reporter.body, sessions, enabled=settings.push_results)
         engine.subscribe(push.on_finished)
-        return cls(settings, clock, randomness, media, engine, handlers, Dispatcher(handlers),
-                   Authenticator(settings.api_keys),
+        return cls(settings, clock, randomness, media, engine, reporter,
+                   Dispatcher(task_services), Authenticator(settings.api_keys),
                    Journal(settings.journal_limit, settings.journal_value_limit), delivery,
                    sessions, push, faults)

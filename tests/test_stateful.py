@@ -24,10 +24,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 from runware_mock.admin.client import AdminClient, AdminError
-from runware_mock.contract import conformance
+from runware_mock.contract import catalog, conformance
 from runware_mock.contract import strategies as rs
 from runware_mock.contract.samples import SEED_PORTRAIT, SEED_VOICE, SEED_VOICES
-from runware_mock.engine.cost import PRICE_PER_SECOND
 from runware_mock.fixtures import SEED_ASSET_PREFIX, media_path
 from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
@@ -200,7 +199,7 @@ class EmulatorMachine(RuleBasedStateMachine):
         before = self.admin.clock()
         reply = self.rest.post([task])
         assert_conforms(conformance.check_ack(reply.json(), reply.status_code, task))
-        cost = round(PRICE_PER_SECOND[model] * seconds, 5) if include_cost else None
+        cost = round(catalog.model(model).price.usd * seconds, 5) if include_cost else None
         self.expected[task["taskUUID"]] = Expected(task["taskUUID"], count, cost, before,
                                                    audio_ok, faulted=self.fault_on)
         return str(task["taskUUID"])

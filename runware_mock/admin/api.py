@@ -243,7 +243,7 @@ async def delete_fault(request: Request, services: Services) -> Response:
 
 
 def _task_json(found: Task, services: Services) -> dict[str, Any]:
-    return task_json(found, services.engine, services.handlers, services.delivery.log,
+    return task_json(found, services.engine, services.reporter, services.delivery.log,
                      services.clock.now())
 
 

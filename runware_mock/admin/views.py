@@ -6,7 +6,7 @@ from typing import Any
 
 from runware_mock.delivery.log import DeliveryLog
 from runware_mock.engine.lifecycle import ERROR, PROCESSING, SUCCESS, Generation, Task, TaskEngine
-from runware_mock.tasks.handlers import Handlers, generation_error
+from runware_mock.tasks.registry import Reporter
 
 TASK_STATES = (PROCESSING, SUCCESS, ERROR, "partial")
 
@@ -19,7 +19,7 @@ def task_state(task: Task) -> str:
     return statuses.pop() if len(statuses) == 1 else "partial"
 
 
-def task_json(task: Task, engine: TaskEngine, handlers: Handlers, deliveries: DeliveryLog,
+def task_json(task: Task, engine: TaskEngine, reporter: Reporter, deliveries: DeliveryLog,
               now: float) -> dict[str, Any]:
     request = task.request
     return {
@@ -35,18 +35,10 @@ def task_json(task: Task, engine: TaskEngine, handlers: Handlers, deliveries: De
         "uploadEndpoint": request.get("uploadEndpoint"),
         "generations": [_generation_json(task, generation, engine, now)
                         for generation in task.generations],
-        "results": results_json(task, handlers),
+        "results": [reporter.result(task, generation) for generation in task.generations],
         "deliveries": {"attempts": len(deliveries.attempts(task.task_uuid)),
                        "pending": deliveries.pending(task.task_uuid)},
     }
-
-
-def results_json(task: Task, handlers: Handlers) -> list[dict[str, Any]]:
-    """Each generation as getResponse reports it: an item, or an error object."""
-    return [generation_error(task, generation).to_json()
-            if generation.status == ERROR and generation.error is not None
-            else handlers.generation_item(task, generation)
-            for generation in task.generations]
 
 
 def _generation_json(task: Task, generation: Generation, engine: TaskEngine,

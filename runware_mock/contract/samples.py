@@ -2,7 +2,7 @@
 
 A ``Sample`` is an image or an audio track, its media type, and ``code``: ``None`` when it is
 within the model's published limits, else the code of the one limit it breaks. Limits are read
-from the emulator's own (``runware_mock.media.limits``); the rule that turns a size or a length
+from the model catalog (``runware_mock.contract.catalog``); the rule that turns a size or a length
 into a verdict is the published one, written out here. Images are drawn with Pillow; audio
 tracks are written with the standard library (WAV and Sun AU), so no encoder is needed.
 
@@ -24,11 +24,14 @@ from functools import cache
 
 from PIL import Image
 
+from runware_mock.contract import catalog
 from runware_mock.fixtures import media_path
-from runware_mock.media.limits import AudioLimits, ImageLimits
 
-IMAGE_LIMITS = ImageLimits()
-AUDIO_LIMITS = AudioLimits()
+# The avatar models' published limits: these samples are portraits and voice tracks.
+_AVATAR = catalog.model("klingai:avatar@2.0-standard").family
+assert _AVATAR.image is not None and _AVATAR.audio is not None
+IMAGE_LIMITS = _AVATAR.image
+AUDIO_LIMITS = _AVATAR.audio
 UNDECODABLE = "invalidValueUploadFailed"
 
 # The seed document's portraits and voice tracks, shipped as fixtures, with their lengths.

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from hypothesis import strategies as st
 
-from runware_mock.contract import schemas
+from runware_mock.contract import catalog, schemas
 from runware_mock.contract.samples import (
     AUDIO_LIMITS,
     IMAGE_FORMATS,
@@ -45,7 +45,6 @@ from runware_mock.contract.schema_strategies import (
     violations,
     wrong_types,
 )
-from runware_mock.engine.cost import PRICE_PER_SECOND
 from runware_mock.fixtures import SEED_ASSET_PREFIX, seed_examples
 
 AVATAR_SCHEMA = "request.videoInference.klingai-avatar-2.0"
@@ -387,7 +386,7 @@ def _outcomes(draw: st.DrawFn, task_uuid: str, seed: int, seconds: float, includ
              "videoUUID": video, "videoURL": f"https://vm.example.invalid/video/{video}.mp4",
              "seed": seed}
     if include_cost:
-        final["cost"] = round(PRICE_PER_SECOND[model] * seconds, 5)
+        final["cost"] = catalog.model(model).price.of(seconds)
     return _Outcome(progress, final, failed=False)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
-from runware_mock.contract import schemas
+from runware_mock.contract import catalog, schemas
 from runware_mock.contract.errors import ApiError, error
 
 # Error codes spell acronyms in capitals, as Runware does (invalidTaskUUID, invalidWebhookURL).
@@ -55,7 +55,7 @@ def _schema_for(task: dict[str, Any], scope: dict[str, Any]) -> tuple[str, ApiEr
     # A list or object is unhashable: test the type before looking it up.
     if isinstance(task_type, str) and task_type in schemas.TASK_SCHEMAS:
         return schemas.TASK_SCHEMAS[task_type], None
-    if task_type != "videoInference":
+    if task_type not in schemas.MODEL_TASK_TYPES:
         return "", error(
             "unsupportedTaskType",
             f"Unsupported taskType {task_type!r}. Supported: {', '.join(schemas.TASK_TYPES)}.",
@@ -64,11 +64,12 @@ def _schema_for(task: dict[str, Any], scope: dict[str, Any]) -> tuple[str, ApiEr
     if model is None:
         return "", error("missingParameter", "Missing required parameter: model.",
                          parameter="model", type="string", **scope)
-    if not isinstance(model, str) or model not in schemas.MODEL_SCHEMAS:
+    served = catalog.airs(task_type)
+    if not isinstance(model, str) or model not in served:
         return "", error(
             "invalidModel",
-            f"Invalid model {model!r}: this emulator serves {', '.join(schemas.MODELS)}.",
-            parameter="model", type="string", allowed_values=list(schemas.MODELS), **scope)
+            f"Invalid model {model!r}: this emulator serves {', '.join(served)} for {task_type}.",
+            parameter="model", type="string", allowed_values=list(served), **scope)
     return schemas.MODEL_SCHEMAS[model], None
 
 

@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -38,11 +37,10 @@ from runware_mock.delivery.log import (
 from runware_mock.delivery.loop_guard import SelfAddress
 from runware_mock.delivery.signing import secret_key, signed_headers
 from runware_mock.engine.clock import Clock
-from runware_mock.engine.lifecycle import ERROR, SUCCESS, Generation, Task
+from runware_mock.engine.lifecycle import SUCCESS, Generation, ResultBody, Task
 from runware_mock.engine.randomness import Randomness
 from runware_mock.media.service import Media
 from runware_mock.settings import Settings
-from runware_mock.tasks.handlers import Handlers, generation_error
 
 log = logging.getLogger("runware_mock.delivery")
 
@@ -74,12 +72,12 @@ class Answer:
 
 class Delivery:
     def __init__(self, settings: Settings, clock: Clock, randomness: Randomness, media: Media,
-                 handlers: Handlers) -> None:
+                 result_body: ResultBody) -> None:
         self._settings = settings
         self._clock = clock
         self._random = randomness
         self._media = media
-        self._handlers = handlers
+        self._result_body = result_body
         self._self_address = SelfAddress(settings)
         self._key = secret_key(settings.webhook_secret) if settings.webhook_secret else None
         self._client = httpx.AsyncClient(timeout=settings.delivery_timeout,
@@ -153,15 +151,8 @@ class Delivery:
         for _ in range(copies):
             await self._send(message)
 
-    def webhook_body(self, task: Task, generation: Generation) -> dict[str, Any]:
-        """``{"data":[item]}`` for a success, ``{"errors":[error]}`` for a failed generation:
-        the shapes of the REST envelope, so one parser serves both."""
-        if generation.status == ERROR and generation.error is not None:
-            return {"errors": [generation_error(task, generation).to_json()]}
-        return {"data": [self._handlers.generation_item(task, generation)]}
-
     def _webhook(self, task: Task, generation: Generation, url: str) -> Outbound:
-        body = json.dumps(self.webhook_body(task, generation), separators=(",", ":")).encode()
+        body = json.dumps(self._result_body(task, generation), separators=(",", ":")).encode()
         message_id = self._message_id(task, generation)
 
         def headers() -> dict[str, str]:

@@ -17,12 +17,13 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from runware_mock.contract import catalog
 from runware_mock.contract.errors import ApiError, error
 from runware_mock.engine.clock import Alarm, Clock
-from runware_mock.engine.cost import cost
 from runware_mock.engine.latency import parse_profile
 from runware_mock.engine.randomness import Randomness
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
+from runware_mock.media.limits import input_limits
 from runware_mock.media.service import Media, MediaInputError, PreparedInputs
 from runware_mock.settings import Settings
 
@@ -93,6 +94,9 @@ class TaskFinished(Exception):
 
 
 Listener = Callable[[Task, Generation], None]
+# A finished generation as the client is told of it (``{"data":[item]}`` or
+# ``{"errors":[error]}``), by its task type: given to whoever delivers results.
+ResultBody = Callable[[Task, Generation], dict[str, Any]]
 
 
 class TaskEngine:
@@ -124,7 +128,8 @@ class TaskEngine:
                        for i in range(int(request.get("numberResults", 1)))]
         task = Task(owner, task_uuid, request, self._clock.now(), generations,
                     faults=faults or NO_FAULTS)
-        inputs = self._media.prepared_now(request["inputs"]["image"], request["inputs"]["audio"])
+        inputs = self._media.prepared_now(request["inputs"]["image"], request["inputs"]["audio"],
+                                          input_limits(request["model"]))
         if inputs is not None:
             self._schedule(task, inputs)
         self._tasks[task_uuid] = task
@@ -228,8 +233,9 @@ class TaskEngine:
     async def _prepare(self, task: Task) -> None:
         """Fetch, decode and measure the inputs, then schedule the generations."""
         try:
-            self._schedule(task, await self._media.prepare(task.request["inputs"]["image"],
-                                                           task.request["inputs"]["audio"]))
+            inputs = task.request["inputs"]
+            self._schedule(task, await self._media.prepare(
+                inputs["image"], inputs["audio"], input_limits(task.request["model"])))
         except MediaInputError as exc:
             self._fail_all(task, error(exc.code, str(exc), parameter=exc.parameter))
         except Exception as exc:
@@ -304,7 +310,7 @@ class TaskEngine:
         generation.video_uuid, generation.video_url = self._media.publish_video(
             path, request["outputFormat"], self._clock.now() + ttl)
         if request.get("includeCost"):
-            generation.cost = cost(request["model"], inputs.audio_info.seconds)
+            generation.cost = catalog.model(request["model"]).price.of(inputs.audio_info.seconds)
         self._finish(task, generation, SUCCESS)
 
     def _fail_all(self, task: Task, problem: ApiError) -> None:

@@ -4,9 +4,9 @@ the engine (when a generation is due and whether it fails) and by the delivery."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from runware_mock.contract.errors import ApiError, error
-from runware_mock.faults.injector import Fault
 
 _MESSAGES = {
     "timeoutProvider": "The provider did not return a result in time.",
@@ -14,6 +14,19 @@ _MESSAGES = {
     "contentPolicyViolation": "The content was flagged by the safety check.",
     "insufficientCredits": "Insufficient credits to run this task.",
 }
+
+
+class Fault(Protocol):
+    """A fault that fired (``runware_mock.faults.Fault``), as the engine reads it: faults sit
+    above the engine, which only applies what was chosen."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def rule_id(self) -> str: ...
+
+    def __getitem__(self, parameter: str) -> Any: ...
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,22 @@
-"""The model's published input limits, and the checks that name the limit and the measured value.
+"""The checks of a model's published input limits, naming the limit and the measured value.
 
-These are facts of the model (KlingAI avatar inputs), not tunables, so they live here as data.
+The limits themselves are facts of the model, kept in the catalog
+(``runware_mock.contract.catalog``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
+from runware_mock.contract import catalog
+from runware_mock.contract.catalog import AudioInputLimits, ImageInputLimits
 from runware_mock.media.probe import AudioInfo, ImageInfo
 
 MB = 1024 * 1024
+# Above this many pixels an image is refused before decoding: a small file that would decode to
+# gigabytes (a decompression bomb) never reaches the decoder.
+MAX_DECODED_PIXELS = 64_000_000
 
 
 @dataclass(frozen=True)
@@ -20,13 +27,15 @@ class Violation:
 
 @dataclass(frozen=True)
 class ImageLimits:
-    formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP")
-    max_bytes: int = 10 * MB
-    min_side: int = 300
-    max_aspect: float = 2.5
-    # Above this many pixels an image is refused before decoding: a small file that would
-    # decode to gigabytes (a decompression bomb) never reaches the decoder.
-    max_pixels: int = 64_000_000
+    formats: tuple[str, ...]
+    max_bytes: int
+    min_side: int
+    max_aspect: float
+    max_pixels: int = MAX_DECODED_PIXELS
+
+    @classmethod
+    def published(cls, limits: ImageInputLimits) -> ImageLimits:
+        return cls(limits.formats, limits.max_bytes, limits.min_side, limits.max_aspect)
 
     def check_size(self, size: int) -> Violation | None:
         if size > self.max_bytes:
@@ -55,11 +64,14 @@ class ImageLimits:
 
 @dataclass(frozen=True)
 class AudioLimits:
-    # ffmpeg's demuxer names: MP3, WAV, M4A (the mp4 family), AAC (ADTS), OGG, FLAC.
-    formats: tuple[str, ...] = ("mp3", "wav", "mov,mp4,m4a,3gp,3g2,mj2", "aac", "ogg", "flac")
-    max_bytes: int = 5 * MB
-    min_seconds: float = 2.0
-    max_seconds: float = 300.0
+    formats: tuple[str, ...]  # ffmpeg's demuxer names
+    max_bytes: int
+    min_seconds: float
+    max_seconds: float
+
+    @classmethod
+    def published(cls, limits: AudioInputLimits) -> AudioLimits:
+        return cls(limits.formats, limits.max_bytes, limits.min_seconds, limits.max_seconds)
 
     def check_size(self, size: int) -> Violation | None:
         if size > self.max_bytes:
@@ -77,6 +89,29 @@ class AudioLimits:
             return Violation("invalidAudioDuration", f"inputs.audio is {measured}; it must "
                              f"last {self.min_seconds:g} to {self.max_seconds:g} seconds")
         return None
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """The limits of a model that takes a portrait and a voice track."""
+
+    image: ImageLimits
+    audio: AudioLimits
+
+
+@cache
+def input_limits(air: str) -> InputLimits:
+    family = catalog.model(air).family
+    if family.image is None or family.audio is None:
+        raise ValueError(f"{air} takes no image and audio inputs")
+    return InputLimits(ImageLimits.published(family.image), AudioLimits.published(family.audio))
+
+
+def longest_audio_measured() -> float:
+    """Audio is decoded up to this many seconds: past every model's longest accepted track, so
+    one measurement (kept per file) answers every model's check."""
+    return max(family.audio.max_seconds for family in
+               {model.family for model in catalog.models().values()} if family.audio)
 
 
 def _mb(size: int) -> str:

@@ -10,7 +10,13 @@ from typing import TypeVar
 
 from runware_mock.media.ffmpeg import FFmpegPool
 from runware_mock.media.inputs import InputError, InputResolver
-from runware_mock.media.limits import AudioLimits, ImageLimits
+from runware_mock.media.limits import (
+    MAX_DECODED_PIXELS,
+    AudioLimits,
+    ImageLimits,
+    InputLimits,
+    longest_audio_measured,
+)
 from runware_mock.media.memo import AsyncMemo
 from runware_mock.media.probe import AudioInfo, ImageInfo, ProbeError, probe_audio, probe_image
 from runware_mock.media.render import FORMATS, Renderer, RenderRequest, file_identity
@@ -55,8 +61,7 @@ class Media:
         self._renderer = Renderer(FFmpegPool(settings.render_workers), self.store.cache_dir,
                                   settings.max_long_side, settings.animate)
         self._disk_budget = settings.disk_budget_mb * 1024 * 1024
-        self.image_limits = ImageLimits()
-        self.audio_limits = AudioLimits()
+        self._longest_audio = longest_audio_measured()
         self._audio_probes: AsyncMemo[AudioInfo] = AsyncMemo()
         self._image_probes: AsyncMemo[ImageInfo] = AsyncMemo()
         self._inputs = InputResolver(
@@ -64,17 +69,17 @@ class Media:
             fetch_max_bytes=settings.fetch_max_bytes, find_upload=self._find_upload,
         )
 
-    async def prepare(self, image_spec: str, audio_spec: str) -> PreparedInputs:
+    async def prepare(self, image_spec: str, audio_spec: str,
+                      limits: InputLimits) -> PreparedInputs:
         """Fetch or decode both inputs and check them against the model's published limits."""
         image = await self._resolve("inputs.image", image_spec)
         audio = await self._resolve("inputs.audio", audio_spec)
-        image_info = await self._checked("inputs.image", image, self._probe_image,
-                                         self.image_limits)
-        audio_info = await self._checked("inputs.audio", audio, self._probe_audio,
-                                         self.audio_limits)
+        image_info = await self._checked("inputs.image", image, self._probe_image, limits.image)
+        audio_info = await self._checked("inputs.audio", audio, self._probe_audio, limits.audio)
         return PreparedInputs(image, image_info, audio, audio_info)
 
-    def prepared_now(self, image_spec: str, audio_spec: str) -> PreparedInputs | None:
+    def prepared_now(self, image_spec: str, audio_spec: str,
+                     limits: InputLimits) -> PreparedInputs | None:
         """What ``prepare`` would return, when that needs no waiting: both inputs are local
         files (under the URL map, or uploads) already measured, and within the limits.
         Otherwise None: ``prepare`` does the work, and reports what is wrong."""
@@ -84,8 +89,8 @@ class Media:
             return None
         if image is None or audio is None:
             return None
-        image_info = self._measured(image, self._image_probes, self.image_limits)
-        audio_info = self._measured(audio, self._audio_probes, self.audio_limits)
+        image_info = self._measured(image, self._image_probes, limits.image)
+        audio_info = self._measured(audio, self._audio_probes, limits.audio)
         if image_info is None or audio_info is None:
             return None
         return PreparedInputs(image, image_info, audio, audio_info)
@@ -125,12 +130,12 @@ class Media:
     async def _probe_image(self, path: Path, identity: str | None = None) -> ImageInfo:
         return await self._image_probes.get(
             identity or file_identity(path),
-            lambda: probe_image(path, self.image_limits.max_pixels))
+            lambda: probe_image(path, MAX_DECODED_PIXELS))
 
     async def _probe_audio(self, path: Path, identity: str | None = None) -> AudioInfo:
         """Decoding a track to measure it costs CPU: each distinct file is measured once."""
         return await self._audio_probes.get(identity or file_identity(path), lambda: probe_audio(
-            self._probe_pool, path, self.audio_limits.max_seconds))
+            self._probe_pool, path, self._longest_audio))
 
     async def render(self, inputs: PreparedInputs, output_format: str, quality: int,
                      label: str) -> Path:

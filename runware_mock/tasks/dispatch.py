@@ -8,14 +8,15 @@ from typing import Any
 from runware_mock.contract.errors import error
 from runware_mock.contract.validation import check_task
 from runware_mock.protocol.envelope import Reply
-from runware_mock.tasks.handlers import Context, Handlers
+from runware_mock.tasks.base import Context, TaskServices
+from runware_mock.tasks.registry import task_types
 
 log = logging.getLogger("runware_mock.dispatch")
 
 
 class Dispatcher:
-    def __init__(self, handlers: Handlers) -> None:
-        self._handlers = handlers
+    def __init__(self, services: TaskServices) -> None:
+        self._services = services
 
     async def run(self, tasks: list[Any], context: Context) -> Reply:
         """Each task independently: one task's error never hides another task's result."""
@@ -28,11 +29,11 @@ class Dispatcher:
         checked = check_task(task, index)
         if not checked.ok:
             return Reply(errors=checked.errors)
-        handler = self._handlers.by_task_type[checked.task["taskType"]]
+        task_type = checked.task["taskType"]
         try:
-            return await handler(checked.task, context)
+            return await task_types()[task_type].handle(checked.task, context, self._services)
         except Exception as exc:
-            log.exception("handler for %s failed", checked.task["taskType"])
+            log.exception("handler for %s failed", task_type)
             return Reply(errors=[error("internalServerError", f"The emulator failed: {exc}",
-                                       task_type=checked.task.get("taskType"),
+                                       task_type=task_type,
                                        task_uuid=checked.task.get("taskUUID"))])

@@ -21,7 +21,7 @@ from runware_mock.faults.wire import NoAnswer
 from runware_mock.protocol.envelope import Reply, failed, parse_task_array
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
-from runware_mock.tasks.handlers import Context
+from runware_mock.tasks.base import Context
 
 
 class RestTransport:

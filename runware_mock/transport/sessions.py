@@ -15,9 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from runware_mock.engine.lifecycle import ERROR, Generation, Task, TaskEngine, TaskNotFound
+from runware_mock.engine.lifecycle import Generation, ResultBody, Task, TaskEngine, TaskNotFound
 from runware_mock.engine.randomness import Randomness
-from runware_mock.tasks.handlers import Handlers, generation_error
 
 Frame = dict[str, Any]
 
@@ -147,10 +146,10 @@ class ResultPush:
     "processing" replies and waits 30 s per poll) gets it the moment it exists.
     """
 
-    def __init__(self, engine: TaskEngine, handlers: Handlers, sessions: SessionRegistry,
+    def __init__(self, engine: TaskEngine, result_body: ResultBody, sessions: SessionRegistry,
                  enabled: bool) -> None:
         self._engine = engine
-        self._handlers = handlers
+        self._result_body = result_body
         self._sessions = sessions
         self.enabled = enabled
         self._watchers: dict[str, set[str]] = {}
@@ -186,6 +185,4 @@ class ResultPush:
             del self._watchers[task_uuid]
 
     def _frame(self, task: Task, generation: Generation) -> Frame:
-        if generation.status == ERROR and generation.error is not None:
-            return {"errors": [generation_error(task, generation).to_json()]}
-        return {"data": [self._handlers.generation_item(task, generation)]}
+        return self._result_body(task, generation)

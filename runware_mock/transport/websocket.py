@@ -28,7 +28,8 @@ from runware_mock.faults.wire import reset, transport_of
 from runware_mock.protocol import jsoncodec
 from runware_mock.protocol.envelope import Reply, failed, parse_task_array
 from runware_mock.services import Services
-from runware_mock.tasks.handlers import Context
+from runware_mock.tasks.base import Context
+from runware_mock.tasks.registry import task_types
 from runware_mock.transport.sessions import Frame, Session
 
 log = logging.getLogger("runware_mock.websocket")
@@ -37,8 +38,6 @@ TRANSPORT = "websocket"
 # Decoding several MB of base64 JSON takes tens of milliseconds: off the event loop it delays
 # no other socket. Small frames (pings, polls) are decoded in place, which is cheaper.
 _OFF_LOOP_BYTES = 256 * 1024
-# Tasks whose taskUUID names an avatar task the socket's session then waits for.
-_WATCHING_TASK_TYPES = ("videoInference", "getResponse")
 _SEND_FAILURES = (WebSocketDisconnect, RuntimeError, OSError)
 
 FollowUp = Callable[[], None]
@@ -217,7 +216,7 @@ class Connection:
         context = Context(self._owner or "", TRANSPORT, self._session_uuid,
                           header_faults=self._header_faults, fired=fired)
         reply = await self._services.dispatcher.run_one(task, index, context)
-        if task_type in _WATCHING_TASK_TYPES and self._owner and self._session_uuid:
+        if _watches_task(task_type) and self._owner and self._session_uuid:
             follow_ups.append(self._watcher(self._owner, task.get("taskUUID"),
                                             self._session_uuid))
         return reply
@@ -370,6 +369,12 @@ def _not_authenticated(task: Any) -> ApiError:
                  '[{"taskType": "authentication", "apiKey": "<key>"}] before any other task.',
                  parameter="apiKey", task_type=_str_or_none(scope.get("taskType")),
                  task_uuid=_str_or_none(scope.get("taskUUID")))
+
+
+def _watches_task(task_type: Any) -> bool:
+    """Whether the session watches the task a task of this type names, to push its results."""
+    found = task_types().get(task_type) if isinstance(task_type, str) else None
+    return found is not None and found.watches_task
 
 
 def _str_or_none(value: Any) -> str | None:

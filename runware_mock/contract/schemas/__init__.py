@@ -16,26 +16,24 @@ import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-MODELS = ("klingai:avatar@2.0-standard", "klingai:avatar@2.0-pro")
+from runware_mock.contract import catalog
 
-# Which schema validates which task; videoInference is chosen per model.
-TASK_SCHEMAS = {
-    "authentication": "request.authentication",
-    "ping": "request.ping",
-    "getResponse": "request.getResponse",
-    "mediaStorage": "request.mediaStorage",
-    "imageUpload": "request.imageUpload",
-}
-MODEL_SCHEMAS = {model: "request.videoInference.klingai-avatar-2.0" for model in MODELS}
-TASK_TYPES = (*TASK_SCHEMAS, "videoInference")
+# Which schema validates which task: request.<taskType>.json, or for a task type whose models
+# the catalog lists, the schema of the model's family.
+MODELS = catalog.airs()
+MODEL_SCHEMAS = {air: model.family.schema for air, model in catalog.models().items()}
 
 
-def names() -> list[str]:
-    return sorted(
-        entry.name.removesuffix(".json")
-        for entry in resources.files(__name__).iterdir()
-        if entry.name.endswith(".json")
-    )
+def _task_schemas() -> dict[str, str]:
+    found = (name for name in names() if name.startswith("request.") and name.count(".") == 1)
+    return {name.removeprefix("request."): name for name in found}
+
+
+@cache
+def names() -> tuple[str, ...]:
+    return tuple(sorted(entry.name.removesuffix(".json")
+                        for entry in resources.files(__name__).iterdir()
+                        if entry.name.endswith(".json")))
 
 
 @cache
@@ -105,3 +103,8 @@ def resolve(schema: dict[str, Any]) -> dict[str, Any]:
         if part:
             resolved = resolved[part]
     return {**resolved, **{k: v for k, v in schema.items() if k != "$ref"}}
+
+
+TASK_SCHEMAS = _task_schemas()
+MODEL_TASK_TYPES = catalog.task_types_with_models()
+TASK_TYPES = (*TASK_SCHEMAS, *MODEL_TASK_TYPES)

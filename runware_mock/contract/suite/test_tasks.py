@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from runware_mock.contract import conformance
+from runware_mock.contract import catalog, conformance
 from runware_mock.contract import strategies as rs
 from runware_mock.contract.harness import Emulator
 from runware_mock.contract.receivers import Receiver
 from runware_mock.contract.samples import SEED_PORTRAIT, SEED_VOICES
 from runware_mock.contract.suite.checks import assert_conforms
 from runware_mock.contract.suite.conftest import Target
-from runware_mock.engine.cost import PRICE_PER_SECOND
 from runware_mock.fixtures import media_path
 
 pytestmark = pytest.mark.usefixtures("spend")
@@ -68,7 +67,7 @@ def test_a_task_runs_to_success_with_its_cost(target: Target) -> None:
     assert_conforms(conformance.check_result_sequence(replies, task["taskUUID"], 2))
     final = replies[-1]
     assert "errors" not in final, final
-    expected = round(PRICE_PER_SECOND[SEED["model"]] * SEED_SECONDS, 5)
+    expected = round(catalog.model(SEED["model"]).price.usd * SEED_SECONDS, 5)
     assert [item["cost"] for item in final["data"]] == [expected, expected]
 
 

@@ -1,0 +1,18 @@
+"""``authentication``: opens (or resumes) a connection session; the transport checks the key."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from runware_mock.protocol.envelope import Reply, succeeded
+from runware_mock.tasks.base import Context, TaskServices, TaskType
+
+
+async def authentication(task: dict[str, Any], context: Context,
+                         services: TaskServices) -> Reply:
+    session = context.session_uuid or task.get("connectionSessionUUID") or str(uuid.uuid4())
+    return succeeded({"taskType": "authentication", "connectionSessionUUID": session})
+
+
+TASK_TYPE = TaskType("authentication", "request.authentication", authentication)

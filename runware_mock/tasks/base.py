@@ -1,0 +1,65 @@
+"""What every task-type module is made of: the request's context, the services a handler may
+use, and the ``TaskType`` record a module exports as ``TASK_TYPE``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from runware_mock.contract.errors import ApiError
+from runware_mock.engine.lifecycle import ERROR, Generation, Task, TaskEngine
+from runware_mock.faults import Fault, FaultInjector, Rule
+from runware_mock.media.service import Media
+from runware_mock.protocol.envelope import Reply
+
+
+@dataclass(frozen=True)
+class Context:
+    owner: str
+    transport: str
+    session_uuid: str | None = None
+    # The rules of the request's (or WebSocket handshake's) X-Mock-Fault header.
+    header_faults: tuple[Rule, ...] = ()
+    # Faults that fired while handling, for the journal.
+    fired: list[Fault] = field(default_factory=list, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class TaskServices:
+    """What handlers reach: the engine, the media, and the fault injector."""
+
+    engine: TaskEngine
+    media: Media
+    faults: FaultInjector
+
+
+Handler = Callable[[dict[str, Any], Context, TaskServices], Awaitable[Reply]]
+ResultItem = Callable[[TaskServices, Task, Generation], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TaskType:
+    """One task type: its name, the schema that validates it (``None``: the schema of the
+    model's family, from the catalog), its handler, and, for task types whose results come
+    later, how a generation is reported (getResponse, webhooks, pushed frames, admin)."""
+
+    name: str
+    schema: str | None
+    handle: Handler
+    result_item: ResultItem | None = None
+    # Over WebSocket, the session watches the task it names, to push its results.
+    watches_task: bool = False
+
+
+def scoped(problem: ApiError, task: dict[str, Any]) -> ApiError:
+    """The error, naming the task it answers."""
+    return dataclasses.replace(problem, task_type=task.get("taskType"),
+                               task_uuid=task.get("taskUUID"))
+
+
+def generation_error(task: Task, generation: Generation) -> ApiError:
+    assert generation.error is not None
+    return dataclasses.replace(generation.error, task_type=task.task_type,
+                               task_uuid=task.sent_uuid, task_status=ERROR)
