@@ -1,40 +1,153 @@
-"""``runware-mock serve``: start the emulator."""
+"""The ``runware-mock`` command: ``serve`` starts the emulator, ``run`` makes a video through it.
+
+Built with click (already installed, as uvicorn's own CLI library): the ``serve`` flags are
+generated from ``settings.OPTIONS``, the one declaration that also feeds the environment, the
+config file and the documented settings table.
+"""
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
+import errno
 import gc
+import os
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
-import uvicorn
+import click
+from click.core import ParameterSource
 
+from runware_mock import __version__
 from runware_mock import settings as settings_module
-from runware_mock.app import create_app, server_options
+from runware_mock.settings import ENV_PREFIX, OPTIONS, Option, Settings
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
+_CLICK_TYPES: dict[Any, click.ParamType] = {int: click.INT, float: click.FLOAT,
+                                            Path: click.Path(path_type=Path)}
+_TRUE_WORDS = ("1", "true", "yes", "on")
+_BOOLEAN_WORDS = (*_TRUE_WORDS, "0", "false", "no", "off")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="runware-mock",
-        description="Offline emulator of the Runware API for KlingAI Avatar 2.0.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="start the emulator")
-    settings_module.add_arguments(serve)
-    return parser
+@click.group(context_settings=CONTEXT, invoke_without_command=True)
+@click.version_option(__version__, "--version", "-V", prog_name="runware-mock",
+                      message="%(prog)s %(version)s")
+@click.pass_context
+def cli(context: click.Context) -> None:
+    """Offline emulator of the Runware API for KlingAI Avatar 2.0.
+
+    Start it with `runware-mock serve`, then make a first video with `runware-mock run`
+    from another shell.
+    """
+    if context.invoked_subcommand is None:
+        click.echo(context.get_help())
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    arguments = build_parser().parse_args(argv)
+def setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """One click option per setting, in the declaration's order."""
+    for option in reversed(OPTIONS):
+        command = click.option(*_declarations(option), **_option_arguments(option))(command)
+    return command
+
+
+def _declarations(option: Option) -> list[str]:
+    flags = f"{option.cli_flag}/{option.negative_flag}" if option.boolean else option.cli_flag
+    return [option.name, flags]
+
+
+def _option_arguments(option: Option) -> dict[str, Any]:
+    arguments: dict[str, Any] = {
+        "default": None,
+        "help": f"{option.help}  [default: {option.readable_default()}; env: {option.env_var}]",
+    }
+    if not option.boolean:
+        arguments["type"] = _CLICK_TYPES.get(option.parse, click.STRING)
+        arguments["multiple"] = option.repeatable
+        arguments["metavar"] = option.metavar or None
+    return arguments
+
+
+def given_on_command_line(context: click.Context, values: dict[str, Any]) -> dict[str, Any]:
+    """The settings the user typed; the others fall through to env, file and defaults."""
+    return {name: value for name, value in values.items()
+            if context.get_parameter_source(name) is ParameterSource.COMMANDLINE}
+
+
+@cli.command(context_settings=CONTEXT, epilog=(
+    "Each setting can also come from its environment variable or a key of the --config file; "
+    "flags beat the environment, which beats the file, which beats the defaults."))
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
+              envvar=ENV_PREFIX + "CONFIG", metavar="FILE",
+              help=f"TOML file of settings  [env: {ENV_PREFIX}CONFIG]")
+@setting_options
+@click.pass_context
+def serve(context: click.Context, config: Path | None, **values: Any) -> None:
+    """Start the emulator (REST and WebSocket on /v1, admin API on /__admin)."""
     try:
-        settings = settings_module.load(vars(arguments), config_file=arguments.config)
+        settings = settings_module.load(given_on_command_line(context, values),
+                                        config_file=config)
     except (OSError, ValueError) as exc:
-        print(f"runware-mock: {exc}", file=sys.stderr)
-        return 2
-    print(f"runware-mock: serving {settings.base_url}/v1 (REST) - latency {settings.latency}, "
-          f"seed {settings.seed}, data in {settings.data_dir}", file=sys.stderr)
+        fail(str(exc), code=2)
+    listener = listen_or_fail(settings)
+    settings = dataclasses.replace(settings, port=listener.getsockname()[1])
+    data_dir_or_fail(settings.data_dir)
+    print_banner(settings)
     tune_garbage_collector()
-    uvicorn.run(create_app(settings), log_level=settings.log_level, **server_options(settings))
-    return 0
+    try:
+        serve_forever(settings, listener)
+    except KeyboardInterrupt:
+        # uvicorn shut down gracefully, then re-raised the Ctrl-C for us: nothing to report.
+        context.exit(EXIT_INTERRUPTED)
+
+
+def listen_or_fail(settings: Settings) -> socket.socket:
+    """Bind before saying anything, so a port in use is the only thing printed."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((settings.host, settings.port))
+    except OSError as exc:
+        listener.close()
+        where = f"{settings.host}:{settings.port}"
+        if exc.errno == errno.EADDRINUSE:
+            fail(f"cannot listen on {where}: the port is in use (is another runware-mock "
+                 f"running?); choose another with --port or {ENV_PREFIX}PORT")
+        fail(f"cannot listen on {where}: {exc.strerror or exc}")
+    listener.set_inheritable(True)
+    return listener
+
+
+def data_dir_or_fail(data_dir: Path) -> None:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"cannot use the data dir {data_dir}: {exc.strerror or exc}")
+    if not os.access(data_dir, os.W_OK | os.X_OK):
+        fail(f"cannot write to the data dir {data_dir}; choose another with --data-dir")
+
+
+def print_banner(settings: Settings) -> None:
+    url = settings.base_url
+    lines = [f"runware-mock {__version__}: serving {url}/v1 (REST and WebSocket)",
+             f"  latency {settings.latency}, seed {settings.seed}, data in {settings.data_dir}, "
+             f"admin API {url}/__admin",
+             "  make a video from another shell: runware-mock run (python3 dev.py run in a "
+             "checkout); Ctrl-C stops the server"]
+    click.echo("\n".join(lines), err=True)
+
+
+def serve_forever(settings: Settings, listener: socket.socket) -> None:
+    import uvicorn
+
+    from runware_mock.app import create_app, server_options
+
+    config = uvicorn.Config(create_app(settings), log_level=settings.log_level,
+                            **server_options(settings))
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 def tune_garbage_collector() -> None:
@@ -43,6 +156,83 @@ def tune_garbage_collector() -> None:
     the server owns, not in create_app: an embedding process keeps its own settings."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--image", metavar="PATH_OR_URL",
+              help="the portrait: a file (uploaded first), a URL, a data URI or an uploaded "
+                   "media UUID  [default: the shipped sample portrait]")
+@click.option("--audio", metavar="PATH_OR_URL",
+              help="the voice, 2 to 300 s, in the same forms  [default: the shipped 12.3 s "
+                   "sample voice]")
+@click.option("--model", default="klingai:avatar@2.0-standard", show_default=True,
+              help="klingai:avatar@2.0-standard or klingai:avatar@2.0-pro")
+@click.option("--prompt", metavar="TEXT", help="positivePrompt, 1 to 2500 characters")
+@click.option("--format", "output_format", type=click.Choice(["MP4", "WEBM", "MOV"],
+              case_sensitive=False), default="MP4", show_default=True, help="outputFormat")
+@click.option("--url", default="http://127.0.0.1:8787/v1", envvar=ENV_PREFIX + "URL",
+              show_default=True, show_envvar=True, help="the API's base URL")
+@click.option("--api-key", default="any-key", envvar="RUNWARE_API_KEY", show_default=True,
+              show_envvar=True, help="API key (the emulator takes any by default)")
+@click.option("--output", type=click.Path(path_type=Path), metavar="PATH",
+              help="where to save the video: a file or a folder  [default: VIDEO_UUID.mp4 in "
+                   "the current folder]")
+@click.option("--timeout", type=click.FloatRange(min=0), default=900.0, show_default=True,
+              metavar="SECONDS", help="give up when the video is not ready after this long")
+@click.option("--poll-every", type=click.FloatRange(min=0.05), default=1.0,
+              show_default=True, metavar="SECONDS", help="seconds between two getResponse")
+@click.pass_context
+def run(context: click.Context, **options: Any) -> None:
+    """Make one avatar video through the public HTTP API and save it.
+
+    Uploads the inputs (mediaStorage), submits a videoInference with a fresh taskUUID, polls
+    getResponse with a progress bar, downloads the video, and prints its URL, local path,
+    duration and cost. Works against any Runware URL; the local emulator by default.
+    """
+    from runware_mock import quickrun
+
+    try:
+        video = quickrun.make_video(quickrun.Job(**options))
+    except quickrun.RunFailed as exc:
+        fail(str(exc), command="run")
+    except KeyboardInterrupt:
+        context.exit(EXIT_INTERRUPTED)
+    click.echo(quickrun.describe(video))
+
+
+def fail(message: str, code: int = 1, command: str = "") -> None:
+    """Report a problem the user can fix (no traceback) and stop."""
+    click.echo(f"runware-mock{' ' + command if command else ''}: {message}", err=True)
+    sys.exit(code)
+
+
+def accept_valued_booleans(args: Sequence[str]) -> list[str]:
+    """Take ``--push-results false`` (the form of the first releases, still in scripts and
+    in the pytest plugin's subprocess mode) as ``--no-push-results``."""
+    booleans = {option.cli_flag: option.negative_flag for option in OPTIONS if option.boolean}
+    result: list[str] = []
+    index = 0
+    while index < len(args):
+        token = args[index]
+        flag, equals, value = token.partition("=")
+        if not equals and index + 1 < len(args):
+            value = args[index + 1]
+        if flag in booleans and value.lower() in _BOOLEAN_WORDS:
+            result.append(flag if value.lower() in _TRUE_WORDS else booleans[flag])
+            index += 1 if equals else 2
+        else:
+            result.append(token)
+            index += 1
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = accept_valued_booleans(sys.argv[1:] if argv is None else argv)
+    try:
+        cli.main(args, prog_name="runware-mock", standalone_mode=True)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 """The one home of configuration: defaults, an optional TOML file, env vars, then CLI flags.
 
-Every option is declared once in ``OPTIONS``; the CLI parser, the environment lookup and the
-README's option table are all derived from that list, so they cannot drift apart.
+Every option is declared once in ``OPTIONS``; the CLI flags (runware_mock.cli), the environment
+lookup, the config file's keys and the documented settings table (docs/configuration.md) are all
+derived from that list, so they cannot drift apart.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 import tomllib
@@ -100,24 +100,56 @@ class Option:
     repeatable: bool = False
     # How the docs show a default that depends on the machine (a temp dir, an install path).
     shown_default: str = ""
+    # The value's placeholder in --help (default: the type's, INTEGER, FLOAT, PATH or TEXT).
+    metavar: str = ""
 
     @property
     def cli_flag(self) -> str:
         return self.flag or "--" + self.name.replace("_", "-")
 
     @property
+    def negative_flag(self) -> str:
+        """``--no-animate`` for a boolean setting, else empty."""
+        return "--no-" + self.cli_flag.removeprefix("--") if self.boolean else ""
+
+    @property
     def env_var(self) -> str:
         return ENV_PREFIX + self.name.upper()
+
+    @property
+    def default(self) -> Any:
+        return getattr(Settings(), self.name)
+
+    @property
+    def boolean(self) -> bool:
+        """An on/off setting: ``--flag/--no-flag`` on the command line, true/false elsewhere."""
+        return isinstance(self.default, bool)
+
+    def readable_default(self) -> str:
+        """The default as --help and the docs show it: no Python reprs."""
+        return self.shown_default or readable(self.default)
+
+
+def readable(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format(value, "g")
+    if isinstance(value, tuple):
+        items = ["=".join(item) if isinstance(item, tuple) else str(item) for item in value]
+        return ", ".join(items) or "none"
+    return str(value) if value != "" else "empty"
 
 
 OPTIONS: tuple[Option, ...] = (
     Option("host", "interface to bind", str),
     Option("port", "TCP port to listen on", int),
     Option("api_keys", "accepted API key (repeatable; env: comma separated); "
-           "none given = any non-empty key", _parse_keys, flag="--api-key", repeatable=True),
+           "none given = any non-empty key", _parse_keys, flag="--api-key", repeatable=True,
+           metavar="KEY"),
     Option("seed", "seed of every random choice (result seeds, latencies, faults)", int),
     Option("latency", "latency profile: instant, fast, realistic, fixed:S, uniform:A:B, "
-           "lognormal:MEDIAN:SIGMA", str),
+           "lognormal:MEDIAN:SIGMA", str, metavar="PROFILE"),
     Option("time_scale", "multiplies every simulated wait (0.1 = ten times faster)", float),
     Option("data_dir", "where rendered videos and uploads are kept", Path,
            shown_default="$TMPDIR/runware-mock"),
@@ -135,7 +167,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("url_map", "PREFIX=DIR: serve remote input URLs starting with PREFIX from local "
            "files in DIR (repeatable; replaces the default, which maps the seed document's "
            "asset URLs to the shipped fixtures)", _parse_url_map, repeatable=True,
-           shown_default="https://assets.runware.ai/assets/inputs/=<fixtures>/media"),
+           shown_default="https://assets.runware.ai/assets/inputs/=<fixtures>/media",
+           metavar="PREFIX=DIR"),
     Option("log_level", "uvicorn log level", str),
     Option("delivery_attempts", "tries per webhook or upload before giving up (first one "
            "included)", int),
@@ -157,30 +190,16 @@ OPTIONS: tuple[Option, ...] = (
     Option("ws_max_bytes", "largest WebSocket frame accepted, in bytes (a task with a 10 MB "
            "image and a 5 MB audio inline is about 20 MB of base64)", int),
     Option("push_results", "push each finished result to the WebSocket sessions that submitted "
-           "or polled its task (true/false)", _parse_bool),
+           "or polled its task", _parse_bool),
     Option("admin_token", "token the /__admin API requires (Authorization: Bearer or "
            "X-Admin-Token); empty = open", str),
     Option("faults", "fault profile loaded at start: a TOML or JSON file of fault rules, or "
            "the name of a shipped one (flaky-network, overloaded, provider-timeouts, chaos); "
-           "empty = none", str),
+           "empty = none", str, metavar="FILE_OR_NAME"),
 )
 
 _OPTION_BY_NAME = {option.name: option for option in OPTIONS}
 assert set(_OPTION_BY_NAME) == {f.name for f in fields(Settings)}, "every setting needs an Option"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=os.environ.get(ENV_PREFIX + "CONFIG"),
-                        help=f"TOML file of settings (env: {ENV_PREFIX}CONFIG)")
-    for option in OPTIONS:
-        default = getattr(Settings(), option.name)
-        parser.add_argument(
-            option.cli_flag,
-            dest=option.name,
-            action="append" if option.repeatable else "store",
-            default=None,
-            help=f"{option.help} (env: {option.env_var}; default: {default!r})",
-        )
 
 
 def load(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
@@ -248,9 +267,10 @@ def _check(settings: Settings) -> None:
 
 
 def option_table(options: Sequence[Option] = OPTIONS) -> str:
-    """The README's settings table, generated so docs and code agree."""
-    rows = ["| flag | env var | default | meaning |", "|---|---|---|---|"]
+    """The documented settings table, generated so docs and code agree."""
+    rows = ["| flag | env var and config key | default | meaning |", "|---|---|---|---|"]
     for option in options:
-        default = option.shown_default or str(getattr(Settings(), option.name))
-        rows.append(f"| `{option.cli_flag}` | `{option.env_var}` | `{default}` | {option.help} |")
+        flags = " ".join(f"`{flag}`" for flag in (option.cli_flag, option.negative_flag) if flag)
+        rows.append(f"| {flags} | `{option.env_var}`<br>`{option.name}` | "
+                    f"`{option.readable_default()}` | {option.help} |")
     return "\n".join(rows)

@@ -7,18 +7,21 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 
 from runware_mock import settings as settings_module
-from runware_mock.cli import build_parser
+from runware_mock.cli import given_on_command_line, serve
 from runware_mock.runner import free_port
 from runware_mock.settings import Settings
 
 
-def load(argv: list[str], env: dict[str, str] | None = None):
-    arguments = build_parser().parse_args(["serve", *argv])
-    return settings_module.load(vars(arguments), env=env or {}, config_file=arguments.config)
+def load(argv: list[str], env: dict[str, str] | None = None) -> Settings:
+    """What `runware-mock serve ARGV` would run with, in this environment."""
+    context = serve.make_context("serve", list(argv))
+    return settings_module.load(given_on_command_line(context, context.params), env=env or {},
+                                config_file=context.params["config"])
 
 
 def test_documented_defaults() -> None:
@@ -44,13 +47,13 @@ def test_sources_override_in_order(tmp_path: Path) -> None:
     assert load([], env).api_keys == ("env-1", "env-2")
 
 
-def test_config_file_from_environment(tmp_path: Path) -> None:
+def test_config_file_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "mock.toml"
     config.write_text("port = 9100\n")
-    arguments = build_parser().parse_args(["serve"])
-    assert arguments.config is None or isinstance(arguments.config, Path)
-    settings = settings_module.load({}, env={}, config_file=config)
-    assert settings.port == 9100
+    monkeypatch.setenv("RUNWARE_MOCK_CONFIG", str(config))
+    assert load([]).port == 9100
+    monkeypatch.delenv("RUNWARE_MOCK_CONFIG")
+    assert load([]).port == 8787
 
 
 def test_repeatable_flags() -> None:
@@ -62,7 +65,7 @@ def test_repeatable_flags() -> None:
 @pytest.mark.parametrize("argv", [["--latency", "sometimes"], ["--latency", "uniform:5:1"],
                                   ["--time-scale", "-1"], ["--port", "eighty"]])
 def test_bad_values_are_refused(argv: list[str]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises((ValueError, click.BadParameter)):
         load(argv)
 
 
@@ -70,7 +73,22 @@ def test_option_table_lists_every_setting() -> None:
     table = settings_module.option_table()
     for option in settings_module.OPTIONS:
         assert option.cli_flag in table and option.env_var in table
+        assert f"`{option.name}`" in table, "the config file's key"
+        assert option.negative_flag in table
     assert len(settings_module.OPTIONS) == len(Settings.__dataclass_fields__)
+    assert "PosixPath" not in table and "()" not in table and "True" not in table
+
+
+def test_booleans_are_flags_and_true_false_elsewhere(tmp_path: Path) -> None:
+    assert load(["--animate"]).animate is True
+    assert load(["--no-push-results"]).push_results is False
+    assert load(["--push-results"], {"RUNWARE_MOCK_PUSH_RESULTS": "false"}).push_results is True
+    assert load([], {"RUNWARE_MOCK_ANIMATE": "yes"}).animate is True
+    config = tmp_path / "mock.toml"
+    config.write_text("animate = true\npush-results = false\n")
+    from_file = load(["--config", str(config)])
+    assert (from_file.animate, from_file.push_results) == (True, False)
+    assert load(["--config", str(config), "--no-animate"]).animate is False
 
 
 def test_console_script_serves_and_reports_bad_flags(tmp_path: Path) -> None:
