@@ -1,18 +1,26 @@
 #!/usr/bin/env python3
 """Set up and run the project with nothing but Python 3.11+.
 
-    python3 dev.py serve [runware-mock serve flags]   # set up .venv, start the emulator
-    python3 dev.py test [pytest args]                 # set up .venv, run ruff and the whole suite
+    python3 dev.py serve [FLAGS]   set up .venv, start the emulator (runware-mock serve FLAGS)
+    python3 dev.py run [FLAGS]     make a video through the running emulator (runware-mock run)
+    python3 dev.py test [ARGS]     set up .venv, then ruff, lint-imports, mkdocs build --strict
+                                   and pytest ARGS: what CI runs
+    python3 dev.py docs            serve the documentation site on http://127.0.0.1:8000
 
-The virtualenv is (re)installed only when pyproject.toml changed since the last setup.
+.venv is (re)installed only when pyproject.toml changed since the last setup, or a command
+needs an extra (test, docs) it lacks: serve and run install the emulator alone.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 import venv
 from pathlib import Path
 
@@ -20,30 +28,126 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed-from"
+EXTRAS = {"serve": (), "run": (), "docs": ("docs",), "test": ("test", "docs")}
+EXIT_INTERRUPTED = 130
 
 
-def setup() -> None:
+def say(message: str) -> None:
+    print(f"dev.py: {message}", flush=True)
+
+
+def installed() -> tuple[str, set[str]]:
+    """The pyproject.toml digest and extras of the last setup (an old plain stamp: none)."""
+    try:
+        stamp = json.loads(STAMP.read_text())
+        return stamp["pyproject"], set(stamp["extras"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "", set()
+
+
+def setup(extras: tuple[str, ...]) -> None:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted:
+    digest, have = installed()
+    if digest == wanted and have.issuperset(extras):
         return
-    if not (BIN / "python").exists():
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
-    STAMP.write_text(wanted)
+    have = have if digest == wanted else set()
+    started = time.monotonic()
+    what = f"runware-mock{'[' + ','.join(extras) + ']' if extras else ''}"
+    steps = ["create the virtualenv .venv"] if not (BIN / "python").exists() else []
+    steps.append(f"pip install -e {what} and its dependencies")
+    say(f"setting up .venv ({'first run' if steps[0].startswith('create') else 'update'}: "
+        f"{len(steps)} step{'s' if len(steps) > 1 else ''}, about a minute on two cores)")
+    for number, step in enumerate(steps, 1):
+        say(f"[{number}/{len(steps)}] {step}")
+        step_started = time.monotonic()
+        if step.startswith("create"):
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        else:
+            pip_install(extras)
+        say(f"[{number}/{len(steps)}] done in {time.monotonic() - step_started:.0f} s")
+    STAMP.write_text(json.dumps({"pyproject": wanted, "extras": sorted(have | set(extras))}))
+    say(f".venv ready in {time.monotonic() - started:.0f} s")
+
+
+def pip_install(extras: tuple[str, ...]) -> None:
+    target = f"{ROOT}[{','.join(extras)}]" if extras else str(ROOT)
+    # pip's own output is the progress: a line per package, and its bars on a terminal.
+    command = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check",
+               "--progress-bar", "on", "-e", target]
+    code = call(command)
+    if code == EXIT_INTERRUPTED:
+        raise KeyboardInterrupt
+    if code != 0:
+        say("pip install failed (above); fix the cause and run the command again")
+        sys.exit(1)
+
+
+def call(command: list[str], cwd: Path | None = None) -> int:
+    """Run a child to its end. Ctrl-C reaches it too (same process group): let it stop
+    on its own terms, then report its status, without a traceback from this process."""
+    # Material for MkDocs prints a banner about its successor on every build: not our news.
+    child = subprocess.Popen(command, cwd=cwd, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    interrupted = False
+    while True:
+        try:
+            code = child.wait()
+            break
+        except KeyboardInterrupt:
+            interrupted = True
+    if interrupted or code == -signal.SIGINT:
+        return EXIT_INTERRUPTED
+    return code
+
+
+def checks(site: str, pytest_args: list[str]) -> dict[str, list[str]]:
+    """What CI runs, in order; the site is built into a temporary folder."""
+    found = {"ruff": [str(BIN / "ruff"), "check", str(ROOT)]}
+    if "[tool.importlinter]" in (ROOT / "pyproject.toml").read_text("utf-8"):
+        found["lint-imports"] = [str(BIN / "lint-imports")]  # the layer contracts there
+    found["mkdocs build --strict"] = [str(BIN / "mkdocs"), "build", "--strict", "--quiet",
+                                      "--config-file", str(ROOT / "mkdocs.yml"),
+                                      "--site-dir", site]
+    found["pytest"] = [str(BIN / "python"), "-m", "pytest", *pytest_args]
+    return found
+
+
+def test(args: list[str]) -> int:
+    """Every check runs, and any failure fails the whole."""
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="runware-mock-site-") as site:
+        for name, command in checks(site, args).items():
+            say(f"{name} ...")
+            started = time.monotonic()
+            results[name] = call(command, cwd=ROOT)
+            if results[name] == EXIT_INTERRUPTED:
+                return EXIT_INTERRUPTED
+            verdict = "ok" if results[name] == 0 else f"FAILED (exit {results[name]})"
+            say(f"{name}: {verdict} in {time.monotonic() - started:.0f} s")
+    failed = [name for name, code in results.items() if code != 0]
+    say(f"failed: {', '.join(failed)}" if failed else "all checks passed")
+    return 1 if failed else 0
 
 
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("", [])
-    if command not in ("serve", "test"):
+    if command not in EXTRAS:
         print(__doc__)
+        if command in ("", "-h", "--help"):
+            return 0
+        say(f"unknown command {command!r}: use one of {', '.join(EXTRAS)}")
         return 2
-    setup()
-    if command == "serve":
-        return subprocess.call([str(BIN / "runware-mock"), "serve", *rest])
-    lint = subprocess.call([str(BIN / "ruff"), "check", str(ROOT)])
-    tests = subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
-    return tests or lint
+    try:
+        setup(EXTRAS[command])
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        say("setup interrupted; the next command finishes it")
+        return EXIT_INTERRUPTED
+    if command in ("serve", "run"):
+        return call([str(BIN / "runware-mock"), command, *rest])
+    if command == "docs":
+        return call([str(BIN / "mkdocs"), "serve", "--config-file", str(ROOT / "mkdocs.yml"),
+                     *rest])
+    return test(rest)
 
 
 if __name__ == "__main__":
