@@ -82,8 +82,15 @@ class Settings:
     idle_timeout: float = 120.0
     session_keep_seconds: float = 120.0
     push_results: bool = True
-    ws_max_bytes: int = 64 * 1024 * 1024
+    ws_max_bytes: int = 24 * 1024 * 1024
     faults: str = ""
+    max_body_bytes: int = 24 * 1024 * 1024
+    max_json_values: int = 100_000
+    max_nesting_depth: int = 32
+    max_tasks_per_request: int = 100
+    max_errors_per_reply: int = 50
+    journal_entry_bytes: int = 4096
+    shutdown_timeout: float = 5.0
 
     @property
     def base_url(self) -> str:
@@ -158,11 +165,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_long_side", "longest side of rendered video frames, in pixels", int),
     Option("animate", "draw the voice track's waveform on every frame, so lip-sync timing is "
            "visible (encodes every frame: slower)", _parse_bool),
-    Option("disk_budget_mb", "most megabytes the data dir may hold; the oldest renders are "
-           "removed first (a removed video's URL answers 404 as after its ttl)", int),
+    Option("disk_budget_mb", "most megabytes the data dir may hold (renders, fetched and "
+           "decoded inputs, uploads); files no task or URL needs go first, then the oldest "
+           "renders, then uploads (a removed file's URL answers 404 as after its ttl)", int),
     Option("default_ttl", "seconds a videoURL is served when the task sets no ttl", int),
     Option("task_retention", "seconds a finished task stays pollable", float),
-    Option("fetch_timeout", "seconds allowed to fetch an http(s) input", float),
+    Option("fetch_timeout", "seconds allowed to fetch an http(s) input: the whole fetch, "
+           "redirects and a slow body included", float),
     Option("fetch_max_bytes", "largest http(s) input fetched, in bytes", int),
     Option("url_map", "PREFIX=DIR: serve remote input URLs starting with PREFIX from local "
            "files in DIR (repeatable; replaces the default, which maps the seed document's "
@@ -176,7 +185,8 @@ OPTIONS: tuple[Option, ...] = (
            "each retry, with seeded jitter, times --time-scale", float),
     Option("delivery_backoff_max", "longest wait between two delivery tries, in simulated "
            "seconds (before --time-scale)", float),
-    Option("delivery_timeout", "seconds one webhook POST or upload PUT may take", float),
+    Option("delivery_timeout", "seconds one webhook POST or upload PUT try may take, from "
+           "connecting to the answer's status", float),
     Option("webhook_secret", "sign webhooks the Standard Webhooks way with this secret "
            "(whsec_<base64> or raw); empty = unsigned, as the real service", str),
     Option("journal_limit", "requests and frames the admin journal keeps (oldest dropped "
@@ -196,6 +206,21 @@ OPTIONS: tuple[Option, ...] = (
     Option("faults", "fault profile loaded at start: a TOML or JSON file of fault rules, or "
            "the name of a shipped one (flaky-network, overloaded, provider-timeouts, chaos); "
            "empty = none", str, metavar="FILE_OR_NAME"),
+    Option("max_body_bytes", "largest REST request body accepted, in bytes (larger: 413 "
+           "payloadTooLarge)", int),
+    Option("max_json_values", "most JSON values one request body or WebSocket frame may hold, "
+           "counted as its commas and opening brackets (those inside strings too), so one "
+           "request's work stays bounded (more: payloadTooLarge)", int),
+    Option("max_nesting_depth", "deepest nesting of arrays and objects accepted in a request "
+           "body or frame (a valid task needs 3; deeper: nestingTooDeep)", int),
+    Option("max_tasks_per_request", "most tasks in one REST request or WebSocket frame (more: "
+           "tooManyTasks)", int),
+    Option("max_errors_per_reply", "most errors one reply lists; a last tooManyErrors error "
+           "counts the rest", int),
+    Option("journal_entry_bytes", "bytes of strings one journal entry keeps, the API key and "
+           "object keys included (the rest is cut)", int),
+    Option("shutdown_timeout", "seconds shutdown waits for requests still held (faults, slow "
+           "clients, waits on renders) before cancelling them", float),
 )
 
 _OPTION_BY_NAME = {option.name: option for option in OPTIONS}
@@ -264,6 +289,18 @@ def _check(settings: Settings) -> None:
         raise ValueError("idle_timeout must be > 0 and session_keep_seconds >= 0")
     if settings.journal_limit < 1 or settings.journal_value_limit < 16:
         raise ValueError("journal_limit must be >= 1 and journal_value_limit >= 16")
+    _check_limits(settings)
+
+
+def _check_limits(settings: Settings) -> None:
+    floors = {"max_body_bytes": 1024, "max_json_values": 16, "max_nesting_depth": 3,
+              "max_tasks_per_request": 1, "max_errors_per_reply": 1,
+              "journal_entry_bytes": 256, "ws_max_bytes": 1024}
+    for name, floor in floors.items():
+        if getattr(settings, name) < floor:
+            raise ValueError(f"{name} must be >= {floor}")
+    if not 0 <= settings.shutdown_timeout <= 3600:
+        raise ValueError("shutdown_timeout must be between 0 and 3600")
 
 
 def option_table(options: Sequence[Option] = OPTIONS) -> str:

@@ -54,6 +54,16 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("invalidRequestFormat", 400,
                  "the body (or a WebSocket frame) is not a non-empty JSON array"),
     CatalogEntry("invalidTask", 400, "an element of the array is not a JSON object"),
+    CatalogEntry("payloadTooLarge", 413,
+                 "the body is over `--max-body-bytes`, or holds more JSON values than "
+                 "`--max-json-values` (a WebSocket frame over `--ws-max-bytes` is closed 1009)"),
+    CatalogEntry("nestingTooDeep", 400,
+                 "arrays and objects nested deeper than `--max-nesting-depth`"),
+    CatalogEntry("tooManyTasks", 400,
+                 "more tasks in one request or frame than `--max-tasks-per-request`"),
+    CatalogEntry("tooManyErrors", 400,
+                 "the last error of a reply that found more than `--max-errors-per-reply`: "
+                 "it counts those not listed"),
     CatalogEntry("missingParameter", 400, "a required field is absent (`parameter` names it)"),
     CatalogEntry("unsupportedParameter", 400,
                  "a field this task or model does not take (width, height, duration, ...)"),
@@ -80,6 +90,14 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("invalidAdminRequest", 400,
                  "a bad query parameter or body on `/__admin` (`parameter` names it)"),
     CatalogEntry("invalidAdminToken", 401, "`--admin-token` is set and the admin call lacks it"),
+    CatalogEntry("invalidAdminHost", 403,
+                 "an admin call whose `Host` is not a loopback name, an IP address, `--host` or "
+                 "`--public-url`'s host (a DNS-rebinding page)"),
+    CatalogEntry("crossSiteAdminRequest", 403,
+                 "an admin call a browser sent from another site (`Origin` or "
+                 "`Sec-Fetch-Site`)"),
+    CatalogEntry("unsupportedAdminContentType", 415,
+                 "an admin write whose body is not `application/json` (a cross-site form post)"),
     CatalogEntry("taskAlreadyFinished", 409,
                  "`/__admin` complete or fail of a task with no generation still processing"),
     CatalogEntry("journalVerificationFailed", 409,
