@@ -83,20 +83,30 @@ def pip_install(extras: tuple[str, ...]) -> None:
 
 
 def call(command: list[str], cwd: Path | None = None) -> int:
-    """Run a child to its end. Ctrl-C reaches it too (same process group): let it stop
-    on its own terms, then report its status, without a traceback from this process."""
+    """Run a child to its end, its exit status ours (128 + N when signal N ended it).
+
+    Ctrl-C from a terminal reaches the child too (same process group): dev.py lets it stop on
+    its own terms, without a traceback of its own, and forwards a second Ctrl-C (press it
+    twice to hurry a graceful stop). A SIGTERM sent to dev.py alone is forwarded at once.
+    """
     # Material for MkDocs prints a banner about its successor on every build: not our news.
     child = subprocess.Popen(command, cwd=cwd, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    interrupted = False
-    while True:
-        try:
-            code = child.wait()
-            break
-        except KeyboardInterrupt:
-            interrupted = True
-    if interrupted or code == -signal.SIGINT:
+    previous = signal.signal(signal.SIGTERM, lambda signum, _: child.send_signal(signum))
+    interrupts = 0
+    try:
+        while True:
+            try:
+                code = child.wait()
+                break
+            except KeyboardInterrupt:
+                interrupts += 1
+                if interrupts > 1 and child.poll() is None:
+                    child.send_signal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if interrupts:
         return EXIT_INTERRUPTED
-    return code
+    return 128 - code if code < 0 else code
 
 
 def checks(site: str, pytest_args: list[str]) -> dict[str, list[str]]:

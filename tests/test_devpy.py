@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -78,3 +81,20 @@ def test_an_unknown_command_prints_the_usage(dev: ModuleType,
     out = capsys.readouterr().out
     assert "python3 dev.py serve" in out and "unknown command 'deploy'" in out
     assert dev.main([]) == 0
+
+
+def test_a_sigterm_to_dev_py_reaches_its_child(tmp_path: Path) -> None:
+    """A process manager stopping `dev.py serve` must not leave the server running."""
+    ready = tmp_path / "ready"
+    child = ("import pathlib, signal, sys, time; "
+             "signal.signal(signal.SIGTERM, lambda *_: sys.exit(7)); "
+             f"pathlib.Path({str(ready)!r}).touch(); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", "import sys, dev; "
+                               f"sys.exit(dev.call([sys.executable, '-c', {child!r}]))"],
+                              cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    parent.send_signal(signal.SIGTERM)
+    _, err = parent.communicate(timeout=30)
+    assert parent.returncode == 7 and "Traceback" not in err
