@@ -90,6 +90,7 @@ async def _sweep_forever(services: Services) -> None:
         services.sessions.sweep()
         services.push.keep_only(task.task_uuid for task in services.engine.tasks())
 
+        services.media.store.sweep(services.clock.now())
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)

@@ -40,7 +40,7 @@ class Services:
         clock = Clock()
         randomness = Randomness(settings.seed)
         media = Media(settings)
-        engine = TaskEngine(settings, clock, randomness, media)
+        engine = TaskEngine(settings, clock, randomness)
         faults = FaultInjector(randomness, load_profile(settings.faults) if settings.faults else ())
         task_services = TaskServices(engine, media, faults)
         reporter = Reporter(task_services)

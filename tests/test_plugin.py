@@ -16,6 +16,8 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
+import uuid
 import venv
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +27,10 @@ import httpx
 import pytest
 
 from runware_mock.contract.receivers import LocalServer
-from runware_mock.runner import ServerThread
+from runware_mock.fixtures import seed_examples
+from runware_mock.runner import ServerThread, free_port
 from runware_mock.settings import Settings
+from tests.helpers import RestClient, decode
 
 pytest_plugins = ["pytester"]
 
@@ -113,6 +117,51 @@ def test_the_wheel_is_what_the_fresh_virtualenv_imports(fresh_python: Path,
     assert all(path.startswith(home) for path in files[:3]), files
     assert files[3] == ["runware_mock.contract.plugin"]
     assert len(list(Path(files[2]).glob("*.mp3"))) == 4, "fixture media missing from the wheel"
+
+
+def test_the_wheel_installs_beside_pypis_fixtures_and_serves_the_seed(fresh_python: Path,
+                                                                       tmp_path: Path) -> None:
+    """The wheel's one import name leaves PyPI's ``fixtures`` alone, and the installed
+    emulator serves the seed example from the media it ships."""
+    checked(run([str(fresh_python), "-m", "pip", "install", "--quiet", "--no-deps",
+                 "--disable-pip-version-check", "fixtures>=4"], tmp_path))
+    probe = ("import fixtures, runware_mock.fixtures, json; print(json.dumps(["
+             "fixtures.__file__, fixtures.Fixture.__module__, runware_mock.fixtures.__file__]))")
+    testing_library, fixture_module, shipped = json.loads(
+        checked(run([str(fresh_python), "-c", probe], tmp_path)).stdout)
+    home = fresh_python.parent.parent
+    assert testing_library.startswith(str(home)) and fixture_module.startswith("fixtures.")
+    assert Path(testing_library).parent.name == "fixtures"
+    assert Path(shipped).parent.parent.name == "runware_mock"
+
+    port = free_port()
+    server = subprocess.Popen([str(home / "bin" / "runware-mock"), "serve", "--port", str(port),
+                               "--latency", "instant", "--data-dir", str(tmp_path / "data")],
+                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        client = RestClient(f"http://127.0.0.1:{port}/v1")
+        wait_until_serving(client)
+        example = seed_examples()[0]["request"]
+        body = client.run({**example, "taskUUID": str(uuid.uuid4())})
+        [video] = body["data"]
+        downloaded = tmp_path / "seed.mp4"
+        downloaded.write_bytes(httpx.get(video["videoURL"]).content)
+        assert abs(decode(downloaded)["audio_seconds"] - 12.266) <= 1 / 25
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def wait_until_serving(client: RestClient, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if client.post([{"taskType": "ping", "ping": True}]).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the installed emulator never answered"
+        time.sleep(0.1)
 
 
 def test_the_example_project_passes_in_a_fresh_virtualenv(fresh_python: Path,

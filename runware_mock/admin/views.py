@@ -29,7 +29,7 @@ def task_json(task: Task, engine: TaskEngine, reporter: Reporter, deliveries: De
         "apiKey": task.owner,
         "state": task_state(task),
         "ageSeconds": round(now - task.submitted_at, 3),
-        "audioSeconds": task.audio_seconds,
+        "audioSeconds": task.output_seconds,
         "numberResults": len(task.generations),
         "webhookURL": request.get("webhookURL"),
         "uploadEndpoint": request.get("uploadEndpoint"),
@@ -44,10 +44,10 @@ def task_json(task: Task, engine: TaskEngine, reporter: Reporter, deliveries: De
 def _generation_json(task: Task, generation: Generation, engine: TaskEngine,
                      now: float) -> dict[str, Any]:
     ready_in = None
-    if generation.status == PROCESSING and generation.ready_at is not None:
-        ready_in = round(max(0.0, generation.ready_at - now), 3)
+    if generation.status == PROCESSING and task.ready_at is not None:
+        ready_in = round(max(0.0, task.ready_at - now), 3)
     return {"index": generation.index, "status": generation.status, "seed": generation.seed,
             "progress": engine.progress(task, generation), "readyInSeconds": ready_in,
-            "videoUUID": generation.video_uuid, "videoURL": generation.video_url,
-            "cost": generation.cost,
+            "result": generation.result,
+            "cost": (generation.result or {}).get("cost"),
             "error": generation.error.to_json() if generation.error is not None else None}

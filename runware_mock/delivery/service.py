@@ -171,7 +171,8 @@ class Delivery:
         return f"msg_{uuid.UUID(int=rng.getrandbits(128), version=4).hex}"
 
     async def _upload(self, task: Task, generation: Generation, url: str) -> None:
-        served = self._media.find("video", generation.video_uuid or "", self._clock.now())
+        kind, file_uuid = generation.file or ("", "")
+        served = self._media.find(kind, file_uuid, self._clock.now())
         if served is None:
             self._refuse(task, generation, UPLOAD, "PUT", url,
                          "the video expired or was removed before it could be uploaded")

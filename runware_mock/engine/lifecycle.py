@@ -1,12 +1,15 @@
-"""The task engine: lifecycle of avatar tasks, from ack to a terminal state per generation.
+"""The task engine: the lifecycle of every task whose results come later, from the ack to a
+terminal state per generation, whatever its task type.
 
-An accepted task is prepared at once (resolve and probe its inputs, draw a latency per
-generation): during the submit when its inputs are local files already measured, else in a
-short asyncio task. Then each generation waits as an alarm on the simulated clock,
-holding no task, future or coroutine, so thousands of pending tasks stay cheap. When a
-generation is due, a render task starts, and the generation succeeds once the video is
-published. Every path ends in a terminal state (success or error) for every generation, so no
-accepted task is ever lost.
+A task type hands the engine its ``Work``: how to measure the task (fetch and check inputs,
+and say how long the output lasts, which the latency profiles scale with) and how to produce
+one result. An accepted task is measured at once: during the submit when that needs no
+waiting, else in a short asyncio task. Then the task waits as one alarm on the simulated
+clock, holding no task, future or coroutine, so thousands of pending tasks stay cheap. When
+it is due, its results are produced, and all of them succeed (or fail) at the same instant:
+a client polling a task of several results sees none or all of them (runware 0.5 counts
+results across polls and would count one twice otherwise). Every path ends in a terminal
+state for every generation, so no accepted task is ever lost.
 """
 
 from __future__ import annotations
@@ -15,23 +18,58 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from runware_mock.contract import catalog
 from runware_mock.contract.errors import ApiError, error
 from runware_mock.engine.clock import Alarm, Clock
 from runware_mock.engine.latency import parse_profile
 from runware_mock.engine.randomness import Randomness
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
-from runware_mock.media.limits import input_limits
-from runware_mock.media.service import Media, MediaInputError, PreparedInputs
 from runware_mock.settings import Settings
 
 log = logging.getLogger("runware_mock.engine")
 
 PROCESSING, SUCCESS, ERROR = "processing", "success", "error"
-# Characters of an input string kept with a task: any URL or UUID fits; base64 media does not.
-_INLINE_KEPT = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Produced:
+    """One result: the fields its item reports (UUID, URL or data, seed...), its price, and
+    the file behind it, for an ``uploadEndpoint`` (``(kind, uuid)`` as the media store has it)."""
+
+    fields: dict[str, Any]
+    cost: float | None = None
+    file: tuple[str, str] | None = None
+
+
+# When a file published now expires: the task's ttl counts from the moment its file exists.
+Expiry = Callable[[], float]
+
+
+class WorkFailed(Exception):
+    """The task cannot be run (an input that cannot be used, say): every result fails so."""
+
+    def __init__(self, problem: ApiError) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class Work(Protocol):
+    """What one task of a task type does, as the engine runs it."""
+
+    def measured_now(self) -> float | None:
+        """The output's length in seconds when it is known without waiting, else None."""
+
+    async def measure(self) -> float:
+        """Fetch and check what the task needs; the output's length in seconds (0 for media
+        without a length). Raises ``WorkFailed``."""
+
+    async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
+        """Make one result; a file published at once is kept until ``expiry()``.
+        Raises ``WorkFailed``."""
+
+    def forget_inline_data(self) -> None:
+        """Drop inline media (base64) once measured: a kept task must not hold megabytes."""
 
 
 @dataclass(slots=True, eq=False)
@@ -39,18 +77,11 @@ class Generation:
     index: int
     seed: int
     status: str = PROCESSING
-    ready_at: float | None = None
     progress: int = 0
-    video_uuid: str | None = None
-    video_url: str | None = None
-    cost: float | None = None
+    result: dict[str, Any] | None = None
+    file: tuple[str, str] | None = None
     error: ApiError | None = None
     finished_at: float | None = None
-    # Waiting out the latency: the clock alarm that starts the render.
-    alarm: Alarm | None = field(default=None, repr=False)
-    # complete_now came while the inputs were still being prepared.
-    due_now: bool = False
-    rendering: bool = False
 
 
 @dataclass(slots=True, eq=False)
@@ -60,9 +91,16 @@ class Task:
     request: dict[str, Any]
     submitted_at: float
     generations: list[Generation]
-    audio_seconds: float | None = None
+    work: Work = field(repr=False)
     faults: TaskFaults = NO_FAULTS
-    inputs: PreparedInputs | None = field(default=None, repr=False)
+    # Known once the task is measured: the output's length, and when its results are due.
+    output_seconds: float | None = None
+    ready_at: float | None = None
+    # Waiting out the latency: the clock alarm that starts producing the results.
+    alarm: Alarm | None = field(default=None, repr=False)
+    # complete_now came while the task was still being measured.
+    due_now: bool = False
+    producing: bool = False
     # Futures of wait_finished callers: None until someone waits.
     waiters: list[asyncio.Future[None]] | None = field(default=None, repr=False)
 
@@ -79,6 +117,10 @@ class Task:
     @property
     def finished(self) -> bool:
         return all(g.status != PROCESSING for g in self.generations)
+
+    @property
+    def measured(self) -> bool:
+        return self.output_seconds is not None
 
 
 class TaskConflict(Exception):
@@ -100,16 +142,14 @@ ResultBody = Callable[[Task, Generation], dict[str, Any]]
 
 
 class TaskEngine:
-    def __init__(self, settings: Settings, clock: Clock, randomness: Randomness,
-                 media: Media) -> None:
+    def __init__(self, settings: Settings, clock: Clock, randomness: Randomness) -> None:
         self._settings = settings
         self._clock = clock
         self._random = randomness
-        self._media = media
         self._profile = parse_profile(settings.latency)
         self._tasks: dict[str, Task] = {}
         self._listeners: list[Listener] = []
-        # Strong references to the running prepare and render tasks (the loop keeps weak ones).
+        # Strong references to the running measure and produce tasks (the loop keeps weak ones).
         self._running: set[asyncio.Task[None]] = set()
         # Bound once: a bound method in every alarm would be one more object per pending
         # task for the garbage collector to scan.
@@ -119,22 +159,21 @@ class TaskEngine:
         """Called once per generation when it reaches a terminal state."""
         self._listeners.append(listener)
 
-    def submit(self, owner: str, request: dict[str, Any],
+    def submit(self, owner: str, request: dict[str, Any], work: Work,
                faults: TaskFaults | None = None) -> Task:
         task_uuid = str(request["taskUUID"]).lower()
         if self.holds(task_uuid):
             raise TaskConflict(task_uuid)
         generations = [Generation(i, self._random.result_seed(task_uuid, i))
                        for i in range(int(request.get("numberResults", 1)))]
-        task = Task(owner, task_uuid, request, self._clock.now(), generations,
+        task = Task(owner, task_uuid, request, self._clock.now(), generations, work,
                     faults=faults or NO_FAULTS)
-        inputs = self._media.prepared_now(request["inputs"]["image"], request["inputs"]["audio"],
-                                          input_limits(request["model"]))
-        if inputs is not None:
-            self._schedule(task, inputs)
         self._tasks[task_uuid] = task
-        if inputs is None:
-            self._start(self._prepare(task))
+        seconds = work.measured_now()
+        if seconds is not None:
+            self._schedule(task, seconds)
+        else:
+            self._start(self._measure(task))
         return task
 
     def holds(self, task_uuid: str) -> bool:
@@ -154,8 +193,8 @@ class TaskEngine:
         """0-99 while processing, never decreasing between calls; 100 once terminal."""
         if generation.status != PROCESSING:
             return 100
-        if generation.ready_at is not None:
-            span = generation.ready_at - task.submitted_at
+        if task.ready_at is not None:
+            span = task.ready_at - task.submitted_at
             elapsed = self._clock.now() - task.submitted_at
             estimate = 99 if span <= 0 else min(99, int(100 * elapsed / span))
             generation.progress = max(generation.progress, estimate)
@@ -168,7 +207,6 @@ class TaskEngine:
                  if task.finished and max(g.finished_at or 0 for g in task.generations) < horizon]
         for uuid in stale:
             del self._tasks[uuid]
-        self._media.store.sweep(self._clock.now())
         return len(stale)
 
     def find(self, task_uuid: str) -> Task:
@@ -179,23 +217,17 @@ class TaskEngine:
         return task
 
     def complete_now(self, task_uuid: str) -> Task:
-        """Finish without waiting for the latency. The video is still rendered, so the task
-        ends when the render does; await ``wait_finished`` for that."""
+        """Finish without waiting for the latency. The results are still produced, so the task
+        ends when they are; await ``wait_finished`` for that."""
         task = self._processing(task_uuid)
-        for generation in task.generations:
-            if generation.status == PROCESSING:
-                self._render_now(task, generation)
+        self._produce_now(task)
         return task
 
     def fail_now(self, task_uuid: str, code: str, message: str) -> Task:
         """Fail every generation still processing, at once, with this error."""
         task = self._processing(task_uuid)
-        problem = error(code, message)
-        for generation in task.generations:
-            if generation.status == PROCESSING:
-                # A render in progress finishes unseen: it finds the generation settled.
-                generation.error = problem
-                self._finish(task, generation, ERROR)
+        # Results being produced finish unseen: they find their generations settled.
+        self._fail_all(task, error(code, message))
         return task
 
     async def wait_finished(self, task: Task) -> Task:
@@ -218,8 +250,7 @@ class TaskEngine:
 
     async def close(self) -> None:
         for task in self._tasks.values():
-            for generation in task.generations:
-                self._disarm(generation)
+            self._disarm(task)
         running = list(self._running)
         for runner in running:
             runner.cancel()
@@ -230,90 +261,83 @@ class TaskEngine:
         self._running.add(runner)
         runner.add_done_callback(self._running.discard)
 
-    async def _prepare(self, task: Task) -> None:
-        """Fetch, decode and measure the inputs, then schedule the generations."""
+    async def _measure(self, task: Task) -> None:
         try:
-            inputs = task.request["inputs"]
-            self._schedule(task, await self._media.prepare(
-                inputs["image"], inputs["audio"], input_limits(task.request["model"])))
-        except MediaInputError as exc:
-            self._fail_all(task, error(exc.code, str(exc), parameter=exc.parameter))
+            self._schedule(task, await task.work.measure())
+        except WorkFailed as exc:
+            self._fail_all(task, exc.problem)
         except Exception as exc:
             self._fail_all(task, _internal(task, exc))
         finally:
-            task.request["inputs"] = _without_inline_data(task.request["inputs"])
+            task.work.forget_inline_data()
 
-    def _schedule(self, task: Task, inputs: PreparedInputs) -> None:
-        """Each generation waits for the alarm its latency sets (unless it is due already)."""
-        task.inputs = inputs
-        task.audio_seconds = inputs.audio_info.seconds
-        for generation in task.generations:
-            if generation.status != PROCESSING:
-                continue
-            if generation.due_now:
-                self._render_now(task, generation)
-            elif not task.faults.never_finishes:
-                # A never-finishing task has no alarm (nor progress): only complete_now or
-                # fail_now end it.
-                generation.ready_at = self._ready_at(task, generation)
-                generation.alarm = self._clock.call_at(generation.ready_at, self._due, task,
-                                                       generation)
+    def _schedule(self, task: Task, output_seconds: float) -> None:
+        """The task waits for the alarm its latency sets (unless it is due already)."""
+        task.output_seconds = output_seconds
+        if task.finished:
+            return
+        if task.due_now:
+            self._produce_now(task)
+        elif not task.faults.never_finishes:
+            # A never-finishing task has no alarm (nor progress): only complete_now or
+            # fail_now end it.
+            task.ready_at = self._ready_at(task)
+            task.alarm = self._clock.call_at(task.ready_at, self._due, task)
 
-    def _ready_at(self, task: Task, generation: Generation) -> float:
-        draws = self._random.draws("latency", task.task_uuid, generation.index)
-        latency = self._profile.latency(draws, task.audio_seconds or 0.0,
+    def _ready_at(self, task: Task) -> float:
+        draws = self._random.draws("latency", task.task_uuid)
+        latency = self._profile.latency(draws, task.output_seconds or 0.0,
                                         self._settings.time_scale)
         return task.submitted_at + task.faults.latency(latency, self._settings.time_scale)
 
-    def _on_due(self, task: Task, generation: Generation) -> None:
-        generation.alarm = None
-        if generation.status == PROCESSING:
-            self._render_now(task, generation)
+    def _on_due(self, task: Task) -> None:
+        task.alarm = None
+        if not task.finished:
+            self._produce_now(task)
 
-    def _render_now(self, task: Task, generation: Generation) -> None:
-        """Start the render at once (or as soon as the inputs are ready), alarm or not."""
-        self._disarm(generation)
-        if task.inputs is None:
-            generation.due_now = True
-        elif not generation.rendering:
-            generation.rendering = True
-            self._start(self._generate_safely(task, generation, task.inputs))
+    def _produce_now(self, task: Task) -> None:
+        """Produce the results at once (or as soon as the task is measured), alarm or not."""
+        self._disarm(task)
+        if not task.measured:
+            task.due_now = True
+        elif not task.producing:
+            task.producing = True
+            self._start(self._produce_all(task))
 
-    def _disarm(self, generation: Generation) -> None:
-        if generation.alarm is not None:
-            self._clock.cancel(generation.alarm)
-            generation.alarm = None
+    def _disarm(self, task: Task) -> None:
+        if task.alarm is not None:
+            self._clock.cancel(task.alarm)
+            task.alarm = None
 
-    async def _generate_safely(self, task: Task, generation: Generation,
-                               inputs: PreparedInputs) -> None:
-        try:
-            await self._generate(task, generation, inputs)
-        except Exception as exc:
-            if generation.status == PROCESSING:
-                generation.error = _internal(task, exc)
+    async def _produce_all(self, task: Task) -> None:
+        """Every result, then every outcome at the same instant."""
+        pending = [g for g in task.generations if g.status == PROCESSING]
+        outcomes = await asyncio.gather(*(self._produce(task, g) for g in pending),
+                                        return_exceptions=True)
+        for generation, outcome in zip(pending, outcomes, strict=True):
+            if generation.status != PROCESSING:
+                continue  # failed meanwhile (fail_now)
+            if isinstance(outcome, Produced):
+                generation.result = dict(outcome.fields)
+                if outcome.cost is not None and task.request.get("includeCost"):
+                    generation.result["cost"] = outcome.cost
+                generation.file = outcome.file
+                self._finish(task, generation, SUCCESS)
+            else:
+                generation.error = (outcome.problem if isinstance(outcome, WorkFailed)
+                                    else outcome if isinstance(outcome, ApiError)
+                                    else _internal(task, outcome))
                 self._finish(task, generation, ERROR)
 
-    async def _generate(self, task: Task, generation: Generation, inputs: PreparedInputs) -> None:
-        request = task.request
-        label = (f"task {task.task_uuid[:8]}  result {generation.index + 1}/"
-                 f"{len(task.generations)}  seed {generation.seed}")
+    async def _produce(self, task: Task, generation: Generation) -> Produced | ApiError:
         injected = task.faults.error_for(generation.index)
         if injected is not None:
-            generation.error = injected
-            self._finish(task, generation, ERROR)
-            return
-        path = await self._media.render(inputs, request["outputFormat"],
-                                        request["outputQuality"], label)
-        if generation.status != PROCESSING:
-            return
-        ttl = request.get("ttl", self._settings.default_ttl)
-        generation.video_uuid, generation.video_url = self._media.publish_video(
-            path, request["outputFormat"], self._clock.now() + ttl)
-        if request.get("includeCost"):
-            generation.cost = catalog.model(request["model"]).price.of(inputs.audio_info.seconds)
-        self._finish(task, generation, SUCCESS)
+            return injected
+        ttl = task.request.get("ttl", self._settings.default_ttl)
+        return await task.work.produce(generation, lambda: self._clock.now() + ttl)
 
     def _fail_all(self, task: Task, problem: ApiError) -> None:
+        self._disarm(task)
         for generation in task.generations:
             if generation.status == PROCESSING:
                 generation.error = problem
@@ -322,7 +346,6 @@ class TaskEngine:
     def _finish(self, task: Task, generation: Generation, status: str) -> None:
         generation.status = status
         generation.finished_at = self._clock.now()
-        self._disarm(generation)
         for listener in self._listeners:
             try:
                 listener(task, generation)
@@ -335,14 +358,6 @@ class TaskEngine:
             task.waiters = None
 
 
-def _without_inline_data(inputs: dict[str, Any]) -> dict[str, Any]:
-    """Inline media (base64, data URIs) summarised once the inputs are on disk: a kept task
-    must not hold megabytes of base64 for its whole retention."""
-    return {name: value if len(value) <= _INLINE_KEPT else
-            f"{value[:_INLINE_KEPT]}... [{len(value)} characters, inline data not kept]"
-            for name, value in inputs.items()}
-
-
-def _internal(task: Task, exc: Exception) -> ApiError:
+def _internal(task: Task, exc: BaseException) -> ApiError:
     log.error("task %s failed inside the emulator", task.task_uuid, exc_info=exc)
     return error("internalServerError", f"The emulator failed to run this task: {exc}")

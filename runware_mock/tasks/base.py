@@ -63,3 +63,15 @@ def generation_error(task: Task, generation: Generation) -> ApiError:
     assert generation.error is not None
     return dataclasses.replace(generation.error, task_type=task.task_type,
                                task_uuid=task.sent_uuid, task_status=ERROR)
+
+
+# Characters of an input string kept with a task: any URL or UUID fits; base64 media does not.
+_INLINE_KEPT = 2048
+
+
+def without_inline_data(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inline media (base64, data URIs) summarised once the inputs are on disk: a kept task
+    must not hold megabytes of base64 for its whole retention."""
+    return {name: value if not isinstance(value, str) or len(value) <= _INLINE_KEPT else
+            f"{value[:_INLINE_KEPT]}... [{len(value)} characters, inline data not kept]"
+            for name, value in inputs.items()}

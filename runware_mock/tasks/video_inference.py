@@ -1,17 +1,31 @@
 """``videoInference``: a task whose videos come later, acknowledged at once and reported per
-generation (getResponse, webhook, upload, pushed frame)."""
+generation (getResponse, webhook, upload, pushed frame).
+
+The avatar models take a portrait and a voice track; the video lasts as long as the voice.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from runware_mock.contract import catalog
 from runware_mock.contract.errors import error
-from runware_mock.engine.lifecycle import SUCCESS, Generation, Task, TaskConflict
+from runware_mock.engine.lifecycle import (
+    SUCCESS,
+    Expiry,
+    Generation,
+    Produced,
+    Task,
+    TaskConflict,
+    WorkFailed,
+)
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
 from runware_mock.faults import DELIVERY, TASK
 from runware_mock.faults.traffic import task_traffic
+from runware_mock.media.limits import input_limits
+from runware_mock.media.service import Media, MediaInputError, PreparedInputs
 from runware_mock.protocol.envelope import Reply, failed, succeeded
-from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped
+from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped, without_inline_data
 
 
 async def video_inference(task: dict[str, Any], context: Context,
@@ -19,7 +33,7 @@ async def video_inference(task: dict[str, Any], context: Context,
     try:
         if services.engine.holds(task["taskUUID"]):
             raise TaskConflict(task["taskUUID"])
-        submitted = services.engine.submit(context.owner, task,
+        submitted = services.engine.submit(context.owner, task, AvatarVideo(task, services.media),
                                            _pick_faults(task, context, services))
     except TaskConflict:
         return failed(scoped(error(
@@ -42,14 +56,52 @@ def _pick_faults(task: dict[str, Any], context: Context, services: TaskServices)
     return chosen
 
 
+class AvatarVideo:
+    """The engine's ``Work`` for an avatar task: the inputs measured, then one render each."""
+
+    def __init__(self, request: dict[str, Any], media: Media) -> None:
+        self._request = request
+        self._media = media
+        self._limits = input_limits(request["model"])
+        self._inputs: PreparedInputs | None = None
+
+    def measured_now(self) -> float | None:
+        inputs = self._request["inputs"]
+        self._inputs = self._media.prepared_now(inputs["image"], inputs["audio"], self._limits)
+        return None if self._inputs is None else self._inputs.audio_info.seconds
+
+    async def measure(self) -> float:
+        inputs = self._request["inputs"]
+        try:
+            self._inputs = await self._media.prepare(inputs["image"], inputs["audio"],
+                                                     self._limits)
+        except MediaInputError as exc:
+            raise WorkFailed(error(exc.code, str(exc), parameter=exc.parameter)) from exc
+        return self._inputs.audio_info.seconds
+
+    async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
+        assert self._inputs is not None, "produced before measured"
+        request = self._request
+        label = (f"task {str(request['taskUUID'])[:8]}  result {generation.index + 1}/"
+                 f"{request.get('numberResults', 1)}  seed {generation.seed}")
+        path = await self._media.render(self._inputs, request["outputFormat"],
+                                        request["outputQuality"], label)
+        video_uuid, video_url = self._media.publish_video(path, request["outputFormat"],
+                                                          expiry())
+        seconds = self._inputs.audio_info.seconds
+        return Produced({"videoUUID": video_uuid, "videoURL": video_url, "seed": generation.seed},
+                        cost=catalog.model(request["model"]).price.of(seconds),
+                        file=("video", video_uuid))
+
+    def forget_inline_data(self) -> None:
+        self._request["inputs"] = without_inline_data(self._request["inputs"])
+
+
 def video_item(services: TaskServices, task: Task, generation: Generation) -> dict[str, Any]:
     item: dict[str, Any] = {"taskType": task.task_type, "taskUUID": task.sent_uuid,
                             "status": generation.status}
-    if generation.status == SUCCESS:
-        item.update(videoUUID=generation.video_uuid, videoURL=generation.video_url,
-                    seed=generation.seed)
-        if generation.cost is not None:
-            item["cost"] = generation.cost
+    if generation.status == SUCCESS and generation.result is not None:
+        item.update(generation.result)
     else:
         item["progress"] = services.engine.progress(task, generation)
     return item
