@@ -56,7 +56,7 @@ def setup(extras: tuple[str, ...]) -> None:
     steps = ["create the virtualenv .venv"] if not (BIN / "python").exists() else []
     steps.append(f"pip install -e {what} and its dependencies")
     say(f"setting up .venv ({'first run' if steps[0].startswith('create') else 'update'}: "
-        f"{len(steps)} step{'s' if len(steps) > 1 else ''}, about a minute on two cores)")
+        f"{len(steps)} step{'s' if len(steps) > 1 else ''}; pip prints its progress)")
     for number, step in enumerate(steps, 1):
         say(f"[{number}/{len(steps)}] {step}")
         step_started = time.monotonic()
