@@ -40,7 +40,7 @@ def test_the_docs_command_finds_and_fixes_a_stale_table(tmp_path: Path,
     """`python -m runware_mock.docs [--write]`: the check and the fix the failure names."""
     shutil.copytree(DOCS, tmp_path / "docs")
     page = tmp_path / "docs" / "configuration.md"
-    current = page.read_text("utf-8")
+    current = refreshed(page.read_text("utf-8"))  # current here even if not in the checkout
     page.write_text(current.replace("| `--port` |", "| `--porte` |"), "utf-8")
     monkeypatch.setattr(docs_module, "DOCS", tmp_path / "docs")
     assert docs_module.main([]) == 1
