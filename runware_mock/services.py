@@ -42,7 +42,7 @@ class Services:
         media = Media(settings)
         engine = TaskEngine(settings, clock, randomness)
         faults = FaultInjector(randomness, load_profile(settings.faults) if settings.faults else ())
-        task_services = TaskServices(engine, media, faults)
+        task_services = TaskServices(settings, engine, media, faults)
         reporter = Reporter(task_services)
         delivery = Delivery(settings, clock, randomness, media, reporter.body)
         engine.subscribe(delivery.on_finished)

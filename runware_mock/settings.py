@@ -75,6 +75,7 @@ class Settings:
     delivery_backoff: float = 2.0
     delivery_backoff_max: float = 300.0
     delivery_timeout: float = 10.0
+    sync_timeout: float = 120.0
     webhook_secret: str = ""
     journal_limit: int = 10_000
     journal_value_limit: int = 256
@@ -187,6 +188,9 @@ OPTIONS: tuple[Option, ...] = (
            "seconds (before --time-scale)", float),
     Option("delivery_timeout", "seconds one webhook POST or upload PUT try may take, from "
            "connecting to the answer's status", float),
+    Option("sync_timeout", "real seconds a deliveryMethod sync task may hold its request; "
+           "then it is answered with a timeoutProvider error and keeps running (poll it)",
+           float),
     Option("webhook_secret", "sign webhooks the Standard Webhooks way with this secret "
            "(whsec_<base64> or raw); empty = unsigned, as the real service", str),
     Option("journal_limit", "requests and frames the admin journal keeps (oldest dropped "
@@ -285,6 +289,8 @@ def _check(settings: Settings) -> None:
         raise ValueError("delivery_backoff and delivery_backoff_max must be >= 0")
     if settings.delivery_timeout <= 0:
         raise ValueError("delivery_timeout must be > 0")
+    if not 0 < settings.sync_timeout <= 3600:
+        raise ValueError("sync_timeout must be between 0 and 3600")
     if settings.idle_timeout <= 0 or settings.session_keep_seconds < 0:
         raise ValueError("idle_timeout must be > 0 and session_keep_seconds >= 0")
     if settings.journal_limit < 1 or settings.journal_value_limit < 16:

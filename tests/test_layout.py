@@ -5,6 +5,7 @@ package list covers every folder."""
 from __future__ import annotations
 
 import tomllib
+from collections import defaultdict
 from pathlib import Path
 
 from runware_mock.contract import catalog, schemas
@@ -28,7 +29,8 @@ def test_each_task_type_names_the_schema_the_contract_validates_it_with() -> Non
 def test_every_catalog_model_has_a_schema_and_a_price() -> None:
     for air, model in catalog.models().items():
         assert model.family.schema in schemas.names(), air
-        assert model.price.of(10.0) > 0, air
+        assert model.price.usd > 0, air
+        assert catalog.PRICE_RULES[model.price.rule](defaultdict(lambda: 10.0)) > 0, air
 
 
 def test_the_wheel_lists_every_package_folder() -> None:

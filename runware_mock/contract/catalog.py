@@ -1,13 +1,20 @@
 """The model catalog: which models exist, the task type and request schema of each, its output,
-the published limits of its inputs and its price rule, read from ``models.toml``.
+the published limits of its inputs and its price rule, read from the TOML files in ``models/``.
 
 Both sides read it: the emulator to validate, limit and price a task, a client's contract tests
 to know what to expect.
+
+A file holds ``[families.NAME]`` tables (what models share: ``task_type``, the request
+``schema`` under ``contract/schemas``, the ``output`` kind, and optionally the published
+``inputs`` limits) and ``[models."AIR"]`` tables (``name``, ``family``, ``price``). A price is a
+``rule`` and a ``usd`` rate; the rule names what the rate multiplies (``PRICE_RULES``), and the
+result is rounded to 5 decimals as the service reports it.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -40,16 +47,22 @@ class Family:
     audio: AudioInputLimits | None = None
 
 
+# What a price rule's rate multiplies, from the measures of one result.
+PRICE_RULES: dict[str, Callable[[dict[str, float]], float]] = {
+    "per_result": lambda measures: 1.0,
+    "per_output_second": lambda measures: measures["seconds"],
+}
+
+
 @dataclass(frozen=True)
 class Price:
     rule: str
     usd: float
 
-    def of(self, output_seconds: float) -> float:
-        """The price of one result, as the service reports it (rounded to 5 decimals)."""
-        if self.rule == "per_output_second":
-            return round(self.usd * output_seconds, 5)
-        raise ValueError(f"unknown price rule {self.rule!r}")
+    def of(self, **measures: float) -> float:
+        """The price of one result, as the service reports it (rounded to 5 decimals); the
+        rule reads the measure it needs (``seconds=`` for per_output_second)."""
+        return round(self.usd * PRICE_RULES[self.rule](measures), 5)
 
 
 @dataclass(frozen=True)
@@ -69,8 +82,12 @@ def models() -> dict[str, Model]:
     """Every model by AIR, in the file's order."""
     data = _load()
     families = {name: _family(name, spec) for name, spec in data["families"].items()}
-    return {air: Model(air, spec["name"], families[spec["family"]], Price(**spec["price"]))
-            for air, spec in data["models"].items()}
+    found = {air: Model(air, spec["name"], families[spec["family"]], Price(**spec["price"]))
+             for air, spec in data["models"].items()}
+    unknown = {model.price.rule for model in found.values()} - set(PRICE_RULES)
+    if unknown:
+        raise ValueError(f"the model catalog names unknown price rules: {sorted(unknown)}")
+    return found
 
 
 def model(air: str) -> Model:
@@ -99,5 +116,17 @@ def _family(name: str, spec: dict[str, Any]) -> Family:
 
 
 @cache
-def _load() -> dict[str, Any]:
-    return tomllib.loads(resources.files(__package__).joinpath("models.toml").read_text("utf-8"))
+def _load() -> dict[str, dict[str, Any]]:
+    """Every file's families and models, merged; a name defined twice is an error."""
+    merged: dict[str, dict[str, Any]] = {"families": {}, "models": {}}
+    folder = resources.files(__package__).joinpath("models")
+    for entry in sorted(folder.iterdir(), key=lambda entry: entry.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        data = tomllib.loads(entry.read_text("utf-8"))
+        for section in merged:
+            twice = merged[section].keys() & data.get(section, {}).keys()
+            if twice:
+                raise ValueError(f"{entry.name} defines {section} {sorted(twice)} again")
+            merged[section].update(data.get(section, {}))
+    return merged

@@ -386,7 +386,7 @@ def _outcomes(draw: st.DrawFn, task_uuid: str, seed: int, seconds: float, includ
              "videoUUID": video, "videoURL": f"https://vm.example.invalid/video/{video}.mp4",
              "seed": seed}
     if include_cost:
-        final["cost"] = catalog.model(model).price.of(seconds)
+        final["cost"] = catalog.model(model).price.of(seconds=seconds)
     return _Outcome(progress, final, failed=False)
 
 

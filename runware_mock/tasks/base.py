@@ -13,6 +13,7 @@ from runware_mock.engine.lifecycle import ERROR, Generation, Task, TaskEngine
 from runware_mock.faults import Fault, FaultInjector, Rule
 from runware_mock.media.service import Media
 from runware_mock.protocol.envelope import Reply
+from runware_mock.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,9 @@ class Context:
 
 @dataclass(frozen=True)
 class TaskServices:
-    """What handlers reach: the engine, the media, and the fault injector."""
+    """What handlers reach: the settings, the engine, the media, and the fault injector."""
 
+    settings: Settings
     engine: TaskEngine
     media: Media
     faults: FaultInjector

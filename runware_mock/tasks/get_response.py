@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from runware_mock.contract.errors import error
-from runware_mock.engine.lifecycle import ERROR, TaskNotFound
+from runware_mock.engine.lifecycle import TaskNotFound
 from runware_mock.protocol.envelope import Reply, failed
-from runware_mock.tasks.base import Context, TaskServices, TaskType, generation_error, scoped
-from runware_mock.tasks.registry import result_item
+from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped
+from runware_mock.tasks.submission import results
 
 
 async def get_response(task: dict[str, Any], context: Context,
@@ -20,13 +20,7 @@ async def get_response(task: dict[str, Any], context: Context,
             "taskNotFound",
             f"No task with taskUUID {task['taskUUID']} for this API key (never submitted, "
             "submitted with another key, or expired).", parameter="taskUUID"), task))
-    reply = Reply()
-    for generation in found.generations:
-        if generation.status == ERROR and generation.error is not None:
-            reply.errors.append(generation_error(found, generation))
-        else:
-            reply.data.append(result_item(services, found, generation))
-    return reply
+    return results(found, services)
 
 
 TASK_TYPE = TaskType("getResponse", "request.getResponse", get_response, watches_task=True)

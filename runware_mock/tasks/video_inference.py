@@ -16,44 +16,18 @@ from runware_mock.engine.lifecycle import (
     Generation,
     Produced,
     Task,
-    TaskConflict,
     WorkFailed,
 )
-from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
-from runware_mock.faults import DELIVERY, TASK
-from runware_mock.faults.traffic import task_traffic
 from runware_mock.media.limits import input_limits
 from runware_mock.media.service import Media, MediaInputError, PreparedInputs
-from runware_mock.protocol.envelope import Reply, failed, succeeded
-from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped, without_inline_data
+from runware_mock.protocol.envelope import Reply
+from runware_mock.tasks.base import Context, TaskServices, TaskType, without_inline_data
+from runware_mock.tasks.submission import submit
 
 
 async def video_inference(task: dict[str, Any], context: Context,
                           services: TaskServices) -> Reply:
-    try:
-        if services.engine.holds(task["taskUUID"]):
-            raise TaskConflict(task["taskUUID"])
-        submitted = services.engine.submit(context.owner, task, AvatarVideo(task, services.media),
-                                           _pick_faults(task, context, services))
-    except TaskConflict:
-        return failed(scoped(error(
-            "conflictTaskUUID",
-            f"taskUUID {task['taskUUID']} was already used: every task needs a new UUID v4.",
-            parameter="taskUUID", type="string"), task))
-    # The ack carries no *URL key and no status: SDKs would take either for a result.
-    return succeeded({"taskType": "videoInference", "taskUUID": submitted.sent_uuid})
-
-
-def _pick_faults(task: dict[str, Any], context: Context, services: TaskServices) -> TaskFaults:
-    """Decided at submit, so the journal shows them beside the request that caused them."""
-    faults = services.faults
-    if not faults.armed(context.header_faults):
-        return NO_FAULTS
-    traffic = task_traffic(task, context.owner, context.transport)
-    chosen = TaskFaults(task=faults.pick(TASK, traffic, context.header_faults),
-                        delivery=faults.pick(DELIVERY, traffic, context.header_faults))
-    context.fired.extend(chosen.fired())
-    return chosen
+    return await submit(task, context, services, AvatarVideo(task, services.media))
 
 
 class AvatarVideo:
@@ -90,7 +64,7 @@ class AvatarVideo:
                                                           expiry())
         seconds = self._inputs.audio_info.seconds
         return Produced({"videoUUID": video_uuid, "videoURL": video_url, "seed": generation.seed},
-                        cost=catalog.model(request["model"]).price.of(seconds),
+                        cost=catalog.model(request["model"]).price.of(seconds=seconds),
                         file=("video", video_uuid))
 
     def forget_inline_data(self) -> None:

@@ -1,0 +1,77 @@
+"""Submitting a task whose results the engine produces, and answering as its
+``deliveryMethod`` asks: ``async`` with the ack at once (results by getResponse, webhook or
+pushed frame), ``sync`` with the results themselves once they exist.
+
+Every task type with results goes through here, so conflicts, injected faults, acks and
+result replies are the same for all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from runware_mock.contract.errors import error
+from runware_mock.engine.lifecycle import ERROR, Task, TaskConflict, Work
+from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
+from runware_mock.faults import DELIVERY, TASK
+from runware_mock.faults.traffic import task_traffic
+from runware_mock.protocol.envelope import Reply, failed, succeeded
+from runware_mock.tasks.base import Context, TaskServices, generation_error, scoped
+from runware_mock.tasks.registry import result_item
+
+
+async def submit(task: dict[str, Any], context: Context, services: TaskServices,
+                 work: Work) -> Reply:
+    """``task`` is validated, its defaults applied (``deliveryMethod`` among them)."""
+    try:
+        # Checked first, so a resent task draws no faults.
+        if services.engine.holds(task["taskUUID"]):
+            raise TaskConflict(task["taskUUID"])
+        submitted = services.engine.submit(context.owner, task, work,
+                                           _pick_faults(task, context, services))
+    except TaskConflict:
+        return failed(scoped(error(
+            "conflictTaskUUID",
+            f"taskUUID {task['taskUUID']} was already used: every task needs a new UUID v4.",
+            parameter="taskUUID", type="string"), task))
+    if task.get("deliveryMethod", "async") == "async":
+        # The ack carries no *URL key and no status: SDKs would take either for a result.
+        return succeeded({"taskType": submitted.task_type, "taskUUID": submitted.sent_uuid})
+    return await _when_finished(submitted, services)
+
+
+def results(task: Task, services: TaskServices) -> Reply:
+    """Every generation so far: an item (processing or succeeded), or the error that ended it
+    (getResponse's answer, and a sync task's)."""
+    reply = Reply()
+    for generation in task.generations:
+        if generation.status == ERROR and generation.error is not None:
+            reply.errors.append(generation_error(task, generation))
+        else:
+            reply.data.append(result_item(services, task, generation))
+    return reply
+
+
+async def _when_finished(task: Task, services: TaskServices) -> Reply:
+    try:
+        async with asyncio.timeout(services.settings.sync_timeout):
+            await services.engine.wait_finished(task)
+    except TimeoutError:
+        return failed(error(
+            "timeoutProvider", f"The task did not finish within {services.settings.sync_timeout:g}"
+            " s, the longest a sync request is held (--sync-timeout); it goes on: poll it with "
+            "getResponse.", task_type=task.task_type, task_uuid=task.sent_uuid))
+    return results(task, services)
+
+
+def _pick_faults(task: dict[str, Any], context: Context, services: TaskServices) -> TaskFaults:
+    """Decided at submit, so the journal shows them beside the request that caused them."""
+    faults = services.faults
+    if not faults.armed(context.header_faults):
+        return NO_FAULTS
+    traffic = task_traffic(task, context.owner, context.transport)
+    chosen = TaskFaults(task=faults.pick(TASK, traffic, context.header_faults),
+                        delivery=faults.pick(DELIVERY, traffic, context.header_faults))
+    context.fired.extend(chosen.fired())
+    return chosen
