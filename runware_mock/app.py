@@ -22,6 +22,7 @@ from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
 from runware_mock.settings import Settings
 from runware_mock.transport.files import serve_file
+from runware_mock.transport.limits import TransportLimits
 from runware_mock.transport.rest import RestTransport
 from runware_mock.transport.websocket import websocket_tasks
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> RawTransport:
         services = Services.build(settings)
         app.state.services = services
         app.state.metrics = registry_for(services)
+        app.state.limits = TransportLimits.of(settings)
         sweeper = asyncio.create_task(_sweep_forever(services))
         try:
             yield
@@ -69,6 +71,9 @@ def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for the emulator, wherever it is served from."""
     return {"host": settings.host, "port": settings.port, "ws": "websockets-sansio",
             "ws_max_size": settings.ws_max_bytes,
+            # Requests still held after this (faults, slow clients) are cancelled: shutdown
+            # takes at most about this long whatever they wait for.
+            "timeout_graceful_shutdown": settings.shutdown_timeout,
             # The emulator builds its URLs from its settings, never from X-Forwarded-* headers,
             # which the proxy middleware would otherwise read on every request from 127.0.0.1.
             "proxy_headers": False}

@@ -69,8 +69,9 @@ class ServerThread(EmulatorURLs):
         return self
 
     def stop(self) -> None:
+        """Shut down; requests still held after ``shutdown_timeout`` are cancelled."""
         self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=self.settings.shutdown_timeout + 10)
 
     def __enter__(self) -> ServerThread:
         return self.start()

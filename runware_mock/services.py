@@ -50,6 +50,8 @@ class Services:
         push = ResultPush(engine, reporter.body, sessions, enabled=settings.push_results)
         engine.subscribe(push.on_finished)
         return cls(settings, clock, randomness, media, engine, reporter,
-                   Dispatcher(task_services), Authenticator(settings.api_keys),
-                   Journal(settings.journal_limit, settings.journal_value_limit), delivery,
+                   Dispatcher(task_services, settings.max_errors_per_reply),
+                   Authenticator(settings.api_keys),
+                   Journal(settings.journal_limit, settings.journal_value_limit,
+                           entry_bytes=settings.journal_entry_bytes), delivery,
                    sessions, push, faults)

@@ -8,6 +8,7 @@ the schema does not list is ``unsupportedParameter``, a value outside an enum is
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,33 +19,48 @@ from runware_mock.contract.errors import ApiError, error
 
 # Error codes spell acronyms in capitals, as Runware does (invalidTaskUUID, invalidWebhookURL).
 _ACRONYMS = {"ttl": "TTL"}
+# The errors one task yields when nothing else says: the reply caps them again.
+MOST_ERRORS = 50
+# A client's value quoted in a message, or echoed as taskType/taskUUID, is kept this short.
+_ECHOED = 100
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 60
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = _SHORT.maxset = 4
+_SHORT.maxlevel = 2
 
 
 @dataclass
 class Checked:
     task: dict[str, Any]
     errors: list[ApiError] = field(default_factory=list)
+    # Errors found beyond the ones listed (at most ``most_errors`` are).
+    omitted: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-def check_task(task: Any, index: int = 0) -> Checked:
-    """Validate one element of a request array against the schema of its taskType (and model)."""
+def check_task(task: Any, index: int = 0, most_errors: int = MOST_ERRORS) -> Checked:
+    """Validate one element of a request array against the schema of its taskType (and model).
+
+    At most ``most_errors`` errors are listed (``omitted`` counts the others), and the work
+    stays proportional to the fields the schema knows: a task with a million unknown fields,
+    or a megabyte where a UUID goes, costs no more than its size to read."""
     if not isinstance(task, dict):
         return Checked({}, [error("invalidTask", f"Task {index} must be a JSON object, "
                                   f"got {_json_type(task)}.", parameter=f"[{index}]")])
-    scope = {"task_type": _str_or_none(task.get("taskType")),
-             "task_uuid": _str_or_none(task.get("taskUUID"))}
+    scope = {"task_type": _echoed(task.get("taskType")),
+             "task_uuid": _echoed(task.get("taskUUID"))}
     schema_name, problem = _schema_for(task, scope)
     if problem is not None:
         return Checked(task, [problem])
-    if not schemas.is_valid(schema_name, task):
-        errors = _errors_against(schema_name, task, scope)
-        if errors:
-            return Checked(task, errors)
-    return Checked(_safety_mode_default(apply_defaults(schemas.inlined(schema_name), task), task))
+    schema = schemas.inlined(schema_name)
+    if len(task) > len(schema.get("properties", {})) or not schemas.is_valid(schema_name, task):
+        checked = _errors_against(schema_name, task, scope, most_errors)
+        if checked.errors:
+            return checked
+    return Checked(_safety_mode_default(apply_defaults(schema, task), task))
 
 
 def _schema_for(task: dict[str, Any], scope: dict[str, Any]) -> tuple[str, ApiError | None]:
@@ -58,7 +74,8 @@ def _schema_for(task: dict[str, Any], scope: dict[str, Any]) -> tuple[str, ApiEr
     if task_type not in schemas.MODEL_TASK_TYPES:
         return "", error(
             "unsupportedTaskType",
-            f"Unsupported taskType {task_type!r}. Supported: {', '.join(schemas.TASK_TYPES)}.",
+            f"Unsupported taskType {_SHORT.repr(task_type)}. "
+            f"Supported: {', '.join(schemas.TASK_TYPES)}.",
             parameter="taskType", type="string", allowed_values=list(schemas.TASK_TYPES), **scope)
     model = task.get("model")
     if model is None:
@@ -68,34 +85,85 @@ def _schema_for(task: dict[str, Any], scope: dict[str, Any]) -> tuple[str, ApiEr
     if not isinstance(model, str) or model not in served:
         return "", error(
             "invalidModel",
-            f"Invalid model {model!r}: this emulator serves {', '.join(served)} for {task_type}.",
+            f"Invalid model {_SHORT.repr(model)}: this emulator serves {', '.join(served)} "
+            f"for {task_type}.",
             parameter="model", type="string", allowed_values=list(served), **scope)
     return schemas.MODEL_SCHEMAS[model], None
 
 
-def _errors_against(schema_name: str, task: dict[str, Any],
-                    scope: dict[str, Any]) -> list[ApiError]:
+def _errors_against(schema_name: str, task: dict[str, Any], scope: dict[str, Any],
+                    most: int) -> Checked:
+    """The errors, missing fields first, then unknown ones, then bad values (the order the
+    reference validator finds them in). The reference validator sees a stand-in of the task
+    (see ``_stand_in``): it quotes every value it rejects, whatever its size."""
+    unknown: list[str] = []
+    stand_in, extra = _stand_in(task, schemas.inlined(schema_name), "", unknown, most)
+    missing: dict[str, ApiError] = {}
     found: dict[str, ApiError] = {}
-    for problem in schemas.validator(schema_name).iter_errors(task):
-        for api_error in _translate(problem, scope):
-            found.setdefault(str(api_error.parameter), api_error)
-    return list(found.values())
+    for problem in schemas.validator(schema_name).iter_errors(stand_in):
+        for api_error in _translate(problem, task, scope):
+            table = missing if api_error.code == "missingParameter" else found
+            table.setdefault(str(api_error.parameter), api_error)
+        if len(missing) + len(found) >= most:
+            break
+    unsupported = [error("unsupportedParameter",
+                         f"Unsupported parameter: {name}. This model does not take it.",
+                         parameter=name, **scope) for name in unknown]
+    errors = [*missing.values(), *unsupported, *found.values()]
+    return Checked(task, errors[:most], omitted=max(0, len(errors) - most) + extra)
 
 
-def _translate(problem: ValidationError, scope: dict[str, Any]) -> list[ApiError]:
+def _stand_in(value: Any, schema: dict[str, Any], path: str, unknown: list[str],
+              most: int) -> tuple[Any, int]:
+    """``value`` as the reference validator needs to see it to reach the same verdict, cheaply:
+    without the fields the schema does not take (listed in ``unknown``, up to ``most``; the
+    count of the others is returned), with an empty array or object where a scalar is due, and
+    a string that is too long anyway cut to just too long."""
+    kind = schema.get("type")
+    if kind == "object" and isinstance(value, dict):
+        known = schema.get("properties", {})
+        closed = schema.get("additionalProperties") is False
+        reduced: dict[str, Any] = {}
+        extra = 0
+        for name, item in value.items():
+            if name in known:
+                reduced[name], more = _stand_in(item, known[name], _join(path, name), unknown,
+                                                most)
+                extra += more
+            elif not closed:
+                reduced[name] = item
+            elif len(unknown) < most:
+                unknown.append(_join(path, _SHORT.repr(name)[1:-1] if len(name) > _ECHOED
+                                     else name))
+            else:
+                extra += 1
+        return reduced, extra
+    if kind in ("string", "integer", "number", "boolean") and isinstance(value, dict | list):
+        return type(value)(), 0
+    if kind == "string" and isinstance(value, str):
+        allowed = [*schema.get("enum", ()), *([schema["const"]] if "const" in schema else ())]
+        bound = max([schema.get("maxLength", -1), *(len(str(item)) for item in allowed)])
+        if 0 <= bound < len(value) - 1:
+            return value[:bound + 1], 0
+    return value, 0
+
+
+def _translate(problem: ValidationError, task: dict[str, Any],
+               scope: dict[str, Any]) -> list[ApiError]:
     path = ".".join(str(part) for part in problem.absolute_path)
     keyword = problem.validator
     if keyword == "required":
         return [_missing(path, name, problem.schema, scope)
                 for name in problem.schema["required"] if name not in problem.instance]
-    if keyword == "additionalProperties":
-        known = problem.schema.get("properties", {})
-        return [error("unsupportedParameter",
-                      f"Unsupported parameter: {_join(path, name)}. This model does not take it.",
-                      parameter=_join(path, name), **scope)
-                for name in problem.instance if name not in known]
     schema = schemas.resolve(problem.schema)
-    return [_bound_error(path, keyword, problem.instance, schema, scope)]
+    return [_bound_error(path, keyword, _at(task, problem.absolute_path), schema, scope)]
+
+
+def _at(task: Any, path: Any) -> Any:
+    """The client's own value at ``path`` (not its stand-in), to describe it."""
+    for part in path:
+        task = task[part]
+    return task
 
 
 def _missing(path: str, name: str, schema: dict[str, Any], scope: dict[str, Any]) -> ApiError:
@@ -111,7 +179,7 @@ def _bound_error(path: str, keyword: str, value: Any, schema: dict[str, Any],
     if keyword in ("enum", "const"):
         allowed = schema.get("enum", [schema.get("const")])
         return error(f"unsupported{_camel(param)}",
-                     f"Unsupported value {value!r} for {path}. Allowed values: "
+                     f"Unsupported value {_describe(value)} for {path}. Allowed values: "
                      f"{', '.join(map(str, allowed))}.",
                      parameter=path, type=expected_type, allowed_values=allowed, **scope)
     code = f"invalid{_camel(param)}"
@@ -170,7 +238,8 @@ def _join(path: str, name: str) -> str:
 
 
 def _describe(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else repr(value[:60])
+    """The value, quoted short: a client's value may be megabytes, or nested deep."""
+    text = _SHORT.repr(value) if not isinstance(value, str) else repr(value[:60])
     if isinstance(value, str) and len(value) > 60:
         text += f"... ({len(value)} characters)"
     elif isinstance(value, bool | dict | list) or value is None:
@@ -184,5 +253,6 @@ def _json_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+def _echoed(value: Any) -> str | None:
+    """A taskType or taskUUID to echo in errors: a string, and short (a UUID is 36)."""
+    return value if isinstance(value, str) and len(value) <= _ECHOED else None

@@ -16,12 +16,23 @@ from starlette import responses
 _encode_json = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
 
 
+class TooDeep(ValueError):
+    """Arrays and objects nested deeper than either parser goes (orjson stops at 1,024 levels,
+    the standard library at the interpreter's recursion limit)."""
+
+
 def loads(raw: bytes | str) -> Any:
-    """Raises ``ValueError`` (or ``UnicodeDecodeError``) as ``json.loads`` does."""
+    """Raises ``ValueError`` (or ``UnicodeDecodeError``) as ``json.loads`` does, and
+    ``TooDeep`` (a ValueError) for nesting neither parser can follow."""
     try:
         return orjson.loads(raw)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit exceeded"):
+            raise TooDeep(str(exc)) from None
+    try:
         return json.loads(raw)
+    except RecursionError:
+        raise TooDeep("nested past the parser's recursion limit") from None
 
 
 def dumps(value: Any) -> bytes:

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from runware_mock.contract.errors import error
-from runware_mock.contract.validation import check_task
+from runware_mock.contract.validation import MOST_ERRORS, check_task
 from runware_mock.protocol.envelope import Reply
 from runware_mock.tasks.base import Context, TaskServices
 from runware_mock.tasks.registry import task_types
@@ -15,8 +15,9 @@ log = logging.getLogger("runware_mock.dispatch")
 
 
 class Dispatcher:
-    def __init__(self, services: TaskServices) -> None:
+    def __init__(self, services: TaskServices, most_errors: int = MOST_ERRORS) -> None:
         self._services = services
+        self._most_errors = most_errors
 
     async def run(self, tasks: list[Any], context: Context) -> Reply:
         """Each task independently: one task's error never hides another task's result."""
@@ -26,9 +27,9 @@ class Dispatcher:
         return reply
 
     async def run_one(self, task: Any, index: int, context: Context) -> Reply:
-        checked = check_task(task, index)
+        checked = check_task(task, index, self._most_errors)
         if not checked.ok:
-            return Reply(errors=checked.errors)
+            return Reply(errors=checked.errors, omitted=checked.omitted)
         task_type = checked.task["taskType"]
         try:
             return await task_types()[task_type].handle(checked.task, context, self._services)

@@ -1,12 +1,15 @@
 """The request journal: every REST request and WebSocket frame, with what was answered.
 
-It is capped twice so it stays small under any load: at most ``limit`` entries (the oldest are
-dropped first) and every string value cut to ``value_limit`` characters, because requests carry
-base64 media of several megabytes that a test never needs back in full.
+It is capped three times so it stays small under any load: at most ``limit`` entries (the
+oldest are dropped first), every string value cut to ``value_limit`` characters, because
+requests carry base64 media of several megabytes that a test never needs back in full, and at
+most ``entry_bytes`` of strings per entry, the API key and object keys included, so no request
+(a million fields, a megabyte of bearer key) costs the journal more than that.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections import Counter, deque
@@ -22,6 +25,8 @@ KINDS = ("request", "received", "sent")
 _MAX_DEPTH = 24
 # Messages up to this size are kept as their wire bytes (a poll is ~70 bytes, its reply ~300).
 _RAW_LIMIT = 2048
+# What a number, a boolean, a null or a container costs against an entry's budget.
+_ITEM_BYTES = 8
 
 
 class JournalEntry:
@@ -75,9 +80,10 @@ class JournalEntry:
 
 
 def _parse(raw: bytes) -> Any:
+    """The JSON in ``raw``, or its text when it is not JSON (or nests past the parser)."""
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return raw.decode("utf-8", "replace")
 
 
@@ -118,9 +124,10 @@ def _hit_by(entry: JournalEntry, fault: str) -> bool:
 
 class Journal:
     def __init__(self, limit: int, value_limit: int,
-                 now: Callable[[], float] = time.time) -> None:
+                 now: Callable[[], float] = time.time, *, entry_bytes: int = 4096) -> None:
         self._entries: deque[JournalEntry] = deque(maxlen=limit)
         self._value_limit = value_limit
+        self._entry_bytes = entry_bytes
         self._now = now
         self._recorded = 0
         # Every exchange ever recorded, by (transport, kind): never cleared, for /metrics.
@@ -149,48 +156,115 @@ class Journal:
         and parsed on reading; large ones (base64 media) are trimmed now."""
         self._recorded += 1
         self.totals[(transport, kind)] += 1
+        budget = _Budget(self._entry_bytes)
+        key = self._cut(api_key) if isinstance(api_key, str) else None
+        budget.spend(len(key or "") + len(session or ""))
         entry = JournalEntry(
             id=self._recorded, time=self._now(), transport=transport, kind=kind,
-            api_key=api_key if isinstance(api_key, str) else None,
-            request=self._keep(raw_tasks, tasks), response=self._keep(raw_reply, reply),
-            status=status, session=session, trim=self._trim, faults=tuple(faults or ()))
+            api_key=key, request=self._keep(raw_tasks, tasks, budget),
+            response=self._keep(raw_reply, reply, budget), status=status,
+            session=session, trim=self._trim,
+            faults=_kept_faults(faults or (), budget))
         self._entries.append(entry)
         return entry
 
-    def _keep(self, raw: bytes | None, parsed: Any) -> Any:
-        if raw is not None and len(raw) <= _RAW_LIMIT:
+    def _cut(self, text: str) -> str:
+        limit = self._value_limit
+        return text if len(text) <= limit else f"{text[:limit]}… [{len(text)} characters]"
+
+    def _keep(self, raw: bytes | None, parsed: Any, budget: _Budget) -> Any:
+        if raw is not None and len(raw) <= min(_RAW_LIMIT, budget.left):
+            budget.spend(len(raw))
             return raw
         if raw is not None and parsed is None:
             parsed = _parse(raw)
-        return self._trim(parsed)
+        return self._trim(parsed, budget=budget)
 
     def entries(self, query: JournalQuery | None = None,
                 limit: int | None = None) -> list[JournalEntry]:
         """Matching entries, oldest first; with ``limit``, only the newest ``limit`` of them."""
+        query = self._as_kept(query)
         found = [entry for entry in self._entries if query is None or query.matches(entry)]
         return found[-limit:] if limit else found
 
     def count(self, query: JournalQuery | None = None) -> int:
+        query = self._as_kept(query)
         return sum(1 for entry in self._entries if query is None or query.matches(entry))
+
+    def _as_kept(self, query: JournalQuery | None) -> JournalQuery | None:
+        """A long API key is kept cut: a query for it matches the cut form."""
+        if query is None or query.api_key is None:
+            return query
+        return dataclasses.replace(query, api_key=self._cut(query.api_key))
 
     def clear(self) -> None:
         self._entries.clear()
         self._recorded = 0
 
-    def _trim(self, value: Any, depth: int = 0) -> Any:
-        limit = self._value_limit
+    def _trim(self, value: Any, depth: int = 0, budget: _Budget | None = None) -> Any:
+        """``value`` with every string cut to the value limit, and, with a budget, only as
+        much of it as the budget pays for: the rest is named, not kept."""
+        budget = budget or _Budget(self._entry_bytes)
         if isinstance(value, str):
-            return value if len(value) <= limit else f"{value[:limit]}… [{len(value)} characters]"
+            kept = self._cut(value)
+            budget.spend(len(kept))
+            return kept
+        budget.spend(_ITEM_BYTES)
         if depth >= _MAX_DEPTH and isinstance(value, dict | list | tuple):
             return "… [nested too deep]"
         if isinstance(value, dict):
-            return {str(key)[:limit]: self._trim(item, depth + 1) for key, item in value.items()}
+            return self._trim_object(value, depth, budget)
         if isinstance(value, list | tuple):
-            kept = [self._trim(item, depth + 1) for item in value[:limit]]
-            if len(value) > limit:
-                kept.append(f"… [{len(value) - limit} more items]")
-            return kept
+            return self._trim_array(value, depth, budget)
         return value
+
+    def _trim_object(self, value: dict[Any, Any], depth: int,
+                     budget: _Budget) -> dict[str, Any]:
+        kept: dict[str, Any] = {}
+        for key, item in value.items():
+            if budget.left <= 0:
+                kept["…"] = f"[{len(value) - len(kept)} more fields: over the entry's bytes]"
+                break
+            name = str(key)[:self._value_limit]
+            budget.spend(len(name))
+            kept[name] = self._trim(item, depth + 1, budget)
+        return kept
+
+    def _trim_array(self, value: list[Any] | tuple[Any, ...], depth: int,
+                    budget: _Budget) -> list[Any]:
+        kept: list[Any] = []
+        for item in value[:self._value_limit]:
+            if budget.left <= 0:
+                break
+            kept.append(self._trim(item, depth + 1, budget))
+        if len(value) > len(kept):
+            kept.append(f"… [{len(value) - len(kept)} more items]")
+        return kept
+
+
+def _kept_faults(faults: Iterable[dict[str, Any]], budget: _Budget) -> tuple[dict[str, Any], ...]:
+    """The faults that hit an exchange, whole (filters read them), while the budget lasts."""
+    kept: list[dict[str, Any]] = []
+    listed = list(faults)
+    for hit in listed:
+        if kept and budget.left <= 0:
+            kept.append({"omitted": len(listed) - len(kept)})
+            break
+        budget.spend(len(json.dumps(hit, default=str)))
+        kept.append(hit)
+    return tuple(kept)
+
+
+class _Budget:
+    """Bytes of strings an entry may still keep."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, total: int) -> None:
+        self.left = total
+
+    def spend(self, size: int) -> None:
+        self.left -= size
 
 
 def _task_uuids(tasks: Any, reply: Any) -> Iterator[str]:

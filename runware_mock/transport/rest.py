@@ -13,26 +13,39 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from runware_mock.contract.errors import error
 from runware_mock.faults import TRANSPORT, Fault, FaultSpecError, Rule, header_rules
 from runware_mock.faults.answers import fault_header_error
 from runware_mock.faults.rest_faults import spoiled_response, stopping_response
 from runware_mock.faults.traffic import request_traffic
 from runware_mock.faults.wire import NoAnswer
-from runware_mock.protocol.envelope import Reply, failed, parse_task_array
+from runware_mock.protocol.envelope import Reply, failed, read_task_array
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
 from runware_mock.tasks.base import Context
+from runware_mock.transport.limits import TransportLimits
 
 
 class RestTransport:
     """The ASGI endpoint of ``POST /v1``; the app's services are found through the scope."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw = await _read_body(receive)
+        state = scope["app"].state
+        limits: TransportLimits = state.limits
+        headers = _RequestHeaders.of(scope)
+        too_large = headers.length > limits.body_bytes
+        raw = _TOO_LARGE if too_large else await _read_body(receive, limits.body_bytes)
         if raw is None:
             return  # the client left before sending its whole body: nobody to answer
-        services: Services = scope["app"].state.services
-        response = await _exchange(services, raw, _RequestHeaders.of(scope), receive)
+        if isinstance(raw, bytes):
+            response = await _exchange(state.services, raw, headers, receive, limits)
+        else:
+            # The rest is not read: the server drains it unbuffered, and the connection stays
+            # usable for the client's next request.
+            response = respond(failed(error(
+                "payloadTooLarge", f"The request body is over {limits.body_bytes} bytes.")))
+            _journal(state.services, _api_key(headers.authorization, []),
+                     f"[a body over {limits.body_bytes} bytes, not read]", None, response, [])
         await response(scope, receive, send)
 
 
@@ -40,34 +53,49 @@ class RestTransport:
 class _RequestHeaders:
     authorization: str
     faults: tuple[str, ...]
+    # The Content-Length the client declared (0 when none, or chunked).
+    length: int = 0
 
     @classmethod
     def of(cls, scope: Scope) -> _RequestHeaders:
         """ASGI header names are lowercase bytes; the first Authorization counts."""
         authorization: str | None = None
         faults: list[str] = []
+        length = 0
         for name, value in scope["headers"]:
             if name == b"authorization" and authorization is None:
                 authorization = value.decode("latin-1")
             elif name == b"x-mock-fault":
                 faults.append(value.decode("latin-1"))
-        return cls(authorization or "", tuple(faults))
+            elif name == b"content-length" and value.isdigit():
+                length = int(value)
+        return cls(authorization or "", tuple(faults), length)
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+_TOO_LARGE = object()
+
+
+async def _read_body(receive: Receive, most: int) -> bytes | object | None:
+    """The body; ``_TOO_LARGE`` once it grows past ``most`` bytes (the rest is not read); None
+    when the client left."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return None
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > most:
+            return _TOO_LARGE
+        chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def _exchange(services: Services, raw: bytes, headers: _RequestHeaders,
-                    receive: Receive) -> Response:
-    tasks, problem = parse_task_array(raw)
+                    receive: Receive, limits: TransportLimits) -> Response:
+    tasks, problem = await read_task_array(raw, "request body", limits.request)
     key = _api_key(headers.authorization, tasks)
     rules, header_problem = _header_fault_rules(headers)
     problem = header_problem or problem
@@ -78,7 +106,7 @@ async def _exchange(services: Services, raw: bytes, headers: _RequestHeaders,
         return response
     context = Context("", "rest", header_faults=rules)
     reply = problem if problem is not None else await _answer(services, tasks, key, context)
-    response = respond(reply)
+    response = respond(reply.capped(limits.request.errors))
     fired = [*([fault] if fault is not None else []), *context.fired]
     _journal(services, key, tasks if problem is None else None, raw, response, fired)
     return response if fault is None else await spoiled_response(fault, response)
@@ -101,7 +129,7 @@ def _transport_fault(services: Services, tasks: list[Any], key: Any,
     return services.faults.pick(TRANSPORT, request_traffic(tasks, key, "rest"), rules)
 
 
-def _journal(services: Services, key: Any, tasks: list[Any] | None, raw: bytes,
+def _journal(services: Services, key: Any, tasks: list[Any] | str | None, raw: bytes | None,
              response: Response, fired: list[Fault]) -> None:
     """What the emulator meant to answer; a connection it dropped answered nothing."""
     answered = not isinstance(response, NoAnswer)

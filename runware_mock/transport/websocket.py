@@ -26,17 +26,18 @@ from runware_mock.faults.answers import error_reply, fault_header_error, malform
 from runware_mock.faults.traffic import request_traffic
 from runware_mock.faults.wire import reset, transport_of
 from runware_mock.protocol import jsoncodec
-from runware_mock.protocol.envelope import Reply, failed, parse_task_array
+from runware_mock.protocol.envelope import Reply, failed, read_task_array
 from runware_mock.services import Services
 from runware_mock.tasks.base import Context
 from runware_mock.tasks.registry import task_types
+from runware_mock.transport.limits import TransportLimits
 from runware_mock.transport.sessions import Frame, Session
 
 log = logging.getLogger("runware_mock.websocket")
 
 TRANSPORT = "websocket"
-# Decoding several MB of base64 JSON takes tens of milliseconds: off the event loop it delays
-# no other socket. Small frames (pings, polls) are decoded in place, which is cheaper.
+# Frames up to this size are journaled as their wire bytes; larger ones (base64 media) as the
+# parsed tasks, which the journal trims.
 _OFF_LOOP_BYTES = 256 * 1024
 _SEND_FAILURES = (WebSocketDisconnect, RuntimeError, OSError)
 
@@ -150,10 +151,17 @@ class Connection:
             await self._socket.close(code=1000, reason=f"idle for {idle_timeout:g} s")
 
     async def _on_frame(self, raw: str | bytes) -> None:
-        if len(raw) > _OFF_LOOP_BYTES:
-            tasks, problem = await asyncio.to_thread(parse_task_array, raw, "frame")
-        else:
-            tasks, problem = parse_task_array(raw, "frame")
+        try:
+            await self._take_frame(raw)
+        except Exception as exc:
+            # Whatever failed, the client gets an error frame and keeps its socket.
+            log.exception("a WebSocket frame failed")
+            self._answer(None, raw, failed(error("internalServerError",
+                                                 f"The emulator failed: {exc}")), [])
+
+    async def _take_frame(self, raw: str | bytes) -> None:
+        limits: TransportLimits = self._socket.app.state.limits
+        tasks, problem = await read_task_array(raw, "frame", limits.request)
         if problem is not None:
             self._answer(None, raw, problem, [])
             return
@@ -260,7 +268,7 @@ class Connection:
     def _answer(self, tasks: list[Any] | str | None, raw: str | bytes, reply: Reply,
                 follow_ups: list[FollowUp], fired: list[Fault] | None = None,
                 fault: Fault | None = None) -> None:
-        text = _text(reply.body())
+        text = _text(reply.capped(self._socket.app.state.limits.request.errors).body())
         self._journal_received(tasks, raw, text, fired or [])
         outgoing = _spoiled(text, fault) if fault is not None else Outgoing(text)
         if outgoing is not None:
