@@ -80,7 +80,7 @@ def test_messages_name_the_bound(client: RestClient) -> None:
     _, body = submit(client, positivePrompt="x" * 2501)
     assert "1 to 2500 characters" in only_error(body)["message"]
     _, body = submit(client, ttl=59)
-    assert "at least 60" in only_error(body)["message"]
+    assert "from 60 to 31536000" in only_error(body)["message"]
 
 
 @pytest.mark.parametrize("field", ["width", "height", "duration", "fps", "seed", "CFGScale"])
