@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import os
@@ -18,7 +19,12 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 # URLs under the URL map whose files were found: a flood of submits of the same fixtures
 # resolves each URL once (the caller stats the file again before using it).
 _MAPPED_KEPT = 4096
-_DATA_URI = re.compile(r"^data:([\w.+/-]*)((?:;[\w-]+=[\w.-]+)*);base64,(.*)$", re.DOTALL)
+_DATA_URI_HEAD = re.compile(r"^data:[\w.+/-]*(?:;[\w-]+=[\w.-]+)*;base64$")
+# Characters of base64 decoded between two yields to the event loop (a few milliseconds each):
+# 20 MB of media decoded at once would hold it for a tenth of a second.
+_DECODE_SLICE = 2 * 1024 * 1024
+# Characters of a client's URL quoted back in an error message.
+_QUOTED = 200
 
 
 class InputError(ValueError):
@@ -45,7 +51,7 @@ class InputResolver:
         spec = spec.strip()
         if _is_url(spec):
             return await self._store.save_input(await self._fetch(spec))
-        return await self._store.save_input(decode_inline(spec))
+        return await self._store.save_input(await decode_inline(spec))
 
     def local(self, spec: str) -> Path | None:
         """The file of a URL under the URL map or of an upload UUID, found without waiting;
@@ -77,23 +83,40 @@ class InputResolver:
         return None
 
     async def _fetch(self, url: str) -> bytes:
+        """The body of a GET, redirects followed, all of it within the fetch timeout: the
+        client's timeout bounds each read, and an origin sending a byte a second would never
+        trip it."""
+        shown = _quoted(url)
         try:
-            async with (
-                httpx.AsyncClient(timeout=self._timeout, follow_redirects=True) as client,
-                client.stream("GET", url) as response,
-            ):
-                if response.status_code != 200:
-                    raise InputError(f"fetching {url} answered HTTP {response.status_code}")
-                return await self._read_capped(url, response)
-        except httpx.HTTPError as exc:
-            raise InputError(f"could not fetch {url}: {exc.__class__.__name__} {exc}") from exc
+            target = httpx.URL(url)
+        except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            raise InputError(f"{shown} is not a valid URL ({exc})") from None
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._get(target, shown)
+        except TimeoutError:
+            raise InputError(f"fetching {shown} took longer than the fetch timeout of "
+                             f"{self._timeout:g} s") from None
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, UnicodeError) as exc:
+            raise InputError(f"could not fetch {shown}: {exc.__class__.__name__} "
+                             f"{_quoted(str(exc))}") from None
 
-    async def _read_capped(self, url: str, response: httpx.Response) -> bytes:
+    async def _get(self, target: httpx.URL, shown: str) -> bytes:
+        async with (
+            httpx.AsyncClient(timeout=self._timeout, follow_redirects=True) as client,
+            client.stream("GET", target) as response,
+        ):
+            if response.status_code != 200:
+                raise InputError(f"fetching {shown} answered HTTP {response.status_code}")
+            return await self._read_capped(shown, response)
+
+    async def _read_capped(self, shown: str, response: httpx.Response) -> bytes:
         chunks, size = [], 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > self._max_bytes:
-                raise InputError(f"{url} is larger than the fetch limit of {self._max_bytes} bytes")
+                raise InputError(f"{shown} is larger than the fetch limit of {self._max_bytes} "
+                                 "bytes")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -102,16 +125,39 @@ def _is_url(spec: str) -> bool:
     return spec[:8].lower().startswith(("http://", "https://"))
 
 
-def decode_inline(spec: str) -> bytes:
-    """Bytes of a data URI or of raw base64; anything else is an InputError."""
-    match = _DATA_URI.match(spec)
-    payload = match.group(3) if match else spec
-    if not match and spec.startswith("data:"):
-        raise InputError("malformed data URI: expected data:<mime>;base64,<data>")
+def _quoted(text: str) -> str:
+    return text if len(text) <= _QUOTED else f"{text[:_QUOTED]}... ({len(text)} characters)"
+
+
+async def decode_inline(spec: str) -> bytes:
+    """Bytes of a data URI or of raw base64; anything else is an InputError. Decoded a slice
+    at a time, yielding to the event loop between slices."""
+    payload = spec
+    if spec.startswith("data:"):
+        head, comma, payload = spec.partition(",")
+        if not comma or not _DATA_URI_HEAD.match(head):
+            raise InputError("malformed data URI: expected data:<mime>;base64,<data>")
+    compact = await _without_whitespace(payload)
+    parts = []
     try:
-        content = base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
+        for start in range(0, len(compact), _DECODE_SLICE):
+            if start:
+                await asyncio.sleep(0)
+            # Slices of a multiple of 4 characters decode on their own.
+            parts.append(base64.b64decode(compact[start:start + _DECODE_SLICE], validate=True))
     except (binascii.Error, ValueError) as exc:
         raise InputError("not a URL, an upload UUID, a data URI or valid base64 data") from exc
+    content = b"".join(parts)
     if not content:
         raise InputError("the base64 data is empty")
     return content
+
+
+async def _without_whitespace(text: str) -> str:
+    """``text`` without its whitespace (base64 may be wrapped), a slice at a time."""
+    parts = []
+    for start in range(0, len(text), _DECODE_SLICE):
+        if start:
+            await asyncio.sleep(0)
+        parts.append("".join(text[start:start + _DECODE_SLICE].split()))
+    return "".join(parts)

@@ -47,7 +47,10 @@ class Served:
 
 class MediaStore:
     def __init__(self, data_dir: Path, base_url: str) -> None:
-        self.data_dir = data_dir
+        # Absolute: every path handed to ffmpeg then starts with "/", never with "-", which
+        # ffmpeg would read as an option (a relative --data-dir such as "-data").
+        self.data_dir = data_dir.absolute()
+        data_dir = self.data_dir
         self.base_url = base_url
         self.inputs_dir = data_dir / "inputs"
         self.cache_dir = data_dir / "cache"
@@ -56,7 +59,9 @@ class MediaStore:
         self._served: dict[str, dict[str, Served]] = {"video": {}, "media": {}}
 
     async def save_input(self, content: bytes) -> Path:
-        digest = hashlib.sha256(content).hexdigest()
+        # Hashed in a worker thread (hashlib lets go of the GIL): 20 MB takes tens of ms.
+        digest = await asyncio.to_thread(_sha256, content) if len(content) > 65536 \
+            else _sha256(content)
         path = self.inputs_dir / digest
         if not path.exists():
             await asyncio.to_thread(_write_atomically, path, content)
@@ -109,6 +114,10 @@ class MediaStore:
             entry.unlink(missing_ok=True)
             freed += stat.st_size
         return freed
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
