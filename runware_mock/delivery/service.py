@@ -185,10 +185,11 @@ class Delivery:
                                   fault=fault.name if fault is not None else None))
 
     async def _send(self, message: Outbound) -> None:
-        if self._self_address.matches(message.url):
+        refusal = await self._self_address.refusal(message.url)
+        if refusal is not None:
             self._refuse(message.task, message.generation, message.kind, message.method,
-                         message.url, "loop guard: this URL is the emulator itself; not sent",
-                         message.digest, len(message.body))
+                         message.url, f"loop guard: {refusal}; not sent", message.digest,
+                         len(message.body))
             return
         rng = self._random.stream("delivery-backoff", message.kind, message.task.task_uuid,
                                   message.generation.index)
@@ -220,14 +221,21 @@ class Delivery:
     async def _try(self, message: Outbound) -> Answer:
         started = time.perf_counter()
         status, problem = None, None
+        timeout = self._settings.delivery_timeout
         try:
-            # Streamed and never read: a receiver's answer body does not matter, only its status.
-            async with self._client.stream(message.method, message.url, content=message.body,
-                                           headers=message.headers()) as response:
-                status = response.status_code
-        except httpx.TimeoutException as exc:
-            problem = f"timeout after {self._settings.delivery_timeout} s ({type(exc).__name__})"
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            # The whole try, not each read: a receiver answering a byte a second would keep a
+            # try going for minutes under the client's own (per read) timeout.
+            async with asyncio.timeout(timeout):
+                # Streamed and never read: a receiver's answer body does not matter, only its
+                # status.
+                async with self._client.stream(message.method, message.url,
+                                               content=message.body,
+                                               headers=message.headers()) as response:
+                    status = response.status_code
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            problem = f"timeout after {timeout:g} s ({type(exc).__name__})"
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, ValueError,
+                UnicodeError) as exc:
             problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return Answer(status, problem, (time.perf_counter() - started) * 1000)
 
