@@ -26,6 +26,11 @@ HTTP_ERROR_CODES = {429: "rateLimitExceeded", 500: "internalServerError", 502: "
 _ERROR_CODE = re.compile(r"^[a-z][A-Za-z0-9]{0,63}$")
 # Close codes a server may send: 1005, 1006 and 1015 are reserved for "no status received".
 _CLOSE_CODES = {1000, 1001, 1002, 1003, *range(1007, 1015)} | set(range(3000, 5000))
+# The longest a transport fault holds an answer, in seconds, and the widest lognormal spread
+# (a lognormal's tail is capped at MAX_DELAY as well). Shutdown does not wait for them: it
+# cancels what is still held after --shutdown-timeout.
+MAX_DELAY = 3600.0
+MAX_SIGMA = 3.0
 
 
 class FaultSpecError(ValueError):
@@ -185,9 +190,10 @@ def _close_code(name: str, raw: Any) -> int:
 
 def _seconds_or_distribution(name: str, raw: Any) -> str:
     """A number of seconds, or a latency distribution: fixed:S, uniform:A:B,
-    lognormal:MEDIAN:SIGMA."""
+    lognormal:MEDIAN:SIGMA; seconds and the median at most ``MAX_DELAY``, sigma at most
+    ``MAX_SIGMA`` (each draw is capped at ``MAX_DELAY`` too)."""
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        raw = f"fixed:{_number(0, 3600)(name, raw):g}"
+        raw = f"fixed:{_number(0, MAX_DELAY)(name, raw):g}"
     if isinstance(raw, str):
         spec = raw if ":" in raw else f"fixed:{raw}"
         try:
@@ -195,10 +201,19 @@ def _seconds_or_distribution(name: str, raw: Any) -> str:
         except ValueError:
             pass
         else:
-            if spec.split(":")[0] in ("fixed", "uniform", "lognormal"):
+            kind, *numbers = spec.split(":")
+            if kind in ("fixed", "uniform", "lognormal") and _within_bounds(kind, numbers):
                 return spec
     raise FaultSpecError(name, f"{name} must be seconds (e.g. 2.5) or a distribution: fixed:S, "
-                         f"uniform:A:B or lognormal:MEDIAN:SIGMA; got {raw!r}.")
+                         f"uniform:A:B or lognormal:MEDIAN:SIGMA, with seconds and MEDIAN at "
+                         f"most {MAX_DELAY:g} and SIGMA at most {MAX_SIGMA:g}; got {raw!r}.")
+
+
+def _within_bounds(kind: str, numbers: list[str]) -> bool:
+    values = [float(number) for number in numbers]
+    if kind == "lognormal":
+        return values[0] <= MAX_DELAY and values[1] <= MAX_SIGMA
+    return max(values) <= MAX_DELAY
 
 
 # --- applicability and draws ---------------------------------------------------------------------
@@ -228,7 +243,7 @@ def _has_upload(traffic: Traffic, params: Mapping[str, Any]) -> bool:
 
 
 def _draw_delay(params: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
-    delay = parse_profile(params["seconds"]).latency(rng, 0.0, 1.0)
+    delay = min(MAX_DELAY, parse_profile(params["seconds"]).latency(rng, 0.0, 1.0))
     return {"delaySeconds": round(delay, 6)}
 
 
