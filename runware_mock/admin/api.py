@@ -13,9 +13,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
 
 from runware_mock.admin import openapi as admin_openapi
+from runware_mock.admin.guard import AdminGuard
 from runware_mock.admin.params import (
     JOURNAL_FILTERS,
     AdminInputError,
@@ -50,7 +51,9 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def admin_mount() -> Mount:
-    return Mount(PREFIX, routes=[*_ROUTES, Route("/{rest:path}", _unknown, methods=_ALL_METHODS)])
+    """The admin routes, behind the guard that keeps web pages out (see ``guard``)."""
+    router = Router(routes=[*_ROUTES, Route("/{rest:path}", _unknown, methods=_ALL_METHODS)])
+    return Mount(PREFIX, app=AdminGuard(router, f"{PREFIX}/openapi.json"))
 
 
 def _endpoint(handler: Handler, *, public: bool = False) -> Endpoint:
