@@ -103,8 +103,8 @@ def quickstart_blocks(text: str) -> list[str]:
     return re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
 
 
-def test_readme_quickstart_is_serve_run_curl_then_test() -> None:
-    serve, run, curl, test = quickstart_blocks(README.read_text("utf-8"))
+def test_readme_quickstart_is_serve_and_test_then_run_and_curl() -> None:
+    serve, test, run, curl = quickstart_blocks(README.read_text("utf-8"))
     assert serve.strip() == "python3 dev.py serve"
     assert run.strip() == "python3 dev.py run"
     assert "uuid.uuid4()" in curl and "uuidgen" in curl and "while sleep 1" in curl

@@ -38,7 +38,7 @@ VOICE_SECONDS = 12.266
 class Quickstart:
     def __init__(self, clone: Path, port: int, environment: dict[str, str]) -> None:
         self.clone, self.port, self.environment = clone, port, environment
-        self.serve, self.run, self.curl, _ = quickstart_blocks(README.read_text("utf-8"))
+        self.serve, _, self.run, self.curl = quickstart_blocks(README.read_text("utf-8"))
         self.log = clone.parent / "serve.log"
         self.server: subprocess.Popen[bytes] | None = None
 
