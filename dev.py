@@ -111,9 +111,9 @@ def call(command: list[str], cwd: Path | None = None) -> int:
 
 def checks(site: str, pytest_args: list[str]) -> dict[str, list[str]]:
     """What CI runs, in order; the site is built into a temporary folder."""
-    found = {"ruff": [str(BIN / "ruff"), "check", str(ROOT)]}
-    if "[tool.importlinter]" in (ROOT / "pyproject.toml").read_text("utf-8"):
-        found["lint-imports"] = [str(BIN / "lint-imports")]  # the layer contracts there
+    found = {"ruff": [str(BIN / "ruff"), "check", str(ROOT)],
+             # The layer contracts of [tool.importlinter] in pyproject.toml.
+             "lint-imports": [str(BIN / "lint-imports"), "--config", str(ROOT / "pyproject.toml")]}
     found["mkdocs build --strict"] = [str(BIN / "mkdocs"), "build", "--strict", "--quiet",
                                       "--config-file", str(ROOT / "mkdocs.yml"),
                                       "--site-dir", site]
