@@ -26,16 +26,14 @@ class Violation:
 
 
 @dataclass(frozen=True)
-class ImageLimits:
-    formats: tuple[str, ...]
-    max_bytes: int
-    min_side: int
-    max_aspect: float
+class ImageLimits(ImageInputLimits):
+    """A model's published image limits, with their checks."""
+
     max_pixels: int = MAX_DECODED_PIXELS
 
     @classmethod
     def published(cls, limits: ImageInputLimits) -> ImageLimits:
-        return cls(limits.formats, limits.max_bytes, limits.min_side, limits.max_aspect)
+        return cls(**vars(limits))
 
     def check_size(self, size: int) -> Violation | None:
         if size > self.max_bytes:
@@ -58,20 +56,18 @@ class ImageLimits:
         if not 1 / self.max_aspect <= aspect <= self.max_aspect:
             return Violation("invalidImageAspectRatio", f"inputs.image has aspect ratio "
                              f"{aspect:.3f} ({info.width}x{info.height}); it must be between "
-                             "1:2.5 (0.4) and 2.5:1 (2.5)")
+                             f"1:{self.max_aspect:g} ({1 / self.max_aspect:g}) and "
+                             f"{self.max_aspect:g}:1 ({self.max_aspect:g})")
         return None
 
 
 @dataclass(frozen=True)
-class AudioLimits:
-    formats: tuple[str, ...]  # ffmpeg's demuxer names
-    max_bytes: int
-    min_seconds: float
-    max_seconds: float
+class AudioLimits(AudioInputLimits):
+    """A model's published audio limits (formats are ffmpeg's demuxer names), with checks."""
 
     @classmethod
     def published(cls, limits: AudioInputLimits) -> AudioLimits:
-        return cls(limits.formats, limits.max_bytes, limits.min_seconds, limits.max_seconds)
+        return cls(**vars(limits))
 
     def check_size(self, size: int) -> Violation | None:
         if size > self.max_bytes:
