@@ -25,6 +25,8 @@ KINDS = ("request", "received", "sent")
 _MAX_DEPTH = 24
 # Messages up to this size are kept as their wire bytes (a poll is ~70 bytes, its reply ~300).
 _RAW_LIMIT = 2048
+# Larger messages that were not parsed already are kept as text, not parsed again.
+_PARSED_LIMIT = 64 * 1024
 # What a number, a boolean, a null or a container costs against an entry's budget.
 _ITEM_BYTES = 8
 
@@ -177,7 +179,10 @@ class Journal:
             budget.spend(len(raw))
             return raw
         if raw is not None and parsed is None:
-            parsed = _parse(raw)
+            # A large body that did not parse as tasks is kept as text: parsing megabytes
+            # again here (with the slow parser, if orjson refused it) would hold the loop.
+            parsed = _parse(raw) if len(raw) <= _PARSED_LIMIT else \
+                raw[:self._value_limit].decode("utf-8", "replace")
         return self._trim(parsed, budget=budget)
 
     def entries(self, query: JournalQuery | None = None,

@@ -106,5 +106,8 @@ def resolve(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 TASK_SCHEMAS = _task_schemas()
-MODEL_TASK_TYPES = catalog.task_types_with_models()
+# A task type with a request schema of its own keeps it even when the catalog lists models for
+# it (their model is optional: the task module checks it against the catalog).
+MODEL_TASK_TYPES = tuple(name for name in catalog.task_types_with_models()
+                         if name not in TASK_SCHEMAS)
 TASK_TYPES = (*TASK_SCHEMAS, *MODEL_TASK_TYPES)

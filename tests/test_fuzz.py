@@ -1,0 +1,187 @@
+"""A seeded fuzz campaign over both transports: arbitrary JSON at every field of every task type,
+deep nesting, huge numbers, bad UTF-8, cut and scalar bodies. Whatever is sent, the emulator
+answers with a Runware-shaped error or a result: never a 5xx, never a dropped connection (the
+same keep-alive connection, or socket, answers a ping afterwards), never a hang (every read has
+a client timeout), and a WebSocket it must close gets a proper close frame."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from runware_mock.runner import ServerThread
+from tests.conftest import ServerFactory
+from tests.fuzz_cases import (
+    all_field_cases,
+    encode,
+    field_paths,
+    fuzzed_task,
+    hostile_bodies,
+    task_schemas,
+)
+from tests.wire import KeepAlive
+
+KEY = {"Authorization": "Bearer fuzz-key"}
+PING = '[{"taskType":"ping","ping":true}]'
+# Seeded and bounded: the campaign replays the same cases and fits the suite's time budget.
+CAMPAIGN = settings(derandomize=True, database=None, deadline=None, max_examples=250,
+                    suppress_health_check=list(HealthCheck))
+WS_MAX_BYTES = 256 * 1024
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    from runware_mock.settings import Settings
+    server = ServerThread(Settings(latency="instant", push_results=False,
+                                   ws_max_bytes=WS_MAX_BYTES,
+                                   data_dir=tmp_path_factory.mktemp("fuzz"))).start()
+    yield server
+    server.stop()
+
+
+def test_the_campaign_covers_every_field_of_every_task_type() -> None:
+    labels = {label for label, _ in all_field_cases()}
+    assert {label.split(":")[0] for label in labels} >= {"ping", "getResponse",
+                                                         "videoInference"}
+    for label, schema_name in task_schemas().items():
+        assert len(field_paths(schema_name)) > 1, label
+
+
+def test_rest_survives_every_hostile_body(fuzz_server: ServerThread) -> None:
+    with KeepAlive(fuzz_server.base_url, timeout=30) as http:
+
+        @CAMPAIGN
+        @given(hostile_bodies())
+        def case(body: bytes) -> None:
+            answer = http.post("/v1", body, KEY)
+            assert answer.status < 500, (body[:300], answer.body[:500])
+            assert answer.json().get("data") is not None or answer.json().get("errors")
+            pong = http.ping()
+            assert pong.status == 200
+            assert http.reused, "the keep-alive connection was dropped"
+
+        case()
+
+
+def test_rest_answers_every_field_of_every_task_type(fuzz_server: ServerThread) -> None:
+    with KeepAlive(fuzz_server.base_url, timeout=30) as http:
+
+        @CAMPAIGN
+        @given(st.lists(fuzzed_task(), min_size=1, max_size=4))
+        def case(tasks: list[Any]) -> None:
+            answer = http.post("/v1", encode(tasks), KEY)
+            assert answer.status < 500, (tasks, answer.body[:500])
+            codes = [problem["code"] for problem in answer.json().get("errors", [])]
+            assert "internalServerError" not in codes, answer.body[:500]
+            assert http.ping().status == 200 and http.reused
+
+        case()
+
+
+class FuzzSocket:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.connection = self._open()
+
+    def _open(self) -> ClientConnection:
+        connection = connect(self.url, open_timeout=10, max_size=None).__enter__()
+        connection.send(json.dumps([{"taskType": "authentication", "apiKey": "fuzz-key"}]))
+        assert "errors" not in json.loads(connection.recv(30))
+        return connection
+
+    def ask(self, frame: str | bytes) -> dict[str, Any]:
+        self.connection.send(frame)
+        return json.loads(self.connection.recv(30))
+
+    def reopen(self) -> None:
+        self.connection.close()
+        self.connection = self._open()
+
+
+@st.composite
+def hostile_frames(draw: st.DrawFn) -> str | bytes:
+    body = draw(hostile_bodies())
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return body  # bad UTF-8 goes as a binary frame: a text frame cannot carry it
+    return text if draw(st.booleans()) else body
+
+
+def test_websocket_survives_every_hostile_frame(fuzz_server: ServerThread) -> None:
+    socket_ = FuzzSocket(fuzz_server.ws_url)
+
+    @CAMPAIGN
+    @given(hostile_frames())
+    def case(frame: str | bytes) -> None:
+        if _size(frame) > WS_MAX_BYTES:
+            _assert_closed_properly(socket_, frame)
+            return
+        reply = socket_.ask(frame)
+        codes = [problem["code"] for problem in reply.get("errors", [])]
+        assert "internalServerError" not in codes, (frame[:300], reply)
+        assert socket_.ask(PING)["data"][0]["pong"] is True
+
+    try:
+        case()
+    finally:
+        socket_.connection.close()
+
+
+def _size(frame: str | bytes) -> int:
+    return len(frame.encode("utf-8", "surrogatepass") if isinstance(frame, str) else frame)
+
+
+def _assert_closed_properly(socket_: FuzzSocket, frame: str | bytes) -> None:
+    """A frame over --ws-max-bytes ends the socket with a close frame (1009), not a drop."""
+    socket_.connection.send(frame)
+    with pytest.raises(ConnectionClosed) as closed:
+        socket_.connection.recv(30)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    socket_.reopen()
+
+
+def test_an_oversized_frame_is_closed_with_1009(fuzz_server: ServerThread) -> None:
+    socket_ = FuzzSocket(fuzz_server.ws_url)
+    _assert_closed_properly(socket_, "[" + "1," * WS_MAX_BYTES + "1]")
+    assert socket_.ask(PING)["data"][0]["pong"] is True
+    socket_.connection.close()
+
+
+def test_rest_survives_fuzzed_tasks_as_websocket_frames_too(fuzz_server: ServerThread) -> None:
+    socket_ = FuzzSocket(fuzz_server.ws_url)
+
+    @CAMPAIGN
+    @given(st.lists(fuzzed_task(), min_size=1, max_size=4))
+    def case(tasks: list[Any]) -> None:
+        frame = json.dumps(tasks)
+        if _size(frame) > WS_MAX_BYTES:
+            _assert_closed_properly(socket_, frame)
+            return
+        reply = socket_.ask(frame)
+        codes = [problem["code"] for problem in reply.get("errors", [])]
+        assert "internalServerError" not in codes, (tasks, reply)
+
+    try:
+        case()
+    finally:
+        socket_.connection.close()
+
+
+@pytest.mark.parametrize("body", [b"", b" ", b"\xef\xbb\xbf[]", b"\xff\xfe[\x00]\x00", b"[]",
+                                  b"{}", b"null", b"[null]", b"[[]]", b"[1e999]", b"[NaN]",
+                                  b'["\\ud800"]', b"[" + b"9" * 5000 + b"]"])
+def test_edge_bodies_are_runware_errors(server_factory: ServerFactory, body: bytes) -> None:
+    server = server_factory()
+    with KeepAlive(server.base_url) as http:
+        answer = http.post("/v1", body, KEY)
+        assert 400 <= answer.status < 500, answer.body
+        assert answer.codes()
+        assert http.ping().status == 200 and http.reused
