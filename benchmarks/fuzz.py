@@ -209,12 +209,13 @@ def ping_under_load(arguments: argparse.Namespace) -> None:
     defaults = Settings()
     port = free_port()
     kinds = tuple(arguments.bodies.split(","))
-    bodies = largest_bodies(defaults.max_body_bytes, defaults.max_json_values, kinds)
+    limit = arguments.max_body_bytes or defaults.max_body_bytes
+    bodies = largest_bodies(limit, defaults.max_json_values, kinds)
     print(f"largest bodies ({', '.join(kinds)}): {[len(body) for body in bodies]} bytes "
-          f"(--max-body-bytes {defaults.max_body_bytes}, --max-json-values "
-          f"{defaults.max_json_values})")
+          f"(--max-body-bytes {limit}, --max-json-values {defaults.max_json_values})")
     with tempfile.TemporaryDirectory() as data_dir, \
-            process(emulator(port, data_dir, "--latency", "instant"), port) as server:
+            process(emulator(port, data_dir, "--latency", "instant", "--max-body-bytes",
+                             str(limit)), port) as server:
         context = multiprocessing.get_context("fork")
         stop, sent = context.Event(), context.Value("i", 0)
         loader = context.Process(target=_send_largest, args=(port, bodies, stop, sent))
@@ -245,6 +246,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--ping-under-load", action="store_true")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--max-body-bytes", type=int, default=0,
+                        help="the server's --max-body-bytes (default: its default)")
     parser.add_argument("--bodies", default="avatar,values",
                         help="heavy bodies, comma separated: avatar, upload, values")
     arguments = parser.parse_args()

@@ -137,20 +137,29 @@ async def decode_inline(spec: str) -> bytes:
         head, comma, payload = spec.partition(",")
         if not comma or not _DATA_URI_HEAD.match(head):
             raise InputError("malformed data URI: expected data:<mime>;base64,<data>")
-    compact = await _without_whitespace(payload)
-    parts = []
     try:
-        for start in range(0, len(compact), _DECODE_SLICE):
-            if start:
-                await asyncio.sleep(0)
-            # Slices of a multiple of 4 characters decode on their own.
-            parts.append(base64.b64decode(compact[start:start + _DECODE_SLICE], validate=True))
-    except (binascii.Error, ValueError) as exc:
-        raise InputError("not a URL, an upload UUID, a data URI or valid base64 data") from exc
-    content = b"".join(parts)
+        content = await _decoded(payload)
+    except (binascii.Error, ValueError):
+        # Wrapped base64 (with line breaks): decoded again without its whitespace, which is
+        # rare enough not to strip on every input.
+        try:
+            content = await _decoded(await _without_whitespace(payload))
+        except (binascii.Error, ValueError) as exc:
+            raise InputError("not a URL, an upload UUID, a data URI or valid base64 "
+                             "data") from exc
     if not content:
         raise InputError("the base64 data is empty")
     return content
+
+
+async def _decoded(text: str) -> bytes:
+    """Strict base64, a slice at a time: slices of a multiple of 4 characters decode alone."""
+    parts = []
+    for start in range(0, len(text), _DECODE_SLICE):
+        if start:
+            await asyncio.sleep(0)
+        parts.append(base64.b64decode(text[start:start + _DECODE_SLICE], validate=True))
+    return b"".join(parts)
 
 
 async def _without_whitespace(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +20,16 @@ class Reply:
     errors: list[ApiError] = field(default_factory=list)
     # Errors found but not listed (validation stops listing a task's errors at a bound).
     omitted: int = 0
+    # A streamed answer instead of a body (textInference, deliveryMethod "stream", alone in a
+    # REST request): each item one Server-Sent Event, written as it comes.
+    events: AsyncIterator[bytes] | None = None
 
     def extend(self, other: Reply) -> None:
         self.data.extend(other.data)
         self.errors.extend(other.errors)
         self.omitted += other.omitted
+        if other.events is not None:
+            self.events = other.events
 
     def body(self) -> dict[str, Any]:
         """``errors`` is left out when empty: runware-sdk raises on any ``errors`` key."""

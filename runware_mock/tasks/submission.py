@@ -24,21 +24,31 @@ from runware_mock.tasks.registry import result_item
 async def submit(task: dict[str, Any], context: Context, services: TaskServices,
                  work: Work) -> Reply:
     """``task`` is validated, its defaults applied (``deliveryMethod`` among them)."""
+    submitted = accept(task, context, services, work)
+    if isinstance(submitted, Reply):
+        return submitted
+    if task.get("deliveryMethod", "async") == "async":
+        # The ack carries no *URL key and no status: SDKs would take either for a result.
+        return succeeded({"taskType": submitted.task_type, "taskUUID": submitted.sent_uuid})
+    return await _when_finished(submitted, services)
+
+
+def accept(task: dict[str, Any], context: Context, services: TaskServices,
+           work: Work) -> Task | Reply:
+    """The task handed to the engine (its faults chosen), or the conflict error a reused
+    taskUUID gets. ``submit`` answers it as its deliveryMethod asks; a streamed answer
+    (textInference) follows it chunk by chunk instead."""
     try:
         # Checked first, so a resent task draws no faults.
         if services.engine.holds(task["taskUUID"]):
             raise TaskConflict(task["taskUUID"])
-        submitted = services.engine.submit(context.owner, task, work,
-                                           _pick_faults(task, context, services))
+        return services.engine.submit(context.owner, task, work,
+                                      _pick_faults(task, context, services))
     except TaskConflict:
         return failed(scoped(error(
             "conflictTaskUUID",
             f"taskUUID {task['taskUUID']} was already used: every task needs a new UUID v4.",
             parameter="taskUUID", type="string"), task))
-    if task.get("deliveryMethod", "async") == "async":
-        # The ack carries no *URL key and no status: SDKs would take either for a result.
-        return succeeded({"taskType": submitted.task_type, "taskUUID": submitted.sent_uuid})
-    return await _when_finished(submitted, services)
 
 
 def results(task: Task, services: TaskServices) -> Reply:
