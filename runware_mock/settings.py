@@ -83,9 +83,9 @@ class Settings:
     idle_timeout: float = 120.0
     session_keep_seconds: float = 120.0
     push_results: bool = True
-    ws_max_bytes: int = 24 * 1024 * 1024
+    ws_max_bytes: int = 16 * 1024 * 1024
     faults: str = ""
-    max_body_bytes: int = 24 * 1024 * 1024
+    max_body_bytes: int = 16 * 1024 * 1024
     max_json_values: int = 100_000
     max_nesting_depth: int = 32
     max_tasks_per_request: int = 100
@@ -201,8 +201,8 @@ OPTIONS: tuple[Option, ...] = (
            float),
     Option("session_keep_seconds", "seconds a WebSocket session (connectionSessionUUID) and the "
            "results it missed are kept after its socket closes, for a resume", float),
-    Option("ws_max_bytes", "largest WebSocket frame accepted, in bytes (a task with a 10 MB "
-           "image and a 5 MB audio inline is about 20 MB of base64)", int),
+    Option("ws_max_bytes", "largest WebSocket frame accepted, in bytes (a 10 MB image inline is "
+           "about 14 MB of base64; a larger frame is closed 1009)", int),
     Option("push_results", "push each finished result to the WebSocket sessions that submitted "
            "or polled its task", _parse_bool),
     Option("admin_token", "token the /__admin API requires (Authorization: Bearer or "
@@ -211,7 +211,9 @@ OPTIONS: tuple[Option, ...] = (
            "the name of a shipped one (flaky-network, overloaded, provider-timeouts, chaos); "
            "empty = none", str, metavar="FILE_OR_NAME"),
     Option("max_body_bytes", "largest REST request body accepted, in bytes (larger: 413 "
-           "payloadTooLarge)", int),
+           "payloadTooLarge); parsing one such body holds the event loop about 20 ms, so "
+           "other clients' latency stays low (a 10 MB image inline is about 14 MB of base64: "
+           "send a large voice track by URL or mediaStorage upload)", int),
     Option("max_json_values", "most JSON values one request body or WebSocket frame may hold, "
            "counted as its commas and opening brackets (those inside strings too), so one "
            "request's work stays bounded (more: payloadTooLarge)", int),
