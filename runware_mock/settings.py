@@ -63,6 +63,7 @@ class Settings:
     public_url: str = ""
     render_workers: int = 2
     max_long_side: int = 720
+    max_upscale_pixels: int = 4096 * 4096
     animate: bool = False
     disk_budget_mb: int = 2048
     default_ttl: int = 3600
@@ -164,6 +165,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("public_url", "base URL put in videoURL/mediaURL (default http://HOST:PORT)", str),
     Option("render_workers", "ffmpeg processes allowed to run at once", int),
     Option("max_long_side", "longest side of rendered video frames, in pixels", int),
+    Option("max_upscale_pixels", "most pixels of an upscaled image (width x height); a larger "
+           "upscale is refused with invalidUpscaleFactor", int),
     Option("animate", "draw the voice track's waveform on every frame, so lip-sync timing is "
            "visible (encodes every frame: slower)", _parse_bool),
     Option("disk_budget_mb", "most megabytes the data dir may hold (renders, fetched and "
@@ -285,6 +288,8 @@ def _check(settings: Settings) -> None:
         raise ValueError("render_workers must be >= 1")
     if settings.max_long_side < 16:
         raise ValueError("max_long_side must be >= 16")
+    if not 1024 <= settings.max_upscale_pixels <= 268_435_456:
+        raise ValueError("max_upscale_pixels must be between 1024 and 268435456")
     if settings.delivery_attempts < 1:
         raise ValueError("delivery_attempts must be >= 1")
     if min(settings.delivery_backoff, settings.delivery_backoff_max) < 0:

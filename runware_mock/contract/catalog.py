@@ -51,6 +51,9 @@ class Family:
 PRICE_RULES: dict[str, Callable[[dict[str, float]], float]] = {
     "per_result": lambda measures: 1.0,
     "per_output_second": lambda measures: measures["seconds"],
+    # Megapixels of the output image (width x height / 1e6), as images are priced
+    # (docs/images.md).
+    "per_megapixel": lambda measures: measures["megapixels"],
 }
 
 

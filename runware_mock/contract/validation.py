@@ -155,6 +155,15 @@ def _translate(problem: ValidationError, task: dict[str, Any],
     if keyword == "required":
         return [_missing(path, name, problem.schema, scope)
                 for name in problem.schema["required"] if name not in problem.instance]
+    if keyword == "anyOf":
+        # A value of the type of one branch is judged by that branch (an outputType string
+        # outside its enum is unsupportedOutputType, with allowedValues).
+        context = problem.context or []
+        other_type = {found.relative_schema_path[0] for found in context
+                      if found.validator == "type" and len(found.relative_schema_path) == 2}
+        same_type = [found for found in context if found.relative_schema_path[0] not in other_type]
+        if same_type and len({found.relative_schema_path[0] for found in same_type}) == 1:
+            return _translate(same_type[0], task, scope)
     schema = schemas.resolve(problem.schema)
     return [_bound_error(path, keyword, _at(task, problem.absolute_path), schema, scope)]
 
@@ -174,7 +183,8 @@ def _missing(path: str, name: str, schema: dict[str, Any], scope: dict[str, Any]
 
 def _bound_error(path: str, keyword: str, value: Any, schema: dict[str, Any],
                  scope: dict[str, Any]) -> ApiError:
-    param = path.rsplit(".", 1)[-1]
+    # An array item's error is named after its array (inputs.referenceImages.0).
+    param = next((part for part in reversed(path.split(".")) if not part.isdigit()), path)
     expected_type = schema.get("type")
     if keyword in ("enum", "const"):
         allowed = schema.get("enum", [schema.get("const")])
@@ -195,7 +205,8 @@ def _requirement(path: str, schema: dict[str, Any]) -> str:
     article = "an" if kind[0] in "aeiou" else "a"
     low, high = schema.get("minimum"), schema.get("maximum")
     if low is not None and high is not None:
-        return f"{path} must be {article} {kind} from {low} to {high}"
+        step = f", a multiple of {schema['multipleOf']}" if "multipleOf" in schema else ""
+        return f"{path} must be {article} {kind} from {low} to {high}{step}"
     if low is not None:
         return f"{path} must be {article} {kind} of at least {low}"
     short, long = schema.get("minLength"), schema.get("maxLength")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from runware_mock.media.ffmpeg import FFmpegPool
+from runware_mock.media.images import ImageMaker
 from runware_mock.media.inputs import InputError, InputResolver
 from runware_mock.media.limits import (
     MAX_DECODED_PIXELS,
@@ -60,6 +61,7 @@ class Media:
         self._probe_pool = FFmpegPool(max(2, settings.render_workers))
         self._renderer = Renderer(FFmpegPool(settings.render_workers), self.store.cache_dir,
                                   settings.max_long_side, settings.animate)
+        self.images = ImageMaker(self.store.cache_dir)
         self._disk_budget = settings.disk_budget_mb * 1024 * 1024
         self._longest_audio = longest_audio_measured()
         self._audio_probes: AsyncMemo[AudioInfo] = AsyncMemo()
@@ -145,6 +147,24 @@ class Media:
     def publish_video(self, path: Path, output_format: str, expires_at: float) -> tuple[str, str]:
         served = self.store.publish("video", path, FORMATS[output_format].extension, expires_at)
         return served.uuid, self.store.url("video", served)
+
+    def publish_image(self, path: Path, extension: str, expires_at: float) -> tuple[str, str]:
+        served = self.store.publish("image", path, extension, expires_at)
+        return served.uuid, self.store.url("image", served)
+
+    async def image_input(self, parameter: str, spec: str) -> tuple[Path, ImageInfo]:
+        """An image input (URL, upload UUID, data URI or base64) on disk, decodable, with at
+        most MAX_DECODED_PIXELS pixels."""
+        path = await self._resolve(parameter, spec)
+        try:
+            info = await self._probe_image(path)
+        except ProbeError as exc:
+            raise MediaInputError(parameter, f"{parameter} is {exc}") from exc
+        if info.pixels > MAX_DECODED_PIXELS:
+            raise MediaInputError(parameter, f"{parameter} is {info.width}x{info.height} px, "
+                                  f"over the {MAX_DECODED_PIXELS} pixels accepted",
+                                  "invalidImageDimensions")
+        return path, info
 
     async def upload(self, spec: str, parameter: str) -> Upload:
         """Store an uploaded image or audio file; its UUID then works as a task input."""

@@ -1,0 +1,139 @@
+"""``imageInference``: text-to-image and image-to-image, answered with placeholder images.
+
+Each result is a real image of exactly the asked size that shows the prompt, the model and
+the seed (``media.placeholder``). With a ``seed`` in the request, result ``i`` uses seed
+``seed + i``, so the same request and seed give the same bytes; without one, each result gets
+a seed from the run's seeded source. A seed image (``inputs.seedImage`` or the legacy
+top-level ``seedImage``) is blended under the colours, ``strength`` deciding how much of it
+shows; mask and reference images are fetched and checked, and named in the caption.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from runware_mock.contract import catalog
+from runware_mock.contract.errors import error
+from runware_mock.engine.lifecycle import Expiry, Generation, Produced
+from runware_mock.media.placeholder import Picture
+from runware_mock.media.service import Media
+from runware_mock.protocol.envelope import Reply, failed
+from runware_mock.tasks.base import (
+    Context,
+    TaskServices,
+    TaskType,
+    scoped,
+    without_inline_data,
+)
+from runware_mock.tasks.image_results import image_fields, image_input
+from runware_mock.tasks.submission import submit
+from runware_mock.tasks.video_inference import video_item
+
+# The size of a model whose width and height are optional, when the request gives neither.
+DEFAULT_SIZE = (1024, 1024)
+# How much of the generated colours covers a seed image when the request says nothing.
+DEFAULT_STRENGTH = 0.8
+SEEDS = 2**32
+
+
+async def image_inference(task: dict[str, Any], context: Context,
+                          services: TaskServices) -> Reply:
+    given = [name for name in ("width", "height") if name in task]
+    if len(given) == 1:
+        absent = "height" if given == ["width"] else "width"
+        return failed(scoped(error(
+            "missingParameter", f"Missing required parameter: {absent}. width and height are "
+            "given together, or neither (the model's default size).", parameter=absent,
+            type="integer"), task))
+    return await submit(task, context, services, ImageWork(task, services.media))
+
+
+class ImageWork:
+    """The engine's ``Work`` for one imageInference task."""
+
+    def __init__(self, request: dict[str, Any], media: Media) -> None:
+        self._request = request
+        self._media = media
+        self._seed_image: Path | None = None
+        self._others = 0
+
+    def measured_now(self) -> float | None:
+        """Without image inputs there is nothing to fetch: an image has no length."""
+        return None if self._image_specs() else 0.0
+
+    async def measure(self) -> float:
+        for parameter, spec in self._image_specs():
+            path, _ = await image_input(self._media, parameter, spec)
+            if parameter.endswith("seedImage"):
+                self._seed_image = path
+            else:
+                self._others += 1
+        return 0.0
+
+    async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
+        request = self._request
+        width, height = request.get("width", DEFAULT_SIZE[0]), request.get("height",
+                                                                            DEFAULT_SIZE[1])
+        seed = ((request["seed"] + generation.index) % SEEDS if "seed" in request
+                else generation.seed)
+        picture = Picture(width, height, request["outputFormat"], request["outputQuality"],
+                          seed, self._caption(width, height, seed), self._seed_image,
+                          request.get("strength", DEFAULT_STRENGTH))
+        path = await self._media.images.picture(picture)
+        fields, image_uuid = await image_fields(self._media, path, picture.extension, request,
+                                                expiry)
+        fields["seed"] = seed
+        if request.get("checkNSFW") or request.get("safety", {}).get("checkContent"):
+            fields["NSFWContent"] = False
+        price = catalog.model(request["model"]).price
+        return Produced(fields, cost=price.of(megapixels=width * height / 1e6),
+                        file=("image", image_uuid))
+
+    def forget_inline_data(self) -> None:
+        request = self._request
+        for name in ("seedImage", "maskImage"):
+            if name in request:
+                request[name] = without_inline_data({name: request[name]})[name]
+        if "referenceImages" in request:
+            request["referenceImages"] = _summarised(request["referenceImages"])
+        if "inputs" in request:
+            inputs = without_inline_data(request["inputs"])
+            if "referenceImages" in inputs:
+                inputs["referenceImages"] = _summarised(inputs["referenceImages"])
+            request["inputs"] = inputs
+
+    def _image_specs(self) -> list[tuple[str, str]]:
+        """(parameter, input) of every image the request names; inputs.* wins over the
+        legacy top-level field of the same name."""
+        request, inputs = self._request, self._request.get("inputs", {})
+        found: list[tuple[str, str]] = []
+        for name in ("seedImage", "maskImage"):
+            if name in inputs:
+                found.append((f"inputs.{name}", inputs[name]))
+            elif name in request:
+                found.append((name, request[name]))
+        references = ("inputs.referenceImages", inputs["referenceImages"]) \
+            if "referenceImages" in inputs else ("referenceImages",
+                                                 request.get("referenceImages", []))
+        found += [(f"{references[0]}.{index}", spec)
+                  for index, spec in enumerate(references[1])]
+        return found
+
+    def _caption(self, width: int, height: int, seed: int) -> tuple[str, ...]:
+        request = self._request
+        details = [f"model {request['model']}",
+                   f"seed {seed}   {width}x{height}   {request['outputFormat']}"]
+        if self._seed_image is not None:
+            details.append(f"image-to-image, strength {request.get('strength', DEFAULT_STRENGTH)}")
+        if self._others:
+            details.append(f"{self._others} mask/reference image(s)")
+        return (request["positivePrompt"], *details)
+
+
+def _summarised(specs: list[str]) -> list[str]:
+    return list(without_inline_data({str(i): spec for i, spec in enumerate(specs)}).values())
+
+
+TASK_TYPE = TaskType("imageInference", None, image_inference, result_item=video_item,
+                     watches_task=True)

@@ -1,0 +1,50 @@
+"""What the image task types share: how a made image becomes a result's fields (per
+``outputType``), and the image inputs a task names, fetched and checked.
+
+Every image is published (``/image/<uuid>.<ext>``, kept for the task's ttl) whatever the
+``outputType``: the ``imageUUID`` names it, and an ``uploadEndpoint`` is sent its bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from pathlib import Path
+from typing import Any
+
+from runware_mock.contract.errors import error
+from runware_mock.engine.lifecycle import Expiry, WorkFailed
+from runware_mock.media.probe import ImageInfo
+from runware_mock.media.service import Media, MediaInputError
+from runware_mock.media.store import CONTENT_TYPES
+
+
+def output_types(request: dict[str, Any]) -> list[str]:
+    """``outputType`` as a list: runware 0.5 may send several, and gets each."""
+    asked = request.get("outputType", "URL")
+    return [asked] if isinstance(asked, str) else list(asked)
+
+
+async def image_fields(media: Media, path: Path, extension: str, request: dict[str, Any],
+                       expiry: Expiry) -> tuple[dict[str, Any], str]:
+    """The result's ``imageUUID`` and one key per asked ``outputType``; and the UUID."""
+    image_uuid, url = media.publish_image(path, extension, expiry())
+    fields: dict[str, Any] = {"imageUUID": image_uuid}
+    asked = output_types(request)
+    if "URL" in asked:
+        fields["imageURL"] = url
+    if "base64Data" in asked or "dataURI" in asked:
+        data = base64.b64encode(await asyncio.to_thread(path.read_bytes)).decode("ascii")
+        if "base64Data" in asked:
+            fields["imageBase64Data"] = data
+        if "dataURI" in asked:
+            fields["imageDataURI"] = f"data:{CONTENT_TYPES[extension]};base64,{data}"
+    return fields, image_uuid
+
+
+async def image_input(media: Media, parameter: str, spec: str) -> tuple[Path, ImageInfo]:
+    """The input on disk and measured, or the task fails with the reason."""
+    try:
+        return await media.image_input(parameter, spec)
+    except MediaInputError as exc:
+        raise WorkFailed(error(exc.code, str(exc), parameter=exc.parameter)) from exc

@@ -1,0 +1,140 @@
+"""``upscale``: an input image made ``upscaleFactor`` times larger (each side, rounded to whole
+pixels), labelled with the model and both sizes.
+
+The model is optional (sdk-js and runware 0.5 send none): absent, it is ``DEFAULT_MODEL``. A
+model the catalog does not list for upscale is ``invalidModel``; the video upscalers are listed
+but not emulated (``unsupportedModel``). The input is ``inputImage`` (legacy) or
+``inputs.image``: a URL (fetched, or served from a ``--url-map`` folder), an upload's UUID, a
+data URI or base64. runware 0.5 sends the same task as ``imageUpscale``
+(``tasks.image_upscale``), and is answered under that name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from runware_mock.contract import catalog
+from runware_mock.contract.errors import ApiError, error
+from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFailed
+from runware_mock.media.placeholder import FORMATS, upscaled_size
+from runware_mock.media.probe import ImageInfo
+from runware_mock.media.service import Media
+from runware_mock.protocol.envelope import Reply, failed
+from runware_mock.tasks.base import (
+    Context,
+    TaskServices,
+    TaskType,
+    scoped,
+    without_inline_data,
+)
+from runware_mock.tasks.image_results import image_fields, image_input
+from runware_mock.tasks.submission import submit
+from runware_mock.tasks.video_inference import video_item
+
+DEFAULT_MODEL = "runware:504@1"
+_UUID_LENGTH = 36
+
+
+async def upscale(task: dict[str, Any], context: Context, services: TaskServices) -> Reply:
+    problem = _problem(task)
+    if problem is not None:
+        return failed(scoped(problem, task))
+    task.setdefault("model", DEFAULT_MODEL)
+    return await submit(task, context, services,
+                        UpscaleWork(task, services.media, services.settings.max_upscale_pixels))
+
+
+def image_upscalers() -> list[str]:
+    return [air for air in catalog.airs("upscale") if catalog.model(air).family.output == "image"]
+
+
+def _problem(task: dict[str, Any]) -> ApiError | None:
+    """What the schema cannot say: the model against the catalog, and one input image."""
+    model = task.get("model", DEFAULT_MODEL)
+    served = image_upscalers()
+    if model not in served:
+        listed = model in catalog.airs("upscale")
+        return error(
+            "unsupportedModel" if listed else "invalidModel",
+            f"{'Video upscaler' if listed else 'Invalid model'} {model[:100]!r}: this emulator "
+            f"upscales images, with {', '.join(served)} (default {DEFAULT_MODEL}).",
+            parameter="model", type="string", allowed_values=served)
+    inputs = task.get("inputs", {})
+    if "video" in inputs:
+        return error("unsupportedParameter", "Unsupported parameter: inputs.video. This "
+                     "emulator upscales images only (inputImage or inputs.image).",
+                     parameter="inputs.video")
+    given = [name for name, present in (("inputImage", "inputImage" in task),
+                                        ("inputs.image", "image" in inputs)) if present]
+    if not given:
+        return error("missingParameter", "Missing required parameter: inputImage (or "
+                     "inputs.image).", parameter="inputImage", type="string")
+    if len(given) == 2:
+        return error("invalidInputImage", "Give inputImage or inputs.image, not both.",
+                     parameter="inputImage", type="string")
+    return None
+
+
+class UpscaleWork:
+    """The engine's ``Work`` for one upscale task."""
+
+    def __init__(self, request: dict[str, Any], media: Media, max_pixels: int) -> None:
+        self._request = request
+        self._media = media
+        self._max_pixels = max_pixels
+        self._source: tuple[Path, ImageInfo] | None = None
+
+    def measured_now(self) -> float | None:
+        return None
+
+    async def measure(self) -> float:
+        parameter, spec = self._input()
+        path, info = await image_input(self._media, parameter, spec)
+        width, height = upscaled_size(info.width, info.height, self._request["upscaleFactor"])
+        if width * height > self._max_pixels:
+            raise WorkFailed(error(
+                "invalidUpscaleFactor", f"{parameter} is {info.width}x{info.height} px: "
+                f"upscaled {self._request['upscaleFactor']:g}x it would be {width}x{height}, "
+                f"over the {self._max_pixels} pixels this emulator makes "
+                "(--max-upscale-pixels).", parameter="upscaleFactor", type="number"))
+        self._source = (path, info)
+        return 0.0
+
+    async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
+        assert self._source is not None, "produced before measured"
+        request = self._request
+        path, info = self._source
+        factor = request["upscaleFactor"]
+        size = upscaled_size(info.width, info.height, factor)
+        caption = (f"upscaled {factor:g}x", f"model {request['model']}",
+                   f"{info.width}x{info.height} -> {size[0]}x{size[1]}   "
+                   f"{request['outputFormat']}")
+        made = await self._media.images.upscale(path, size, caption, request["outputFormat"],
+                                                request["outputQuality"])
+        fields, image_uuid = await image_fields(self._media, made,
+                                                FORMATS[request["outputFormat"]][1], request,
+                                                expiry)
+        _, spec = self._input()
+        if len(spec) == _UUID_LENGTH and spec.count("-") == 4:
+            fields["inputImageUUID"] = spec
+        price = catalog.model(request["model"]).price
+        return Produced(fields, cost=price.of(megapixels=size[0] * size[1] / 1e6),
+                        file=("image", image_uuid))
+
+    def forget_inline_data(self) -> None:
+        if "inputImage" in self._request:
+            self._request["inputImage"] = without_inline_data(
+                {"inputImage": self._request["inputImage"]})["inputImage"]
+        if "inputs" in self._request:
+            self._request["inputs"] = without_inline_data(self._request["inputs"])
+
+    def _input(self) -> tuple[str, str]:
+        inputs = self._request.get("inputs", {})
+        if "image" in inputs:
+            return "inputs.image", inputs["image"]
+        return "inputImage", self._request["inputImage"]
+
+
+TASK_TYPE = TaskType("upscale", "request.upscale", upscale, result_item=video_item,
+                     watches_task=True)
