@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from runware_mock.admin.api import admin_mount
 from runware_mock.admin.metrics import metrics, registry_for
+from runware_mock.admin.ui.pages import dashboard_routes
 from runware_mock.contract import schemas
 from runware_mock.contract.errors import error
 from runware_mock.faults.wire import RawTransport
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> RawTransport:
         # First: the router tries routes in order, and nearly every request is one of these.
         Route("/v1", RestTransport(), methods=["POST"]),
         Route("/v1/", RestTransport(), methods=["POST"]),
+        *dashboard_routes(),  # /__admin/ui: before the admin mount, whose catch-all takes it
         admin_mount(),  # before the catch-all file route, which would take /__admin/x
         Route("/metrics", metrics, methods=["GET"]),
         WebSocketRoute("/v1", websocket_tasks),

@@ -1,0 +1,264 @@
+"""The dashboard under ``/__admin/ui``: HTML pages rendered on the server (Jinja2), made live by
+a vendored htmx and one small script listening to server-sent events (``live.py``).
+
+Every URL in a page is relative to the page, so the dashboard works wherever it is reached:
+on 127.0.0.1, or behind a proxy at ``--public-url``, path prefix included.
+"""
+
+from __future__ import annotations
+
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.staticfiles import StaticFiles
+
+from runware_mock.admin.api import PREFIX
+from runware_mock.admin.guard import AdminGuard
+from runware_mock.admin.params import JOURNAL_FILTERS, AdminInputError, choice, journal_query
+from runware_mock.admin.ui import access
+from runware_mock.admin.ui.listing import (
+    TASK_FILTERS,
+    TaskCounts,
+    newest_first,
+    page_of,
+    task_filter,
+    task_row,
+)
+from runware_mock.admin.ui.live import TICK_SECONDS, Monitor
+from runware_mock.admin.ui.timeline import shown, timeline
+from runware_mock.admin.views import TASK_STATES, task_json
+from runware_mock.contract.errors import error
+from runware_mock.delivery.log import UPLOAD, WEBHOOK
+from runware_mock.engine.lifecycle import TaskNotFound
+from runware_mock.faults import FaultSpecError, load_profile
+from runware_mock.faults.catalog import KINDS
+from runware_mock.faults.rules import FIRING_FIELDS, MATCH_FIELDS
+from runware_mock.fixtures import faults_dir
+from runware_mock.protocol.jsoncodec import JSONResponse
+from runware_mock.services import Services
+from runware_mock.transport.journal import KINDS as JOURNAL_KINDS
+from runware_mock.transport.journal import TRANSPORTS
+
+_HERE = Path(str(resources.files(__package__)))
+_TEMPLATES = Environment(loader=FileSystemLoader(_HERE / "templates"),
+                         autoescape=select_autoescape(("html",)), trim_blocks=True,
+                         lstrip_blocks=True)
+_TEMPLATES.filters["clock"] = lambda seconds: time.strftime("%H:%M:%S", time.localtime(seconds))
+# Fields of a rule's JSON that are its state, not what it says: left out when a shipped
+# profile's rules are added again through the API.
+_RULE_STATE = ("id", "source", "scope", "matched", "fired")
+
+
+def dashboard_routes() -> list[BaseRoute]:
+    """``/__admin/ui`` and what is under it, behind the admin guard; before the admin mount."""
+    router = Router(routes=_ROUTES)
+    return [Route(UI_PATH, _to_folder, methods=["GET"]),
+            Mount(UI_PATH, app=AdminGuard(router, f"{PREFIX}/openapi.json"))]
+
+
+UI_PATH = access.UI_PREFIX
+
+
+async def _to_folder(request: Request) -> Response:
+    return RedirectResponse("ui/", status_code=307)
+
+
+def monitor(request: Request) -> Monitor:
+    """The app's monitor, made on the first dashboard request."""
+    services: Services = request.app.state.services
+    found: Monitor | None = getattr(request.app.state, "dashboard_monitor", None)
+    if found is None or found.services is not services:
+        found = Monitor(services)
+        request.app.state.dashboard_monitor = found
+    return found
+
+
+def _root(request: Request) -> str:
+    """The dashboard's folder, relative to the page asked for."""
+    mounted = request.scope.get("root_path", "")
+    inside = request.scope["path"][len(mounted):].lstrip("/")
+    return "../" * inside.count("/") or "./"
+
+
+def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    services: Services = request.app.state.services
+    html = _TEMPLATES.get_template(template).render(
+        root=_root(request), clock=services.clock.now(), wall=time.time(),
+        tick_seconds=TICK_SECONDS, signed_in=bool(services.settings.admin_token),
+        path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _guarded(render: Any) -> Any:
+    async def endpoint(request: Request) -> Response:
+        if not access.authorized(request):
+            if request.headers.get("hx-request"):
+                return access.denied()
+            return RedirectResponse(f"{_root(request)}login", status_code=303)
+        try:
+            return await render(request, request.app.state.services)
+        except AdminInputError as exc:
+            return _page(request, "problem.html", 400, title="Bad filter",
+                         parameter=exc.parameter, message=str(exc))
+        except TaskNotFound as exc:
+            return _page(request, "problem.html", 404, title="No such task",
+                         parameter="taskUUID", message=f"No task with taskUUID {exc} "
+                         "(never submitted, expired or reset).")
+
+    return endpoint
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+async def tasks_page(request: Request, services: Services) -> Response:
+    params = request.query_params
+    matches = task_filter(params)
+    held = services.engine.tasks()
+    found = newest_first(task for task in held if matches(task))
+    page = page_of(found, params)
+    now = services.clock.now()
+    rows = [task_row(task, services.engine, now) for task in page.rows]
+    template = "task_table.html" if request.headers.get("hx-target") == "task-table" \
+        else "tasks.html"
+    return _page(request, template, view="tasks", page=page, rows=rows,
+                 counts=TaskCounts.of(held), held=len(held), states=TASK_STATES,
+                 filters={name: params.get(name, "") for name in TASK_FILTERS})
+
+
+async def task_page(request: Request, services: Services) -> Response:
+    task = services.engine.find(request.path_params["taskUUID"])
+    detail = task_json(task, services.engine, services.reporter, services.delivery.log,
+                       services.clock.now())
+    results = [{"index": index, "fields": shown(result)} if "code" not in result
+               or result.get("status") == "processing" else {"index": index, "error": result}
+               for index, result in enumerate(detail["results"])]
+    return _page(request, "task.html", view="tasks", task=detail, results=results,
+                 events=timeline(task, services), readyAt=task.ready_at,
+                 submittedAt=task.submitted_at)
+
+
+async def journal_page(request: Request, services: Services) -> Response:
+    params = {name: value for name, value in request.query_params.items() if value}
+    query = journal_query({name: value for name, value in params.items()
+                           if name in JOURNAL_FILTERS})
+    page = page_of(newest_first(services.journal.entries(query)), params)
+    return _page(request, "journal.html", view="journal", page=page,
+                 filters={name: params.get(name, "") for name in JOURNAL_FILTERS},
+                 transports=TRANSPORTS, kinds=JOURNAL_KINDS,
+                 fault_kinds=[kind.name for kind in KINDS], journal=services.journal)
+
+
+async def deliveries_page(request: Request, services: Services) -> Response:
+    params = {name: value for name, value in request.query_params.items() if value}
+    kind = choice(params, "kind", (WEBHOOK, UPLOAD))
+    attempts = services.delivery.log.attempts(params.get("taskUUID"), kind)
+    attempts.sort(key=lambda attempt: attempt.time, reverse=True)
+    page = page_of(attempts, params)
+    return _page(request, "deliveries.html", view="deliveries", page=page,
+                 filters={"taskUUID": params.get("taskUUID", ""), "kind": kind or ""},
+                 pending=services.delivery.log.pending())
+
+
+async def faults_page(request: Request, services: Services) -> Response:
+    return _page(request, "faults.html", view="faults",
+                 rules=[rule.to_json() for rule in services.faults.rules()],
+                 kinds=KINDS, match_fields=MATCH_FIELDS, firing_fields=FIRING_FIELDS,
+                 profiles=_shipped_profiles(), fired=sum(services.faults.fired_total.values()))
+
+
+async def charts_page(request: Request, services: Services) -> Response:
+    latencies = [round(g.finished_at - task.submitted_at, 3)
+                 for task in services.engine.tasks() for g in task.generations
+                 if g.finished_at is not None and g.error is None]
+    return _page(request, "charts.html", view="charts", latencies=latencies)
+
+
+async def events(request: Request) -> Response:
+    if not access.authorized(request):
+        return access.denied()
+    return StreamingResponse(monitor(request).events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+# --- signing in, and the one write the admin API lacks ----------------------------------------
+
+async def login_page(request: Request) -> Response:
+    return _page(request, "login.html", view="login")
+
+
+async def login(request: Request) -> Response:
+    settings = request.app.state.services.settings
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    token = body.get("token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not access.token_matches(token, settings.admin_token):
+        return access.denied()
+    response = JSONResponse({"signedIn": True})
+    access.remember(response, token, secure=settings.base_url.startswith("https:"))
+    return response
+
+
+async def logout(request: Request) -> Response:
+    response = JSONResponse({"signedIn": False})
+    access.forget(response)
+    return response
+
+
+def _shipped_profiles() -> list[str]:
+    return sorted(path.stem for path in faults_dir().glob("*.*")
+                  if path.suffix in (".toml", ".json"))
+
+
+async def load_shipped_profile(request: Request) -> Response:
+    """Add a shipped profile's rules as admin rules, each checked as ``POST /faults`` checks
+    one. (``--faults`` loads a profile at start; the admin API adds rules one by one.)"""
+    if not access.authorized(request):
+        return access.denied()
+    services: Services = request.app.state.services
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    name = body.get("profile") if isinstance(body, dict) else None
+    if name not in _shipped_profiles():
+        problem_text = f"profile must be one of {', '.join(_shipped_profiles())}, got {name!r}."
+        return _api_problem("profile", problem_text)
+    added = []
+    for rule in load_profile(str(name)):
+        spec = {key: value for key, value in rule.to_json().items() if key not in _RULE_STATE}
+        try:
+            added.append(services.faults.add(spec).to_json())
+        except FaultSpecError as exc:
+            return _api_problem(exc.parameter, str(exc))
+    return JSONResponse({"profile": name, "added": added}, status_code=201)
+
+
+def _api_problem(parameter: str, message: str) -> JSONResponse:
+    problem = error("invalidAdminRequest", message, parameter=parameter,
+                    documentation=f"{PREFIX}/openapi.json")
+    return JSONResponse({"errors": [problem.to_json()]}, status_code=problem.status)
+
+
+_ROUTES: list[BaseRoute] = [
+    Route("/", _guarded(tasks_page), methods=["GET"]),
+    Route("/tasks/{taskUUID}", _guarded(task_page), methods=["GET"]),
+    Route("/journal", _guarded(journal_page), methods=["GET"]),
+    Route("/deliveries", _guarded(deliveries_page), methods=["GET"]),
+    Route("/faults", _guarded(faults_page), methods=["GET"]),
+    Route("/charts", _guarded(charts_page), methods=["GET"]),
+    Route("/events", events, methods=["GET"]),
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/profiles", load_shipped_profile, methods=["POST"]),
+    Mount("/api", app=access.ApiBridge()),
+    Mount("/static", app=StaticFiles(directory=_HERE / "static"), name="static"),
+]
