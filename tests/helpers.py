@@ -94,3 +94,19 @@ def decode(path: Path) -> dict[str, Any]:
         "audio_seconds": len(samples.stdout) / 2 / 48000,
         "errors": frames.stderr.count("Error") + samples.stderr.count(b"Error"),
     }
+
+
+def decode_audio(path: Path) -> dict[str, Any]:
+    """Decode an audio file fully with ffmpeg: codec, sample rate, channels, seconds."""
+    info = ffmpeg("-i", str(path))
+    stream = re.search(r"Audio: (\w+).*?, (\d+) Hz, (mono|stereo)", info.stderr)
+    samples = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0",
+         "-ac", "1", "-ar", "48000", "-f", "s16le", "-"], capture_output=True, check=False)
+    return {
+        "codec": stream.group(1) if stream else None,
+        "sample_rate": int(stream.group(2)) if stream else 0,
+        "channels": {"mono": 1, "stereo": 2}[stream.group(3)] if stream else 0,
+        "seconds": len(samples.stdout) / 2 / 48000,
+        "errors": samples.stderr.count(b"Error") + samples.returncode,
+    }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -45,12 +45,17 @@ class Family:
     output: str
     image: ImageInputLimits | None = None
     audio: AudioInputLimits | None = None
+    # The family's other keys, for its task type to read (a video family's allowed durations
+    # and sizes, an audio family's sound...): see the header of each file in models/.
+    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 # What a price rule's rate multiplies, from the measures of one result.
 PRICE_RULES: dict[str, Callable[[dict[str, float]], float]] = {
     "per_result": lambda measures: 1.0,
     "per_output_second": lambda measures: measures["seconds"],
+    # Characters of the text spoken (speech.text), as TTS is priced (docs/audio-video.md).
+    "per_1k_characters": lambda measures: measures["characters"] / 1000,
     # Megapixels of the output image (width x height / 1e6), as images are priced
     # (docs/images.md).
     "per_megapixel": lambda measures: measures["megapixels"],
@@ -115,7 +120,12 @@ def _family(name: str, spec: dict[str, Any]) -> Family:
                   image=ImageInputLimits(**{**image, "formats": tuple(image["formats"])})
                   if image else None,
                   audio=AudioInputLimits(**{**audio, "formats": tuple(audio["formats"])})
-                  if audio else None)
+                  if audio else None,
+                  details={key: value for key, value in spec.items() if key not in _READ})
+
+
+# The keys of a family table read into Family's own fields; the rest are its details.
+_READ = {"task_type", "schema", "output", "inputs"}
 
 
 @cache

@@ -76,6 +76,12 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("unsupported<Param>", 400,
                  "a value outside an enum, with `allowedValues`, e.g. `unsupportedOutputFormat`, "
                  "`unsupportedDeliveryMethod`, `unsupportedMode`"),
+    CatalogEntry("conflictingParameters", 400,
+                 "two fields that cannot be used together, e.g. a video's `width`/`height` "
+                 "with `resolution`"),
+    CatalogEntry("unsupportedDimensions", 400,
+                 "a video `width` x `height` its model does not make, with `allowedValues` "
+                 "(e.g. PixVerse: its 20 sizes)"),
     CatalogEntry("conflictTaskUUID", 409,
                  "the taskUUID was already used for a videoInference task"),
     CatalogEntry("taskNotFound", 404,

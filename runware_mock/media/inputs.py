@@ -58,7 +58,7 @@ class InputResolver:
         None for an input that has to be fetched or decoded."""
         spec = spec.strip()
         if _is_url(spec):
-            return self._mapped_path(spec)
+            return self._served_here(spec) or self._mapped_path(spec)
         if _UUID.match(spec):
             path = self._find_upload(spec.lower())
             if path is None:
@@ -66,6 +66,16 @@ class InputResolver:
                                  "mediaStorage or imageUpload first)")
             return path
         return None
+
+    def _served_here(self, url: str) -> Path | None:
+        """The file behind a URL this emulator serves (``{base}/{kind}/{uuid}.{ext}``: an upload
+        or an earlier task's output), read from disk rather than fetched from itself."""
+        prefix = f"{self._store.base_url}/"
+        if not url.startswith(prefix):
+            return None
+        _, _, name = url[len(prefix):].partition("/")
+        item_uuid = name.partition(".")[0]
+        return self._find_upload(item_uuid.lower()) if _UUID.match(item_uuid) else None
 
     def _mapped_path(self, url: str) -> Path | None:
         known = self._mapped.get(url)

@@ -68,6 +68,9 @@ class RenderRequest:
     output_format: str
     quality: int
     label: str
+    # The longest side of the frames, when the client asked for a size (a generated video);
+    # None: the renderer's max_long_side (an avatar's size follows its portrait).
+    long_side: int | None = None
 
 
 class Renderer:
@@ -83,7 +86,7 @@ class Renderer:
         fmt = FORMATS[request.output_format]
         key = _key("video", file_identity(request.image), file_identity(request.audio),
                    request.seconds, request.output_format, request.quality, request.label,
-                   self._max_long_side, self._animate)
+                   self._long_side(request), self._animate)
         render = self._render_animated if self._animate else self._render
         return await self._once(self._cache_dir / f"{key}.{fmt.extension}",
                                 lambda out: render(request, fmt, out))
@@ -121,13 +124,14 @@ class Renderer:
         ])
 
     async def _frame(self, request: RenderRequest) -> Path:
-        key = _key("frame", file_identity(request.image), request.label, self._max_long_side)
+        long_side = self._long_side(request)
+        key = _key("frame", file_identity(request.image), request.label, long_side)
         return await self._once(self._cache_dir / f"{key}.png", lambda out: asyncio.to_thread(
-            compose_frame, request.image, request.label, self._max_long_side, out))
+            compose_frame, request.image, request.label, long_side, out))
 
     async def _segment(self, request: RenderRequest, fmt: OutputFormat) -> Path:
         key = _key("segment", file_identity(request.image), request.label, fmt.extension,
-                   request.quality, self._max_long_side)
+                   request.quality, self._long_side(request))
         frame = await self._frame(request)
         return await self._once(
             self._cache_dir / f"{key}.{fmt.segment_extension}",
@@ -149,6 +153,9 @@ class Renderer:
                 "-f", "mp4" if fmt.track_extension == "m4a" else "webm", str(out),
             ]),
         )
+
+    def _long_side(self, request: RenderRequest) -> int:
+        return request.long_side or self._max_long_side
 
     async def _once(self, target: Path, make: Callable[[Path], Awaitable[object]]) -> Path:
         """Build ``target`` at most once, even when many tasks ask for it at the same time."""
@@ -185,6 +192,13 @@ def compose_frame(image: Path, label: str, max_long_side: int, out: Path) -> Non
     width = max(2, int(picture.width * scale) // 2 * 2)
     height = max(2, int(picture.height * scale) // 2 * 2)
     picture = picture.resize((width, height), Image.Resampling.LANCZOS)
+    if label:
+        _draw_label(picture, label)
+    picture.save(out, format="PNG")
+
+
+def _draw_label(picture: Image.Image, label: str) -> None:
+    width, height = picture.size
     draw = ImageDraw.Draw(picture)
     font = ImageFont.load_default(size=max(10, height // 32))
     left, top, _, bottom = draw.textbbox((0, 0), label, font=font)
@@ -192,7 +206,6 @@ def compose_frame(image: Path, label: str, max_long_side: int, out: Path) -> Non
     box_top = height - (bottom - top) - 3 * margin
     draw.rectangle((0, box_top, width, height), fill=(0, 0, 0))
     draw.text((margin - left, box_top + margin - top), label, font=font, fill=(255, 255, 255))
-    picture.save(out, format="PNG")
 
 
 def frame_count(seconds: float) -> int:

@@ -21,6 +21,7 @@ from runware_mock.media.limits import (
 from runware_mock.media.memo import AsyncMemo
 from runware_mock.media.probe import AudioInfo, ImageInfo, ProbeError, probe_audio, probe_image
 from runware_mock.media.render import FORMATS, Renderer, RenderRequest, file_identity
+from runware_mock.media.sound import SoundMaker
 from runware_mock.media.store import MediaStore, Served
 from runware_mock.settings import Settings
 
@@ -59,8 +60,10 @@ class Media:
     def __init__(self, settings: Settings) -> None:
         self.store = MediaStore(settings.data_dir, settings.base_url)
         self._probe_pool = FFmpegPool(max(2, settings.render_workers))
-        self._renderer = Renderer(FFmpegPool(settings.render_workers), self.store.cache_dir,
+        render_pool = FFmpegPool(settings.render_workers)
+        self._renderer = Renderer(render_pool, self.store.cache_dir,
                                   settings.max_long_side, settings.animate)
+        self.sounds = SoundMaker(render_pool, self.store.cache_dir)
         self.images = ImageMaker(self.store.cache_dir)
         self._disk_budget = settings.disk_budget_mb * 1024 * 1024
         self._longest_audio = longest_audio_measured()
@@ -144,6 +147,16 @@ class Media:
         return await self._renderer.render(RenderRequest(
             inputs.image, inputs.audio, inputs.audio_info.seconds, output_format, quality, label))
 
+    async def render_clip(self, picture: Path, sound: Path, seconds: float, output_format: str,
+                          quality: int, label: str, long_side: int) -> Path:
+        """A generated video: a still picture and a sound track, frames ``long_side`` at most."""
+        return await self._renderer.render(RenderRequest(
+            picture, sound, seconds, output_format, quality, label, long_side))
+
+    def publish_audio(self, path: Path, extension: str, expires_at: float) -> tuple[str, str]:
+        served = self.store.publish("audio", path, extension, expires_at)
+        return served.uuid, self.store.url("audio", served)
+
     def publish_video(self, path: Path, output_format: str, expires_at: float) -> tuple[str, str]:
         served = self.store.publish("video", path, FORMATS[output_format].extension, expires_at)
         return served.uuid, self.store.url("video", served)
@@ -203,5 +216,14 @@ class Media:
             raise MediaInputError(parameter, f"{parameter}: {exc}") from exc
 
     def _find_upload(self, media_uuid: str) -> Path | None:
-        served = self.store.find("media", media_uuid, now=0.0)
-        return served.path if served else None
+        """An upload's file, or an output's: the UUID of an earlier task's audio, image or video
+        is an input too (a voice from audioInference drives an avatar)."""
+        for kind in _INPUT_KINDS:
+            served = self.store.find(kind, media_uuid, now=0.0)
+            if served is not None:
+                return served.path
+        return None
+
+
+# What a UUID given as a task input may name, looked up in this order.
+_INPUT_KINDS = ("media", "audio", "image", "video")

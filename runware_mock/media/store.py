@@ -56,7 +56,8 @@ class MediaStore:
         self.cache_dir = data_dir / "cache"
         for folder in (self.inputs_dir, self.cache_dir):
             folder.mkdir(parents=True, exist_ok=True)
-        self._served: dict[str, dict[str, Served]] = {"video": {}, "image": {}, "media": {}}
+        self._served: dict[str, dict[str, Served]] = {"video": {}, "image": {}, "audio": {},
+                                                     "media": {}}
 
     async def save_input(self, content: bytes) -> Path:
         # Hashed in a worker thread (hashlib lets go of the GIL): 20 MB takes tens of ms.

@@ -1,7 +1,9 @@
 """``videoInference``: a task whose videos come later, acknowledged at once and reported per
 generation (getResponse, webhook, upload, pushed frame).
 
-The avatar models take a portrait and a voice track; the video lasts as long as the voice.
+The model's family decides the work: a family whose inputs are a portrait and a voice track
+(the KlingAI avatars, the talking heads) makes a video as long as the voice (``AvatarVideo``);
+every other family generates one from its prompt (``tasks.generic_video``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from runware_mock.contract import catalog
-from runware_mock.contract.errors import error
+from runware_mock.contract.errors import ApiError, error
 from runware_mock.engine.lifecycle import (
     SUCCESS,
     Expiry,
@@ -20,14 +22,21 @@ from runware_mock.engine.lifecycle import (
 )
 from runware_mock.media.limits import input_limits
 from runware_mock.media.service import Media, MediaInputError, PreparedInputs
-from runware_mock.protocol.envelope import Reply
-from runware_mock.tasks.base import Context, TaskServices, TaskType, without_inline_data
+from runware_mock.protocol.envelope import Reply, failed
+from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped, without_inline_data
+from runware_mock.tasks.generic_video import GeneratedVideo, plan
 from runware_mock.tasks.submission import submit
 
 
 async def video_inference(task: dict[str, Any], context: Context,
                           services: TaskServices) -> Reply:
-    return await submit(task, context, services, AvatarVideo(task, services.media))
+    family = catalog.model(task["model"]).family
+    if family.image is not None and family.audio is not None:
+        return await submit(task, context, services, AvatarVideo(task, services.media))
+    planned = plan(task, family)
+    if isinstance(planned, ApiError):
+        return failed(scoped(planned, task))
+    return await submit(task, context, services, GeneratedVideo(task, services.media, planned))
 
 
 class AvatarVideo:

@@ -1,0 +1,95 @@
+"""``audioInference``: speech (TTS), music and sound effects, as placeholder sound that decodes
+to the asked length, in the asked format (``media.sound``).
+
+- Speech lasts as long as its text takes to say: 15 characters a second (about 150 words a
+  minute), divided by ``speech.speed``, and never under 2 s (so every voice is long enough
+  for an avatar, whose audio must last 2-300 s).
+- Music and sound effects last ``duration`` seconds.
+
+With a ``seed`` in the request, result ``i`` uses seed ``seed + i``: the same request and seed
+give the same bytes. Inputs (``inputs.audio``, reference voices...) are taken as given and not
+fetched: the placeholder does not depend on them. Sync by default, async when asked (results
+by getResponse, webhook or pushed frame).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+
+from runware_mock.contract import catalog, schemas
+from runware_mock.contract.validation import apply_defaults
+from runware_mock.engine.lifecycle import Expiry, Generation, Produced
+from runware_mock.media.service import Media
+from runware_mock.media.sound import Sound
+from runware_mock.protocol.envelope import Reply
+from runware_mock.tasks.base import Context, TaskServices, TaskType, without_inline_data
+from runware_mock.tasks.generic_video import result_seed
+from runware_mock.tasks.submission import submit
+from runware_mock.tasks.video_inference import video_item
+
+CHARACTERS_PER_SECOND = 15.0
+SHORTEST_SPEECH = 2.0
+
+
+async def audio_inference(task: dict[str, Any], context: Context,
+                          services: TaskServices) -> Reply:
+    return await submit(task, context, services, AudioWork(task, services.media))
+
+
+def spoken_seconds(speech: dict[str, Any]) -> float:
+    """How long the placeholder voice takes to say ``speech.text``."""
+    seconds = len(speech["text"]) / CHARACTERS_PER_SECOND / speech.get("speed", 1.0)
+    return round(max(SHORTEST_SPEECH, seconds), 3)
+
+
+class AudioWork:
+    """The engine's ``Work`` for an audio task: its length is known at once."""
+
+    def __init__(self, request: dict[str, Any], media: Media) -> None:
+        self._request = request
+        self._media = media
+        family = catalog.model(request["model"]).family
+        self._sound = str(family.details["sound"])
+        self._seconds = (spoken_seconds(request["speech"]) if self._sound == "speech"
+                         else float(request["duration"]))
+        # audioSettings is optional as a whole: its fields' defaults come from the schema.
+        settings_schema = schemas.inlined(family.schema)["properties"]["audioSettings"]
+        self._settings = apply_defaults(settings_schema, request.get("audioSettings", {}))
+
+    def measured_now(self) -> float:
+        return self._seconds
+
+    async def measure(self) -> float:
+        return self._seconds
+
+    async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
+        request, settings = self._request, self._settings
+        seed = result_seed(request, generation)
+        sound = Sound(self._sound, self._seconds, seed, request["outputFormat"],
+                      settings["sampleRate"], settings["bitrate"], settings["channels"])
+        path = await self._media.sounds.make(sound)
+        audio_uuid, audio_url = self._media.publish_audio(path, sound.format.extension,
+                                                          expiry())
+        fields: dict[str, Any] = {"audioUUID": audio_uuid, "seed": seed}
+        if request["outputType"] == "URL":
+            fields["audioURL"] = audio_url
+        else:
+            data = base64.b64encode(await asyncio.to_thread(path.read_bytes)).decode()
+            if request["outputType"] == "base64Data":
+                fields["audioBase64Data"] = data
+            else:
+                fields["audioDataURI"] = f"data:{sound.format.mime};base64,{data}"
+        characters = len(request["speech"]["text"]) if "speech" in request else 0
+        price = catalog.model(request["model"]).price
+        return Produced(fields, cost=price.of(seconds=self._seconds, characters=characters),
+                        file=("audio", audio_uuid))
+
+    def forget_inline_data(self) -> None:
+        if isinstance(self._request.get("inputs"), dict):
+            self._request["inputs"] = without_inline_data(self._request["inputs"])
+
+
+TASK_TYPE = TaskType("audioInference", None, audio_inference, result_item=video_item,
+                     watches_task=True)
