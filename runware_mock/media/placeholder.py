@@ -97,7 +97,11 @@ def _backdrop(seed: int, width: int, height: int) -> Image.Image:
     cells = Image.new("RGB", (_CELLS, _CELLS))
     cells.putdata([(rng.randrange(40, 216), rng.randrange(40, 216), rng.randrange(40, 216))
                    for _ in range(_CELLS * _CELLS)])
-    return cells.resize((width, height), Image.Resampling.BICUBIC)
+    # Bicubic to a sixteenth of the size, then bilinear: as smooth to the eye, half the time
+    # of one bicubic resize to the full size.
+    middle = cells.resize((max(_CELLS, width // 16), max(_CELLS, height // 16)),
+                          Image.Resampling.BICUBIC)
+    return middle.resize((width, height), Image.Resampling.BILINEAR)
 
 
 def _fitted(path: Path, width: int, height: int) -> Image.Image:
