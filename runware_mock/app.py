@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None) -> RawTransport:
         # First: the router tries routes in order, and nearly every request is one of these.
         Route("/v1", RestTransport(), methods=["POST"]),
         Route("/v1/", RestTransport(), methods=["POST"]),
+        # runware 0.5 streams text to "/" when its WebSocket URL is ws://localhost:8080.
+        Route("/", RestTransport(), methods=["POST"]),
         *dashboard_routes(),  # /__admin/ui: before the admin mount, whose catch-all takes it
         admin_mount(),  # before the catch-all file route, which would take /__admin/x
         Route("/metrics", metrics, methods=["GET"]),

@@ -54,6 +54,8 @@ class Family:
 PRICE_RULES: dict[str, Callable[[dict[str, float]], float]] = {
     "per_result": lambda measures: 1.0,
     "per_output_second": lambda measures: measures["seconds"],
+    # Prompt and completion tokens together, as the emulator counts them (docs/text.md).
+    "per_1k_tokens": lambda measures: measures["tokens"] / 1000,
     # Characters of the text spoken (speech.text), as TTS is priced (docs/audio-video.md).
     "per_1k_characters": lambda measures: measures["characters"] / 1000,
     # Megapixels of the output image (width x height / 1e6), as images are priced

@@ -30,6 +30,8 @@ from runware_mock.settings import Settings
 log = logging.getLogger("runware_mock.engine")
 
 PROCESSING, SUCCESS, ERROR = "processing", "success", "error"
+# The longest a result is served, in seconds (a year: the schemas' bound on ttl).
+LONGEST_TTL = 365 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,11 @@ class TaskEngine:
         # Bound once: a bound method in every alarm would be one more object per pending
         # task for the garbage collector to scan.
         self._due = self._on_due
+
+    @property
+    def clock(self) -> Clock:
+        """The simulated clock latencies run on (a streamed answer paces its chunks by it)."""
+        return self._clock
 
     def subscribe(self, listener: Listener) -> None:
         """Called once per generation when it reaches a terminal state."""
@@ -333,7 +340,8 @@ class TaskEngine:
         injected = task.faults.error_for(generation.index)
         if injected is not None:
             return injected
-        ttl = task.request.get("ttl", self._settings.default_ttl)
+        # Bounded here too, whatever the schema let through: now + 10**309 has no float.
+        ttl = min(task.request.get("ttl", self._settings.default_ttl), LONGEST_TTL)
         return await task.work.produce(generation, lambda: self._clock.now() + ttl)
 
     def _fail_all(self, task: Task, problem: ApiError) -> None:

@@ -65,6 +65,8 @@ class Traffic:
     has_webhook: bool = False
     has_upload: bool = False
     number_results: int = 1
+    # A textInference answered as a stream of events (deliveryMethod "stream" over REST).
+    streams: bool = False
 
     @property
     def identity(self) -> str:
@@ -234,6 +236,10 @@ def _task_error_applies(traffic: Traffic, params: Mapping[str, Any]) -> bool:
     return chosen is None or any(index < traffic.number_results for index in chosen)
 
 
+def _streams(traffic: Traffic, params: Mapping[str, Any]) -> bool:
+    return traffic.streams
+
+
 def _has_webhook(traffic: Traffic, params: Mapping[str, Any]) -> bool:
     return traffic.has_webhook
 
@@ -316,6 +322,13 @@ KINDS: tuple[FaultKind, ...] = (
                Param("results", None, _results, "0-based indices of the generations that "
                      "fail (default all); the others succeed")),
               applies=_task_error_applies),
+    FaultKind("stream_cut", TASK, (REST,),
+              "a streamed textInference (deliveryMethod stream over REST) fails after `after` "
+              "text chunks: the stream ends with the error event, getResponse reports it",
+              (Param("after", 1, _integer(0, 100_000), "text chunks sent before the cut"),
+               Param("code", "inferenceError", _code, "error code"),
+               Param("message", None, _text, "error message")),
+              applies=_streams),
     FaultKind("never_finish", TASK, BOTH,
               "the task stays processing forever (admin complete or fail still ends it)"),
     FaultKind("slow_task", TASK, BOTH,

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive
 
 from runware_mock.faults.answers import error_reply, malformed
@@ -39,6 +39,8 @@ async def spoiled_response(fault: Fault, response: Response) -> Response:
     if fault.name == "latency":
         await asyncio.sleep(float(fault["delaySeconds"]))
         return response
+    if isinstance(response, StreamingResponse):
+        return response  # a stream of events has no body to spoil (stream_cut cuts one)
     if fault.name == "malformed":
         return Response(malformed(bytes(response.body)), status_code=response.status_code,
                         media_type=response.media_type)

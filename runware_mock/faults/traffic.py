@@ -24,7 +24,8 @@ def task_traffic(task: dict[str, Any], owner: str, transport: str) -> Traffic:
                    checks_content=isinstance(safety, dict) and safety.get("checkContent") is True,
                    has_webhook=bool(task.get("webhookURL")),
                    has_upload=bool(task.get("uploadEndpoint")),
-                   number_results=int(task.get("numberResults", 1)))
+                   number_results=int(task.get("numberResults", 1)),
+                   streams=transport == "rest" and task.get("deliveryMethod") == "stream")
 
 
 def _lower(value: Any) -> Any:

@@ -25,6 +25,8 @@ class Context:
     header_faults: tuple[Rule, ...] = ()
     # Faults that fired while handling, for the journal.
     fired: list[Fault] = field(default_factory=list, compare=False, hash=False)
+    # The answer may be a stream of events (Reply.events): a REST request of one task.
+    may_stream: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from runware_mock.contract.errors import error
@@ -104,7 +104,7 @@ async def _exchange(services: Services, raw: bytes, headers: _RequestHeaders,
         response = await stopping_response(fault, tasks, receive)
         _journal(services, key, tasks, raw, response, [fault])
         return response
-    context = Context("", "rest", header_faults=rules)
+    context = Context("", "rest", header_faults=rules, may_stream=len(tasks) == 1)
     reply = problem if problem is not None else await _answer(services, tasks, key, context)
     response = respond(reply.capped(limits.request.errors))
     fired = [*([fault] if fault is not None else []), *context.fired]
@@ -133,10 +133,14 @@ def _journal(services: Services, key: Any, tasks: list[Any] | str | None, raw: b
              response: Response, fired: list[Fault]) -> None:
     """What the emulator meant to answer; a connection it dropped answered nothing."""
     answered = not isinstance(response, NoAnswer)
+    # A stream's events are not kept: the journal notes that one was sent.
+    streamed = isinstance(response, StreamingResponse)
     services.journal.record("rest", "request", api_key=key,
                             status=response.status_code if answered else None,
                             tasks=tasks, raw_tasks=raw,
-                            raw_reply=bytes(response.body) if answered else None,
+                            raw_reply=bytes(response.body) if answered and not streamed
+                            else None,
+                            reply={"stream": "text/event-stream"} if streamed else None,
                             faults=[fault.to_json() for fault in fired])
 
 
@@ -148,11 +152,16 @@ async def _answer(services: Services, tasks: list[Any], key: Any, context: Conte
         return failed(services.authenticator.rejection(key))
     # Built directly: dataclasses.replace costs more than the rest of a poll's dispatch.
     owned = Context(str(key), context.transport, context.session_uuid, context.header_faults,
-                    context.fired)
+                    context.fired, context.may_stream)
     return await services.dispatcher.run(tasks, owned)
 
 
 def respond(reply: Reply) -> Response:
+    if reply.events is not None:
+        # Each event is one write (one body message), so no UTF-8 character is ever split
+        # between two network chunks.
+        return StreamingResponse(reply.events, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
     return JSONResponse(reply.body(), reply.http_status())
 
 

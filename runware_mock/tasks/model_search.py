@@ -1,0 +1,104 @@
+"""``modelSearch``: the catalog's models (source ``official``) and a small community library
+(source ``community``, contract/models/search-library.toml), filtered, sorted and paged.
+
+Answered at once, in one item: ``{"taskType", "taskUUID", "totalResults", "results"}``. Every
+result carries the fields runware 0.5 requires non-null (air, name, version, category,
+architecture, tags, heroImage, private, comment), with empty strings where nothing is known.
+
+Matching (docs/text.md): ``search`` is a case-insensitive substring of the AIR, name, tags
+or comment; each word of a multi-word search must match. ``tags`` must all be on the model;
+``category``, ``type``, ``architecture``, ``conditioning`` and ``source`` match exactly;
+``capabilities`` must all be among the model's (its task types). The emulator's API keys own
+no private models, so ``visibility`` private, favorite and owned find nothing.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from runware_mock.contract import catalog
+from runware_mock.protocol.envelope import Reply, succeeded
+from runware_mock.tasks.base import Context, TaskServices, TaskType
+
+LIBRARY = "search-library.toml"
+# What a model reports beyond the required fields when its entry says nothing.
+_DEFAULTS: dict[str, Any] = {"type": "", "conditioning": "", "positiveTriggerWords": "",
+                             "heroImage": "", "private": False, "comment": ""}
+_OWN_NOTHING = ("private", "favorite", "owned")
+
+
+async def model_search(task: dict[str, Any], context: Context,
+                       services: TaskServices) -> Reply:
+    found = [model for model in searchable() if _matches(model, task)]
+    found = _sorted(found, task["sort"], task.get("search", ""))
+    page = found[task["offset"]:task["offset"] + task["limit"]]
+    return succeeded({"taskType": "modelSearch", "taskUUID": task["taskUUID"],
+                      "totalResults": len(found), "results": page})
+
+
+@cache
+def searchable() -> tuple[dict[str, Any], ...]:
+    """Every model modelSearch can find, as it reports them: the catalog's, then the
+    library's."""
+    data = tomllib.loads(resources.files(catalog.__package__).joinpath("models", LIBRARY)
+                         .read_text("utf-8"))
+    categories: dict[str, str] = data.get("catalog_categories", {})
+    official = [_official(model, categories) for model in catalog.models().values()]
+    community = [{"air": air, **_DEFAULTS, **entry, "source": "community",
+                  "capabilities": ["imageInference"], "private": False}
+                 for air, entry in data.get("library", {}).items()]
+    return tuple(official + community)
+
+
+def _official(model: catalog.Model, categories: dict[str, str]) -> dict[str, Any]:
+    return {"air": model.air, **_DEFAULTS, "name": model.name,
+            "version": model.air.rpartition("@")[2],
+            "category": categories.get(model.task_type, model.task_type),
+            "architecture": model.family.name, "tags": [model.task_type, model.family.output],
+            "comment": f"{model.name}, served by the emulator ({model.task_type}).",
+            "source": "official", "capabilities": [model.task_type]}
+
+
+def _matches(model: dict[str, Any], task: dict[str, Any]) -> bool:
+    if task["visibility"] in _OWN_NOTHING:
+        return False
+    exact = ("category", "type", "architecture", "conditioning")
+    if any(name in task and model[name] != task[name] for name in exact):
+        return False
+    if "source" in task and model["source"] != _SOURCES[task["source"]]:
+        return False
+    if not set(task.get("tags", ())) <= set(model["tags"]):
+        return False
+    if not set(task.get("capabilities", ())) <= set(model["capabilities"]):
+        return False
+    return all(word in _haystack(model) for word in task.get("search", "").lower().split())
+
+
+_SOURCES = {"official": "official", "featured": "official", "community": "community"}
+
+
+def _haystack(model: dict[str, Any]) -> str:
+    return " ".join([model["air"], model["name"], *model["tags"], model["comment"]]).lower()
+
+
+def _sorted(found: list[dict[str, Any]], sort: str, search: str) -> list[dict[str, Any]]:
+    """``_score`` (and ``popularity``, which the emulator does not know) rank the models
+    whose name holds the search first, then in library order; the others sort by their key
+    (timestamps: the library's order, the emulator has none)."""
+    descending, key = sort.startswith("-"), sort.lstrip("-")
+    if key == "name":
+        return sorted(found, key=lambda model: model["name"].lower(), reverse=descending)
+    if key in ("_score", "popularity"):
+        words = search.lower().split()
+
+        def score(model: dict[str, Any]) -> int:
+            return -sum(word in model["name"].lower() for word in words)
+
+        return sorted(found, key=score)
+    return list(reversed(found)) if descending else found
+
+
+TASK_TYPE = TaskType("modelSearch", "request.modelSearch", model_search)

@@ -1,0 +1,65 @@
+"""``promptEnhance``: ``promptVersions`` enhanced prompts, each within ``promptMaxLength``
+characters, all different, the same for the same prompt and emulator ``--seed``.
+
+One result per version (the engine's generations), reported as ``{"taskType":
+"promptEnhance", "taskUUID", "status": "success", "text", "cost"?}``: never a ``code`` key,
+which runware 0.5 takes for an error. ``deliveryMethod`` sync (the default: sdk-js and
+runware 0.5 send none) or async.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runware_mock.contract import catalog
+from runware_mock.contract.errors import error
+from runware_mock.engine.lifecycle import Expiry, Generation, Produced
+from runware_mock.engine.randomness import Randomness
+from runware_mock.media.text import count_tokens, enhanced_prompt
+from runware_mock.protocol.envelope import Reply, failed
+from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped
+from runware_mock.tasks.submission import submit
+from runware_mock.tasks.video_inference import video_item
+
+
+async def prompt_enhance(task: dict[str, Any], context: Context,
+                         services: TaskServices) -> Reply:
+    served = catalog.airs("promptEnhance")
+    if task["model"] not in served:
+        return failed(scoped(error(
+            "invalidModel", f"Invalid model {str(task['model'])[:100]!r}: this emulator serves "
+            f"{', '.join(served)} for promptEnhance.", parameter="model", type="string",
+            allowed_values=list(served)), task))
+    # One result per version: the engine makes numberResults of them.
+    task["numberResults"] = task["promptVersions"]
+    return await submit(task, context, services,
+                        EnhancedPrompts(task, Randomness(services.settings.seed)))
+
+
+class EnhancedPrompts:
+    """The engine's ``Work`` for a promptEnhance task: version N is generation N."""
+
+    def __init__(self, request: dict[str, Any], randomness: Randomness) -> None:
+        self._request = request
+        self._randomness = randomness
+        self._price = catalog.model(request["model"]).price
+
+    def measured_now(self) -> float:
+        return 0.0
+
+    async def measure(self) -> float:
+        return 0.0
+
+    async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
+        prompt = self._request["prompt"]
+        text = enhanced_prompt(self._randomness, prompt, generation.index,
+                               self._request["promptMaxLength"])
+        return Produced({"text": text},
+                        cost=self._price.of(tokens=count_tokens(prompt) + count_tokens(text)))
+
+    def forget_inline_data(self) -> None:
+        """A prompt holds no media."""
+
+
+TASK_TYPE = TaskType("promptEnhance", "request.promptEnhance", prompt_enhance,
+                     result_item=video_item, watches_task=True)
