@@ -3,8 +3,9 @@
 
     python3 dev.py serve [FLAGS]   set up .venv, start the emulator (runware-mock serve FLAGS)
     python3 dev.py run [FLAGS]     make a video through the running emulator (runware-mock run)
-    python3 dev.py test [ARGS]     set up .venv, then ruff, lint-imports, mkdocs build --strict
-                                   and pytest ARGS: what CI runs
+    python3 dev.py test [ARGS]     set up .venv (and Debian's chromium, when missing and root),
+                                   then ruff, lint-imports, mkdocs build --strict and
+                                   pytest ARGS: what CI runs
     python3 dev.py docs            serve the documentation site on http://127.0.0.1:8000
 
 .venv is (re)installed only when pyproject.toml changed since the last setup, or a command
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +32,9 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed-from"
 EXTRAS = {"serve": (), "run": (), "docs": ("docs",), "test": ("test", "docs")}
 EXIT_INTERRUPTED = 130
+# The dashboard's browser tests drive Debian's chromium (Playwright's own browser download is
+# not reachable from CI); `test` installs it when missing, where it can.
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def say(message: str) -> None:
@@ -109,6 +114,31 @@ def call(command: list[str], cwd: Path | None = None) -> int:
     return 128 - code if code < 0 else code
 
 
+def ensure_chromium() -> None:
+    """apt-get install chromium, once, when it is missing and apt-get runs as root (CI does);
+    elsewhere the browser tests skip and say why."""
+    if CHROMIUM.exists():
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        say(f"{CHROMIUM} is missing and apt-get cannot install it here (it needs root): "
+            "the dashboard's browser tests will skip")
+        return
+    say("installing Debian's chromium for the dashboard's browser tests (once; apt-get prints "
+        "its progress)")
+    started = time.monotonic()
+    quiet = ["env", "DEBIAN_FRONTEND=noninteractive", apt]
+    for command in ([*quiet, "update"], [*quiet, "install", "-y", "chromium"]):
+        code = call(command)
+        if code == EXIT_INTERRUPTED:
+            raise KeyboardInterrupt
+        if code != 0:
+            say(f"{' '.join(command[2:])} failed (exit {code}): the dashboard's browser tests "
+                "will skip")
+            return
+    say(f"chromium installed in {time.monotonic() - started:.0f} s")
+
+
 def checks(site: str, pytest_args: list[str]) -> dict[str, list[str]]:
     """What CI runs, in order; the site is built into a temporary folder."""
     found = {"ruff": [str(BIN / "ruff"), "check", str(ROOT)],
@@ -148,6 +178,8 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         setup(EXTRAS[command])
+        if command == "test":
+            ensure_chromium()
     except KeyboardInterrupt:
         print(file=sys.stderr)
         say("setup interrupted; the next command finishes it")
