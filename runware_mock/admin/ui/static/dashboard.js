@@ -341,12 +341,14 @@
   function makeChart(id, lines, options) {
     const holder = document.getElementById(id);
     if (!holder) return null;
-    const opts = Object.assign({
+    const opts = {
       width: Math.max(280, holder.clientWidth), height: 200,
       legend: {live: false},
+      scales: Object.assign({y: {range: (chart, low, high) => [0, Math.max(1, high * 1.1)]}},
+                            options && options.scales),
       series: [{}, ...lines],
       axes: [{stroke: "#8b93a7", grid: {stroke: "#232838"}}, {stroke: "#8b93a7", grid: {stroke: "#232838"}}],
-    }, options || {});
+    };
     return new uPlot(opts, [[], ...lines.map(() => [])], holder);
   }
   function drawCharts() {
@@ -354,7 +356,7 @@
     if (!charts.requests || !document.body.contains(charts.requests.root)) {
       const embedded = document.getElementById("latencies");
       if (embedded) latencies = JSON.parse(embedded.textContent);
-      const line = (label, stroke) => ({label, stroke, width: 2, fill: stroke + "22"});
+      const line = (label, stroke) => ({label, stroke, width: 2, fill: stroke + "22", points: {show: false}});
       charts.requests = makeChart("chart-requests", [line("REST", "#5b9cff"), line("WebSocket", "#b68cff")]);
       charts.faults = makeChart("chart-faults", [line("faults", "#ff6b6b")]);
       charts.renders = makeChart("chart-renders", [line("renders", "#3ecf8e")]);
