@@ -48,7 +48,9 @@ from runware_mock.contract.schema_strategies import (
 from runware_mock.fixtures import SEED_ASSET_PREFIX, seed_examples
 
 AVATAR_SCHEMA = "request.videoInference.klingai-avatar-2.0"
-MODELS = schemas.MODELS
+# The models this schema validates (the catalog lists many others, of other task types).
+MODELS = tuple(air for air, model in catalog.models().items()
+               if model.family.schema == AVATAR_SCHEMA)
 UNDECODABLE = "invalidValueUploadFailed"
 
 
@@ -189,7 +191,7 @@ def _dispatch_violations() -> dict[tuple[str, ...], list[st.SearchStrategy[Viola
         ("model",): [
             absent.map(lambda value: Violation(("model",), value, "missingParameter")),
             other_model.map(lambda value: Violation(("model",), value, "invalidModel",
-                                                    list(MODELS)))],
+                                                    list(catalog.airs("videoInference"))))],
     }
 
 
