@@ -68,7 +68,9 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("unsupportedParameter", 400,
                  "a field this task or model does not take (width, height, duration, ...)"),
     CatalogEntry("unsupportedTaskType", 400, "`taskType` is not one the emulator knows"),
-    CatalogEntry("invalidModel", 400, "`model` is not `klingai:avatar@2.0-standard` or `-pro`"),
+    CatalogEntry("invalidModel", 400,
+                 "`model` is not one the catalog lists for the taskType (`allowedValues` "
+                 "names them)"),
     CatalogEntry("invalid<Param>", 400,
                  "wrong type, format or range, e.g. `invalidOutputQuality`, `invalidTaskUUID`, "
                  "`invalidTTL`, `invalidNumberResults`, `invalidWebhookURL`"),
@@ -89,7 +91,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("mediaNotFound", 404, "mediaStorage delete of an unknown mediaUUID"),
     CatalogEntry("invalidValueUploadFailed", 400,
                  "a task input could not be fetched or decoded (`parameter`: `inputs.image`, "
-                 "`inputs.audio` or `media`); reported by getResponse"),
+                 "`inputs.audio`, `media`, `inputImage`, `inputs.seedImage`...); reported by "
+                 "getResponse"),
     CatalogEntry("timeoutProvider", 400,
                  "a generation failed (the default code of `POST /__admin/tasks/{uuid}/fail`); "
                  "reported by getResponse and the webhook"),
