@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import http.server
 import io
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -228,6 +229,8 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.end_headers()
 
+    do_POST = do_PUT
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -241,15 +244,29 @@ def receiver() -> Iterator[str]:
     httpd.shutdown()
 
 
+def received(count: int) -> list[tuple[str, bytes]]:
+    for _ in range(600):
+        if len(Receiver.received) >= count:
+            break
+        threading.Event().wait(0.05)
+    return Receiver.received
+
+
 def test_upload_endpoint_receives_the_image(client: RestClient, receiver: str) -> None:
     (item,) = client.post([image_task(uploadEndpoint=receiver, outputFormat="PNG")]).json()["data"]
-    deadline = 200
-    while not Receiver.received and deadline:
-        threading.Event().wait(0.05)
-        deadline -= 1
-    ((content_type, body),) = Receiver.received
+    ((content_type, body),) = received(1)
     assert content_type == "image/png"
     assert body == httpx.get(item["imageURL"]).content
+
+
+def test_webhook_receives_each_result(client: RestClient, receiver: str) -> None:
+    task = image_task(webhookURL=receiver, deliveryMethod="async", numberResults=2)
+    assert client.post([task]).status_code == 200
+    posts = received(2)
+    items = [json.loads(body)["data"][0] for _, body in posts]
+    assert sorted(item["imageUUID"] for item in items) == sorted(
+        item["imageUUID"] for item in client.poll(task["taskUUID"]).json()["data"])
+    assert all(fetched(item["imageURL"]).size == (512, 512) for item in items)
 
 
 # --- upscale / imageUpscale ----------------------------------------------------------------
