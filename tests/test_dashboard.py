@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -313,3 +314,22 @@ def _events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
     for line in lines:
         if line.startswith("data: "):
             yield json.loads(line[6:])
+
+
+def test_deliveries_and_the_timeline_show_every_webhook_try(server: ServerThread) -> None:
+    # Nothing listens on port 9 (discard) here: every try is refused, and retried.
+    task = dict(seed_examples()[0]["request"], taskUUID=str(uuid.uuid4()),
+                webhookURL="http://127.0.0.1:9/hook")
+    url = f"http://127.0.0.1:{server.settings.port}"
+    httpx.post(f"{url}/v1", json=[task], headers={"Authorization": "Bearer k"}).raise_for_status()
+    httpx.post(f"{url}/__admin/tasks/{task['taskUUID']}/complete", timeout=60)
+    for _ in range(600):  # the first try runs as soon as the result is in
+        if server.services.delivery.log.attempts(task["taskUUID"]):
+            break
+        time.sleep(0.05)
+    deliveries = httpx.get(f"{url}/__admin/ui/deliveries",
+                           params={"taskUUID": task["taskUUID"]}).text
+    assert "POST http://127.0.0.1:9/hook" in deliveries
+    assert re.search(r'class="pill (retrying|gave-up)"', deliveries)
+    timeline = httpx.get(f"{url}/__admin/ui/tasks/{task['taskUUID']}").text
+    assert "webhook try 1:" in timeline and "result 0 ready" in timeline

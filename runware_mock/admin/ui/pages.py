@@ -135,12 +135,18 @@ async def task_page(request: Request, services: Services) -> Response:
     task = services.engine.find(request.path_params["taskUUID"])
     detail = task_json(task, services.engine, services.reporter, services.delivery.log,
                        services.clock.now())
-    results = [{"index": index, "fields": shown(result)} if "code" not in result
-               or result.get("status") == "processing" else {"index": index, "error": result}
-               for index, result in enumerate(detail["results"])]
+    results = [_result_view(index, result) for index, result in enumerate(detail["results"])]
     return _page(request, "task.html", view="tasks", task=detail, results=results,
                  events=timeline(task, services), readyAt=task.ready_at,
                  submittedAt=task.submitted_at)
+
+
+def _result_view(index: int, result: dict[str, Any]) -> dict[str, Any]:
+    if result.get("status") == "processing":
+        return {"index": index, "pending": True}
+    if "code" in result:  # the error that ended it
+        return {"index": index, "error": result}
+    return {"index": index, "fields": shown(result)}
 
 
 async def journal_page(request: Request, services: Services) -> Response:

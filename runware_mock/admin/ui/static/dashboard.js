@@ -60,6 +60,9 @@
       });
       if (left <= 0) due = true;
     });
+    document.querySelectorAll("tr[data-submitted] td.age").forEach((cell) => {
+      cell.textContent = `${Math.max(0, now - parseFloat(cell.parentElement.dataset.submitted)).toFixed(0)} s`;
+    });
     if (due) refreshView();
     showClock();
   }
