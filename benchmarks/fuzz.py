@@ -131,6 +131,9 @@ def run_websocket(port: int, bodies: list[bytes], max_bytes: int) -> None:
         latencies.append(time.perf_counter() - started)
         problems = reply.get("errors") or []
         codes[problems[0]["code"] if problems else "data"] += 1
+        if any(problem.get("code") == "invalidApiKey" for problem in problems):
+            socket_.send(json.dumps([{"taskType": "authentication", "apiKey": "bench"}]))
+            socket_.recv(30)  # signed in again after a fuzzed authentication with a bad key
     socket_.close()
     print(f"WebSocket: {len(bodies)} cases; by first code {dict(codes.most_common())}; "
           f"closed by the server {dict(closes)} (1009: over --ws-max-bytes {max_bytes}; "

@@ -4,8 +4,10 @@ unbounded cost, or a way into the emulator's own admin API."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
+import os
 import socket
 import threading
 import uuid
@@ -17,10 +19,11 @@ from websockets.sync.client import connect
 
 from runware_mock.admin.client import AdminClient
 from runware_mock.contract.receivers import Receiver
+from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
 from tests.conftest import ServerFactory
-from tests.helpers import RestClient, avatar_task
+from tests.helpers import VOICE, RestClient, avatar_task, raw_base64
 from tests.wire import KeepAlive, RawOrigin, dribbling, nested, wait_until
 
 KEY = {"Authorization": "Bearer test-key"}
@@ -225,6 +228,62 @@ def test_a_receiver_on_another_port_of_loopback_still_gets_its_webhook(
         task = avatar_task(webhookURL=url)
         RestClient(server.url).run(task)
         assert hook.wait_for(1)
+
+
+# --- 7. the disk budget covers inputs ------------------------------------------------------------
+
+def test_refused_inputs_do_not_stay_in_the_data_dir(server: ServerThread) -> None:
+    inputs = server.settings.data_dir / "inputs"
+    before = set(inputs.iterdir())
+    client = RestClient(server.url)
+    for _ in range(3):
+        junk = base64.b64encode(os.urandom(50_000)).decode()
+        assert client.post(upload(junk)).status_code == 400
+    task = avatar_task()
+    task["inputs"]["image"] = base64.b64encode(os.urandom(50_000)).decode()
+    body = client.run(task)
+    assert body["errors"][0]["code"] == "invalidValueUploadFailed", body
+    assert set(inputs.iterdir()) == before
+
+
+def test_inputs_and_uploads_count_against_the_disk_budget(
+        server_factory: ServerFactory) -> None:
+    server = server_factory(disk_budget_mb=1)
+    client = RestClient(server.url)
+    voice = media_path(VOICE).read_bytes()
+    answers = []
+    for index in range(20):
+        # Distinct bytes of a valid track each time: each upload is one more input file.
+        track = voice + bytes([index]) * 16
+        answers.append(client.post(upload(base64.b64encode(track).decode())))
+        assert answers[-1].status_code == 200, answers[-1].text
+    used = sum(path.stat().st_size for path in server.settings.data_dir.rglob("*")
+               if path.is_file())
+    assert 20 * len(voice) > 1024 * 1024 >= used
+    newest = answers[-1].json()["data"][0]["mediaURL"]
+    assert httpx.get(newest).status_code == 200
+
+
+# --- 9. media belong to the API key that uploaded them -------------------------------------------
+
+def test_another_key_can_neither_use_nor_delete_an_upload(server: ServerThread) -> None:
+    owner, other = RestClient(server.url, "key-a"), RestClient(server.url, "key-b")
+    uploaded = owner.post(upload(raw_base64(media_path(VOICE))))
+    media_uuid = uploaded.json()["data"][0]["mediaUUID"]
+
+    stolen = avatar_task()
+    stolen["inputs"]["audio"] = media_uuid
+    body = other.run(stolen)
+    assert body["errors"][0]["code"] == "invalidValueUploadFailed", body
+    assert "no uploaded media" in body["errors"][0]["message"]
+    delete = [{"taskType": "mediaStorage", "taskUUID": str(uuid.uuid4()),
+               "operation": "delete", "media": media_uuid}]
+    assert other.post(delete).json()["errors"][0]["code"] == "mediaNotFound"
+
+    mine = avatar_task()
+    mine["inputs"]["audio"] = media_uuid
+    assert owner.run(mine)["data"][0]["status"] == "success"
+    assert owner.post(delete).status_code == 200
 
 
 # --- 8. the journal's memory cap covers every string ---------------------------------------------

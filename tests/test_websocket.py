@@ -556,7 +556,7 @@ def test_frame_size_limit_is_a_setting(server_factory) -> None:
 
     padding = "x" * 20_000_000  # bigger than a task with 10 MB + 5 MB of media inline
     big = json.dumps([{"taskType": "ping", "ping": True, "padding": padding}])
-    roomy = server_factory()
+    roomy = server_factory(ws_max_bytes=32 * 1024 * 1024)
     with connect(roomy.ws_url, max_size=None, open_timeout=10) as ws:
         ws.send(big)
         problem = json.loads(ws.recv(timeout=30))["errors"][0]

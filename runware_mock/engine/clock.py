@@ -9,6 +9,7 @@ re-arms one timer however many alarms wait.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import logging
@@ -69,7 +70,10 @@ class Clock:
         if self._heap:
             self._timer_deadline = self._heap[0][0]
             delay = max(0.0, self._timer_deadline - self.now())
-            self._timer = asyncio.get_running_loop().call_later(delay, self._ring)
+            # In a context of its own: alarms (and the work they start) must not run as
+            # whichever request happened to arm the timer (its API key, for one).
+            self._timer = asyncio.get_running_loop().call_later(delay, self._ring,
+                                                                context=contextvars.Context())
 
     def _ring(self) -> None:
         self._timer, self._timer_deadline = None, float("inf")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from runware_mock.media.memo import AsyncMemo
 from runware_mock.media.probe import AudioInfo, ImageInfo, ProbeError, probe_audio, probe_image
 from runware_mock.media.render import FORMATS, Renderer, RenderRequest, file_identity
 from runware_mock.media.sound import SoundMaker
-from runware_mock.media.store import MediaStore, Served
+from runware_mock.media.store import REQUESTER, MediaStore, Served
 from runware_mock.settings import Settings
 
 Info = TypeVar("Info", ImageInfo, AudioInfo)
@@ -42,7 +43,7 @@ class MediaInputError(ValueError):
         self.code = code
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class PreparedInputs:
     image: Path
     image_info: ImageInfo
@@ -69,6 +70,8 @@ class Media:
         self._longest_audio = longest_audio_measured()
         self._audio_probes: AsyncMemo[AudioInfo] = AsyncMemo()
         self._image_probes: AsyncMemo[ImageInfo] = AsyncMemo()
+        # The inputs of tasks that still hold them: the disk budget never deletes these files.
+        self._live: weakref.WeakSet[PreparedInputs] = weakref.WeakSet()
         self._inputs = InputResolver(
             self.store, url_map=settings.url_map, fetch_timeout=settings.fetch_timeout,
             fetch_max_bytes=settings.fetch_max_bytes, find_upload=self._find_upload,
@@ -79,9 +82,15 @@ class Media:
         """Fetch or decode both inputs and check them against the model's published limits."""
         image = await self._resolve("inputs.image", image_spec)
         audio = await self._resolve("inputs.audio", audio_spec)
-        image_info = await self._checked("inputs.image", image, self._probe_image, limits.image)
-        audio_info = await self._checked("inputs.audio", audio, self._probe_audio, limits.audio)
-        return PreparedInputs(image, image_info, audio, audio_info)
+        try:
+            image_info = await self._checked("inputs.image", image, self._probe_image,
+                                             limits.image)
+            audio_info = await self._checked("inputs.audio", audio, self._probe_audio,
+                                             limits.audio)
+        except MediaInputError:
+            self._discard(image, audio)
+            raise
+        return self._held(PreparedInputs(image, image_info, audio, audio_info))
 
     def prepared_now(self, image_spec: str, audio_spec: str,
                      limits: InputLimits) -> PreparedInputs | None:
@@ -98,7 +107,20 @@ class Media:
         audio_info = self._measured(audio, self._audio_probes, limits.audio)
         if image_info is None or audio_info is None:
             return None
-        return PreparedInputs(image, image_info, audio, audio_info)
+        return self._held(PreparedInputs(image, image_info, audio, audio_info))
+
+    def _held(self, inputs: PreparedInputs) -> PreparedInputs:
+        self._live.add(inputs)
+        return inputs
+
+    def _in_use(self) -> set[Path]:
+        return {path for inputs in list(self._live) for path in (inputs.image, inputs.audio)}
+
+    def _discard(self, *paths: Path) -> None:
+        """Refused inputs do not stay in the data dir (unless a task or upload uses them)."""
+        in_use = self._in_use()
+        for path in paths:
+            self.store.discard_input(path, in_use)
 
     @staticmethod
     def _measured(path: Path, probes: AsyncMemo[Info],
@@ -184,14 +206,19 @@ class Media:
         path = await self._resolve(parameter, spec)
         extension = await self._upload_extension(path)
         if extension is None:
+            self._discard(path)
             raise MediaInputError(parameter, f"{parameter} is neither a decodable image nor "
                                   "a decodable audio track")
-        served = self.store.publish("media", path, extension, expires_at=None)
+        # The key the upload runs as owns it: another key's tasks do not find it.
+        served = self.store.publish("media", path, extension, expires_at=None,
+                                    owner=REQUESTER.get())
         return Upload(served, self.store.url("media", served))
 
-    async def enforce_disk_budget(self, now: float) -> int:
-        """Remove the oldest renders while the cache is over budget; returns bytes freed."""
-        return await asyncio.to_thread(self.store.trim_cache, self._disk_budget, now)
+    async def enforce_disk_budget(self, now: float | None = None) -> int:
+        """Remove files, oldest first, while the data dir is over budget (see
+        ``MediaStore.trim_cache``); returns bytes freed."""
+        return await asyncio.to_thread(self.store.trim_cache, self._disk_budget, now,
+                                       self._in_use())
 
     def delete_upload(self, media_uuid: str) -> bool:
         return self.store.remove("media", media_uuid.lower())
@@ -211,9 +238,12 @@ class Media:
 
     async def _resolve(self, parameter: str, spec: str) -> Path:
         try:
-            return await self._inputs.resolve(spec)
+            path = await self._inputs.resolve(spec)
         except InputError as exc:
             raise MediaInputError(parameter, f"{parameter}: {exc}") from exc
+        if self.store.over(self._disk_budget):
+            await self.enforce_disk_budget()
+        return path
 
     def _find_upload(self, media_uuid: str) -> Path | None:
         """An upload's file, or an output's: the UUID of an earlier task's audio, image or video

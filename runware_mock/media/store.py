@@ -2,15 +2,29 @@
 
 Inputs are stored by content hash, so the same portrait sent twice is one file and one cache key.
 Served files carry an expiry; after it the URL answers 404, as a real expired ``videoURL`` does.
+An upload belongs to the API key that made it, as a task does: another key's task neither finds
+nor deletes it (its URL, like every served URL, stays public).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import time
 import uuid
+from collections.abc import Collection
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+
+# The API key the current task runs as (the dispatcher sets it around each handler; a task's
+# input preparation, started from the handler, inherits it). None outside a task: serving a
+# URL, the sweeper, the admin API, which see every owner's files.
+REQUESTER: ContextVar[str | None] = ContextVar("runware_mock_requester", default=None)
+# An input file written this recently, and served by nothing yet, may be the one a task is
+# being prepared from: the disk budget leaves it alone.
+_FRESH_INPUT_SECONDS = 60.0
 
 CONTENT_TYPES = {
     "mp4": "video/mp4",
@@ -35,6 +49,13 @@ class Served:
     path: Path
     extension: str
     expires_at: float | None
+    # The API key that uploaded it; None for a file any key may use (a task's output).
+    owner: str | None = None
+
+    def visible(self) -> bool:
+        """Whether the task running now may use it (every file, outside a task)."""
+        asking = REQUESTER.get()
+        return self.owner is None or asking is None or asking == self.owner
 
     @property
     def content_type(self) -> str:
@@ -54,6 +75,9 @@ class MediaStore:
         self.base_url = base_url
         self.inputs_dir = data_dir / "inputs"
         self.cache_dir = data_dir / "cache"
+        # Bytes in the data dir at the last trim, and bytes written since.
+        self._measured = 0
+        self.written = 0
         for folder in (self.inputs_dir, self.cache_dir):
             folder.mkdir(parents=True, exist_ok=True)
         self._served: dict[str, dict[str, Served]] = {"video": {}, "image": {}, "audio": {},
@@ -64,13 +88,30 @@ class MediaStore:
         digest = await asyncio.to_thread(_sha256, content) if len(content) > 65536 \
             else _sha256(content)
         path = self.inputs_dir / digest
-        if not path.exists():
+        try:
+            # Known already: touched, so the disk budget sees it as just used.
+            os.utime(path)
+        except FileNotFoundError:
             await asyncio.to_thread(_write_atomically, path, content)
+            self.written += len(content)
         return path
 
+    def discard_input(self, path: Path, keep: Collection[Path] = ()) -> bool:
+        """Delete an input file that turned out unusable, unless an upload or output serves
+        it or ``keep`` names it (another task uses the same bytes)."""
+        if path.parent != self.inputs_dir or path in keep or path in self._served_paths():
+            return False
+        path.unlink(missing_ok=True)
+        return True
+
+    def _served_paths(self) -> set[Path]:
+        return {item.path for table in self._served.values() for item in list(table.values())}
+
     def publish(self, kind: str, path: Path, extension: str, expires_at: float | None,
-                item_uuid: str | None = None) -> Served:
-        served = Served(item_uuid or str(uuid.uuid4()), path, extension, expires_at)
+                item_uuid: str | None = None, owner: str | None = None) -> Served:
+        served = Served(item_uuid or str(uuid.uuid4()), path, extension, expires_at, owner)
+        if path.parent != self.inputs_dir:
+            self.written += path.stat().st_size  # a new output (inputs count when saved)
         self._served[kind][served.uuid] = served
         return served
 
@@ -79,7 +120,7 @@ class MediaStore:
 
     def find(self, kind: str, item_uuid: str, now: float) -> Served | None:
         served = self._served.get(kind, {}).get(item_uuid)
-        if served is None:
+        if served is None or not served.visible():
             return None
         if served.expires_at is not None and now >= served.expires_at:
             del self._served[kind][item_uuid]
@@ -87,7 +128,11 @@ class MediaStore:
         return served
 
     def remove(self, kind: str, item_uuid: str) -> bool:
-        return self._served[kind].pop(item_uuid, None) is not None
+        served = self._served[kind].get(item_uuid)
+        if served is None or not served.visible():
+            return False
+        del self._served[kind][item_uuid]
+        return True
 
     def sweep(self, now: float) -> None:
         for kind, table in self._served.items():
@@ -95,26 +140,63 @@ class MediaStore:
                 self.find(kind, item_uuid, now)
 
 
-    def trim_cache(self, budget: int, now: float) -> int:
-        """Delete cached renders, oldest first, until the cache fits ``budget`` bytes.
+    def trim_cache(self, budget: int, now: float | None = None,
+                   keep: Collection[Path] = ()) -> int:
+        """Delete files, oldest first, until the whole data dir (renders and inputs) fits
+        ``budget`` bytes; returns the bytes freed. Runs in a worker thread.
 
-        Files no live URL serves go first; if that is not enough, served videos go too and
-        their URLs answer 404, as after their ttl. Runs in a worker thread.
+        First go the files nothing needs (intermediate renders, inputs of finished or refused
+        tasks); then served outputs, whose URLs answer 404 as after their ttl; then uploads,
+        whose mediaUUID is then unknown. Never ``keep`` (the inputs of tasks still waiting),
+        files being written, or an input written in the last minute that nothing serves yet
+        (a task may be being prepared from it).
         """
-        self.sweep(now)
-        files = [(entry.stat(), entry) for entry in self.cache_dir.iterdir() if entry.is_file()]
+        if now is not None:
+            self.sweep(now)
+        files = _files(self.cache_dir) + _files(self.inputs_dir)
         total = sum(stat.st_size for stat, _ in files)
+        self.written = 0
         served = {item.path: (kind, item.uuid) for kind, table in self._served.items()
                   for item in list(table.values())}
+        fresh = time.time() - _FRESH_INPUT_SECONDS
+        kept = set(keep)
+
+        def order(pair: tuple[os.stat_result, Path]) -> tuple[int, float]:
+            kind = served.get(pair[1], ("", ""))[0]
+            return (2 if kind == "media" else 1 if kind else 0), pair[0].st_mtime
+
         freed = 0
-        for stat, entry in sorted(files, key=lambda pair: (pair[1] in served, pair[0].st_mtime)):
+        for stat, entry in sorted(files, key=order):
             if total - freed <= budget:
                 break
+            if entry in kept or (entry.parent == self.inputs_dir and entry not in served
+                                 and stat.st_mtime > fresh):
+                continue
             if entry in served:
-                self.remove(*served[entry])
+                self._served[served[entry][0]].pop(served[entry][1], None)
             entry.unlink(missing_ok=True)
             freed += stat.st_size
+        self._measured = total - freed
         return freed
+
+    def over(self, budget: int) -> bool:
+        """Whether what was written since the last trim may have put the data dir over."""
+        return self.written > 0 and self._measured + self.written > budget
+
+
+def _files(folder: Path) -> list[tuple[os.stat_result, Path]]:
+    """The finished files of a folder (``.part`` files are still being written)."""
+    found = []
+    for entry in folder.iterdir():
+        if ".part" in entry.name:
+            continue
+        try:
+            stat = entry.stat()
+        except FileNotFoundError:
+            continue
+        if entry.is_file():
+            found.append((stat, entry))
+    return found
 
 
 def _sha256(content: bytes) -> str:

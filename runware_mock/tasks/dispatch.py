@@ -7,6 +7,7 @@ from typing import Any
 
 from runware_mock.contract.errors import error
 from runware_mock.contract.validation import MOST_ERRORS, check_task
+from runware_mock.media.store import REQUESTER
 from runware_mock.protocol.envelope import Reply
 from runware_mock.tasks.base import Context, TaskServices
 from runware_mock.tasks.registry import task_types
@@ -31,6 +32,9 @@ class Dispatcher:
         if not checked.ok:
             return Reply(errors=checked.errors, omitted=checked.omitted)
         task_type = checked.task["taskType"]
+        # The uploads a task makes, finds or deletes are its owner's; work the handler starts
+        # (preparing a task's inputs) inherits this.
+        requester = REQUESTER.set(context.owner)
         try:
             return await task_types()[task_type].handle(checked.task, context, self._services)
         except Exception as exc:
@@ -38,3 +42,5 @@ class Dispatcher:
             return Reply(errors=[error("internalServerError", f"The emulator failed: {exc}",
                                        task_type=task_type,
                                        task_uuid=checked.task.get("taskUUID"))])
+        finally:
+            REQUESTER.reset(requester)
