@@ -333,3 +333,17 @@ def test_deliveries_and_the_timeline_show_every_webhook_try(server: ServerThread
     assert re.search(r'class="pill (retrying|gave-up)"', deliveries)
     timeline = httpx.get(f"{url}/__admin/ui/tasks/{task['taskUUID']}").text
     assert "webhook try 1:" in timeline and "result 0 ready" in timeline
+
+
+def test_an_open_event_stream_ends_when_the_server_stops(server_factory: ServerFactory,
+                                                         caplog: pytest.LogCaptureFixture
+                                                         ) -> None:
+    server = server_factory()
+    lines: list[str] = []
+    with httpx.stream("GET", f"{server.base_url}/__admin/ui/events", timeout=30) as stream:
+        reading = stream.iter_lines()
+        lines.append(next(reading))  # the hello: the stream is open
+        server.stop()
+        lines.extend(reading)  # ends: the server closed it rather than cancel it
+    assert lines[0] == "event: hello"
+    assert not [record for record in caplog.records if "graceful shutdown" in record.message]

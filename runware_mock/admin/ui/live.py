@@ -17,7 +17,7 @@ import contextlib
 import json
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from runware_mock.engine.lifecycle import SUCCESS, Generation, Task
@@ -89,14 +89,15 @@ class Monitor:
             "deliveriesPending": services.delivery.log.pending(),
         }
 
-    async def events(self) -> AsyncIterator[str]:
-        """The server-sent event stream of one dashboard: the history first, then ticks."""
+    async def events(self, closing: Callable[[], bool]) -> AsyncIterator[str]:
+        """The server-sent event stream of one dashboard: the history first, then ticks,
+        until ``closing()`` says the server is shutting down."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=SUBSCRIBER_BACKLOG)
         self._subscribers.add(queue)
         self._start()
         try:
             yield _event("hello", {"history": list(self.history), "tick": self.tick()})
-            while True:
+            while not closing():
                 try:
                     update = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
                 except TimeoutError:

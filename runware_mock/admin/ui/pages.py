@@ -8,6 +8,7 @@ on 127.0.0.1, or behind a proxy at ``--public-url``, path prefix included.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from runware_mock.engine.lifecycle import TaskNotFound
 from runware_mock.faults import FaultSpecError, load_profile
 from runware_mock.faults.catalog import KINDS
 from runware_mock.faults.rules import FIRING_FIELDS, MATCH_FIELDS
+from runware_mock.faults.wire import transport_of
 from runware_mock.fixtures import faults_dir
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
@@ -188,8 +190,22 @@ async def charts_page(request: Request, services: Services) -> Response:
 async def events(request: Request) -> Response:
     if not access.authorized(request):
         return access.denied()
-    return StreamingResponse(monitor(request).events(), media_type="text/event-stream",
+    return StreamingResponse(monitor(request).events(_shutdown_watch(request)),
+                             media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _shutdown_watch(request: Request) -> Callable[[], bool]:
+    """Whether the server has begun shutting down: uvicorn then marks the connection's
+    response cycle not to be kept alive. An event stream never ends by itself, and uvicorn
+    would wait ``--shutdown-timeout`` for it and then log its cancellation as an error; the
+    stream ends instead (the page's EventSource reconnects to the next server). Under
+    another server, or a connection not kept alive from the start, it never says so."""
+    transport = transport_of(request.scope)
+    cycle = getattr(transport.get_protocol(), "cycle", None) if transport is not None else None
+    if getattr(cycle, "keep_alive", None) is not True:
+        return lambda: False
+    return lambda: cycle.keep_alive is False
 
 
 # --- signing in, and the one write the admin API lacks ----------------------------------------
