@@ -1,0 +1,235 @@
+"""Hypothesis strategies for audioInference and the generated videoInference models: valid tasks
+(with what their result must be), and tasks with exactly one field broken together with the one
+error the emulator must answer.
+
+Written by hand rather than read from the schemas (``schema_strategies``): these schemas use
+numbers and arrays, which that module does not derive, and a video family's durations, rates
+and sizes (``contract/models/video.toml``) narrow what its schema allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+from runware_mock.contract import catalog, schemas
+from runware_mock.contract.strategies import InvalidCase, task_uuids
+
+AUDIO_MODELS = catalog.airs("audioInference")
+# The generated video models: every video family but the portrait-and-voice ones.
+VIDEO_MODELS = tuple(air for air in catalog.airs("videoInference")
+                     if catalog.model(air).family.image is None)
+AUDIO_FORMATS = ("MP3", "WAV", "FLAC", "OGG")
+VIDEO_FORMATS = ("MP4", "WEBM", "MOV")
+SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+# Characters a second of the placeholder voice, and its shortest length (tasks.audio_inference).
+_SPOKEN_RATE, _SHORTEST = 15.0, 2.0
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A valid task and what its one result must be: its length, and for a video its size."""
+
+    task: dict[str, Any]
+    seconds: float
+    size: tuple[int, int] | None = None
+
+
+def _properties(model: str) -> dict[str, Any]:
+    return dict(schemas.inlined(schemas.MODEL_SCHEMAS[model])["properties"])
+
+
+def _required(model: str) -> tuple[str, ...]:
+    return tuple(schemas.inlined(schemas.MODEL_SCHEMAS[model]).get("required", ()))
+
+
+def _texts(low: int, high: int) -> st.SearchStrategy[str]:
+    """``low`` to ``high`` characters, both edges drawn often."""
+    return st.one_of(st.text(min_size=low, max_size=min(high, 40)),
+                     st.sampled_from([low, high]).map(lambda length: "a" * length))
+
+
+def _optional(draw: st.DrawFn, task: dict[str, Any], properties: dict[str, Any],
+              fields: dict[str, st.SearchStrategy[Any]]) -> None:
+    for name, values in fields.items():
+        if name in properties and draw(st.booleans()):
+            task[name] = draw(values)
+
+
+# --- audioInference -------------------------------------------------------------------------
+
+@st.composite
+def audio_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None,
+                longest: float = 12.0) -> Expected:
+    """Valid sync audio tasks of any catalog model, with the length their sound must have.
+    ``longest`` bounds the durations and texts drawn, to keep a test's work small."""
+    model = draw(models or st.sampled_from(AUDIO_MODELS))
+    properties = _properties(model)
+    task: dict[str, Any] = {"taskType": "audioInference", "taskUUID": draw(task_uuids()),
+                            "model": model}
+    seconds = 0.0
+    if "speech" in properties:
+        speech_schema = properties["speech"]["properties"]
+        low = speech_schema["text"]["minLength"]
+        speed = draw(st.one_of(st.just(1.0), st.floats(0.5, 2.0, allow_nan=False)))
+        high = min(speech_schema["text"]["maxLength"],
+                   max(low, int(longest * _SPOKEN_RATE * speed)))
+        speech: dict[str, Any] = {"text": draw(_texts(low, high))}
+        if "voice" in properties["speech"].get("required", ()) or draw(st.booleans()):
+            speech["voice"] = draw(_texts(1, 100))
+        if speed != 1.0 or draw(st.booleans()):
+            speech["speed"] = speed
+        task["speech"] = speech
+        seconds = round(max(_SHORTEST, len(speech["text"]) / _SPOKEN_RATE / speed), 3)
+    else:
+        duration = properties["duration"]
+        if "positivePrompt" in _required(model) or draw(st.booleans()):
+            task["positivePrompt"] = draw(_texts(1, 100))
+        seconds = float(duration["default"])
+        if draw(st.booleans()) or seconds > longest:
+            high = max(duration["minimum"], min(longest, duration["maximum"]))
+            seconds = draw(st.floats(duration["minimum"], high, allow_nan=False).map(
+                lambda value: round(value, 3)))
+            task["duration"] = seconds
+    _optional(draw, task, properties, {
+        "outputType": st.sampled_from(["URL", "base64Data", "dataURI"]),
+        "outputFormat": st.sampled_from(AUDIO_FORMATS),
+        "audioSettings": st.fixed_dictionaries({}, optional={
+            "sampleRate": st.sampled_from(SAMPLE_RATES), "bitrate": st.integers(32, 320),
+            "channels": st.sampled_from([1, 2])}),
+        "seed": st.integers(0, 2**32 - 1),
+        "includeCost": st.booleans(),
+        "deliveryMethod": st.just("sync"),
+    })
+    return Expected(task, seconds)
+
+
+@st.composite
+def invalid_audio_tasks(draw: st.DrawFn) -> InvalidCase:
+    """A valid audio task with exactly one field broken, and the error it must get."""
+    task = draw(audio_tasks()).task
+    properties = _properties(task["model"])
+    breaks: list[tuple[tuple[str, ...], st.SearchStrategy[Any], str]] = [
+        (("outputFormat",), st.text(max_size=8).filter(lambda v: v not in AUDIO_FORMATS),
+         "unsupportedOutputFormat"),
+        (("outputType",), st.sampled_from(["url", "binary"]), "unsupportedOutputType"),
+        (("deliveryMethod",), st.sampled_from(["stream", "later"]), "unsupportedDeliveryMethod"),
+        (("numberResults",), st.one_of(st.integers(max_value=0), st.integers(min_value=5)),
+         "invalidNumberResults"),
+        (("seed",), st.one_of(st.integers(max_value=-1), st.integers(min_value=2**32)),
+         "invalidSeed"),
+        (("audioSettings", "sampleRate"),
+         st.integers(1, 96000).filter(lambda rate: rate not in SAMPLE_RATES),
+         "unsupportedSampleRate"),
+        (("audioSettings", "bitrate"),
+         st.one_of(st.integers(max_value=31), st.integers(min_value=321)), "invalidBitrate"),
+        (("model",), st.sampled_from(["nonexistent:999@999", "pixverse:1@5"]), "invalidModel"),
+        (("unknownField",), st.integers(), "unsupportedParameter"),
+    ]
+    if "speech" in properties:
+        breaks.append((("speech", "speed"), st.one_of(st.floats(-10, 0.499), st.floats(2.001, 1e3)),
+                       "invalidSpeed"))
+    else:
+        bounds = properties["duration"]
+        breaks.append((("duration",), st.one_of(
+            st.floats(-1e3, bounds["minimum"], exclude_max=True),
+            st.floats(bounds["maximum"], 1e6, exclude_min=True)), "invalidDuration"))
+    path, values, code = draw(st.sampled_from(breaks))
+    broken = _with(task, path, draw(values))
+    allowed = list(AUDIO_MODELS) if path == ("model",) else None
+    return InvalidCase(broken, ".".join(path), code, allowed)
+
+
+def _with(task: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    broken = dict(task)
+    if len(path) == 1:
+        broken[path[0]] = value
+    else:
+        broken[path[0]] = {**broken.get(path[0], {}), path[1]: value}
+    return broken
+
+
+# --- videoInference, generated ----------------------------------------------------------------
+
+def _sized(resolution: str, ratio: str) -> tuple[int, int]:
+    short = 2160 if resolution.lower() == "4k" else int(resolution.removesuffix("p"))
+    across, down = (int(part) for part in ratio.split(":"))
+    long = round(short * max(across, down) / min(across, down) / 2) * 2
+    return (long, short) if across >= down else (short, long)
+
+
+@st.composite
+def video_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None) -> Expected:
+    """Valid generated-video tasks of any catalog model, with the size and length their video
+    must have (an odd side renders one pixel smaller: yuv420p needs even ones)."""
+    model = draw(models or st.sampled_from(VIDEO_MODELS))
+    family = catalog.model(model).family
+    rules, properties = family.details["video"], _properties(model)
+    task: dict[str, Any] = {"taskType": "videoInference", "taskUUID": draw(task_uuids()),
+                            "model": model}
+    if "positivePrompt" in _required(model) or draw(st.booleans()):
+        task["positivePrompt"] = draw(_texts(1, 100))
+    if "inputs" in _required(model):
+        task["inputs"] = {"video": "https://example.invalid/input.mp4"}
+    seconds = _drawn_duration(draw, rules, task)
+    ratios = rules.get("aspect_ratios", ["16:9"])
+    way = draw(st.sampled_from(["default", "resolution", "size"]))
+    if way == "resolution":
+        task["resolution"] = draw(st.sampled_from(rules["resolutions"]))
+        size = _sized(task["resolution"], ratios[0])
+    elif way == "size" and "aspect_ratios" in rules:
+        size = _sized(draw(st.sampled_from(rules["resolutions"])), draw(st.sampled_from(ratios)))
+        task["width"], task["height"] = size
+    elif way == "size":
+        size = (draw(st.integers(128, 1280)), draw(st.integers(128, 1280)))
+        task["width"], task["height"] = size
+    else:
+        size = _sized(rules["default_resolution"], ratios[0])
+    if "fps" in properties and draw(st.booleans()):
+        task["fps"] = draw(st.sampled_from(rules.get("fps", list(range(1, 61)))))
+    _optional(draw, task, properties, {
+        "outputFormat": st.sampled_from(VIDEO_FORMATS), "outputQuality": st.integers(20, 99),
+        "seed": st.integers(0, 2**32 - 1), "includeCost": st.booleans(),
+        "steps": st.integers(1, 100), "CFGScale": st.floats(0, 30, allow_nan=False),
+        "negativePrompt": _texts(1, 50), "deliveryMethod": st.just("async")})
+    return Expected(task, seconds, size)
+
+
+def _drawn_duration(draw: st.DrawFn, rules: dict[str, Any], task: dict[str, Any]) -> float:
+    allowed, span = rules.get("durations"), rules.get("duration_range")
+    if draw(st.booleans()):
+        task["duration"] = draw(st.sampled_from(allowed) if allowed
+                                else st.integers(span[0], span[1]))
+        return float(task["duration"])
+    if "default_duration" in rules:
+        return float(rules["default_duration"])
+    return float(allowed[0]) if allowed else float(min(max(5, span[0]), span[1]))
+
+
+@st.composite
+def invalid_video_tasks(draw: st.DrawFn) -> InvalidCase:
+    """A valid generated-video task with exactly one field broken, and the error it must get."""
+    task = draw(video_tasks()).task
+    rules = catalog.model(task["model"]).family.details["video"]
+    breaks: list[tuple[str, st.SearchStrategy[Any], str]] = [
+        ("outputType", st.sampled_from(["base64Data", "dataURI"]), "unsupportedOutputType"),
+        ("outputFormat", st.text(max_size=8).filter(lambda v: v not in VIDEO_FORMATS),
+         "unsupportedOutputFormat"),
+        ("outputQuality", st.one_of(st.integers(max_value=19), st.integers(min_value=100)),
+         "invalidOutputQuality"),
+        ("deliveryMethod", st.just("sync"), "unsupportedDeliveryMethod"),
+        ("numberResults", st.one_of(st.integers(max_value=0), st.integers(min_value=5)),
+         "invalidNumberResults"),
+        ("model", st.sampled_from(["nonexistent:999@999", "inworld:tts@2"]), "invalidModel"),
+        ("unknownField", st.integers(), "unsupportedParameter"),
+    ]
+    allowed = rules.get("durations")
+    if allowed:
+        breaks.append(("duration", st.integers(1, 10).filter(lambda d: d not in allowed),
+                       "unsupportedDuration"))
+    parameter, values, code = draw(st.sampled_from(breaks))
+    broken = {**task, parameter: draw(values)}
+    return InvalidCase(broken, parameter, code,
+                       list(catalog.airs("videoInference")) if parameter == "model" else None)
