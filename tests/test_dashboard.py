@@ -298,6 +298,7 @@ def test_results_show_by_their_keys() -> None:
                      "imageDataURI": "image", "text": "text", "taskType": "value",
                      "seed": "value"}
     assert [field.kind for field in shown(item)][:2] == ["video", "audio"]
+    assert shown({"imageURL": "javascript:alert(1)"})[0].kind == "value"
 
 
 def test_the_event_stream_ticks_with_the_services_counters(server: ServerThread) -> None:

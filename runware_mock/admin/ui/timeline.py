@@ -136,10 +136,11 @@ def _kind(key: str, value: Any) -> str:
     if not isinstance(value, str):
         return "value"
     lowered = key.lower()
+    # A link or player only for a web or data URL: never a javascript: one a result echoed.
+    playable = value.startswith(("http://", "https://", "data:"))
     for media in ("video", "audio", "image"):
-        if (lowered.startswith(media) and (lowered.endswith("url")
-                                           or lowered.endswith("datauri"))) \
-                or value.startswith(f"data:{media}/"):
+        if playable and ((lowered.startswith(media) and lowered.endswith(("url", "datauri")))
+                         or value.startswith(f"data:{media}/")):
             return media
     if lowered in ("text", "enhancedprompt", "caption") or (
             lowered.endswith("text") and len(value) > 40):
