@@ -3,8 +3,8 @@
 Nothing here understands language. An answer says what it answers (the model, an excerpt of
 the last user message, the seed), then continues with sentences drawn from a fixed
 vocabulary; an enhanced prompt is the prompt behind a style word, followed by descriptive
-phrases. Every draw comes from ``Randomness`` keyed by the inputs, so the same emulator
-``--seed`` and the same inputs give the same text.
+phrases. Every draw comes from the emulator's ``Randomness`` (engine/randomness.py, handed
+in by the task) keyed by the inputs, so the same ``--seed`` and inputs give the same text.
 
 Tokens are counted the emulator's way, documented in docs/text.md: a token is a run of
 non-space characters with the spaces before it (``re.findall(r"\\s*\\S+")``). Streamed chunks
@@ -14,11 +14,10 @@ are tokens, so a stream's deltas join to exactly the final text.
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 from dataclasses import dataclass
-from typing import Any
-
-from runware_mock.engine.randomness import Randomness
+from typing import Any, Protocol
 
 _TOKEN = re.compile(r"\s*\S+")
 # Words of the answer's sentences: plain, so any client can print them.
@@ -41,6 +40,12 @@ _PHRASES = ("soft golden hour light", "shallow depth of field", "ultra detailed"
             "dramatic shadows", "crisp reflections", "8k resolution")
 # Longest excerpt of the user's message quoted in an answer.
 _EXCERPT = 60
+
+
+class Randomness(Protocol):
+    """The seeded source (``engine.randomness.Randomness``): media sits below the engine."""
+
+    def stream(self, *key: object) -> random.Random: ...
 
 
 def tokens(text: str) -> list[str]:
