@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from runware_mock.contract import catalog, schemas
 from runware_mock.contract.strategies import InvalidCase, task_uuids
+from runware_mock.contract.video_sizes import sized
 
 AUDIO_MODELS = catalog.airs("audioInference")
 # The generated video models: every video family but the portrait-and-voice ones.
@@ -153,13 +154,6 @@ def _with(task: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, 
 
 # --- videoInference, generated ----------------------------------------------------------------
 
-def _sized(resolution: str, ratio: str) -> tuple[int, int]:
-    short = 2160 if resolution.lower() == "4k" else int(resolution.removesuffix("p"))
-    across, down = (int(part) for part in ratio.split(":"))
-    long = round(short * max(across, down) / min(across, down) / 2) * 2
-    return (long, short) if across >= down else (short, long)
-
-
 @st.composite
 def video_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None) -> Expected:
     """Valid generated-video tasks of any catalog model, with the size and length their video
@@ -178,15 +172,15 @@ def video_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None) -
     way = draw(st.sampled_from(["default", "resolution", "size"]))
     if way == "resolution":
         task["resolution"] = draw(st.sampled_from(rules["resolutions"]))
-        size = _sized(task["resolution"], ratios[0])
+        size = sized(task["resolution"], ratios[0])
     elif way == "size" and "aspect_ratios" in rules:
-        size = _sized(draw(st.sampled_from(rules["resolutions"])), draw(st.sampled_from(ratios)))
+        size = sized(draw(st.sampled_from(rules["resolutions"])), draw(st.sampled_from(ratios)))
         task["width"], task["height"] = size
     elif way == "size":
         size = (draw(st.integers(128, 1280)), draw(st.integers(128, 1280)))
         task["width"], task["height"] = size
     else:
-        size = _sized(rules["default_resolution"], ratios[0])
+        size = sized(rules["default_resolution"], ratios[0])
     if "fps" in properties and draw(st.booleans()):
         task["fps"] = draw(st.sampled_from(rules.get("fps", list(range(1, 61)))))
     _optional(draw, task, properties, {

@@ -20,6 +20,7 @@ from typing import Any
 from runware_mock.contract import catalog
 from runware_mock.contract.catalog import Family
 from runware_mock.contract.errors import ApiError, error
+from runware_mock.contract.video_sizes import sized
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced
 from runware_mock.media.placeholder import Picture
 from runware_mock.media.service import Media
@@ -120,15 +121,6 @@ def _size(task: dict[str, Any], rules: dict[str, Any]) -> tuple[int, int] | ApiE
                      f"resolution. Allowed values: {', '.join(resolutions)}.",
                      parameter="resolution", type="string", allowed_values=resolutions)
     return sized(resolution, ratios[0])
-
-
-def sized(resolution: str, ratio: str) -> tuple[int, int]:
-    """``720p`` at ``9:16`` is 720x1280: the number is the short side ("4K" is 2160), the long
-    side follows the ratio, rounded to an even number of pixels."""
-    short = 2160 if resolution.lower() == "4k" else int(resolution.removesuffix("p"))
-    across, down = (int(part) for part in ratio.split(":"))
-    long = round(short * max(across, down) / min(across, down) / 2) * 2
-    return (long, short) if across >= down else (short, long)
 
 
 class GeneratedVideo:
