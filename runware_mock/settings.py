@@ -164,7 +164,8 @@ OPTIONS: tuple[Option, ...] = (
            shown_default="$TMPDIR/runware-mock"),
     Option("public_url", "base URL put in videoURL/mediaURL (default http://HOST:PORT)", str),
     Option("render_workers", "ffmpeg processes allowed to run at once", int),
-    Option("max_long_side", "longest side of rendered video frames, in pixels", int),
+    Option("max_long_side", "longest side of rendered avatar video frames, in pixels (a "
+           "generated video has the width and height its task asks for)", int),
     Option("max_upscale_pixels", "most pixels of an upscaled image (width x height); a larger "
            "upscale is refused with invalidUpscaleFactor", int),
     Option("animate", "draw the voice track's waveform on every frame, so lip-sync timing is "
