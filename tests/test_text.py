@@ -42,6 +42,15 @@ def codes(reply: httpx.Response) -> list[tuple[str, Any]]:
     return [(problem["code"], problem.get("parameter")) for problem in reply.json()["errors"]]
 
 
+def assert_rejected(client: RestClient, task: dict[str, Any],
+                    expected: tuple[str, str]) -> None:
+    """The task gets exactly one error, the expected one, naming the task."""
+    reply = client.post([task])
+    assert reply.status_code == 400
+    assert codes(reply) == [expected]
+    assert reply.json()["errors"][0]["taskUUID"] == task["taskUUID"]
+
+
 def sse(body: str) -> list[Any]:
     """The events of a stream: every one a single ``data:`` line followed by a blank line."""
     assert body.endswith("\n\n")
@@ -118,11 +127,7 @@ def test_prompt_enhance_depends_on_the_prompt_and_the_seed_only(
 def test_prompt_enhance_rejects_values_out_of_bounds(client: RestClient,
                                                      overrides: dict[str, Any],
                                                      expected: tuple[str, str]) -> None:
-    task = enhance_task(**overrides)
-    reply = client.post([task])
-    assert reply.status_code == 400
-    assert codes(reply) == [expected]
-    assert reply.json()["errors"][0]["taskUUID"] == task["taskUUID"]
+    assert_rejected(client, enhance_task(**overrides), expected)
 
 
 # --- textInference ---------------------------------------------------------------------------
@@ -183,11 +188,7 @@ def test_text_inference_async_is_acknowledged_then_polled(client: RestClient) ->
 def test_text_inference_rejects_values_out_of_bounds(client: RestClient,
                                                      overrides: dict[str, Any],
                                                      expected: tuple[str, str]) -> None:
-    task = text_task(**overrides)
-    reply = client.post([task])
-    assert reply.status_code == 400
-    assert codes(reply) == [expected]
-    assert reply.json()["errors"][0]["taskUUID"] == task["taskUUID"]
+    assert_rejected(client, text_task(**overrides), expected)
 
 
 # --- textInference, streamed ------------------------------------------------------------------
@@ -392,6 +393,4 @@ def test_model_search_finds_no_private_models(client: RestClient) -> None:
 ])
 def test_model_search_rejects_values_out_of_bounds(client: RestClient, fields: dict[str, Any],
                                                    expected: tuple[str, str]) -> None:
-    reply = client.post([search_task(**fields)])
-    assert reply.status_code == 400
-    assert codes(reply) == [expected]
+    assert_rejected(client, search_task(**fields), expected)

@@ -19,6 +19,7 @@ from runware_mock.media.text import count_tokens, enhanced_prompt
 from runware_mock.protocol.envelope import Reply, failed
 from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped
 from runware_mock.tasks.submission import submit
+from runware_mock.tasks.text_inference import TextWork
 from runware_mock.tasks.video_inference import video_item
 
 
@@ -36,19 +37,8 @@ async def prompt_enhance(task: dict[str, Any], context: Context,
                         EnhancedPrompts(task, Randomness(services.settings.seed)))
 
 
-class EnhancedPrompts:
+class EnhancedPrompts(TextWork):
     """The engine's ``Work`` for a promptEnhance task: version N is generation N."""
-
-    def __init__(self, request: dict[str, Any], randomness: Randomness) -> None:
-        self._request = request
-        self._randomness = randomness
-        self._price = catalog.model(request["model"]).price
-
-    def measured_now(self) -> float:
-        return 0.0
-
-    async def measure(self) -> float:
-        return 0.0
 
     async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
         prompt = self._request["prompt"]
@@ -56,9 +46,6 @@ class EnhancedPrompts:
                                self._request["promptMaxLength"])
         return Produced({"text": text},
                         cost=self._price.of(tokens=count_tokens(prompt) + count_tokens(text)))
-
-    def forget_inline_data(self) -> None:
-        """A prompt holds no media."""
 
 
 TASK_TYPE = TaskType("promptEnhance", "request.promptEnhance", prompt_enhance,

@@ -38,13 +38,11 @@ async def text_inference(task: dict[str, Any], context: Context,
     return Reply(events=text_events(accepted, services, work.deltas))
 
 
-class TextAnswer:
-    """The engine's ``Work`` for a textInference task: nothing to measure, one answer per
-    result, the same whether it is streamed or reported whole."""
+class TextWork:
+    """What the text task types' ``Work`` share: no input to fetch or measure, no media."""
 
     def __init__(self, request: dict[str, Any], randomness: Randomness) -> None:
         self._request = request
-        self._conversation = Conversation.of(request)
         self._randomness = randomness
         self._price = catalog.model(request["model"]).price
 
@@ -53,6 +51,18 @@ class TextAnswer:
 
     async def measure(self) -> float:
         return 0.0
+
+    def forget_inline_data(self) -> None:
+        """Text tasks hold no media."""
+
+
+class TextAnswer(TextWork):
+    """The engine's ``Work`` for a textInference task: one answer per result, the same
+    whether it is streamed or reported whole."""
+
+    def __init__(self, request: dict[str, Any], randomness: Randomness) -> None:
+        super().__init__(request, randomness)
+        self._conversation = Conversation.of(request)
 
     def answer(self, generation: Generation) -> tuple[Answer, int]:
         """The answer and the seed it came from: the request's seed (plus the result's index)
@@ -70,9 +80,6 @@ class TextAnswer:
         return Produced({"text": found.text, "finishReason": found.finish_reason,
                          "usage": usage, "seed": seed},
                         cost=self._price.of(tokens=usage["totalTokens"]))
-
-    def forget_inline_data(self) -> None:
-        """A conversation holds no media."""
 
 
 TASK_TYPE = TaskType("textInference", None, text_inference, result_item=video_item,
