@@ -331,6 +331,17 @@ def test_a_bad_stream_request_is_a_json_error(client: RestClient) -> None:
     assert codes(reply) == [("invalidModel", "model")]
 
 
+def test_a_stream_the_client_leaves_still_finishes_its_task(server: ServerThread,
+                                                           client: RestClient) -> None:
+    task = text_task(deliveryMethod="stream")
+    with httpx.Client(timeout=30) as http, http.stream(
+            "POST", server.url, json=[task], headers={"Authorization": "Bearer test-key"}
+    ) as reply:
+        assert next(reply.iter_lines()).startswith("data: {")
+    (item,) = client.wait(task["taskUUID"])["data"]
+    assert item["status"] == "success" and item["text"]
+
+
 # --- modelSearch -----------------------------------------------------------------------------
 
 def search(client: RestClient, **fields: Any) -> dict[str, Any]:

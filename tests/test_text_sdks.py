@@ -105,6 +105,11 @@ def test_runware_05_enhances_answers_streams_and_searches(
     assert len(cut["deltas"]) == CUT_AFTER
     assert (cut["raised"], cut["code"]) == ("RunwareAPIError", "inferenceError")
 
+    # 0.5 reads a refused stream's body after closing it: it only knows the HTTP status.
+    refused = done["refused"]
+    assert (refused["raised"], refused["deltas"]) == ("RunwareAPIError", [])
+    assert "HTTP 400" in refused["message"]
+
     search = done["search"]
     assert search["taskType"] == "modelSearch" and search["totalResults"] >= 3
     check_search(search["results"])

@@ -50,7 +50,8 @@ async def stream_text(client: Runware, model: str) -> dict[str, Any]:
             else:
                 deltas.append(chunk)
     except RunwareAPIError as exc:
-        return {"deltas": deltas, "raised": type(exc).__name__, "code": exc.code}
+        return {"deltas": deltas, "raised": type(exc).__name__, "code": exc.code,
+                "message": str(exc)}
     return {"deltas": deltas, "final": final}
 
 
@@ -64,13 +65,14 @@ async def main(args: argparse.Namespace) -> None:
                                                       includeCost=True))
     streamed = await stream_text(client, MODEL)
     cut = await stream_text(client, args.cut_model)
+    refused = await stream_text(client, "nonexistent:999@999")
     search = await client.modelSearch(IModelSearch(search="realistic", category="checkpoint",
                                                    limit=3))
     await client.disconnect()
     print(json.dumps(default=lambda enum: getattr(enum, "value", str(enum)), obj={
         "event": "done", "enhanced": [public(item) for item in enhanced],
         "texts": [{**public(item), "usage": public(item.usage)} for item in texts],
-        "streamed": streamed, "cut": cut,
+        "streamed": streamed, "cut": cut, "refused": refused,
         "search": {"totalResults": search.totalResults, "taskType": search.taskType,
                    "results": [public(model) for model in search.results]}}), flush=True)
 
