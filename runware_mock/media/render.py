@@ -194,7 +194,7 @@ def compose_frame(image: Path, label: str, max_long_side: int, out: Path) -> Non
     picture = picture.resize((width, height), Image.Resampling.LANCZOS)
     if label:
         _draw_label(picture, label)
-    picture.save(out, format="PNG")
+    picture.save(out, format="PNG", compress_level=1)  # an intermediate: speed over size
 
 
 def _draw_label(picture: Image.Image, label: str) -> None:
