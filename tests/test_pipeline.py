@@ -20,17 +20,10 @@ from runware_mock.contract import catalog
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import decode, decode_audio
+from tests.test_audio_video import fetched
 from tests.test_sdks import API_KEY, SCRIPTS, run_to_end, runware_sdk_python  # noqa: F401
 
 TEXT = "Welcome to the museum. I will be your guide through the collection today."
-
-
-def fetched(url: str, tmp_path: Path, name: str) -> Path:
-    reply = httpx.get(url, timeout=30)
-    assert reply.status_code == 200, url
-    path = tmp_path / name
-    path.write_bytes(reply.content)
-    return path
 
 
 def image_size(url: str) -> tuple[int, int]:

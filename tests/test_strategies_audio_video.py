@@ -3,16 +3,21 @@ valid audio tasks answered with sound of the promised length (decoded), valid vi
 acknowledged and measured at the promised length (the latency is an hour: nothing renders; the
 size is the family's plan), invalid tasks of both answered with exactly the promised error."""
 
+# The emulator fixtures are test_strategies.py's, imported by name: their parameters
+# "redefine" them (F811), as pytest intends.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from runware_mock.admin.client import AdminClient
 from runware_mock.contract import catalog
@@ -21,18 +26,11 @@ from runware_mock.contract.harness import Emulator, start_emulator
 from runware_mock.contract.strategies import InvalidCase
 from runware_mock.tasks.generic_video import Plan, plan
 from tests.helpers import RestClient, decode_audio
+from tests.test_strategies import admin, emulator, rest  # noqa: F401 (fixtures)
 
 EXAMPLES = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.function_scoped_fixture])
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    data: Path = tmp_path_factory.mktemp("strategies-av")
-    server = start_emulator("subprocess", {"latency": "fixed:3600"}, data, "test-key")
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -44,17 +42,6 @@ def instant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def rest(emulator: Emulator) -> RestClient:
-    return RestClient(emulator.url)
-
-
-@pytest.fixture(scope="module")
-def admin(emulator: Emulator) -> Iterator[AdminClient]:
-    with AdminClient(emulator.base_url) as client:
-        yield client
-
-
 def audio_bytes(item: dict[str, Any]) -> bytes:
     if "audioURL" in item:
         return httpx.get(item["audioURL"], timeout=30).content
@@ -62,23 +49,13 @@ def audio_bytes(item: dict[str, Any]) -> bytes:
     return base64.b64decode(data)
 
 
-def check_rejected(rest: RestClient, case: InvalidCase) -> None:
-    reply = rest.post([case.task])
-    assert reply.status_code == 400, reply.text
-    (problem,) = reply.json()["errors"]
-    assert (problem["code"], problem["parameter"]) == (case.code, case.parameter), problem
-    assert problem.get("taskUUID") == case.task_uuid
-    if case.allowed_values is not None:
-        assert problem["allowedValues"] == case.allowed_values
-
-
 def test_valid_audio_tasks_sound_as_long_as_promised(instant: Emulator, tmp_path: Path) -> None:
-    rest = RestClient(instant.url)
+    client = RestClient(instant.url)
 
     @settings(EXAMPLES, max_examples=25)
     @given(avs.audio_tasks(longest=4.0))
     def answered(expected: avs.Expected) -> None:
-        reply = rest.post([expected.task])
+        reply = client.post([expected.task])
         assert reply.status_code == 200, reply.text
         (item,) = reply.json()["data"]
         path = tmp_path / "sound"
@@ -88,15 +65,6 @@ def test_valid_audio_tasks_sound_as_long_as_promised(instant: Emulator, tmp_path
         assert decoded["seconds"] == pytest.approx(expected.seconds, abs=0.002)
 
     answered()
-
-
-def test_invalid_audio_tasks_get_exactly_the_promised_error(rest: RestClient) -> None:
-    @EXAMPLES
-    @given(avs.invalid_audio_tasks())
-    def rejected(case: InvalidCase) -> None:
-        check_rejected(rest, case)
-
-    rejected()
 
 
 def test_valid_video_tasks_are_acknowledged_and_planned_as_promised(
@@ -116,10 +84,19 @@ def test_valid_video_tasks_are_acknowledged_and_planned_as_promised(
     acknowledged()
 
 
-def test_invalid_video_tasks_get_exactly_the_promised_error(rest: RestClient) -> None:
+@pytest.mark.parametrize("invalid_tasks", [avs.invalid_audio_tasks, avs.invalid_video_tasks],
+                         ids=["audio", "video"])
+def test_invalid_tasks_get_exactly_the_promised_error(
+        rest: RestClient, invalid_tasks: Callable[[], st.SearchStrategy[InvalidCase]]) -> None:
     @EXAMPLES
-    @given(avs.invalid_video_tasks())
+    @given(invalid_tasks())
     def rejected(case: InvalidCase) -> None:
-        check_rejected(rest, case)
+        reply = rest.post([case.task])
+        assert reply.status_code == 400, reply.text
+        (problem,) = reply.json()["errors"]
+        assert (problem["code"], problem["parameter"]) == (case.code, case.parameter), problem
+        assert problem.get("taskUUID") == case.task_uuid
+        if case.allowed_values is not None:
+            assert problem["allowedValues"] == case.allowed_values
 
     rejected()
