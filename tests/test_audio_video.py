@@ -11,13 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from runware_mock.contract import catalog
 from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from runware_mock.tasks.audio_inference import spoken_seconds
 from runware_mock.tasks.generic_video import Plan, plan
-from tests.helpers import PORTRAIT, RestClient, data_uri, decode, decode_audio
+from tests.helpers import PORTRAIT, RestClient, data_uri, decode, decode_audio, ffmpeg
 
 TEXT = "Hello, I am your guide to this emulator, and this is my voice."  # 62 characters
 SPOKEN = round(62 / 15, 3)
@@ -215,6 +216,28 @@ def test_generated_video_families(client: RestClient, tmp_path: Path, model: str
     assert (decoded["video_codec"], decoded["width"], decoded["height"]) == (codec, *size)
     assert decoded["frames"] == seconds * 25
     assert decoded["errors"] == 0
+
+
+def test_a_first_frame_image_is_the_picture(client: RestClient, tmp_path: Path) -> None:
+    task = video_task(duration=5, inputs={"frameImages": [
+        {"image": data_uri(media_path(PORTRAIT), "image/jpeg"), "frame": "first"}]})
+    item = only_item(client.run(task))
+    video = fetched(item["videoURL"], tmp_path, "i2v.mp4")
+    first = tmp_path / "first.png"
+    assert ffmpeg("-v", "error", "-i", str(video), "-frames:v", "1", str(first)).returncode == 0
+    with Image.open(media_path(PORTRAIT)) as portrait, Image.open(first) as frame:
+        expected = ImageOps.fit(portrait.convert("RGB"), (360, 640)).crop((0, 0, 360, 400))
+        shown = frame.convert("RGB").crop((0, 0, 360, 400))  # above the caption
+        difference = ImageStat.Stat(ImageChops.difference(expected, shown)).mean
+    assert max(difference) < 12, difference
+
+
+def test_an_undecodable_start_image_fails_the_task(client: RestClient) -> None:
+    task = video_task(inputs={"image": base64.b64encode(b"not an image at all").decode()})
+    body = client.run(task)
+    (problem,) = body["errors"]
+    assert (problem["code"], problem["parameter"], problem["taskUUID"]) == (
+        "invalidValueUploadFailed", "inputs.image", task["taskUUID"])
 
 
 def test_a_talking_head_model_renders_as_the_avatars(client: RestClient, tmp_path: Path) -> None:

@@ -24,8 +24,8 @@ from runware_mock.engine.lifecycle import Expiry, Generation, Produced
 from runware_mock.media.service import Media
 from runware_mock.media.sound import Sound
 from runware_mock.protocol.envelope import Reply
-from runware_mock.tasks.base import Context, TaskServices, TaskType, without_inline_data
-from runware_mock.tasks.generic_video import result_seed
+from runware_mock.tasks.base import Context, TaskServices, TaskType
+from runware_mock.tasks.generic_video import result_seed, summarised
 from runware_mock.tasks.submission import submit
 from runware_mock.tasks.video_inference import video_item
 
@@ -87,8 +87,7 @@ class AudioWork:
                         file=("audio", audio_uuid))
 
     def forget_inline_data(self) -> None:
-        if isinstance(self._request.get("inputs"), dict):
-            self._request["inputs"] = without_inline_data(self._request["inputs"])
+        self._request.update(summarised(self._request, ("inputs",)))
 
 
 TASK_TYPE = TaskType("audioInference", None, audio_inference, result_item=video_item,

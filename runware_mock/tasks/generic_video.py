@@ -5,8 +5,10 @@ The schema bounds each field; the model's family (``contract/models/video.toml``
 which durations, frame rates, resolutions and sizes it allows. The placeholder is a still
 picture of the asked size showing the prompt, the model and the seed (``media.placeholder``)
 over a quiet tone, for the asked duration, rendered as the avatar videos are (``media.render``,
-25 frames a second). Input images and videos are taken as given and not fetched: the
-placeholder does not depend on them.
+25 frames a second). Image-to-video: the first input image (a first frame, else an image or
+reference image) is fetched, checked and shown as the picture, under the caption. Other
+inputs (videos, audio, further images) are taken as given and not fetched: the placeholder
+does not depend on them.
 
 With a ``seed`` in the request, result ``i`` uses seed ``seed + i``: the same request and seed
 give the same video.
@@ -15,15 +17,16 @@ give the same video.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from runware_mock.contract import catalog
 from runware_mock.contract.catalog import Family
 from runware_mock.contract.errors import ApiError, error
 from runware_mock.contract.video_sizes import sized
-from runware_mock.engine.lifecycle import Expiry, Generation, Produced
+from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFailed
 from runware_mock.media.placeholder import Picture
-from runware_mock.media.service import Media
+from runware_mock.media.service import Media, MediaInputError
 from runware_mock.media.sound import Sound
 from runware_mock.tasks.base import without_inline_data
 
@@ -123,18 +126,41 @@ def _size(task: dict[str, Any], rules: dict[str, Any]) -> tuple[int, int] | ApiE
     return sized(resolution, ratios[0])
 
 
+def first_image(task: dict[str, Any]) -> tuple[str, str] | None:
+    """(field path, input) of the image a video starts from, if the task gives one."""
+    inputs = task.get("inputs", {})
+    candidates = [
+        ("inputs.frameImages.0.image", inputs.get("frameImages", [{}])[0].get("image")),
+        ("frameImages.0.inputImage", task.get("frameImages", [{}])[0].get("inputImage")),
+        ("inputs.image", inputs.get("image")),
+        ("inputs.images.0", (inputs.get("images") or [None])[0]),
+        ("inputs.referenceImages.0", (inputs.get("referenceImages") or [None])[0]),
+        ("referenceImages.0", (task.get("referenceImages") or [None])[0]),
+    ]
+    return next(((path, spec) for path, spec in candidates if spec is not None), None)
+
+
 class GeneratedVideo:
-    """The engine's ``Work`` for a generated video: its length is known at once."""
+    """The engine's ``Work`` for a generated video: its length is known at once; an input
+    image to start from is fetched and checked first."""
 
     def __init__(self, request: dict[str, Any], media: Media, planned: Plan) -> None:
         self._request = request
         self._media = media
         self._plan = planned
+        self._start = first_image(request)
+        self._picture_source: Path | None = None
 
-    def measured_now(self) -> float:
-        return self._plan.seconds
+    def measured_now(self) -> float | None:
+        return self._plan.seconds if self._start is None else None
 
     async def measure(self) -> float:
+        if self._start is not None:
+            parameter, spec = self._start
+            try:
+                self._picture_source, _ = await self._media.image_input(parameter, spec)
+            except MediaInputError as exc:
+                raise WorkFailed(error(exc.code, str(exc), parameter=exc.parameter)) from exc
         return self._plan.seconds
 
     async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
@@ -145,7 +171,8 @@ class GeneratedVideo:
                    f"{planned.seconds:g} s",
                    f"result {generation.index + 1}/{request.get('numberResults', 1)}")
         picture = await self._media.images.picture(
-            Picture(planned.width, planned.height, "PNG", 95, seed, caption))
+            Picture(planned.width, planned.height, "PNG", 95, seed, caption,
+                    self._picture_source))
         tone = await self._media.sounds.make(
             Sound("tone", planned.seconds, seed, "WAV", _TONE_RATE, 128, 1))
         # No label drawn over the frame: the caption already says it all.
@@ -159,5 +186,22 @@ class GeneratedVideo:
                         file=("video", video_uuid))
 
     def forget_inline_data(self) -> None:
-        if isinstance(self._request.get("inputs"), dict):
-            self._request["inputs"] = without_inline_data(self._request["inputs"])
+        self._request.update(summarised(self._request, INPUT_FIELDS))
+
+
+# The fields of a request that may hold inline media, at any depth.
+INPUT_FIELDS = ("inputs", "frameImages", "referenceImages")
+
+
+def summarised(request: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """``fields`` of ``request`` with their inline media summarised, however deep (a list of
+    frame images of base64 data): a kept task must not hold megabytes."""
+    return {name: _summarised(request[name]) for name in fields if name in request}
+
+
+def _summarised(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_summarised(item) for item in value]
+    if isinstance(value, dict):
+        return without_inline_data({name: _summarised(item) for name, item in value.items()})
+    return without_inline_data({"value": value})["value"]
