@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from runware_mock.admin.api import PREFIX
 from runware_mock.admin.guard import AdminGuard
 from runware_mock.admin.params import JOURNAL_FILTERS, AdminInputError, choice, journal_query
-from runware_mock.admin.ui import access
+from runware_mock.admin.ui import access, actions
 from runware_mock.admin.ui.listing import (
     TASK_FILTERS,
     TaskCounts,
@@ -34,15 +34,11 @@ from runware_mock.admin.ui.listing import (
 from runware_mock.admin.ui.live import TICK_SECONDS, Monitor
 from runware_mock.admin.ui.timeline import shown, timeline
 from runware_mock.admin.views import TASK_STATES, task_json
-from runware_mock.contract.errors import error
 from runware_mock.delivery.log import UPLOAD, WEBHOOK
 from runware_mock.engine.lifecycle import TaskNotFound
-from runware_mock.faults import FaultSpecError, load_profile
 from runware_mock.faults.catalog import KINDS
 from runware_mock.faults.rules import FIRING_FIELDS, MATCH_FIELDS
 from runware_mock.faults.wire import transport_of
-from runware_mock.fixtures import faults_dir
-from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
 from runware_mock.transport.journal import KINDS as JOURNAL_KINDS
 from runware_mock.transport.journal import TRANSPORTS
@@ -52,19 +48,13 @@ _TEMPLATES = Environment(loader=FileSystemLoader(_HERE / "templates"),
                          autoescape=select_autoescape(("html",)), trim_blocks=True,
                          lstrip_blocks=True)
 _TEMPLATES.filters["clock"] = lambda seconds: time.strftime("%H:%M:%S", time.localtime(seconds))
-# Fields of a rule's JSON that are its state, not what it says: left out when a shipped
-# profile's rules are added again through the API.
-_RULE_STATE = ("id", "source", "scope", "matched", "fired")
 
 
 def dashboard_routes() -> list[BaseRoute]:
     """``/__admin/ui`` and what is under it, behind the admin guard; before the admin mount."""
     router = Router(routes=_ROUTES)
-    return [Route(UI_PATH, _to_folder, methods=["GET"]),
-            Mount(UI_PATH, app=AdminGuard(router, f"{PREFIX}/openapi.json"))]
-
-
-UI_PATH = access.UI_PREFIX
+    return [Route(access.UI_PREFIX, _to_folder, methods=["GET"]),
+            Mount(access.UI_PREFIX, app=AdminGuard(router, f"{PREFIX}/openapi.json"))]
 
 
 async def _to_folder(request: Request) -> Response:
@@ -177,7 +167,8 @@ async def faults_page(request: Request, services: Services) -> Response:
     return _page(request, "faults.html", view="faults",
                  rules=[rule.to_json() for rule in services.faults.rules()],
                  kinds=KINDS, match_fields=MATCH_FIELDS, firing_fields=FIRING_FIELDS,
-                 profiles=_shipped_profiles(), fired=sum(services.faults.fired_total.values()))
+                 profiles=actions.shipped_profiles(),
+                 fired=sum(services.faults.fired_total.values()))
 
 
 async def charts_page(request: Request, services: Services) -> Response:
@@ -185,6 +176,10 @@ async def charts_page(request: Request, services: Services) -> Response:
                  for task in services.engine.tasks() for g in task.generations
                  if g.finished_at is not None and g.error is None]
     return _page(request, "charts.html", view="charts", latencies=latencies)
+
+
+async def login_page(request: Request) -> Response:
+    return _page(request, "login.html", view="login")
 
 
 async def events(request: Request) -> Response:
@@ -208,67 +203,6 @@ def _shutdown_watch(request: Request) -> Callable[[], bool]:
     return lambda: cycle.keep_alive is False
 
 
-# --- signing in, and the one write the admin API lacks ----------------------------------------
-
-async def login_page(request: Request) -> Response:
-    return _page(request, "login.html", view="login")
-
-
-async def login(request: Request) -> Response:
-    settings = request.app.state.services.settings
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    token = body.get("token") if isinstance(body, dict) else None
-    if not isinstance(token, str) or not access.token_matches(token, settings.admin_token):
-        return access.denied()
-    response = JSONResponse({"signedIn": True})
-    access.remember(response, token, secure=settings.base_url.startswith("https:"))
-    return response
-
-
-async def logout(request: Request) -> Response:
-    response = JSONResponse({"signedIn": False})
-    access.forget(response)
-    return response
-
-
-def _shipped_profiles() -> list[str]:
-    return sorted(path.stem for path in faults_dir().glob("*.*")
-                  if path.suffix in (".toml", ".json"))
-
-
-async def load_shipped_profile(request: Request) -> Response:
-    """Add a shipped profile's rules as admin rules, each checked as ``POST /faults`` checks
-    one. (``--faults`` loads a profile at start; the admin API adds rules one by one.)"""
-    if not access.authorized(request):
-        return access.denied()
-    services: Services = request.app.state.services
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    name = body.get("profile") if isinstance(body, dict) else None
-    if name not in _shipped_profiles():
-        problem_text = f"profile must be one of {', '.join(_shipped_profiles())}, got {name!r}."
-        return _api_problem("profile", problem_text)
-    added = []
-    for rule in load_profile(str(name)):
-        spec = {key: value for key, value in rule.to_json().items() if key not in _RULE_STATE}
-        try:
-            added.append(services.faults.add(spec).to_json())
-        except FaultSpecError as exc:
-            return _api_problem(exc.parameter, str(exc))
-    return JSONResponse({"profile": name, "added": added}, status_code=201)
-
-
-def _api_problem(parameter: str, message: str) -> JSONResponse:
-    problem = error("invalidAdminRequest", message, parameter=parameter,
-                    documentation=f"{PREFIX}/openapi.json")
-    return JSONResponse({"errors": [problem.to_json()]}, status_code=problem.status)
-
-
 _ROUTES: list[BaseRoute] = [
     Route("/", _guarded(tasks_page), methods=["GET"]),
     Route("/tasks/{taskUUID}", _guarded(task_page), methods=["GET"]),
@@ -278,9 +212,9 @@ _ROUTES: list[BaseRoute] = [
     Route("/charts", _guarded(charts_page), methods=["GET"]),
     Route("/events", events, methods=["GET"]),
     Route("/login", login_page, methods=["GET"]),
-    Route("/login", login, methods=["POST"]),
-    Route("/logout", logout, methods=["POST"]),
-    Route("/profiles", load_shipped_profile, methods=["POST"]),
+    Route("/login", actions.login, methods=["POST"]),
+    Route("/logout", actions.logout, methods=["POST"]),
+    Route("/profiles", actions.load_shipped_profile, methods=["POST"]),
     Mount("/api", app=access.ApiBridge()),
     Mount("/static", app=StaticFiles(directory=_HERE / "static"), name="static"),
 ]
