@@ -240,6 +240,18 @@ def test_an_undecodable_start_image_fails_the_task(client: RestClient) -> None:
         "invalidValueUploadFailed", "inputs.image", task["taskUUID"])
 
 
+def test_whole_numbers_written_as_decimals_are_taken(client: RestClient, tmp_path: Path) -> None:
+    """JSON's 720.0 is an integer to the schema, so it must work everywhere after it."""
+    video = only_item(client.run(video_task(width=360.0, height=640.0, duration=5.0, seed=3.0)))
+    decoded = decode(fetched(video["videoURL"], tmp_path, "decimal.mp4"))
+    assert (decoded["width"], decoded["height"], decoded["frames"], video["seed"]) == (
+        360, 640, 125, 3)
+    audio = only_item(client.post([speech_task(audioSettings={
+        "sampleRate": 16000.0, "bitrate": 64.0, "channels": 1.0})]).json())
+    decoded = decode_audio(fetched(audio["audioURL"], tmp_path, "decimal.mp3"))
+    assert (decoded["sample_rate"], decoded["channels"]) == (16000, 1)
+
+
 def test_a_talking_head_model_renders_as_the_avatars(client: RestClient, tmp_path: Path) -> None:
     voice = only_item(client.post([speech_task()]).json())
     task = {"taskType": "videoInference", "taskUUID": str(uuid.uuid4()),

@@ -67,8 +67,10 @@ class AudioWork:
     async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
         request, settings = self._request, self._settings
         seed = result_seed(request, generation)
+        # JSON's 44100.0 is an integer to the schema; ffmpeg's arguments want 44100.
         sound = Sound(self._sound, self._seconds, seed, request["outputFormat"],
-                      settings["sampleRate"], settings["bitrate"], settings["channels"])
+                      int(settings["sampleRate"]), int(settings["bitrate"]),
+                      int(settings["channels"]))
         path = await self._media.sounds.make(sound)
         audio_uuid, audio_url = self._media.publish_audio(path, sound.format.extension,
                                                           expiry())

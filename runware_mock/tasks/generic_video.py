@@ -109,7 +109,8 @@ def _size(task: dict[str, Any], rules: dict[str, Any]) -> tuple[int, int] | ApiE
                      "resolution: give one or the other.",
                      parameter=["width", "height", "resolution"])
     if given:
-        size = (task["width"], task["height"])
+        # JSON's 720.0 is an integer to the schema; Pillow and ffmpeg want 720.
+        size = (int(task["width"]), int(task["height"]))
         if "aspect_ratios" in rules:
             allowed = [sized(name, ratio) for name in resolutions for ratio in ratios]
             if size not in allowed:
