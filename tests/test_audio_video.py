@@ -14,6 +14,7 @@ import pytest
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from runware_mock.contract import catalog
+from runware_mock.contract.receivers import Receiver
 from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from runware_mock.tasks.audio_inference import spoken_seconds
@@ -151,6 +152,21 @@ def test_audio_validation(client: RestClient, overrides: dict[str, Any], code: s
     problem = only_error(client.post([task]))
     assert (problem["code"], problem["parameter"], problem["taskUUID"]) == (
         code, parameter, task["taskUUID"])
+
+
+def test_async_audio_is_uploaded_then_posted_to_the_webhook(client: RestClient) -> None:
+    with Receiver() as sink:
+        task = speech_task(deliveryMethod="async", outputFormat="WAV",
+                           uploadEndpoint=f"{sink.base_url}/bucket/voice.wav",
+                           webhookURL=f"{sink.base_url}/hook")
+        assert client.post([task]).status_code == 200
+        put, hook = sink.wait_for(2)
+    item = only_item(client.wait(task["taskUUID"]))
+    served = httpx.get(item["audioURL"], timeout=30).content
+    assert (put.method, put.path, put.headers["content-type"]) == (
+        "PUT", "/bucket/voice.wav", "audio/wav")
+    assert put.body == served
+    assert (hook.method, hook.json()["data"][0]["audioUUID"]) == ("POST", item["audioUUID"])
 
 
 @pytest.mark.parametrize(("model", "task", "code", "parameter"), [
