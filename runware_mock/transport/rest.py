@@ -7,6 +7,7 @@ endpoint returning a fixed body answers 29,800 req/s as plain ASGI, 22,400 as a 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,8 @@ from runware_mock.services import Services
 from runware_mock.tasks.base import Context
 from runware_mock.transport.limits import TransportLimits
 
+log = logging.getLogger("runware_mock.rest")
+
 
 class RestTransport:
     """The ASGI endpoint of ``POST /v1``; the app's services are found through the scope."""
@@ -38,7 +41,14 @@ class RestTransport:
         if raw is None:
             return  # the client left before sending its whole body: nobody to answer
         if isinstance(raw, bytes):
-            response = await _exchange(state.services, raw, headers, receive, limits)
+            try:
+                response = await _exchange(state.services, raw, headers, receive, limits)
+            except Exception as exc:
+                # A bug is answered as one, on a connection that stays usable: an exception
+                # left to the server would close it under the client's next request.
+                log.exception("a REST request failed")
+                response = respond(failed(error(
+                    "internalServerError", f"The emulator failed: {exc.__class__.__name__}.")))
         else:
             # The rest is not read: the server drains it unbuffered, and the connection stays
             # usable for the client's next request.
