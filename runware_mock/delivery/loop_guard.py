@@ -62,16 +62,18 @@ def is_this_host(address: Address) -> bool:
     return False
 
 
-async def resolve(host: str, port: int) -> set[Address]:
+async def resolve(host: str, port: int, timeout: float = 10.0) -> set[Address]:
     """Every address ``host`` resolves to, as a connection to it would resolve it (nothing if
-    it does not resolve: the delivery then fails on its own)."""
+    it does not resolve, or not within ``timeout`` seconds: the delivery then fails on its
+    own)."""
     literal = _plain(host.strip("[]"))
     if literal is not None:
         return {literal}
     try:
-        found = await asyncio.get_running_loop().getaddrinfo(host, port,
-                                                              type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError, ValueError):
+        async with asyncio.timeout(timeout):
+            found = await asyncio.get_running_loop().getaddrinfo(host, port,
+                                                                  type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError, TimeoutError):
         return set()
     return {address for *_, sockaddr in found if (address := _plain(str(sockaddr[0])))}
 
@@ -80,6 +82,8 @@ class SelfAddress:
     def __init__(self, settings: Settings) -> None:
         self._port = settings.port
         self._public = _host_and_port(settings.base_url)
+        # A name that takes longer than a delivery try to resolve is not waited for longer.
+        self._timeout = settings.delivery_timeout
 
     async def refusal(self, url: str) -> str | None:
         """Why ``url`` is the emulator itself, or None when it is somewhere else."""
@@ -91,11 +95,11 @@ class SelfAddress:
             return "this URL is the emulator's public URL"
         if port not in (self._port, self._public[1] if self._public else None):
             return None
-        addresses = await resolve(host, port)
+        addresses = await resolve(host, port, self._timeout)
         if port == self._port and any(is_this_host(address) for address in addresses):
             return f"{host} is this machine and {port} the emulator's port"
         if self._public is not None and port == self._public[1]:
-            public = await resolve(*self._public)
+            public = await resolve(*self._public, self._timeout)
             if addresses & public:
                 return f"{host} is the host of the emulator's public URL"
         return None
