@@ -30,7 +30,9 @@ async def login(request: Request) -> Response:
     if not isinstance(token, str) or not access.token_matches(token, settings.admin_token):
         return access.denied()
     response = JSONResponse({"signedIn": True})
-    access.remember(response, token, secure=settings.base_url.startswith("https:"))
+    # Secure when the page itself is on https (behind a TLS proxy the server sees http).
+    page_origin = request.headers.get("origin", str(request.base_url))
+    access.remember(response, token, secure=page_origin.startswith("https:"))
     return response
 
 
