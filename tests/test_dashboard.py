@@ -185,6 +185,34 @@ def test_a_rule_added_from_the_form_fires_on_the_next_request(server: ServerThre
     assert rules and all(found["id"] != rule_id for found in rules)
 
 
+# --- the journal and the charts in the browser ----------------------------------------------
+
+def test_journal_filters_and_entries_open_and_charts_draw(server: ServerThread,
+                                                          page: Any) -> None:
+    _submit(server, 1, "key-browser")
+    httpx.post(server.url, json=[{"taskType": "ping", "ping": True}],
+               headers={"Authorization": "Bearer other-key"})
+    page.goto(ui(server, "journal"))
+    page.wait_for_selector("li.entry")
+    assert page.locator("li.entry").count() == 2
+    page.fill('form.filters input[name="apiKey"]', "key-browser")
+    page.click('form.filters button[type="submit"]')
+    expect(page, "location.search.includes('apiKey=key-browser') && "
+                 "document.querySelectorAll('li.entry').length === 1")
+    page.click("li.entry summary")
+    assert "videoInference" in page.inner_text("li.entry details[open] pre.json")
+    page.select_option('form.filters select[name="transport"]', "websocket")
+    expect(page, "location.search.includes('transport=websocket')")
+    page.wait_for_selector("li.empty")
+
+    page.evaluate("window.notReloaded = true")
+    page.click('nav a[data-nav="charts"]')
+    expect(page, "document.querySelectorAll('.chart .uplot canvas').length === 4")
+    # The view changed in place (htmx): the page, and its event stream, stayed.
+    assert page.evaluate("window.notReloaded") is True
+    assert page.url.endswith("/__admin/ui/charts")
+
+
 # --- the token ------------------------------------------------------------------------------
 
 def test_the_token_prompt_opens_the_dashboard_and_nothing_else_does(
