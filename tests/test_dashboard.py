@@ -376,3 +376,27 @@ def test_an_open_event_stream_ends_when_the_server_stops(server_factory: ServerF
         lines.extend(reading)  # ends: the server closed it rather than cancel it
     assert lines[0] == "event: hello"
     assert not [record for record in caplog.records if "graceful shutdown" in record.message]
+
+
+def test_dev_py_installs_chromium_only_when_missing_and_it_can(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dev", Path(__file__).parent.parent / "dev.py")
+    assert spec is not None and spec.loader is not None
+    dev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dev)
+    calls: list[list[str]] = []
+    monkeypatch.setattr(dev, "call", lambda command: calls.append(command) or 0)
+    monkeypatch.setattr(dev.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(dev, "CHROMIUM", tmp_path / "chromium")
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 1000)
+    dev.ensure_chromium()
+    assert calls == []  # not root: nothing to do but say so
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 0)
+    dev.ensure_chromium()
+    assert [command[-2:] for command in calls] == [["/usr/bin/apt-get", "update"],
+                                                   ["-y", "chromium"]]
+    (tmp_path / "chromium").touch()
+    dev.ensure_chromium()
+    assert len(calls) == 2
