@@ -164,7 +164,7 @@ def test_an_oversized_frame_is_closed_with_1009(fuzz_server: ServerThread) -> No
     socket_.connection.close()
 
 
-def test_rest_survives_fuzzed_tasks_as_websocket_frames_too(fuzz_server: ServerThread) -> None:
+def test_websocket_answers_every_field_of_every_task_type(fuzz_server: ServerThread) -> None:
     socket_ = FuzzSocket(fuzz_server.ws_url)
 
     @CAMPAIGN
