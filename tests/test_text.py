@@ -17,6 +17,7 @@ from runware_mock.media.text import count_tokens
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient
+from tests.test_sdks import wait_until
 
 GEMMA = "google:gemma@4-31b"
 MESSAGES = [{"role": "user", "content": "Reply with exactly: hello"}]
@@ -245,11 +246,18 @@ def _data_lines(lines: Iterator[str], count: int) -> list[str]:
 def test_an_admin_complete_sends_the_rest_of_a_stream_at_once(
         server_factory: ServerFactory) -> None:
     server = server_factory(latency="fixed:3600")
+    client = RestClient(server.url)
     task = text_task(deliveryMethod="stream")
-    threading.Timer(0.5, lambda: httpx.post(
-        f"{server.base_url}/__admin/tasks/{task['taskUUID']}/complete", timeout=30)).start()
-    _, events = stream(RestClient(server.url), task)
+    events: list[Any] = []
+    streaming = threading.Thread(target=lambda: events.extend(stream(client, task)[1]))
+    streaming.start()
+    wait_until(lambda: client.poll(task["taskUUID"]).status_code == 200, "the task exists")
+    reply = httpx.post(f"{server.base_url}/__admin/tasks/{task['taskUUID']}/complete",
+                       timeout=30)
+    assert reply.status_code == 200, reply.text
+    streaming.join(timeout=60)
     assert events[-1] == "[DONE]" and events[-2]["finishReason"] == "stop"
+    assert all("delta" in event for event in events[:-1])
 
 
 def test_a_stream_cut_fault_ends_the_stream_with_the_error(client: RestClient) -> None:
