@@ -209,6 +209,19 @@ def test_a_stream_sends_deltas_then_the_final_chunk_then_done(client: RestClient
     assert (final["usage"], final["cost"]) == (polled["usage"], polled["cost"])
 
 
+def test_a_stream_of_several_results_names_each_chunks_result(client: RestClient) -> None:
+    task = text_task(deliveryMethod="stream", numberResults=2, maxTokens=5)
+    _, events = stream(client, task)
+    *chunks, done = events
+    assert done == "[DONE]"
+    assert [chunk["resultIndex"] for chunk in chunks] == [0] * 5 + [1] * 5 + [0, 1]
+    assert all("cost" not in chunk for chunk in chunks)  # includeCost was not asked
+    polled = client.poll(task["taskUUID"]).json()["data"]
+    for index, item in enumerate(polled):
+        mine = [chunk for chunk in chunks[:10] if chunk["resultIndex"] == index]
+        assert "".join(chunk["delta"]["text"] for chunk in mine) == item["text"]
+
+
 def test_a_stream_is_paced_by_the_simulated_clock(server_factory: ServerFactory) -> None:
     server = server_factory(latency="fixed:1000")
     task = text_task(deliveryMethod="stream", maxTokens=10)
