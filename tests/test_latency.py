@@ -7,15 +7,21 @@ import statistics
 
 import pytest
 
+from runware_mock.contract import catalog
 from runware_mock.engine.latency import parse_profile
 from runware_mock.engine.randomness import Randomness
 
 KEYS = [("latency", f"task-{number}", 0) for number in range(4000)]
 
 
-def latencies(spec: str, seed: int = 0, audio: float = 5.0, scale: float = 1.0) -> list[float]:
+AVATAR = catalog.model("klingai:avatar@2.0-standard").family
+
+
+def latencies(spec: str, seed: int = 0, audio: float = 5.0, scale: float = 1.0,
+              typical: float = AVATAR.typical_seconds) -> list[float]:
+    """An avatar task's latencies, unless another family's typical time is given."""
     profile, randomness = parse_profile(spec), Randomness(seed)
-    return [profile.latency(randomness.draws(*key), audio, scale) for key in KEYS]
+    return [profile.latency(randomness.draws(*key), audio, scale, typical) for key in KEYS]
 
 
 def test_the_same_seed_replays_the_same_latencies_and_another_seed_does_not() -> None:
@@ -42,6 +48,13 @@ def test_realistic_takes_minutes_and_longer_clips_take_longer() -> None:
     short, long = latencies("realistic", audio=5.0), latencies("realistic", audio=120.0)
     assert 250 < statistics.median(short) < 400
     assert all(b > a for a, b in zip(short, long, strict=True))
+
+
+def test_realistic_follows_the_model_familys_typical_time() -> None:
+    image = catalog.model(catalog.airs("imageInference")[0]).family
+    drawn = latencies("realistic", audio=0.0, typical=image.typical_seconds)
+    assert statistics.median(drawn) == pytest.approx(image.typical_seconds, rel=0.05)
+    assert statistics.median(drawn) < 30 < statistics.median(latencies("realistic", audio=0.0))
 
 
 def test_fast_takes_a_few_seconds_growing_with_the_clip() -> None:

@@ -5,10 +5,11 @@ Both sides read it: the emulator to validate, limit and price a task, a client's
 to know what to expect.
 
 A file holds ``[families.NAME]`` tables (what models share: ``task_type``, the request
-``schema`` under ``contract/schemas``, the ``output`` kind, and optionally the published
-``inputs`` limits) and ``[models."AIR"]`` tables (``name``, ``family``, ``price``). A price is a
-``rule`` and a ``usd`` rate; the rule names what the rate multiplies (``PRICE_RULES``), and the
-result is rounded to 5 decimals as the service reports it.
+``schema`` under ``contract/schemas``, the ``output`` kind, ``typical_seconds``: the real
+service's usual time for one result, which ``--latency realistic`` draws around, and optionally
+the published ``inputs`` limits) and ``[models."AIR"]`` tables (``name``, ``family``,
+``price``). A price is a ``rule`` and a ``usd`` rate; the rule names what the rate multiplies
+(``PRICE_RULES``), and the result is rounded to 5 decimals as the service reports it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class Family:
     task_type: str
     schema: str
     output: str
+    # The real service's usual time for one result of this family, in seconds: what the
+    # `realistic` latency profile draws around (longer outputs take longer).
+    typical_seconds: float
     image: ImageInputLimits | None = None
     audio: AudioInputLimits | None = None
     # The family's other keys, for its task type to read (a video family's allowed durations
@@ -128,7 +132,10 @@ def _family(name: str, spec: dict[str, Any]) -> Family:
 
 # The keys of a family table read into Family's own fields; the rest are its details.
 _READ = {"task_type", "schema", "output", "inputs"}
+    if "typical_seconds" not in spec:
+        raise ValueError(f"the catalog's family {name} has no typical_seconds")
 
+                  float(spec["typical_seconds"]),
 
 @cache
 def _load() -> dict[str, dict[str, Any]]:

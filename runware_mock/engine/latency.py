@@ -1,7 +1,9 @@
-"""Latency profiles: how long a generation takes, in simulated seconds.
+"""Latency profiles: how long a task's results take, in simulated seconds.
 
-Profiles take the audio length into account (the real service renders longer clips for longer)
-and draw from a seeded generator, so the same seed replays the same latencies.
+Profiles take the output's length into account (the real service renders longer clips for
+longer); ``realistic`` also takes the model family's usual time (the catalog's
+``typical_seconds``: minutes for an avatar video, seconds for an image). They draw from a seeded
+generator, so the same seed replays the same latencies.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from dataclasses import dataclass
 
 from runware_mock.engine.randomness import Draws
 
-Draw = Callable[[Draws, float], float]
+# (draws, output seconds, the family's typical seconds) -> seconds
+Draw = Callable[[Draws, float, float], float]
+# What ``realistic`` means where no model family applies (a transport fault's latency).
+UNTYPED_TYPICAL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -20,18 +25,20 @@ class Profile:
     spec: str
     draw: Draw
 
-    def latency(self, draws: Draws, audio_seconds: float, time_scale: float) -> float:
-        return max(0.0, self.draw(draws, audio_seconds)) * time_scale
+    def latency(self, draws: Draws, output_seconds: float, time_scale: float,
+                typical_seconds: float = UNTYPED_TYPICAL_SECONDS) -> float:
+        return max(0.0, self.draw(draws, output_seconds, typical_seconds)) * time_scale
 
 
-def _fast(draws: Draws, audio: float) -> float:
+def _fast(draws: Draws, output: float, typical: float) -> float:
     # A few seconds, growing gently with the clip, so polling loops are exercised.
-    return (1.0 + 0.05 * audio) * draws.uniform(0.8, 1.2)
+    return (1.0 + 0.05 * output) * draws.uniform(0.8, 1.2)
 
 
-def _realistic(draws: Draws, audio: float) -> float:
-    # Measured real renders: 213-520 s for a 5 s clip; longer clips take longer.
-    return draws.lognormvariate(math.log(300.0), 0.3) * (1.0 + audio / 60.0)
+def _realistic(draws: Draws, output: float, typical: float) -> float:
+    # Around the family's usual time (an avatar's: 300 s, from measured real renders of
+    # 213-520 s for a 5 s clip); longer clips take longer.
+    return draws.lognormvariate(math.log(typical), 0.3) * (1.0 + output / 60.0)
 
 
 def parse_profile(spec: str) -> Profile:
@@ -52,15 +59,15 @@ def parse_profile(spec: str) -> Profile:
 def _build(name: str, numbers: list[float]) -> Draw | None:
     match name, numbers:
         case "instant", []:
-            return lambda draws, audio: 0.0
+            return lambda draws, output, typical: 0.0
         case "fast", []:
             return _fast
         case "realistic", []:
             return _realistic
         case "fixed", [seconds] if seconds >= 0:
-            return lambda draws, audio: seconds
+            return lambda draws, output, typical: seconds
         case "uniform", [low, high] if 0 <= low <= high:
-            return lambda draws, audio: draws.uniform(low, high)
+            return lambda draws, output, typical: draws.uniform(low, high)
         case "lognormal", [median, sigma] if median > 0 and sigma >= 0:
-            return lambda draws, audio: draws.lognormvariate(math.log(median), sigma)
+            return lambda draws, output, typical: draws.lognormvariate(math.log(median), sigma)
     return None

@@ -20,9 +20,10 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from runware_mock.contract import catalog
 from runware_mock.contract.errors import ApiError, error
 from runware_mock.engine.clock import Alarm, Clock
-from runware_mock.engine.latency import parse_profile
+from runware_mock.engine.latency import UNTYPED_TYPICAL_SECONDS, parse_profile
 from runware_mock.engine.randomness import Randomness
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
 from runware_mock.settings import Settings
@@ -293,8 +294,10 @@ class TaskEngine:
 
     def _ready_at(self, task: Task) -> float:
         draws = self._random.draws("latency", task.task_uuid)
+        family = catalog.timing_family(task.task_type, task.request.get("model"))
+        typical = family.typical_seconds if family is not None else UNTYPED_TYPICAL_SECONDS
         latency = self._profile.latency(draws, task.output_seconds or 0.0,
-                                        self._settings.time_scale)
+                                        self._settings.time_scale, typical)
         return task.submitted_at + task.faults.latency(latency, self._settings.time_scale)
 
     def _on_due(self, task: Task) -> None:
