@@ -58,13 +58,13 @@ class Family:
 PRICE_RULES: dict[str, Callable[[dict[str, float]], float]] = {
     "per_result": lambda measures: 1.0,
     "per_output_second": lambda measures: measures["seconds"],
-    # Prompt and completion tokens together, as the emulator counts them (docs/text.md).
-    "per_1k_tokens": lambda measures: measures["tokens"] / 1000,
-    # Characters of the text spoken (speech.text), as TTS is priced (docs/audio-video.md).
-    "per_1k_characters": lambda measures: measures["characters"] / 1000,
     # Megapixels of the output image (width x height / 1e6), as images are priced
     # (docs/images.md).
     "per_megapixel": lambda measures: measures["megapixels"],
+    # Characters of the text spoken (speech.text), as TTS is priced (docs/audio-video.md).
+    "per_1k_characters": lambda measures: measures["characters"] / 1000,
+    # Prompt and completion tokens together, as the emulator counts them (docs/text.md).
+    "per_1k_tokens": lambda measures: measures["tokens"] / 1000,
 }
 
 
@@ -114,6 +114,16 @@ def airs(task_type: str | None = None) -> tuple[str, ...]:
                  if task_type is None or found.task_type == task_type)
 
 
+def timing_family(task_type: str, air: object) -> Family | None:
+    """The family whose timing a task follows: its model's, or, for a task that names no model
+    (upscale and promptEnhance may omit it), its task type's first in the catalog."""
+    found = models().get(air) if isinstance(air, str) else None
+    if found is None:
+        found = next((model for model in models().values() if model.task_type == task_type),
+                     None)
+    return found.family if found is not None else None
+
+
 def task_types_with_models() -> tuple[str, ...]:
     """Task types whose request names a model (and whose schema the model chooses)."""
     return tuple(dict.fromkeys(found.task_type for found in models().values()))
@@ -122,7 +132,10 @@ def task_types_with_models() -> tuple[str, ...]:
 def _family(name: str, spec: dict[str, Any]) -> Family:
     inputs = spec.get("inputs", {})
     image, audio = inputs.get("image"), inputs.get("audio")
+    if "typical_seconds" not in spec:
+        raise ValueError(f"the catalog's family {name} has no typical_seconds")
     return Family(name, spec["task_type"], spec["schema"], spec["output"],
+                  float(spec["typical_seconds"]),
                   image=ImageInputLimits(**{**image, "formats": tuple(image["formats"])})
                   if image else None,
                   audio=AudioInputLimits(**{**audio, "formats": tuple(audio["formats"])})
@@ -132,10 +145,7 @@ def _family(name: str, spec: dict[str, Any]) -> Family:
 
 # The keys of a family table read into Family's own fields; the rest are its details.
 _READ = {"task_type", "schema", "output", "inputs"}
-    if "typical_seconds" not in spec:
-        raise ValueError(f"the catalog's family {name} has no typical_seconds")
 
-                  float(spec["typical_seconds"]),
 
 @cache
 def _load() -> dict[str, dict[str, Any]]:
