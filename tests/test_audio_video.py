@@ -256,6 +256,14 @@ def test_an_undecodable_start_image_fails_the_task(client: RestClient) -> None:
         "invalidValueUploadFailed", "inputs.image", task["taskUUID"])
 
 
+def test_a_seed_gives_the_same_video(client: RestClient) -> None:
+    first, again, other = (only_item(client.run(video_task(seed=seed, duration=5)))
+                           for seed in (5, 5, 6))
+    contents = [httpx.get(item["videoURL"], timeout=30).content for item in (first, again, other)]
+    assert first["videoUUID"] != again["videoUUID"]
+    assert contents[0] == contents[1] != contents[2]
+
+
 def test_whole_numbers_written_as_decimals_are_taken(client: RestClient, tmp_path: Path) -> None:
     """JSON's 720.0 is an integer to the schema, so it must work everywhere after it."""
     video = only_item(client.run(video_task(width=360.0, height=640.0, duration=5.0, seed=3.0)))
