@@ -189,7 +189,8 @@ def largest_bodies(limit: int, values: int, kinds: tuple[str, ...] = ("avatar", 
     return made
 
 
-def _send_largest(port: int, bodies: list[bytes], stop: Any, sent: Any) -> None:
+def _send_largest(port: int, bodies: list[bytes], stop: Any, sent: Any,
+                  pace: float = 0.0) -> None:
     """The heavy client, in its own process: the largest bodies, back to back, each avatar
     task with a fresh taskUUID (written in place: no copy of 24 MB per request)."""
     buffers = [bytearray(body) for body in bodies]
@@ -206,6 +207,7 @@ def _send_largest(port: int, bodies: list[bytes], stop: Any, sent: Any) -> None:
         with sent.get_lock():
             sent.value += 1
         index += 1
+        stop.wait(pace)
     connection.close()
 
 
@@ -239,13 +241,15 @@ def ping_under_load(arguments: argparse.Namespace) -> None:
         print(f"ping alone: {len(idle)} pings; {percentiles(idle)} (the machine's own noise)")
         context = multiprocessing.get_context("fork")
         stop, sent = context.Event(), context.Value("i", 0)
-        loader = context.Process(target=_send_largest, args=(port, bodies, stop, sent))
+        loader = context.Process(target=_send_largest,
+                                 args=(port, bodies, stop, sent, arguments.pace))
         loader.start()
         time.sleep(1.0)
         latencies = _pings(port, arguments.seconds)
         stop.set()
         loader.join(timeout=120)
-        print(f"heavy client: {sent.value} largest bodies sent in {arguments.seconds:g} s; "
+        print(f"heavy client: {sent.value} largest bodies sent in {arguments.seconds:g} s "
+              f"({'back to back' if not arguments.pace else f'{arguments.pace:g} s apart'}); "
               f"server RSS {rss_mb(server.pid):.0f} MB")
         print(f"ping under load: {len(latencies)} pings; {percentiles(latencies)} "
               "(target: p99 under 50 ms)")
@@ -261,6 +265,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--max-body-bytes", type=int, default=0,
                         help="the server's --max-body-bytes (default: its default)")
+    parser.add_argument("--pace", type=float, default=0.0,
+                        help="seconds the heavy client waits between bodies (0: back to back)")
     parser.add_argument("--bodies", default="avatar,values",
                         help="heavy bodies, comma separated: avatar, upload, values")
     arguments = parser.parse_args()

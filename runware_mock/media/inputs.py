@@ -22,7 +22,7 @@ _MAPPED_KEPT = 4096
 _DATA_URI_HEAD = re.compile(r"^data:[\w.+/-]*(?:;[\w-]+=[\w.-]+)*;base64$")
 # Characters of base64 decoded between two yields to the event loop (a few milliseconds each):
 # 20 MB of media decoded at once would hold it for a tenth of a second.
-_DECODE_SLICE = 2 * 1024 * 1024
+_DECODE_SLICE = 1024 * 1024
 # Characters of a client's URL quoted back in an error message.
 _QUOTED = 200
 
@@ -139,7 +139,7 @@ def _quoted(text: str) -> str:
     return text if len(text) <= _QUOTED else f"{text[:_QUOTED]}... ({len(text)} characters)"
 
 
-async def decode_inline(spec: str) -> bytes:
+async def decode_inline(spec: str) -> bytes | bytearray:
     """Bytes of a data URI or of raw base64; anything else is an InputError. Decoded a slice
     at a time, yielding to the event loop between slices."""
     payload = spec
@@ -162,14 +162,19 @@ async def decode_inline(spec: str) -> bytes:
     return content
 
 
-async def _decoded(text: str) -> bytes:
-    """Strict base64, a slice at a time: slices of a multiple of 4 characters decode alone."""
-    parts = []
+async def _decoded(text: str) -> bytearray:
+    """Strict base64, a slice at a time (slices of a multiple of 4 characters decode alone),
+    each written into one buffer as it comes, so no step copies the whole at once."""
+    decoded = bytearray(len(text) // 4 * 3)
+    size = 0
     for start in range(0, len(text), _DECODE_SLICE):
         if start:
             await asyncio.sleep(0)
-        parts.append(base64.b64decode(text[start:start + _DECODE_SLICE], validate=True))
-    return b"".join(parts)
+        part = base64.b64decode(text[start:start + _DECODE_SLICE], validate=True)
+        decoded[size:size + len(part)] = part
+        size += len(part)
+    del decoded[size:]  # padding decodes to fewer bytes
+    return decoded
 
 
 async def _without_whitespace(text: str) -> str:

@@ -83,7 +83,7 @@ class MediaStore:
         self._served: dict[str, dict[str, Served]] = {"video": {}, "image": {}, "audio": {},
                                                      "media": {}}
 
-    async def save_input(self, content: bytes) -> Path:
+    async def save_input(self, content: bytes | bytearray) -> Path:
         # Hashed in a worker thread (hashlib lets go of the GIL): 20 MB takes tens of ms.
         digest = await asyncio.to_thread(_sha256, content) if len(content) > 65536 \
             else _sha256(content)

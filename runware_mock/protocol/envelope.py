@@ -11,7 +11,7 @@ from runware_mock.contract.errors import ApiError, error
 from runware_mock.protocol import jsoncodec
 
 # Bytes of a body counted between two yields to the event loop (a few milliseconds each).
-_COUNT_SLICE = 2 * 1024 * 1024
+_COUNT_SLICE = 1024 * 1024
 
 
 @dataclass
@@ -117,7 +117,7 @@ async def _count_values(raw: bytes | str, most: int) -> tuple[int, int]:
     """An upper bound of the JSON values in ``raw`` (each value but the first follows a comma
     or an opening bracket), and of its opening brackets. Counted in slices, with a yield to the
     loop between them; the count stops once past ``most``."""
-    comma, bracket, brace = (b",", b"[", b"{") if isinstance(raw, bytes) else (",", "[", "{")
+    comma, bracket, brace = (",", "[", "{") if isinstance(raw, str) else (b",", b"[", b"{")
     counted, openers = 1, 0
     for start in range(0, len(raw), _COUNT_SLICE):
         if start:
