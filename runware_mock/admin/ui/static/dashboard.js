@@ -140,6 +140,7 @@
         break;
       case "faults":
         showRuleCounters(tick.rules, before.rules);
+        bump(document.getElementById("faults-fired"), tick.faultsFired);
         break;
     }
   }
