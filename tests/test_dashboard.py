@@ -205,6 +205,12 @@ def test_journal_filters_and_entries_open_and_charts_draw(server: ServerThread,
     expect(page, "location.search.includes('transport=websocket')")
     page.wait_for_selector("li.empty")
 
+    page.click("#reset")  # once arms it, twice resets
+    assert httpx.get(f"{server.base_url}/__admin/health").json()["journal"]["kept"] == 2
+    page.click("#reset")
+    page.wait_for_selector("#notice:not([hidden])")
+    assert httpx.get(f"{server.base_url}/__admin/health").json()["journal"]["kept"] == 0
+
     page.evaluate("window.notReloaded = true")
     page.click('nav a[data-nav="charts"]')
     expect(page, "document.querySelectorAll('.chart .uplot canvas').length === 4")
