@@ -77,6 +77,10 @@ class Settings:
     delivery_backoff_max: float = 300.0
     delivery_timeout: float = 10.0
     sync_timeout: float = 120.0
+    dashboard_tick: float = 1.0
+    dashboard_history: float = 300.0
+    dashboard_max_rows: int = 500
+    dashboard_timeline: int = 500
     webhook_secret: str = ""
     journal_limit: int = 10_000
     journal_value_limit: int = 256
@@ -192,6 +196,11 @@ OPTIONS: tuple[Option, ...] = (
            "seconds (before --time-scale)", float),
     Option("delivery_timeout", "seconds one webhook POST or upload PUT try may take, from "
            "connecting to the answer's status", float),
+    Option("dashboard_tick", "seconds between the dashboard's live updates (and its charts' "
+           "resolution)", float),
+    Option("dashboard_history", "seconds of chart history a dashboard shows on opening", float),
+    Option("dashboard_max_rows", "most rows one page of a dashboard list may ask for", int),
+    Option("dashboard_timeline", "most journal entries a task's dashboard timeline reads", int),
     Option("sync_timeout", "real seconds a deliveryMethod sync task may hold its request; "
            "then it is answered with a timeoutProvider error and keeps running (poll it)",
            float),
@@ -299,6 +308,10 @@ def _check(settings: Settings) -> None:
         raise ValueError("delivery_timeout must be > 0")
     if not 0 < settings.sync_timeout <= 3600:
         raise ValueError("sync_timeout must be between 0 and 3600")
+    if not 0.05 <= settings.dashboard_tick <= 60 or not 0 <= settings.dashboard_history <= 86400:
+        raise ValueError("dashboard_tick must be 0.05-60 and dashboard_history 0-86400 seconds")
+    if not 1 <= settings.dashboard_max_rows <= 100_000 or settings.dashboard_timeline < 1:
+        raise ValueError("dashboard_max_rows must be 1-100000 and dashboard_timeline >= 1")
     if settings.idle_timeout <= 0 or settings.session_keep_seconds < 0:
         raise ValueError("idle_timeout must be > 0 and session_keep_seconds >= 0")
     if settings.journal_limit < 1 or settings.journal_value_limit < 16:

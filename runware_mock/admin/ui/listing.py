@@ -18,7 +18,6 @@ T = TypeVar("T")
 
 # Rows on one page of a list, and the most a page may ask for.
 PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
 TASK_FILTERS = ("state", "taskType", "model", "apiKey", "q")
 
 
@@ -45,9 +44,10 @@ class Page:
         return min(self.total, self.number * self.size)
 
 
-def page_of(items: Sequence[T], params: Mapping[str, str]) -> Page:
-    """The page ``page`` (1 = first) of ``size`` rows; a page past the end shows the last."""
-    size = _whole(params, "size", PAGE_SIZE, MAX_PAGE_SIZE)
+def page_of(items: Sequence[T], params: Mapping[str, str], max_size: int) -> Page:
+    """The page ``page`` (1 = first) of ``size`` rows (at most ``max_size``); a page past the
+    end shows the last."""
+    size = _whole(params, "size", min(PAGE_SIZE, max_size), max_size)
     pages = max(1, math.ceil(len(items) / size))
     number = min(_whole(params, "page", 1, None), pages)
     start = (number - 1) * size

@@ -23,10 +23,6 @@ from typing import Any
 from runware_mock.engine.lifecycle import SUCCESS, Generation, Task
 from runware_mock.services import Services
 
-# Seconds between ticks: what "live" means on the page (and the charts' resolution).
-TICK_SECONDS = 1.0
-# Ticks the charts can show on opening, kept while a dashboard watches (five minutes).
-HISTORY_TICKS = 300
 # Finished generations named in one tick; past it the tick says only how many.
 FINISHED_PER_TICK = 100
 # Ticks a slow browser may fall behind before it misses some (it re-reads on the next).
@@ -45,7 +41,11 @@ class Monitor:
         self._finished: list[str] = []
         self._renders = 0
         self._latencies: list[float] = []
-        self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY_TICKS)
+        # What "live" means on the page (and the charts' resolution): --dashboard-tick.
+        self.tick_seconds = services.settings.dashboard_tick
+        # Ticks the charts can show on opening, kept while a dashboard watches.
+        self.history: deque[dict[str, Any]] = deque(
+            maxlen=max(1, round(services.settings.dashboard_history / self.tick_seconds)))
         services.engine.subscribe(self._on_finished)
 
     def _on_finished(self, task: Task, generation: Generation) -> None:
@@ -122,7 +122,7 @@ class Monitor:
 
     async def _tick_forever(self) -> None:
         while True:
-            await asyncio.sleep(TICK_SECONDS)
+            await asyncio.sleep(self.tick_seconds)
             update = self.tick()
             self.history.append({key: update[key] for key in _CHARTED})
             for queue in list(self._subscribers):

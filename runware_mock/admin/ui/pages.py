@@ -31,7 +31,7 @@ from runware_mock.admin.ui.listing import (
     task_filter,
     task_row,
 )
-from runware_mock.admin.ui.live import TICK_SECONDS, Monitor
+from runware_mock.admin.ui.live import Monitor
 from runware_mock.admin.ui.timeline import shown, timeline
 from runware_mock.admin.views import TASK_STATES, task_json
 from runware_mock.delivery.log import UPLOAD, WEBHOOK
@@ -82,7 +82,8 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     services: Services = request.app.state.services
     html = _TEMPLATES.get_template(template).render(
         root=_root(request), clock=services.clock.now(), wall=time.time(),
-        tick_seconds=TICK_SECONDS, signed_in=bool(services.settings.admin_token),
+        tick_seconds=services.settings.dashboard_tick,
+        signed_in=bool(services.settings.admin_token),
         path=request.url.path, **context)
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -113,7 +114,7 @@ async def tasks_page(request: Request, services: Services) -> Response:
     matches = task_filter(params)
     held = services.engine.tasks()
     found = newest_first(task for task in held if matches(task))
-    page = page_of(found, params)
+    page = page_of(found, params, services.settings.dashboard_max_rows)
     now = services.clock.now()
     rows = [task_row(task, services.engine, now) for task in page.rows]
     template = "task_table.html" if request.headers.get("hx-target") == "task-table" \
@@ -145,7 +146,8 @@ async def journal_page(request: Request, services: Services) -> Response:
     params = {name: value for name, value in request.query_params.items() if value}
     query = journal_query({name: value for name, value in params.items()
                            if name in JOURNAL_FILTERS})
-    page = page_of(newest_first(services.journal.entries(query)), params)
+    page = page_of(newest_first(services.journal.entries(query)), params,
+                   services.settings.dashboard_max_rows)
     return _page(request, "journal.html", view="journal", page=page,
                  filters={name: params.get(name, "") for name in JOURNAL_FILTERS},
                  transports=TRANSPORTS, kinds=JOURNAL_KINDS,
@@ -157,7 +159,7 @@ async def deliveries_page(request: Request, services: Services) -> Response:
     kind = choice(params, "kind", (WEBHOOK, UPLOAD))
     attempts = services.delivery.log.attempts(params.get("taskUUID"), kind)
     attempts.sort(key=lambda attempt: attempt.time, reverse=True)
-    page = page_of(attempts, params)
+    page = page_of(attempts, params, services.settings.dashboard_max_rows)
     return _page(request, "deliveries.html", view="deliveries", page=page,
                  filters={"taskUUID": params.get("taskUUID", ""), "kind": kind or ""},
                  pending=services.delivery.log.pending())

@@ -19,9 +19,6 @@ from runware_mock.engine.lifecycle import Task
 from runware_mock.services import Services
 from runware_mock.transport.journal import JournalEntry, JournalQuery
 
-# Journal entries of one task shown in its timeline (the newest, when it has more).
-TIMELINE_ENTRIES = 500
-
 
 @dataclass
 class Event:
@@ -42,7 +39,7 @@ def timeline(task: Task, services: Services) -> list[Event]:
         return wall_now - (sim_now - simulated)
 
     events = [_journal_event(task, entry) for entry in services.journal.entries(
-        JournalQuery(task_uuid=task.task_uuid), TIMELINE_ENTRIES)]
+        JournalQuery(task_uuid=task.task_uuid), services.settings.dashboard_timeline)]
     if not any(event.kind == "submit" for event in events):
         events.append(Event(wall(task.submitted_at), "submit", f"{task.task_type} accepted",
                             "its request is no longer in the journal", simulated=True))
