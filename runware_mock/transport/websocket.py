@@ -30,6 +30,7 @@ from runware_mock.protocol.envelope import Reply, failed, read_task_array
 from runware_mock.services import Services
 from runware_mock.tasks.base import Context
 from runware_mock.tasks.registry import task_types
+from runware_mock.transport.buffers import ABNORMAL_CLOSES, collect_soon
 from runware_mock.transport.limits import TransportLimits
 from runware_mock.transport.sessions import Frame, Session
 
@@ -143,6 +144,8 @@ class Connection:
                 await self._close_idle(idle_timeout)
                 return
             if message["type"] == "websocket.disconnect":
+                if message.get("code") in ABNORMAL_CLOSES:
+                    collect_soon()  # see transport.buffers: what the refused frame left
                 return
             await self._on_frame(_payload(message))
 
