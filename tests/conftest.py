@@ -3,7 +3,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import http.server
+import shutil
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from runware_mock.fixtures import media_dir
 from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
 from tests.helpers import RestClient
+from tests.sdks import RUNWARE_05, RUNWARE_SDK, node_sdk_env, python_sdk_env
 
 ServerFactory = Callable[..., ServerThread]
 
@@ -59,3 +62,25 @@ def file_server() -> Iterator[str]:
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+# --- the official SDKs, installed once per session (tests/sdks.py) -----------------------------
+
+@pytest.fixture(scope="session")
+def runware_sdk_python() -> Path:
+    return python_sdk_env(RUNWARE_SDK)
+
+
+@pytest.fixture(scope="session")
+def runware_05_python() -> Path:
+    return python_sdk_env(RUNWARE_05)
+
+
+@pytest.fixture(scope="session")
+def sdk_js() -> tuple[str, Path]:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        reason = "node and npm are not installed: the @runware/sdk-js test cannot run"
+        warnings.warn(reason, stacklevel=1)
+        pytest.skip(reason)
+    return node, node_sdk_env(node, npm)

@@ -22,7 +22,7 @@ from runware_mock.admin.ui.timeline import shown
 from runware_mock.fixtures import seed_examples
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
-from tests.test_sdks import RUNWARE_SDK, ScriptRun, python_sdk_env, runware_sdk_command
+from tests.sdks import RUNWARE_SDK, ScriptRun, python_sdk_env, runware_sdk_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying to reach Google's services,

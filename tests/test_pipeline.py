@@ -5,7 +5,6 @@ the costs the SDK got add up to what the catalog's prices say."""
 
 # The SDK environment is test_sdks.py's fixture, imported by name: its parameter "redefines"
 # it (F811), as pytest intends.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -20,8 +19,8 @@ from runware_mock.contract import catalog
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import decode, decode_audio
+from tests.sdks import API_KEY, SCRIPTS, run_to_end
 from tests.test_audio_video import fetched
-from tests.test_sdks import API_KEY, SCRIPTS, run_to_end, runware_sdk_python  # noqa: F401
 
 TEXT = "Welcome to the museum. I will be your guide through the collection today."
 

@@ -4,7 +4,6 @@ Every output is downloaded and decoded with the bundled ffmpeg at the asked leng
 
 # The SDK environments are test_sdks.py's fixtures, imported by name: their parameters "redefine"
 # them (F811), as pytest intends.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -19,14 +18,7 @@ import pytest
 from runware_mock.runner import ServerThread
 from runware_mock.tasks.audio_inference import spoken_seconds
 from tests.helpers import decode, decode_audio
-from tests.test_sdks import (  # noqa: F401 (fixtures)
-    API_KEY,
-    SCRIPTS,
-    run_to_end,
-    runware_05_python,
-    runware_sdk_python,
-    sdk_js,
-)
+from tests.sdks import API_KEY, SCRIPTS, run_to_end
 
 PIXVERSE_COST = 0.299  # 5 s at $0.0598
 

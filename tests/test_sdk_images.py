@@ -3,7 +3,6 @@ through the emulator (the environments and script runner of tests/test_sdks.py).
 
 # The SDK environments are test_sdks.py's fixtures, imported by name: their parameters "redefine"
 # them (F811), as pytest intends.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -22,14 +21,7 @@ from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import PORTRAIT
-from tests.test_sdks import (  # noqa: F401 (fixtures)
-    API_KEY,
-    SCRIPTS,
-    run_to_end,
-    runware_05_python,
-    runware_sdk_python,
-    sdk_js,
-)
+from tests.sdks import API_KEY, SCRIPTS, run_to_end
 
 # Where the sdk-js upscale test's image lives; served here from a --url-map folder.
 WIKIMEDIA = "https://upload.wikimedia.org/"

@@ -17,14 +17,7 @@ import httpx
 import pytest
 
 from runware_mock.runner import ServerThread
-from tests.test_sdks import (  # noqa: F401 (fixtures)
-    API_KEY,
-    SCRIPTS,
-    run_to_end,
-    runware_05_python,
-    runware_sdk_python,
-    sdk_js,
-)
+from tests.sdks import API_KEY, SCRIPTS, run_to_end
 
 CUT_MODEL = "openai:gpt@5-mini"
 CUT_AFTER = 3
@@ -54,7 +47,7 @@ def check_search(results: list[dict[str, Any]]) -> None:
 
 @pytest.mark.parametrize("transport", ["websocket", "rest"])
 def test_runware_sdk_enhances_answers_streams_and_searches(
-        server: ServerThread, runware_sdk_python: Path, tmp_path: Path,  # noqa: F811
+        server: ServerThread, runware_sdk_python: Path, tmp_path: Path,
         transport: str) -> None:
     arm_stream_cut(server)
     done = run_to_end([str(runware_sdk_python), str(SCRIPTS / "runware_sdk_text.py"),
@@ -84,7 +77,7 @@ def test_runware_sdk_enhances_answers_streams_and_searches(
 
 
 def test_runware_05_enhances_answers_streams_and_searches(
-        server: ServerThread, runware_05_python: Path, tmp_path: Path) -> None:  # noqa: F811
+        server: ServerThread, runware_05_python: Path, tmp_path: Path) -> None:
     arm_stream_cut(server)
     done = run_to_end([str(runware_05_python), str(SCRIPTS / "runware_05_text.py"),
                        "--ws-url", server.ws_url, "--http-url", server.url,
@@ -116,7 +109,7 @@ def test_runware_05_enhances_answers_streams_and_searches(
 
 
 def test_sdk_js_enhances_answers_and_searches(server: ServerThread,
-                                              sdk_js: tuple[str, Path],  # noqa: F811
+                                              sdk_js: tuple[str, Path],
                                               tmp_path: Path) -> None:
     node, folder = sdk_js
     done = run_to_end([node, str(SCRIPTS / "sdk_js_text.cjs"), server.ws_url, API_KEY,

@@ -1,0 +1,178 @@
+"""The official Runware SDKs as the tests run them: each in an environment of its own under
+``.sdk-envs/`` (git-ignored), made on first use and reused while its stamp matches (the two
+Python SDKs install the same import name, ``runware``, and cannot share one virtualenv; the JS
+SDK is installed with npm), and scripts from tests/sdk_scripts run as subprocesses that report
+JSON lines. The session fixtures that hand out the environments are in conftest.py."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from runware_mock.fixtures import media_path
+from tests.helpers import PORTRAIT, VOICE
+
+ROOT = Path(__file__).resolve().parent.parent
+ENVS = ROOT / ".sdk-envs"
+SCRIPTS = Path(__file__).resolve().parent / "sdk_scripts"
+API_KEY = "test-key"
+VOICE_SECONDS = 12.266
+COST = 0.5397  # round(0.044 * 12.266, 5): the standard model's price for the voice track
+SCRIPT_TIMEOUT = 180.0
+
+
+@dataclass(frozen=True)
+class PythonSdk:
+    folder: str
+    requirement: str
+
+
+RUNWARE_SDK = PythonSdk("runware-sdk-1.8", "runware-sdk>=1.8,<1.9")
+RUNWARE_05 = PythonSdk("runware-0.5", "runware>=0.5,<0.6")
+SDK_JS = "@runware/sdk-js@~1.3.2"
+
+
+# --- environments, made once and reused --------------------------------------------------------
+
+@contextlib.contextmanager
+def _envs_locked() -> Iterator[None]:
+    """Several test runs may share the working tree: only one installs at a time."""
+    ENVS.mkdir(exist_ok=True)
+    with (ENVS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _install(command: list[str], what: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"installing {what} failed ({' '.join(command)}):\n"
+                           f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+
+
+def python_sdk_env(sdk: PythonSdk) -> Path:
+    folder = ENVS / sdk.folder
+    python = folder / "bin" / "python"
+    stamp = folder / ".installed-from"
+    wanted = f"{sdk.requirement}\n{sys.version}\n"
+    with _envs_locked():
+        if not (python.exists() and stamp.exists() and stamp.read_text() == wanted):
+            _install([sys.executable, "-m", "venv", "--clear", str(folder)], f"a venv for {sdk}")
+            _install([str(python), "-m", "pip", "install", "--quiet",
+                      "--disable-pip-version-check", sdk.requirement], sdk.requirement)
+            stamp.write_text(wanted)
+    return python
+
+
+def node_sdk_env(node: str, npm: str) -> Path:
+    folder = ENVS / "sdk-js-1.3"
+    stamp = folder / ".installed-from"
+    version = subprocess.run([node, "--version"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    wanted = f"{SDK_JS}\n{version}\n"
+    with _envs_locked():
+        if not (stamp.exists() and stamp.read_text() == wanted):
+            folder.mkdir(parents=True, exist_ok=True)
+            # --ignore-scripts: the only install script is an optional native speed-up of ws.
+            _install([npm, "install", "--prefix", str(folder), "--no-audit", "--no-fund",
+                      "--ignore-scripts", "--loglevel=error", SDK_JS], SDK_JS)
+            stamp.write_text(wanted)
+    return folder
+
+
+# --- running an SDK script ----------------------------------------------------------------------
+
+class ScriptRun:
+    """An SDK script as a subprocess, its JSON-lines output read as it comes."""
+
+    def __init__(self, command: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        self._log_path = log
+        self._log: IO[str] = log.open("w")
+        environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=self._log, text=True,
+                                         env={**environment, **(env or {})})
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+
+    def _read_stdout(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def wait_for(self, event: str, timeout: float = SCRIPT_TIMEOUT) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {event!r} from the SDK script{self._stderr()}") from None
+            if line is None:
+                self._process.wait(timeout=30)
+                raise AssertionError(f"the SDK script ended (exit {self._process.returncode}) "
+                                     f"before {event!r}{self._stderr()}")
+            if line.startswith("{") and json.loads(line).get("event") == event:
+                return dict(json.loads(line))
+
+    def tell(self, line: str) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write(line + "\n")
+        self._process.stdin.flush()
+
+    def result(self) -> dict[str, Any]:
+        done = self.wait_for("done")
+        assert self._process.wait(timeout=60) == 0, self._stderr()
+        return done
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait(timeout=30)
+        self._log.close()
+
+    def _stderr(self) -> str:
+        self._log.flush()
+        return f"\n--- stderr ---\n{self._log_path.read_text()[-4000:]}"
+
+    def __enter__(self) -> ScriptRun:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def run_to_end(command: list[str], tmp_path: Path,
+               env: dict[str, str] | None = None) -> dict[str, Any]:
+    with ScriptRun(command, tmp_path / "sdk-stderr.txt", env) as run:
+        return run.result()
+
+
+def media_args() -> list[str]:
+    return ["--image", str(media_path(PORTRAIT)), "--audio", str(media_path(VOICE))]
+
+
+def runware_sdk_command(python: Path, transport: str, ws_url: str, http_url: str,
+                        task_uuid: str, *extra: str) -> list[str]:
+    return [str(python), str(SCRIPTS / "runware_sdk_avatar.py"), "--transport", transport,
+            "--ws-url", ws_url, "--http-url", http_url, "--api-key", API_KEY,
+            "--task-uuid", task_uuid, *media_args(), *extra]
+
+
+def runware_05_command(python: Path, ws_url: str, task_uuid: str, *extra: str) -> list[str]:
+    return [str(python), str(SCRIPTS / "runware_05_avatar.py"), "--ws-url", ws_url,
+            "--api-key", API_KEY, "--task-uuid", task_uuid, *media_args(), *extra]
