@@ -114,13 +114,9 @@ def airs(task_type: str | None = None) -> tuple[str, ...]:
                  if task_type is None or found.task_type == task_type)
 
 
-def timing_family(task_type: str, air: object) -> Family | None:
-    """The family whose timing a task follows: its model's, or, for a task that names no model
-    (upscale and promptEnhance may omit it), its task type's first in the catalog."""
+def family_of(air: object) -> Family | None:
+    """The family of a model the catalog holds (``None`` for anything else)."""
     found = models().get(air) if isinstance(air, str) else None
-    if found is None:
-        found = next((model for model in models().values() if model.task_type == task_type),
-                     None)
     return found.family if found is not None else None
 
 

@@ -294,7 +294,8 @@ class TaskEngine:
 
     def _ready_at(self, task: Task) -> float:
         draws = self._random.draws("latency", task.task_uuid)
-        family = catalog.timing_family(task.task_type, task.request.get("model"))
+        # A task names its model (the schemas default it where the client may leave it out).
+        family = catalog.family_of(task.request.get("model"))
         typical = family.typical_seconds if family is not None else UNTYPED_TYPICAL_SECONDS
         latency = self._profile.latency(draws, task.output_seconds or 0.0,
                                         self._settings.time_scale, typical)

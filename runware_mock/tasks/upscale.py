@@ -1,7 +1,7 @@
 """``upscale``: an input image made ``upscaleFactor`` times larger (each side, rounded to whole
 pixels), labelled with the model and both sizes.
 
-The model is optional (sdk-js and runware 0.5 send none): absent, it is ``DEFAULT_MODEL``. A
+The model is optional (sdk-js and runware 0.5 send none): absent, it is the schema's default. A
 model the catalog does not list for upscale is ``invalidModel``; the video upscalers are listed
 but not emulated (``unsupportedModel``). The input is ``inputImage`` (legacy) or
 ``inputs.image``: a URL (fetched, or served from a ``--url-map`` folder), an upload's UUID, a
@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runware_mock.contract import catalog
+from runware_mock.contract import catalog, schemas
 from runware_mock.contract.errors import ApiError, error
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFailed
 from runware_mock.media.placeholder import FORMATS, upscaled_size
@@ -32,7 +32,8 @@ from runware_mock.tasks.image_results import image_fields, image_input
 from runware_mock.tasks.submission import submit
 from runware_mock.tasks.video_inference import video_item
 
-DEFAULT_MODEL = "runware:504@1"
+# The model an upscale task that names none runs: the schema's default.
+DEFAULT_MODEL = schemas.load("request.upscale")["properties"]["model"]["default"]
 _UUID_LENGTH = 36
 
 
@@ -40,7 +41,6 @@ async def upscale(task: dict[str, Any], context: Context, services: TaskServices
     problem = _problem(task)
     if problem is not None:
         return failed(scoped(problem, task))
-    task.setdefault("model", DEFAULT_MODEL)
     return await submit(task, context, services,
                         UpscaleWork(task, services.media, services.settings.max_upscale_pixels))
 
@@ -51,7 +51,7 @@ def image_upscalers() -> list[str]:
 
 def _problem(task: dict[str, Any]) -> ApiError | None:
     """What the schema cannot say: the model against the catalog, and one input image."""
-    model = task.get("model", DEFAULT_MODEL)
+    model = task["model"]
     served = image_upscalers()
     if model not in served:
         listed = model in catalog.airs("upscale")
