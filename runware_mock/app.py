@@ -94,12 +94,12 @@ async def _sweep_forever(services: Services) -> None:
     while True:
         await asyncio.sleep(SWEEP_INTERVAL)
         services.engine.sweep()
+        services.media.store.sweep(services.clock.now())
         await services.media.enforce_disk_budget(services.clock.now())
         services.delivery.log.keep_only(task.task_uuid for task in services.engine.tasks())
         services.sessions.sweep()
         services.push.keep_only(task.task_uuid for task in services.engine.tasks())
 
-        services.media.store.sweep(services.clock.now())
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
