@@ -109,7 +109,9 @@ def model(air: str) -> Model:
     return models()[air]
 
 
+@cache
 def airs(task_type: str | None = None) -> tuple[str, ...]:
+    """The AIRs of a task type's models (every model's, without one), in the files' order."""
     return tuple(air for air, found in models().items()
                  if task_type is None or found.task_type == task_type)
 
