@@ -74,6 +74,13 @@ def ffmpeg(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, check=False)
 
 
+def mono_pcm(path: Path) -> subprocess.CompletedProcess[bytes]:
+    """The first audio track decoded to 48 kHz mono 16-bit samples (stdout), errors on stderr."""
+    return subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0",
+         "-ac", "1", "-ar", "48000", "-f", "s16le", "-"], capture_output=True, check=False)
+
+
 def decode(path: Path) -> dict[str, Any]:
     """Decode a video fully with ffmpeg: codecs, size, frame count, audio seconds."""
     info = ffmpeg("-i", str(path))
@@ -82,9 +89,7 @@ def decode(path: Path) -> dict[str, Any]:
     frames = ffmpeg("-v", "error", "-i", str(path), "-map", "0:v:0", "-f", "null", "-",
                     "-stats")
     counted = re.findall(r"frame=\s*(\d+)", frames.stderr)
-    samples = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0",
-         "-ac", "1", "-ar", "48000", "-f", "s16le", "-"], capture_output=True, check=False)
+    samples = mono_pcm(path)
     return {
         "video_codec": video.group(1) if video else None,
         "width": int(video.group(2)) if video else 0,
@@ -100,9 +105,7 @@ def decode_audio(path: Path) -> dict[str, Any]:
     """Decode an audio file fully with ffmpeg: codec, sample rate, channels, seconds."""
     info = ffmpeg("-i", str(path))
     stream = re.search(r"Audio: (\w+).*?, (\d+) Hz, (mono|stereo)", info.stderr)
-    samples = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0",
-         "-ac", "1", "-ar", "48000", "-f", "s16le", "-"], capture_output=True, check=False)
+    samples = mono_pcm(path)
     return {
         "codec": stream.group(1) if stream else None,
         "sample_rate": int(stream.group(2)) if stream else 0,
