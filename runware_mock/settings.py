@@ -45,6 +45,13 @@ def _parse_bool(value: Any) -> bool:
     raise ValueError("expected true or false")
 
 
+def _parse_renders(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in ("lazy", "eager"):
+        raise ValueError("expected lazy or eager")
+    return text
+
+
 def _seed_url_map() -> tuple[str, str]:
     from runware_mock.fixtures import seed_url_map
 
@@ -62,6 +69,9 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "runware-mock")
     public_url: str = ""
     render_workers: int = 2
+    renders: str = "lazy"
+    render_backlog: int = 1000
+    render_wait: float = 60.0
     max_long_side: int = 720
     max_upscale_pixels: int = 4096 * 4096
     animate: bool = False
@@ -168,6 +178,15 @@ OPTIONS: tuple[Option, ...] = (
            shown_default="$TMPDIR/runware-mock"),
     Option("public_url", "base URL put in videoURL/mediaURL (default http://HOST:PORT)", str),
     Option("render_workers", "ffmpeg processes allowed to run at once", int),
+    Option("renders", "when a result's file is made: lazy (at its first download, GET or HEAD "
+           "of its URL; at once when the client needs the bytes: base64Data, dataURI, "
+           "uploadEndpoint, or its UUID as a later task's input) or eager (before the result "
+           "is reported)", _parse_renders, metavar="lazy|eager"),
+    Option("render_backlog", "most files waiting to be made or being made on demand; a "
+           "download that would queue past it answers 503 renderBacklogFull with Retry-After",
+           int),
+    Option("render_wait", "seconds a download waits for its file to be made; then 503 "
+           "renderTimeout with Retry-After (the file is still made)", float),
     Option("max_long_side", "longest side of rendered avatar video frames, in pixels (a "
            "generated video has the width and height its task asks for)", int),
     Option("max_upscale_pixels", "most pixels of an upscaled image (width x height); a larger "
@@ -296,6 +315,10 @@ def _check(settings: Settings) -> None:
         raise ValueError("time_scale must be >= 0")
     if settings.render_workers < 1:
         raise ValueError("render_workers must be >= 1")
+    if settings.render_backlog < 1:
+        raise ValueError("render_backlog must be >= 1")
+    if not 0 < settings.render_wait <= 3600:
+        raise ValueError("render_wait must be between 0 and 3600")
     if settings.max_long_side < 16:
         raise ValueError("max_long_side must be >= 16")
     if not 1024 <= settings.max_upscale_pixels <= 268_435_456:
