@@ -2,6 +2,9 @@
 
 Inputs are stored by content hash, so the same portrait sent twice is one file and one cache key.
 Served files carry an expiry; after it the URL answers 404, as a real expired ``videoURL`` does.
+A task's output may be published before its file exists (``--renders lazy``): its URL is then
+``Pending``, with the maker that renders it at its first download, and becomes ``Served`` once
+made (``publish`` under the same UUID).
 An upload belongs to the API key that made it, as a task does: another key's task neither finds
 nor deletes it (its URL, like every served URL, stays public).
 """
@@ -13,9 +16,9 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # The API key the current task runs as (the dispatcher sets it around each handler; a task's
@@ -66,6 +69,25 @@ class Served:
         return f"{self.uuid}.{self.extension}"
 
 
+# Renders a pending output's file (through the render cache) and returns its path.
+Maker = Callable[[], Awaitable[Path]]
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An output whose URL is published and whose file is not made yet."""
+
+    kind: str
+    uuid: str
+    extension: str
+    expires_at: float | None
+    make: Maker = field(repr=False, compare=False)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.uuid}.{self.extension}"
+
+
 class MediaStore:
     def __init__(self, data_dir: Path, base_url: str) -> None:
         # Absolute: every path handed to ffmpeg then starts with "/", never with "-", which
@@ -82,6 +104,9 @@ class MediaStore:
             folder.mkdir(parents=True, exist_ok=True)
         self._served: dict[str, dict[str, Served]] = {"video": {}, "image": {}, "audio": {},
                                                      "media": {}}
+        # Outputs published before their file is made, by kind and UUID: a few hundred bytes
+        # each, so a flood of tasks whose files nobody reads costs no disk and no render.
+        self._pending: dict[str, dict[str, Pending]] = {kind: {} for kind in self._served}
 
     async def save_input(self, content: bytes | bytearray) -> Path:
         # Hashed in a worker thread (hashlib lets go of the GIL): 20 MB takes tens of ms.
@@ -113,9 +138,26 @@ class MediaStore:
         if path.parent != self.inputs_dir:
             self.written += path.stat().st_size  # a new output (inputs count when saved)
         self._served[kind][served.uuid] = served
+        self._pending[kind].pop(served.uuid, None)
         return served
 
-    def url(self, kind: str, served: Served) -> str:
+    def publish_pending(self, pending: Pending) -> None:
+        """Publish an output's URL now; its file is made by ``pending.make`` when needed."""
+        self._served[pending.kind].pop(pending.uuid, None)
+        self._pending[pending.kind][pending.uuid] = pending
+
+    def find_pending(self, kind: str, item_uuid: str, now: float) -> Pending | None:
+        """The output at this UUID if its file is still to be made (and its ttl not over)."""
+        pending = self._pending.get(kind, {}).get(item_uuid)
+        if pending is not None and pending.expires_at is not None and now >= pending.expires_at:
+            del self._pending[kind][item_uuid]
+            return None
+        return pending
+
+    def pending_count(self) -> int:
+        return sum(len(table) for table in self._pending.values())
+
+    def url(self, kind: str, served: Served | Pending) -> str:
         return f"{self.base_url}/{kind}/{served.filename}"
 
     def find(self, kind: str, item_uuid: str, now: float) -> Served | None:
@@ -138,7 +180,10 @@ class MediaStore:
         for kind, table in self._served.items():
             for item_uuid in [u for u, s in table.items() if s.expires_at and now >= s.expires_at]:
                 self.find(kind, item_uuid, now)
-
+        for waiting in self._pending.values():
+            for item_uuid, pending in list(waiting.items()):
+                if pending.expires_at is not None and now >= pending.expires_at:
+                    del waiting[item_uuid]
 
     def trim_cache(self, budget: int, now: float | None = None,
                    keep: Collection[Path] = ()) -> int:
