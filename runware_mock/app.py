@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> RawTransport:
             sweeper.cancel()
             await services.delivery.close()
             await services.engine.close()
+            await services.media.close()  # renders queued or running on demand
 
     routes = [
         # First: the router tries routes in order, and nearly every request is one of these.

@@ -39,7 +39,7 @@ class Services:
     def build(cls, settings: Settings) -> Services:
         clock = Clock()
         randomness = Randomness(settings.seed)
-        media = Media(settings)
+        media = Media(settings, randomness.result_uuid)
         engine = TaskEngine(settings, clock, randomness)
         faults = FaultInjector(randomness, load_profile(settings.faults) if settings.faults else ())
         task_services = TaskServices(settings, engine, media, faults)

@@ -105,8 +105,16 @@ async def health(request: Request, services: Services) -> Response:
         "processing": sum(1 for task in tasks if not task.finished),
         "journal": {"kept": len(journal), "recorded": journal.recorded, "limit": journal.limit},
         "deliveriesPending": services.delivery.log.pending(),
+        "renders": _renders(services),
         "clock": services.clock.now(),
     })
+
+
+def _renders(services: Services) -> dict[str, int]:
+    """Files made on demand: being made, queued, made so far, refused; outputs not made yet."""
+    backlog = services.media.render_backlog()
+    return {"running": backlog.running, "queued": backlog.queued, "made": backlog.made,
+            "refused": backlog.refused, "pendingFiles": services.media.pending_files()}
 
 
 async def openapi(request: Request, services: Services) -> Response:

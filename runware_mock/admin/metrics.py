@@ -27,6 +27,7 @@ class EmulatorCollector(Collector):
         yield from self._tasks()
         yield self._deliveries()
         yield from self._faults()
+        yield from self._renders()
 
     def _requests(self) -> Metric:
         family = CounterMetricFamily(
@@ -73,6 +74,26 @@ class EmulatorCollector(Collector):
         for source in ("admin", "profile"):
             rules.add_metric([source], by_source[source])
         yield rules
+
+
+    def _renders(self) -> Iterator[Metric]:
+        media = self._services.media
+        backlog = media.render_backlog()
+        queue = GaugeMetricFamily("runware_mock_render_backlog", "files being made on demand "
+                                  "(running) or waiting to be (queued); --render-backlog bounds "
+                                  "their sum", labels=["state"])
+        queue.add_metric(["queued"], backlog.queued)
+        queue.add_metric(["running"], backlog.running)
+        yield queue
+        yield GaugeMetricFamily("runware_mock_files_pending", "task outputs published whose "
+                                "file is not made yet (made at its first download)",
+                                value=media.pending_files())
+        made = CounterMetricFamily("runware_mock_renders_on_demand", "files made on demand, and "
+                                   "downloads refused because the backlog was full",
+                                   labels=["outcome"])
+        made.add_metric(["made"], backlog.made)
+        made.add_metric(["refused"], backlog.refused)
+        yield made
 
 
 def registry_for(services: Services) -> CollectorRegistry:

@@ -117,7 +117,12 @@ _PATHS: dict[str, Any] = {
         "liveness and counters (no token needed)", {"200": _json("ok", _object(
             status={"const": "ok"}, baseURL={"type": "string"}, tasks={"type": "integer"},
             processing={"type": "integer"}, journal={"type": "object"},
-            deliveriesPending={"type": "integer"}, clock={"type": "number"}))}, errors=())},
+            deliveriesPending={"type": "integer"}, renders=_object(
+                running={"type": "integer"}, queued={"type": "integer"},
+                made={"type": "integer"}, refused={"type": "integer"},
+                pendingFiles={"type": "integer", "description": "task outputs whose file is "
+                              "not made yet (--renders lazy: made at first download)"}),
+            clock={"type": "number"}))}, errors=())},
     "/__admin/openapi.json": {"get": _operation(
         "this document (no token needed)", {"200": _json("OpenAPI 3.1", {"type": "object"})},
         errors=())},

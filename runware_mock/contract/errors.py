@@ -89,6 +89,12 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("taskNotFound", 404,
                  "getResponse for a taskUUID this API key never submitted (or that expired)"),
     CatalogEntry("mediaNotFound", 404, "mediaStorage delete of an unknown mediaUUID"),
+    CatalogEntry("renderBacklogFull", 503,
+                 "a download of a file not made yet while `--render-backlog` files are being "
+                 "made or wait to be; retry after `Retry-After`"),
+    CatalogEntry("renderTimeout", 503,
+                 "a download that waited `--render-wait` seconds for its file to be made; it "
+                 "is still made: retry after `Retry-After`"),
     CatalogEntry("invalidValueUploadFailed", 400,
                  "a task input could not be fetched or decoded (`parameter`: `inputs.image`, "
                  "`inputs.audio`, `media`, `inputImage`, `inputs.seedImage`...); reported by "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import uuid
 
 
 class Randomness:
@@ -30,6 +31,13 @@ class Randomness:
         One number needs no generator: it is taken from the digest directly (cheaper on the
         submit path than seeding a Mersenne Twister)."""
         return 1 + self._digest(("result-seed", task_uuid, index)) % (2**31 - 1)
+
+    def result_uuid(self, task_uuid: str, index: int) -> str:
+        """The UUID of one result's file (videoUUID, imageUUID, audioUUID): a function of the
+        seed, the task and the result, so a result can be made again exactly (after a restart,
+        or lazily at its first download). Shaped as a version-4 UUID, as the platform's are."""
+        digest = hashlib.sha256(self._material(("result-uuid", task_uuid.lower(), index)))
+        return str(uuid.UUID(bytes=digest.digest()[:16], version=4))
 
     def _digest(self, key: tuple[object, ...]) -> int:
         return int.from_bytes(hashlib.sha256(self._material(key)).digest()[:8], "big")

@@ -7,13 +7,13 @@ import base64
 import binascii
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from runware_mock.media.store import MediaStore
+from runware_mock.media.store import MediaStore, Pending
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # URLs under the URL map whose files were found: a flood of submits of the same fixtures
@@ -34,18 +34,22 @@ class InputError(ValueError):
 class InputResolver:
     def __init__(self, store: MediaStore, *, url_map: tuple[tuple[str, str], ...],
                  fetch_timeout: float, fetch_max_bytes: int,
-                 find_upload: Callable[[str], Path | None]) -> None:
+                 find_upload: Callable[[str], Path | Pending | None],
+                 make_pending: Callable[[Pending], Awaitable[Path]]) -> None:
         self._store = store
         # Resolved once: resolving on every request cost more than the rest of a submit.
         self._url_map = [(prefix, Path(folder).resolve()) for prefix, folder in url_map]
         self._timeout = fetch_timeout
         self._max_bytes = fetch_max_bytes
         self._find_upload = find_upload
+        self._make_pending = make_pending
         self._mapped: dict[str, Path] = {}
 
     async def resolve(self, spec: str) -> Path:
         """A local file holding the input's bytes (content-addressed in the store)."""
-        local = self.local(spec)
+        local = self._local(spec)
+        if isinstance(local, Pending):
+            return await self._make_pending(local)  # an earlier task's output, made now
         if local is not None:
             return local
         spec = spec.strip()
@@ -55,7 +59,11 @@ class InputResolver:
 
     def local(self, spec: str) -> Path | None:
         """The file of a URL under the URL map or of an upload UUID, found without waiting;
-        None for an input that has to be fetched or decoded."""
+        None for an input that has to be fetched, decoded or made."""
+        local = self._local(spec)
+        return None if isinstance(local, Pending) else local
+
+    def _local(self, spec: str) -> Path | Pending | None:
         spec = spec.strip()
         if _is_url(spec):
             return self._served_here(spec) or self._mapped_path(spec)
@@ -67,7 +75,7 @@ class InputResolver:
             return path
         return None
 
-    def _served_here(self, url: str) -> Path | None:
+    def _served_here(self, url: str) -> Path | Pending | None:
         """The file behind a URL this emulator serves (``{base}/{kind}/{uuid}.{ext}``: an upload
         or an earlier task's output), read from disk rather than fetched from itself."""
         prefix = f"{self._store.base_url}/"

@@ -1,4 +1,9 @@
-"""The media facade the task engine talks to: prepare inputs, render, publish, upload."""
+"""The media facade the task engine talks to: prepare inputs, render, publish, upload.
+
+A task's output is published at once with the maker of its file: with ``--renders lazy`` the
+file is made at its first download (``file``), or when a later task takes it as input; with
+``--renders eager``, or when the client needs the bytes now, before the result is reported.
+Either way the same maker makes it, so the bytes are the same."""
 
 from __future__ import annotations
 
@@ -20,10 +25,11 @@ from runware_mock.media.limits import (
     longest_audio_measured,
 )
 from runware_mock.media.memo import AsyncMemo
+from runware_mock.media.ondemand import Backlog, RenderQueue
 from runware_mock.media.probe import AudioInfo, ImageInfo, ProbeError, probe_audio, probe_image
 from runware_mock.media.render import FORMATS, Renderer, RenderRequest, file_identity
 from runware_mock.media.sound import SoundMaker
-from runware_mock.media.store import REQUESTER, MediaStore, Served
+from runware_mock.media.store import REQUESTER, Maker, MediaStore, Pending, Served
 from runware_mock.settings import Settings
 
 Info = TypeVar("Info", ImageInfo, AudioInfo)
@@ -57,9 +63,26 @@ class Upload:
     url: str
 
 
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A task's output as its result reports it; ``path`` is None while the file is not made."""
+
+    uuid: str
+    url: str
+    path: Path | None
+
+
+# Names a task's result file: (taskUUID, result index) -> a UUID, from the run's seeded source.
+ResultNamer = Callable[[str, int], str]
+
+
 class Media:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, result_uuid: ResultNamer) -> None:
         self.store = MediaStore(settings.data_dir, settings.base_url)
+        self._result_uuid = result_uuid
+        self._lazy = settings.renders == "lazy"
+        self._on_demand = RenderQueue(settings.render_workers, settings.render_backlog,
+                                      settings.render_wait)
         self._probe_pool = FFmpegPool(max(2, settings.render_workers))
         render_pool = FFmpegPool(settings.render_workers)
         self._renderer = Renderer(render_pool, self.store.cache_dir,
@@ -75,6 +98,7 @@ class Media:
         self._inputs = InputResolver(
             self.store, url_map=settings.url_map, fetch_timeout=settings.fetch_timeout,
             fetch_max_bytes=settings.fetch_max_bytes, find_upload=self._find_upload,
+            make_pending=self._make_input,
         )
 
     async def prepare(self, image_spec: str, audio_spec: str,
@@ -175,17 +199,60 @@ class Media:
         return await self._renderer.render(RenderRequest(
             picture, sound, seconds, output_format, quality, label, long_side))
 
-    def publish_audio(self, path: Path, extension: str, expires_at: float) -> tuple[str, str]:
-        served = self.store.publish("audio", path, extension, expires_at)
-        return served.uuid, self.store.url("audio", served)
+    @staticmethod
+    def video_extension(output_format: str) -> str:
+        return FORMATS[output_format].extension
 
-    def publish_video(self, path: Path, output_format: str, expires_at: float) -> tuple[str, str]:
-        served = self.store.publish("video", path, FORMATS[output_format].extension, expires_at)
-        return served.uuid, self.store.url("video", served)
+    async def publish_result(self, kind: str, task_uuid: str, index: int, extension: str,
+                             expires_at: Callable[[], float], make: Maker, *,
+                             needed_now: bool = False) -> Published:
+        """Publish result ``index`` of a task, its file made by ``make``: now when the client
+        needs the bytes (``needed_now``) or renders are eager, else at its first download.
+        The ttl (``expires_at()``) counts from the moment it is published."""
+        item_uuid = self._result_uuid(task_uuid, index)
+        if needed_now or not self._lazy:
+            path = await make()
+            served = self.store.publish(kind, path, extension, expires_at(), item_uuid)
+            return Published(item_uuid, self.store.url(kind, served), path)
+        pending = Pending(kind, item_uuid, extension, expires_at(), make)
+        self.store.publish_pending(pending)
+        return Published(item_uuid, self.store.url(kind, pending), None)
 
-    def publish_image(self, path: Path, extension: str, expires_at: float) -> tuple[str, str]:
-        served = self.store.publish("image", path, extension, expires_at)
-        return served.uuid, self.store.url("image", served)
+    async def file(self, kind: str, item_uuid: str, now: float) -> Served | None:
+        """A served file, made first if it is pending (the queue may refuse: RenderRefused)."""
+        item_uuid = item_uuid.lower()
+        served = self.store.find(kind, item_uuid, now)
+        if served is not None:
+            return served
+        pending = self.store.find_pending(kind, item_uuid, now)
+        if pending is None:
+            return None
+        await self._on_demand.get(f"{kind}/{item_uuid}", lambda: self._made(pending))
+        return self.store.find(kind, item_uuid, now)
+
+    async def _make_input(self, pending: Pending) -> Path:
+        """An earlier task's output named as an input: made now (sharing a render under way),
+        whatever the backlog: the task waiting for it is bounded already."""
+        return await self._on_demand.get(f"{pending.kind}/{pending.uuid}",
+                                         lambda: self._made(pending), bounded=False)
+
+    async def _made(self, pending: Pending) -> Path:
+        path = await pending.make()
+        self.store.publish(pending.kind, path, pending.extension, pending.expires_at,
+                           pending.uuid)
+        return path
+
+    def render_backlog(self) -> Backlog:
+        """Files being made on demand or queued to be, and totals made and refused."""
+        return self._on_demand.backlog()
+
+    def pending_files(self) -> int:
+        """Outputs published whose file is not made (nobody downloaded them yet)."""
+        return self.store.pending_count()
+
+    async def close(self) -> None:
+        """Cancel every render queued or running on demand (shutdown)."""
+        await self._on_demand.close()
 
     async def image_input(self, parameter: str, spec: str) -> tuple[Path, ImageInfo]:
         """An image input (URL, upload UUID, data URI or base64) on disk, decodable, with at
@@ -245,13 +312,17 @@ class Media:
             await self.enforce_disk_budget()
         return path
 
-    def _find_upload(self, media_uuid: str) -> Path | None:
+    def _find_upload(self, media_uuid: str) -> Path | Pending | None:
         """An upload's file, or an output's: the UUID of an earlier task's audio, image or video
-        is an input too (a voice from audioInference drives an avatar)."""
+        is an input too (a voice from audioInference drives an avatar). An output not made
+        yet is its ``Pending``, to be made."""
         for kind in _INPUT_KINDS:
             served = self.store.find(kind, media_uuid, now=0.0)
             if served is not None:
                 return served.path
+            pending = self.store.find_pending(kind, media_uuid, now=0.0)
+            if pending is not None:
+                return pending
         return None
 
 

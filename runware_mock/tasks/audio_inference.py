@@ -24,7 +24,7 @@ from runware_mock.engine.lifecycle import Expiry, Generation, Produced
 from runware_mock.media.service import Media
 from runware_mock.media.sound import Sound
 from runware_mock.protocol.envelope import Reply
-from runware_mock.tasks.base import Context, TaskServices, TaskType
+from runware_mock.tasks.base import Context, TaskServices, TaskType, bytes_needed_now
 from runware_mock.tasks.generic_video import result_seed, summarised
 from runware_mock.tasks.submission import submit
 from runware_mock.tasks.video_inference import video_item
@@ -71,14 +71,14 @@ class AudioWork:
         sound = Sound(self._sound, self._seconds, seed, request["outputFormat"],
                       int(settings["sampleRate"]), int(settings["bitrate"]),
                       int(settings["channels"]))
-        path = await self._media.sounds.make(sound)
-        audio_uuid, audio_url = self._media.publish_audio(path, sound.format.extension,
-                                                          expiry())
-        fields: dict[str, Any] = {"audioUUID": audio_uuid, "seed": seed}
-        if request["outputType"] == "URL":
-            fields["audioURL"] = audio_url
+        audio = await self._media.publish_result(
+            "audio", request["taskUUID"], generation.index, sound.format.extension, expiry,
+            lambda: self._media.sounds.make(sound), needed_now=bytes_needed_now(request))
+        fields: dict[str, Any] = {"audioUUID": audio.uuid, "seed": seed}
+        if audio.path is None or request["outputType"] == "URL":
+            fields["audioURL"] = audio.url
         else:
-            data = base64.b64encode(await asyncio.to_thread(path.read_bytes)).decode()
+            data = base64.b64encode(await asyncio.to_thread(audio.path.read_bytes)).decode()
             if request["outputType"] == "base64Data":
                 fields["audioBase64Data"] = data
             else:
@@ -86,7 +86,7 @@ class AudioWork:
         characters = len(request["speech"]["text"]) if "speech" in request else 0
         price = catalog.model(request["model"]).price
         return Produced(fields, cost=price.of(seconds=self._seconds, characters=characters),
-                        file=("audio", audio_uuid))
+                        file=("audio", audio.uuid))
 
     def forget_inline_data(self) -> None:
         self._request.update(summarised(self._request, ("inputs",)))

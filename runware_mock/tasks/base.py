@@ -69,6 +69,19 @@ def generation_error(task: Task, generation: Generation) -> ApiError:
                                task_uuid=task.sent_uuid, task_status=ERROR)
 
 
+# outputType values that carry the file's bytes in the result itself.
+_INLINE_OUTPUTS = ("base64Data", "dataURI")
+
+
+def bytes_needed_now(request: dict[str, Any]) -> bool:
+    """Whether the result carries its file's bytes (base64Data, dataURI) or sends them to an
+    ``uploadEndpoint``: such a file is made before the result is reported, whatever
+    ``--renders`` says."""
+    asked = request.get("outputType", "URL")
+    asked = [asked] if isinstance(asked, str) else asked
+    return bool(request.get("uploadEndpoint")) or any(kind in _INLINE_OUTPUTS for kind in asked)
+
+
 # Characters of an input string kept with a task: any URL or UUID fits; base64 media does not.
 _INLINE_KEPT = 2048
 

@@ -28,7 +28,7 @@ from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFail
 from runware_mock.media.placeholder import Picture
 from runware_mock.media.service import Media, MediaInputError
 from runware_mock.media.sound import Sound
-from runware_mock.tasks.base import without_inline_data
+from runware_mock.tasks.base import bytes_needed_now, without_inline_data
 
 SEEDS = 2**32
 # When the family allows a range of durations and names no default.
@@ -165,8 +165,19 @@ class GeneratedVideo:
         return self._plan.seconds
 
     async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
+        """The result at once; the video is rendered when first needed (``Media``)."""
         request, planned = self._request, self._plan
         seed = result_seed(request, generation)
+        video = await self._media.publish_result(
+            "video", request["taskUUID"], generation.index,
+            self._media.video_extension(request["outputFormat"]), expiry,
+            lambda: self._render(generation, seed), needed_now=bytes_needed_now(request))
+        return Produced({"videoUUID": video.uuid, "videoURL": video.url, "seed": seed},
+                        cost=catalog.model(request["model"]).price.of(seconds=planned.seconds),
+                        file=("video", video.uuid))
+
+    async def _render(self, generation: Generation, seed: int) -> Path:
+        request, planned = self._request, self._plan
         caption = (request.get("positivePrompt", "(no prompt)"),
                    f"{request['model']}   seed {seed}   {planned.width}x{planned.height}   "
                    f"{planned.seconds:g} s",
@@ -177,14 +188,9 @@ class GeneratedVideo:
         tone = await self._media.sounds.make(
             Sound("tone", planned.seconds, seed, "WAV", _TONE_RATE, 128, 1))
         # No label drawn over the frame: the caption already says it all.
-        path = await self._media.render_clip(picture, tone, planned.seconds,
+        return await self._media.render_clip(picture, tone, planned.seconds,
                                              request["outputFormat"], request["outputQuality"],
                                              "", max(planned.width, planned.height))
-        video_uuid, video_url = self._media.publish_video(path, request["outputFormat"],
-                                                          expiry())
-        return Produced({"videoUUID": video_uuid, "videoURL": video_url, "seed": seed},
-                        cost=catalog.model(request["model"]).price.of(seconds=planned.seconds),
-                        file=("video", video_uuid))
 
     def forget_inline_data(self) -> None:
         self._request.update(summarised(self._request, INPUT_FIELDS))

@@ -80,9 +80,9 @@ class ImageWork:
         picture = Picture(width, height, request["outputFormat"], request["outputQuality"],
                           seed, self._caption(width, height, seed), self._seed_image,
                           request.get("strength", DEFAULT_STRENGTH))
-        path = await self._media.images.picture(picture)
-        fields, image_uuid = await image_fields(self._media, path, picture.extension, request,
-                                                expiry)
+        fields, image_uuid = await image_fields(
+            self._media, request, generation.index, picture.extension, expiry,
+            lambda: self._media.images.picture(picture))
         fields["seed"] = seed
         if request.get("checkNSFW") or request.get("safety", {}).get("checkContent"):
             fields["NSFWContent"] = False

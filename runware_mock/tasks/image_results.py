@@ -2,7 +2,8 @@
 ``outputType``), and the image inputs a task names, fetched and checked.
 
 Every image is published (``/image/<uuid>.<ext>``, kept for the task's ttl) whatever the
-``outputType``: the ``imageUUID`` names it, and an ``uploadEndpoint`` is sent its bytes.
+``outputType``: the ``imageUUID`` names it, and an ``uploadEndpoint`` is sent its bytes. Its
+file is made when first downloaded (``--renders lazy``), unless the result carries its bytes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from runware_mock.contract.errors import error
 from runware_mock.engine.lifecycle import Expiry, WorkFailed
 from runware_mock.media.probe import ImageInfo
 from runware_mock.media.service import Media, MediaInputError
-from runware_mock.media.store import CONTENT_TYPES
+from runware_mock.media.store import CONTENT_TYPES, Maker
+from runware_mock.tasks.base import bytes_needed_now
 
 
 def output_types(request: dict[str, Any]) -> list[str]:
@@ -25,21 +27,24 @@ def output_types(request: dict[str, Any]) -> list[str]:
     return [asked] if isinstance(asked, str) else list(asked)
 
 
-async def image_fields(media: Media, path: Path, extension: str, request: dict[str, Any],
-                       expiry: Expiry) -> tuple[dict[str, Any], str]:
-    """The result's ``imageUUID`` and one key per asked ``outputType``; and the UUID."""
-    image_uuid, url = media.publish_image(path, extension, expiry())
-    fields: dict[str, Any] = {"imageUUID": image_uuid}
+async def image_fields(media: Media, request: dict[str, Any], index: int, extension: str,
+                       expiry: Expiry, make: Maker) -> tuple[dict[str, Any], str]:
+    """The result's ``imageUUID`` and one key per asked ``outputType``; and the UUID. The
+    image (drawn by ``make``) is made now when its bytes are in the result, else when first
+    needed (``Media.publish_result``)."""
+    image = await media.publish_result("image", request["taskUUID"], index, extension, expiry,
+                                       make, needed_now=bytes_needed_now(request))
+    fields: dict[str, Any] = {"imageUUID": image.uuid}
     asked = output_types(request)
     if "URL" in asked:
-        fields["imageURL"] = url
-    if "base64Data" in asked or "dataURI" in asked:
-        data = base64.b64encode(await asyncio.to_thread(path.read_bytes)).decode("ascii")
+        fields["imageURL"] = image.url
+    if image.path is not None and ("base64Data" in asked or "dataURI" in asked):
+        data = base64.b64encode(await asyncio.to_thread(image.path.read_bytes)).decode("ascii")
         if "base64Data" in asked:
             fields["imageBase64Data"] = data
         if "dataURI" in asked:
             fields["imageDataURI"] = f"data:{CONTENT_TYPES[extension]};base64,{data}"
-    return fields, image_uuid
+    return fields, image.uuid
 
 
 async def image_input(media: Media, parameter: str, spec: str) -> tuple[Path, ImageInfo]:

@@ -110,11 +110,10 @@ class UpscaleWork:
         caption = (f"upscaled {factor:g}x", f"model {request['model']}",
                    f"{info.width}x{info.height} -> {size[0]}x{size[1]}   "
                    f"{request['outputFormat']}")
-        made = await self._media.images.upscale(path, size, caption, request["outputFormat"],
-                                                request["outputQuality"])
-        fields, image_uuid = await image_fields(self._media, made,
-                                                FORMATS[request["outputFormat"]][1], request,
-                                                expiry)
+        fields, image_uuid = await image_fields(
+            self._media, request, generation.index, FORMATS[request["outputFormat"]][1], expiry,
+            lambda: self._media.images.upscale(path, size, caption, request["outputFormat"],
+                                               request["outputQuality"]))
         _, spec = self._input()
         if len(spec) == _UUID_LENGTH and spec.count("-") == 4:
             fields["inputImageUUID"] = spec

@@ -23,7 +23,14 @@ from runware_mock.engine.lifecycle import (
 from runware_mock.media.limits import input_limits
 from runware_mock.media.service import Media, MediaInputError, PreparedInputs
 from runware_mock.protocol.envelope import Reply, failed
-from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped, without_inline_data
+from runware_mock.tasks.base import (
+    Context,
+    TaskServices,
+    TaskType,
+    bytes_needed_now,
+    scoped,
+    without_inline_data,
+)
 from runware_mock.tasks.generic_video import GeneratedVideo, plan
 from runware_mock.tasks.submission import submit
 
@@ -63,18 +70,22 @@ class AvatarVideo:
         return self._inputs.audio_info.seconds
 
     async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
-        assert self._inputs is not None, "produced before measured"
+        """The result at once; the video is rendered when first needed (``Media``)."""
+        inputs = self._inputs
+        assert inputs is not None, "produced before measured"
         request = self._request
+        output_format, quality = request["outputFormat"], request["outputQuality"]
         label = (f"task {str(request['taskUUID'])[:8]}  result {generation.index + 1}/"
                  f"{request.get('numberResults', 1)}  seed {generation.seed}")
-        path = await self._media.render(self._inputs, request["outputFormat"],
-                                        request["outputQuality"], label)
-        video_uuid, video_url = self._media.publish_video(path, request["outputFormat"],
-                                                          expiry())
-        seconds = self._inputs.audio_info.seconds
-        return Produced({"videoUUID": video_uuid, "videoURL": video_url, "seed": generation.seed},
+        video = await self._media.publish_result(
+            "video", request["taskUUID"], generation.index,
+            self._media.video_extension(output_format), expiry,
+            lambda: self._media.render(inputs, output_format, quality, label),
+            needed_now=bytes_needed_now(request))
+        seconds = inputs.audio_info.seconds
+        return Produced({"videoUUID": video.uuid, "videoURL": video.url, "seed": generation.seed},
                         cost=catalog.model(request["model"]).price.of(seconds=seconds),
-                        file=("video", video_uuid))
+                        file=("video", video.uuid))
 
     def forget_inline_data(self) -> None:
         self._request["inputs"] = without_inline_data(self._request["inputs"])

@@ -1,4 +1,7 @@
-"""Serving rendered videos and uploaded media: GET and HEAD, byte ranges, expiry after ttl."""
+"""Serving rendered videos and uploaded media: GET and HEAD, byte ranges, expiry after ttl.
+
+A task's output not made yet (``--renders lazy``) is made by its first GET or HEAD, which
+waits for it; a download the render queue cannot take now is answered 503 with Retry-After."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from runware_mock.contract.errors import error
+from runware_mock.media.ondemand import RenderRefused
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
 
@@ -14,7 +18,12 @@ async def serve_file(request: Request) -> Response:
     services: Services = request.app.state.services
     kind = request.path_params["kind"]
     item_uuid, _, _ = request.path_params["name"].partition(".")
-    served = services.media.find(kind, item_uuid, services.clock.now())
+    try:
+        served = await services.media.file(kind, item_uuid, services.clock.now())
+    except RenderRefused as refused:
+        problem = error(refused.code, str(refused))
+        return JSONResponse({"errors": [problem.to_json()]}, status_code=503,
+                            headers={"Retry-After": str(refused.retry_after)})
     if served is None or not served.path.exists():
         problem = error("mediaNotFound", f"No {kind} at this URL (never made, deleted, or its "
                         "ttl has passed).")
