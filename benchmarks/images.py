@@ -4,9 +4,11 @@
 
 Prints, for requests that each draw a new picture (a new seed every time) and for requests
 that repeat one (the picture is on disk already): p50 and p99 latency of the whole request,
-and requests/second. Then the cost of one 1024x1024 placeholder in-process, per outputFormat:
-drawn and encoded from nothing (cold), and found in the cache (cached). Target: a cold JPG
-(the default format) placeholder in at most 20 ms.
+and requests/second. Then the cost of one placeholder in-process, per outputFormat (and for WEBP,
+whose cost depends most on it, per outputQuality): drawn and encoded from nothing (cold: a new
+seed and a prompt never drawn before, each time), at 1024x1024 and, for reference, 2048x2048;
+and found in the cache (cached). Target (issue 12): a cold 1024x1024 placeholder in at most
+20 ms in every format, at any outputQuality.
 """
 
 from __future__ import annotations
@@ -28,7 +30,14 @@ from runware_mock.media.images import ImageMaker
 from runware_mock.media.placeholder import Picture, draw
 
 PROMPT = "A serene mountain lake at dawn, mist over the water, pines on the far shore"
-CAPTION = (PROMPT, "model runware:400@2", "seed 1   1024x1024   JPG")
+# outputQuality of the cold figures: the default, and for WEBP the ends of the allowed range.
+QUALITIES = {"JPG": (95,), "PNG": (95,), "WEBP": (20, 80, 95, 99)}
+
+
+def caption(seed: int, size: int, output_format: str) -> tuple[str, ...]:
+    """A caption never drawn before: nothing of a cold draw's text can come from a cache."""
+    return (f"{PROMPT} (variant {seed})", "model runware:400@2",
+            f"seed {seed}   {size}x{size}   {output_format}")
 
 
 def task_body(seed: int) -> bytes:
@@ -72,30 +81,47 @@ def load(port: int, seconds: float, connections: int, repeat: bool) -> tuple[flo
     return cuts[49] * 1000, cuts[98] * 1000, rate
 
 
-def placeholder_costs(draws: int, folder: Path) -> None:
+def cold_cost(size: int, output_format: str, quality: int, draws: int) -> list[float]:
+    """Seconds per placeholder drawn and encoded from nothing."""
+    draw(Picture(size, size, output_format, quality, 0, caption(0, size, output_format)))
+    times = []
+    for seed in range(1, draws + 1):
+        picture = Picture(size, size, output_format, quality, seed,
+                          caption(seed, size, output_format))
+        started = time.perf_counter()
+        draw(picture)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def cached_cost(folder: Path, output_format: str, draws: int) -> list[float]:
+    """Seconds per placeholder found already on disk."""
     maker = ImageMaker(folder)
-    for output_format in ("JPG", "PNG", "WEBP"):
-        draw(Picture(1024, 1024, output_format, 95, 0, CAPTION))  # fonts loaded, code warm
-        cold = []
-        for seed in range(1, draws + 1):
+    picture = Picture(1024, 1024, output_format, 95, 1, caption(1, 1024, output_format))
+
+    async def hits() -> list[float]:
+        await maker.picture(picture)
+        times = []
+        for _ in range(draws):
             started = time.perf_counter()
-            draw(Picture(1024, 1024, output_format, 95, seed, CAPTION))
-            cold.append(time.perf_counter() - started)
-        picture = Picture(1024, 1024, output_format, 95, 1, CAPTION)
-
-        async def cached(picture: Picture = picture) -> list[float]:
             await maker.picture(picture)
-            times = []
-            for _ in range(draws):
-                started = time.perf_counter()
-                await maker.picture(picture)
-                times.append(time.perf_counter() - started)
-            return times
+            times.append(time.perf_counter() - started)
+        return times
 
-        hits = asyncio.run(cached())
-        print(f"placeholder 1024x1024 {output_format:4}  cold p50 "
-              f"{statistics.median(cold) * 1000:6.2f} ms  max {max(cold) * 1000:6.2f} ms   "
-              f"cached p50 {statistics.median(hits) * 1e6:6.1f} us")
+    return asyncio.run(hits())
+
+
+def placeholder_costs(draws: int, folder: Path) -> None:
+    for size in (1024, 2048):
+        for output_format, qualities in QUALITIES.items():
+            for quality in qualities:
+                cold = cold_cost(size, output_format, quality, draws)
+                print(f"placeholder {size}x{size} {output_format:4} quality {quality:2}  cold p50 "
+                      f"{statistics.median(cold) * 1000:6.2f} ms  max {max(cold) * 1000:6.2f} ms")
+    for output_format in QUALITIES:
+        hits = cached_cost(folder, output_format, draws)
+        print(f"placeholder 1024x1024 {output_format:4} cached p50 "
+              f"{statistics.median(hits) * 1e6:6.1f} us")
 
 
 def main() -> None:

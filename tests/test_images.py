@@ -116,6 +116,19 @@ def test_the_same_request_and_seed_give_the_same_bytes(client: RestClient) -> No
         first[0]["imageURL"]).content
 
 
+@pytest.mark.parametrize("output_format", ["JPG", "WEBP"])
+def test_output_quality_trades_file_size(client: RestClient, output_format: str) -> None:
+    sizes = []
+    for quality in (20, 60, 99):
+        (item,) = client.post([image_task(seed=7, width=1024, height=576,
+                                          outputFormat=output_format,
+                                          outputQuality=quality)]).json()["data"]
+        content = httpx.get(item["imageURL"]).content
+        assert decoded(content).size == (1024, 576)
+        sizes.append(len(content))
+    assert sizes[0] < sizes[1] < sizes[2], sizes
+
+
 def test_without_a_seed_each_result_draws_one_from_the_run_seed(
         server_factory: ServerFactory) -> None:
     def seeds(seed: int, task_uuid: str) -> list[int]:

@@ -21,8 +21,13 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 # outputFormat -> (Pillow format, file extension).
 FORMATS = {"JPG": ("JPEG", "jpg"), "PNG": ("PNG", "png"), "WEBP": ("WEBP", "webp")}
-# Colours of the backdrop: a few random cells, smoothed up to the full size (cheap at any size).
+# Colours of the backdrop: a few random cells, smoothed across a grid of flat tiles.
 _CELLS = 4
+# Tiles of the backdrop along each side. Flat areas are what encoders handle fastest, and a
+# grid of flat tiles is cheap to draw: at 1024x1024 the backdrop takes 0.5 ms instead of the
+# smooth gradient's 4, its WEBP (quality 95) encodes in about 16.5 ms instead of 19, its JPG
+# in half the time.
+_TILES = 16
 # Lines of the prompt drawn at most; a longer prompt ends with an ellipsis.
 _PROMPT_LINES = 6
 # A PNG is compressed fast: a placeholder is made for one test run, not archived.
@@ -89,6 +94,8 @@ def encode(canvas: Image.Image, output_format: str, quality: int) -> bytes:
     if pillow_format == "PNG":
         canvas.save(buffer, "PNG", compress_level=_PNG_LEVEL)
     elif pillow_format == "WEBP":
+        # Method 0, libwebp's fastest. From quality 89 its quick analysis codes every
+        # macroblock as intra 4x4, whatever the picture: about 14 ms of a 1024x1024 encode.
         canvas.save(buffer, "WEBP", quality=quality, method=0)
     else:
         canvas.save(buffer, "JPEG", quality=quality)
@@ -96,16 +103,13 @@ def encode(canvas: Image.Image, output_format: str, quality: int) -> bytes:
 
 
 def _backdrop(seed: int, width: int, height: int) -> Image.Image:
-    """Soft colour fields from the seed: a few random cells, resized up bicubically."""
+    """Colour fields from the seed: a few random cells, smoothed across flat tiles."""
     rng = random.Random(seed)
     cells = Image.new("RGB", (_CELLS, _CELLS))
     cells.putdata([(rng.randrange(40, 216), rng.randrange(40, 216), rng.randrange(40, 216))
                    for _ in range(_CELLS * _CELLS)])
-    # Bicubic to a sixteenth of the size, then bilinear: as smooth to the eye, half the time
-    # of one bicubic resize to the full size.
-    middle = cells.resize((max(_CELLS, width // 16), max(_CELLS, height // 16)),
-                          Image.Resampling.BICUBIC)
-    return middle.resize((width, height), Image.Resampling.BILINEAR)
+    tiles = cells.resize((min(_TILES, width), min(_TILES, height)), Image.Resampling.BICUBIC)
+    return tiles.resize((width, height), Image.Resampling.NEAREST)
 
 
 def _fitted(path: Path, width: int, height: int) -> Image.Image:
