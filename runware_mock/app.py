@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
+from runware_mock import datadir
 from runware_mock.admin.api import admin_mount
 from runware_mock.admin.metrics import metrics, registry_for
 from runware_mock.admin.ui.pages import dashboard_routes
@@ -20,7 +21,7 @@ from runware_mock.contract import schemas
 from runware_mock.contract.errors import error
 from runware_mock.faults.wire import RawTransport
 from runware_mock.protocol.jsoncodec import JSONResponse
-from runware_mock.services import Services
+from runware_mock.services import Services, open_store
 from runware_mock.settings import Settings
 from runware_mock.transport.files import serve_file
 from runware_mock.transport.limits import TransportLimits
@@ -32,14 +33,33 @@ log = logging.getLogger("runware_mock")
 SWEEP_INTERVAL = 30.0
 
 
-def create_app(settings: Settings | None = None) -> RawTransport:
+def create_app(settings: Settings | None = None, *,
+               claim: datadir.Claim | None = None) -> RawTransport:
     """The Starlette app, wrapped so fault injection can reach the raw connection;
-    ``create_app(...).state`` is the Starlette app's."""
+    ``create_app(...).state`` is the Starlette app's.
+
+    While it runs, the app holds its data dir: the ``claim`` given (taken before the port was
+    bound; its settings are then the ones served) or one its lifespan takes, which raises
+    ``datadir.DataDirInUse`` when another server holds the dir. Either is released on
+    shutdown."""
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        services = Services.build(settings)
+        held = claim or datadir.claim(settings)
+        try:
+            async with running(app, held.settings):
+                yield
+        finally:
+            # Last, off the loop: an ephemeral dir is removed once nothing writes to it.
+            await asyncio.to_thread(held.release)
+
+    @contextlib.asynccontextmanager
+    async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
+        database = await asyncio.to_thread(open_store, settings)
+        database.bind(asyncio.get_running_loop())
+        services = await asyncio.to_thread(Services.build, settings, database)
+        await services.recover()
         app.state.services = services
         app.state.metrics = registry_for(services)
         app.state.limits = TransportLimits.of(settings)
@@ -51,6 +71,7 @@ def create_app(settings: Settings | None = None) -> RawTransport:
             await services.delivery.close()
             await services.engine.close()
             await services.media.close()  # renders queued or running on demand
+            await database.close()
 
     routes = [
         # First: the router tries routes in order, and nearly every request is one of these.

@@ -10,22 +10,25 @@ from __future__ import annotations
 import dataclasses
 import errno
 import gc
-import os
+import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
 from click.core import ParameterSource
 
-from runware_mock import __version__
+from runware_mock import __version__, datadir
 from runware_mock import settings as settings_module
 from runware_mock.settings import ENV_PREFIX, OPTIONS, Option, Settings
+from runware_mock.store import database
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
+EXIT_TERMINATED = 143  # and by SIGTERM
 _CLICK_TYPES: dict[Any, click.ParamType] = {int: click.INT, float: click.FLOAT,
                                             Path: click.Path(path_type=Path)}
 _TRUE_WORDS = ("1", "true", "yes", "on")
@@ -91,16 +94,24 @@ def serve(context: click.Context, config: Path | None, **values: Any) -> None:
                                         config_file=config)
     except (OSError, ValueError) as exc:
         fail(str(exc), code=2)
-    listener = listen_or_fail(settings)
-    settings = dataclasses.replace(settings, port=listener.getsockname()[1])
-    data_dir_or_fail(settings.data_dir)
-    print_banner(settings)
-    tune_garbage_collector()
+    listener = None
+    if settings.port == 0:  # the default data dir is named after the port: learn it first
+        listener = listen_or_fail(settings)
+        settings = dataclasses.replace(settings, port=listener.getsockname()[1])
+    # Before binding: a data dir in use is then the one thing reported.
+    claim = data_dir_or_fail(settings)
+    store_or_fail(claim)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)  # so an ephemeral dir goes in any case
     try:
-        serve_forever(settings, listener)
+        listener = listener or listen_or_fail(claim.settings)
+        print_banner(claim.settings)
+        tune_garbage_collector()
+        serve_forever(claim, listener)
     except KeyboardInterrupt:
         # uvicorn shut down gracefully, then re-raised the Ctrl-C for us: nothing to report.
         context.exit(EXIT_INTERRUPTED)
+    finally:
+        claim.release()  # the app released it on shutdown, unless it never started
 
 
 def listen_or_fail(settings: Settings) -> socket.socket:
@@ -121,31 +132,52 @@ def listen_or_fail(settings: Settings) -> socket.socket:
     return listener
 
 
-def data_dir_or_fail(data_dir: Path) -> None:
+def store_or_fail(claim: datadir.Claim) -> None:
+    """A store the emulator cannot use (written by a newer version, not a database) is
+    reported before serving."""
+    assert claim.settings.data_dir is not None
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        fail(f"cannot use the data dir {data_dir}: {exc.strerror or exc}")
-    if not os.access(data_dir, os.W_OK | os.X_OK):
-        fail(f"cannot write to the data dir {data_dir}; choose another with --data-dir")
+        database.prepare(claim.settings.data_dir / database.FILENAME)
+    except database.StoreError as exc:
+        claim.release()
+        fail(str(exc), code=2)
+
+
+def data_dir_or_fail(settings: Settings) -> datadir.Claim:
+    """Take the data dir for the life of the process: exit 2 when another server holds it."""
+    try:
+        return datadir.claim(settings)
+    except datadir.DataDirInUse as exc:
+        fail(str(exc), code=2)
+    except datadir.DataDirError as exc:
+        fail(str(exc))
+    raise AssertionError("fail() exits")
+
+
+def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM before or after uvicorn's own handling (which shuts down gracefully, then
+    re-raises it): exit through the ``finally`` clauses, with the shell's code for it."""
+    sys.exit(EXIT_TERMINATED)
 
 
 def print_banner(settings: Settings) -> None:
     url = settings.base_url
+    data = f"{settings.data_dir}{' (ephemeral)' if settings.ephemeral else ''}"
     lines = [f"runware-mock {__version__}: serving {url}/v1 (REST and WebSocket)",
-             f"  latency {settings.latency}, seed {settings.seed}, data in {settings.data_dir}, "
+             f"  latency {settings.latency}, seed {settings.seed}, data in {data}, "
              f"admin API {url}/__admin",
              "  make a video from another shell: runware-mock run (python3 dev.py run in a "
              "checkout); Ctrl-C stops the server"]
     click.echo("\n".join(lines), err=True)
 
 
-def serve_forever(settings: Settings, listener: socket.socket) -> None:
+def serve_forever(claim: datadir.Claim, listener: socket.socket) -> None:
     import uvicorn
 
     from runware_mock.app import create_app, server_options
 
-    config = uvicorn.Config(create_app(settings), log_level=settings.log_level,
+    settings = claim.settings
+    config = uvicorn.Config(create_app(settings, claim=claim), log_level=settings.log_level,
                             **server_options(settings))
     uvicorn.Server(config).run(sockets=[listener])
 

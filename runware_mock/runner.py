@@ -10,6 +10,7 @@ from types import TracebackType
 
 import uvicorn
 
+from runware_mock import datadir
 from runware_mock.app import create_app, server_options
 from runware_mock.settings import Settings
 
@@ -37,19 +38,18 @@ class EmulatorURLs:
 
 
 class ServerThread(EmulatorURLs):
-    """``with ServerThread(settings) as server: httpx.post(server.url, ...)``"""
+    """``with ServerThread(settings) as server: httpx.post(server.url, ...)``
+
+    ``start`` takes the data dir as ``runware-mock serve`` does (``datadir.DataDirInUse`` when
+    another server holds it, ``settings.data_dir`` resolved after) and ``stop`` gives it back."""
 
     def __init__(self, settings: Settings | None = None, *, startup_timeout: float = 20.0) -> None:
         settings = settings or Settings()
         if settings.port == 0 or settings.port == Settings().port:
             settings = dataclasses.replace(settings, port=free_port(settings.host))
         self.settings = settings
-        self.app = create_app(settings)
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="on",
-                                **server_options(settings))
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="runware-mock", daemon=True)
         self._startup_timeout = startup_timeout
+        self._claim: datadir.Claim | None = None
 
     @property
     def base_url(self) -> str:
@@ -60,18 +60,29 @@ class ServerThread(EmulatorURLs):
         return self.app.state.services
 
     def start(self) -> ServerThread:
+        self._claim = datadir.claim(self.settings)
+        self.settings = self._claim.settings
+        self.app = create_app(self.settings, claim=self._claim)
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on",
+                                **server_options(self.settings))
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="runware-mock", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + self._startup_timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"runware-mock did not start on {self.base_url}")
             time.sleep(0.01)
         return self
 
     def stop(self) -> None:
         """Shut down; requests still held after ``shutdown_timeout`` are cancelled."""
+        if self._claim is None:
+            return
         self._server.should_exit = True
         self._thread.join(timeout=self.settings.shutdown_timeout + 10)
+        self._claim.release()  # the lifespan released it, unless it never ran
 
     def __enter__(self) -> ServerThread:
         return self.start()

@@ -8,7 +8,6 @@ derived from that list, so they cannot drift apart.
 from __future__ import annotations
 
 import os
-import tempfile
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -66,7 +65,10 @@ class Settings:
     seed: int = 0
     latency: str = "fast"
     time_scale: float = 1.0
-    data_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "runware-mock")
+    # None: the default for the effective port, resolved by runware_mock.datadir.claim once
+    # the port is known (after flags, env and file are merged, and a port 0 is bound).
+    data_dir: Path | None = None
+    ephemeral: bool = False
     public_url: str = ""
     render_workers: int = 2
     renders: str = "lazy"
@@ -174,8 +176,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("latency", "latency profile: instant, fast, realistic, fixed:S, uniform:A:B, "
            "lognormal:MEDIAN:SIGMA", str, metavar="PROFILE"),
     Option("time_scale", "multiplies every simulated wait (0.1 = ten times faster)", float),
-    Option("data_dir", "where rendered videos and uploads are kept", Path,
-           shown_default="$TMPDIR/runware-mock"),
+    Option("data_dir", "where rendered videos and uploads are kept; a server locks its data "
+           "dir, and a second one started on it refuses to start; default: a dir per port in "
+           "the user's state dir ($XDG_STATE_HOME, else ~/.local/state; ~/Library/Application "
+           "Support on macOS)", Path, shown_default="~/.local/state/runware-mock/port-PORT",
+           metavar="DIR"),
+    Option("ephemeral", "run on a new temporary data dir (in the system temp dir), removed when "
+           "the server stops, after Ctrl-C or SIGTERM too (a kill -9 leaves it behind); not "
+           "with --data-dir", _parse_bool),
     Option("public_url", "base URL put in videoURL/mediaURL (default http://HOST:PORT)", str),
     Option("render_workers", "ffmpeg processes allowed to run at once", int),
     Option("renders", "when a result's file is made: lazy (at its first download, GET or HEAD "
@@ -311,6 +319,9 @@ def _check(settings: Settings) -> None:
     if settings.faults:
         load_profile(settings.faults)
     secret_key(settings.webhook_secret)
+    if settings.ephemeral and settings.data_dir is not None:
+        raise ValueError("ephemeral runs on a temporary data dir of its own: set data_dir or "
+                         "ephemeral, not both")
     if settings.time_scale < 0:
         raise ValueError("time_scale must be >= 0")
     if settings.render_workers < 1:

@@ -11,6 +11,7 @@ import click
 import httpx
 import pytest
 
+from runware_mock import datadir
 from runware_mock import settings as settings_module
 from runware_mock.cli import given_on_command_line, serve
 from runware_mock.runner import free_port
@@ -30,6 +31,26 @@ def test_documented_defaults() -> None:
         "127.0.0.1", 8787, "fast", 0)
     assert settings.api_keys == () and settings.time_scale == 1.0
     assert settings.base_url == "http://127.0.0.1:8787"
+    assert settings.data_dir is None and settings.ephemeral is False
+
+
+def test_the_default_data_dir_follows_the_effective_port(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolved once flags, env and file are merged: the port may come from any of them."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    config = tmp_path / "mock.toml"
+    config.write_text("port = 9101\n")
+    for argv, env, port in [([], {}, 8787), (["--config", str(config)], {}, 9101),
+                            (["--config", str(config)], {"RUNWARE_MOCK_PORT": "9102"}, 9102),
+                            (["--port", "9103"], {"RUNWARE_MOCK_PORT": "9102"}, 9103)]:
+        settings = load(argv, env)
+        assert settings.data_dir is None, "resolved by datadir.claim, for the final port"
+        claim = datadir.claim(settings)
+        claim.release()
+        assert claim.settings.data_dir == tmp_path / "state" / "runware-mock" / f"port-{port}"
+        assert claim.settings.data_dir == datadir.default_data_dir(port)
+    given = load(["--data-dir", str(tmp_path / "mine")], {"RUNWARE_MOCK_PORT": "9104"})
+    assert given.data_dir == tmp_path / "mine"
 
 
 def test_sources_override_in_order(tmp_path: Path) -> None:
@@ -63,7 +84,8 @@ def test_repeatable_flags() -> None:
 
 
 @pytest.mark.parametrize("argv", [["--latency", "sometimes"], ["--latency", "uniform:5:1"],
-                                  ["--time-scale", "-1"], ["--port", "eighty"]])
+                                  ["--time-scale", "-1"], ["--port", "eighty"],
+                                  ["--ephemeral", "--data-dir", "/tmp/x"]])
 def test_bad_values_are_refused(argv: list[str]) -> None:
     with pytest.raises((ValueError, click.BadParameter)):
         load(argv)

@@ -1,8 +1,11 @@
 """Start an emulator for a test run: in this process (a thread) or as a subprocess.
 
-    emulator = start_emulator("thread", {"latency": "fixed:5", "seed": 7}, data_dir)
+    emulator = start_emulator("thread", {"latency": "fixed:5", "seed": 7}, None, "key")
     emulator.post([{"taskType": "ping", "ping": True}])
     emulator.stop()
+
+Without a data dir (``None``, and no ``data_dir`` among the settings), the emulator runs
+``ephemeral``: on a temporary data dir of its own, removed when it stops.
 
 Settings are the names of ``runware-mock serve``'s options (``latency``, ``seed``,
 ``api_keys``, ...); any setting the installed emulator knows passes through unchanged.
@@ -13,11 +16,12 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -62,9 +66,13 @@ def checked_settings(values: Mapping[str, Any]) -> settings_module.Settings:
     return settings_module.from_mapping(values)
 
 
-def start_emulator(mode: str, values: Mapping[str, Any], data_dir: Path,
+def start_emulator(mode: str, values: Mapping[str, Any], data_dir: Path | None,
                    api_key: str, python: str = sys.executable) -> Emulator:
-    values = {"api_keys": (api_key,), "log_level": "warning", **values, "data_dir": data_dir}
+    values = {"api_keys": (api_key,), "log_level": "warning", **values}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    elif "data_dir" not in values:
+        values.setdefault("ephemeral", True)
     checked_settings(values)
     if mode == "thread":
         return _start_thread(values, api_key)
@@ -84,19 +92,27 @@ def _start_subprocess(values: Mapping[str, Any], api_key: str, python: str) -> E
     from runware_mock.runner import free_port
 
     port = free_port()
-    log_path = Path(values["data_dir"]) / "runware-mock.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [python, "-m", "runware_mock", "serve", "--port", str(port), *cli_flags(values)]
-    with log_path.open("wb") as log:
+    with _log_file(values.get("data_dir")) as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(base_url, process, log_path)
-    except BaseException:
-        _terminate(process)
-        raise
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_healthy(base_url, process, log)
+        except BaseException:
+            _terminate(process)
+            raise
     return Emulator(base_url, api_key, dict(values), lambda: _terminate(process))
+
+
+def _log_file(data_dir: Path | str | None) -> IO[bytes]:
+    """The subprocess's output: ``runware-mock.log`` in a data dir given, else an unnamed
+    temporary file (an ephemeral dir is the subprocess's own, gone when it stops)."""
+    if data_dir is None:
+        return tempfile.TemporaryFile()
+    path = Path(data_dir) / "runware-mock.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("w+b")
 
 
 def cli_flags(values: Mapping[str, Any]) -> list[str]:
@@ -119,13 +135,15 @@ def _flag_text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log_path: Path,
+def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: IO[bytes],
                         timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
+            log.seek(0)
+            output = log.read().decode("utf-8", "replace")
             raise RuntimeError(f"runware-mock exited with {process.returncode}:\n"
-                               f"{log_path.read_text('utf-8', 'replace')[-2000:]}")
+                               f"{output[-2000:]}")
         try:
             if httpx.get(f"{base_url}/__admin/health", timeout=2).status_code == 200:
                 return

@@ -17,6 +17,10 @@ Fixtures:
 Settings, later ones winning: defaults, ini ``runware_mock_latency`` / ``runware_mock_seed`` /
 ``runware_mock_settings`` (lines of ``name = value``), the matching command-line options, the
 marker. Any setting of ``runware-mock serve`` passes through by name.
+
+Each emulator runs ``ephemeral`` (a temporary data dir, removed when it stops) unless
+``--runware-mock-data-dir DIR`` (ini ``runware_mock_data_dir``) keeps their data under DIR, one
+folder per emulator, or a ``data_dir`` setting names one.
 """
 
 from __future__ import annotations
@@ -50,6 +54,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="seed of the emulator (ini: runware_mock_seed)")
     group.addoption("--runware-mock-set", action="append", default=[], metavar="NAME=VALUE",
                     help="any other emulator setting, e.g. time_scale=0.1 (repeatable)")
+    group.addoption("--runware-mock-data-dir", default=None, metavar="DIR",
+                    help="keep each emulator's data in a folder under DIR (emulator-0, ...), "
+                    "left there after the run (ini: runware_mock_data_dir, relative to the ini "
+                    "file); default: a temporary data dir per emulator, removed when it stops")
     parser.addini("runware_mock_mode", "thread or subprocess", default="thread")
     parser.addini("runware_mock_latency", "latency profile of the emulator", default="")
     parser.addini("runware_mock_seed", "seed of the emulator", default="")
@@ -57,6 +65,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   type="linelist", default=[])
     parser.addini("runware_mock_api_key", "the API key the emulator accepts",
                   default=DEFAULT_API_KEY)
+    parser.addini("runware_mock_data_dir", "keep the emulators' data under this folder",
+                  type="paths", default=[])
     group.addoption("--runware-url", default=None,
                     help="runware_mock.contract.suite: the Runware API to check (e.g. "
                     "https://api.runware.ai/v1); without it the suite starts an emulator")
@@ -109,7 +119,7 @@ def marker_settings(node: pytest.Item) -> dict[str, Any]:
 class EmulatorPool:
     """One emulator per distinct settings, started on first use, stopped at the end."""
 
-    def __init__(self, mode: str, data_root: Path, api_key: str) -> None:
+    def __init__(self, mode: str, data_root: Path | None, api_key: str) -> None:
         self._mode = mode
         self._data_root = data_root
         self._api_key = api_key
@@ -122,7 +132,8 @@ class EmulatorPool:
         key = json.dumps(sorted(values.items()), default=str)
         with self._lock:
             if key not in self._started:
-                data_dir = self._data_root / f"emulator-{len(self._started)}"
+                data_dir = (None if self._data_root is None
+                            else self._data_root / f"emulator-{len(self._started)}")
                 try:
                     self._started[key] = start_emulator(self._mode, values, data_dir,
                                                         self._api_key)
@@ -136,12 +147,18 @@ class EmulatorPool:
         self._started.clear()
 
 
+def data_root(config: pytest.Config) -> Path | None:
+    given = config.getoption("runware_mock_data_dir")
+    if given:
+        return Path(config.invocation_params.dir, given)
+    from_ini: list[Path] = config.getini("runware_mock_data_dir")
+    return from_ini[0] if from_ini else None
+
+
 @pytest.fixture(scope="session")
-def runware_mock_pool(pytestconfig: pytest.Config,
-                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorPool]:
+def runware_mock_pool(pytestconfig: pytest.Config) -> Iterator[EmulatorPool]:
     mode = pytestconfig.getoption("runware_mock_mode") or pytestconfig.getini("runware_mock_mode")
-    pool = EmulatorPool(mode, tmp_path_factory.mktemp("runware-mock"),
-                        pytestconfig.getini("runware_mock_api_key"))
+    pool = EmulatorPool(mode, data_root(pytestconfig), pytestconfig.getini("runware_mock_api_key"))
     yield pool
     pool.close()
 

@@ -1,0 +1,253 @@
+"""Issue 14, item 4: who owns a data dir. The default one is per user and per port, a server
+locks its data dir for its whole life (a second one refuses to start, naming the first), a
+kill -9 leaves no stale lock, and ``--ephemeral`` (the pytest plugin's default) runs on a
+temporary dir removed at exit.
+
+Real ``runware-mock serve`` processes, each with its own XDG_STATE_HOME and TMPDIR under the
+test's tmp_path, so nothing touches the real home or temp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runware_mock.contract.harness import start_emulator
+from runware_mock.datadir import LOCK_NAME, DataDirInUse
+from runware_mock.runner import ServerThread, free_port
+from runware_mock.settings import Settings
+from tests.test_cli import wait_until_serving
+
+pytest_plugins = ["pytester"]
+
+RUNWARE_MOCK = Path(sys.executable).parent / "runware-mock"
+
+
+class Machine:
+    """A user's state dir and system temp dir of their own, and the servers started there."""
+
+    def __init__(self, root: Path) -> None:
+        self.state = root / "state"
+        self.temp = root / "temp"
+        self.temp.mkdir()
+        self.environment = {name: value for name, value in os.environ.items()
+                            if not name.startswith(("RUNWARE_MOCK_", "PYTEST_"))}
+        self.environment.update(XDG_STATE_HOME=str(self.state), TMPDIR=str(self.temp))
+        self.started: list[subprocess.Popen[str]] = []
+
+    def serve(self, port: int, *flags: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen([str(RUNWARE_MOCK), "serve", "--port", str(port),
+                                    "--latency", "instant", *flags],
+                                   env=self.environment, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        self.started.append(process)
+        return process
+
+    def serving(self, port: int, *flags: str) -> subprocess.Popen[str]:
+        process = self.serve(port, *flags)
+        wait_until_serving(process, port)
+        return process
+
+    def ephemeral_dirs(self) -> list[Path]:
+        return sorted(self.temp.glob("runware-mock-*"))
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=30)
+
+
+@pytest.fixture
+def machine(tmp_path: Path) -> Iterator[Machine]:
+    machine = Machine(tmp_path)
+    yield machine
+    machine.stop_all()
+
+
+def lock_record(data_dir: Path) -> dict[str, Any]:
+    return json.loads((data_dir / LOCK_NAME).read_text("utf-8"))
+
+
+def refusal(process: subprocess.Popen[str]) -> str:
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 2, (out, err)
+    assert out == "" and "serving" not in err and "Traceback" not in err
+    [line] = err.strip().splitlines()
+    return line
+
+
+# --- the default data dir ---------------------------------------------------------------------
+
+def test_the_default_data_dir_is_per_user_and_per_port(machine: Machine) -> None:
+    ports = [free_port(), free_port()]
+    servers = [machine.serving(port) for port in ports]
+    for port, server in zip(ports, servers, strict=True):
+        data_dir = machine.state / "runware-mock" / f"port-{port}"
+        record = lock_record(data_dir)
+        assert (record["pid"], record["port"]) == (server.pid, port)
+        assert f"--port {port}" in record["command"]
+        assert (data_dir / "inputs").is_dir(), "the server works in it"
+    assert sorted(path.name for path in (machine.state / "runware-mock").iterdir()) == sorted(
+        f"port-{port}" for port in ports)
+    assert machine.ephemeral_dirs() == []
+    servers[0].send_signal(signal.SIGINT)
+    _, err = servers[0].communicate(timeout=60)
+    assert f"data in {machine.state / 'runware-mock' / f'port-{ports[0]}'}," in err
+
+
+# --- the lock ---------------------------------------------------------------------------------
+
+def test_a_second_server_on_a_data_dir_in_use_refuses_before_binding(machine: Machine,
+                                                                     tmp_path: Path) -> None:
+    data_dir = tmp_path / "shared"
+    first_port = free_port()
+    first = machine.serving(first_port, "--data-dir", str(data_dir))
+    with socket.socket() as taken:
+        # The second server's port is in use too: the data dir is checked first, so its
+        # refusal is what the user reads (a port in use would be exit code 1).
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        line = refusal(machine.serve(taken.getsockname()[1], "--data-dir", str(data_dir)))
+    assert line.startswith(f"runware-mock: the data dir {data_dir} is in use by runware-mock "
+                           f"pid {first.pid} (port {first_port}: ")
+    assert f"serve --port {first_port} --latency instant --data-dir {data_dir}" in line
+    assert line.endswith("; stop it, or choose another dir with --data-dir, or run on a "
+                         "temporary one with --ephemeral")
+    assert first.poll() is None and lock_record(data_dir)["pid"] == first.pid
+
+
+def test_the_default_data_dir_is_locked_too(machine: Machine) -> None:
+    port = free_port()
+    first = machine.serving(port)
+    default = machine.state / "runware-mock" / f"port-{port}"
+    line = refusal(machine.serve(free_port(), "--data-dir", str(default)))
+    assert f"in use by runware-mock pid {first.pid} (port {port}: " in line
+
+
+def test_in_process_servers_take_the_same_lock(machine: Machine, tmp_path: Path) -> None:
+    held_by_process = tmp_path / "a"
+    port = free_port()
+    process = machine.serving(port, "--data-dir", str(held_by_process))
+    with pytest.raises(DataDirInUse, match=f"in use by runware-mock pid {process.pid} "
+                                           rf"\(port {port}: "):
+        ServerThread(Settings(data_dir=held_by_process, latency="instant")).start()
+
+    held_by_thread = tmp_path / "b"
+    with ServerThread(Settings(data_dir=held_by_thread, latency="instant")) as server:
+        line = refusal(machine.serve(free_port(), "--data-dir", str(held_by_thread)))
+        assert f"in use by runware-mock pid {os.getpid()} (port {server.settings.port}: " in line
+        with pytest.raises(DataDirInUse):
+            ServerThread(Settings(data_dir=held_by_thread, latency="instant")).start()
+    with ServerThread(Settings(data_dir=held_by_thread, latency="instant")) as again:
+        assert lock_record(held_by_thread)["port"] == again.settings.port, "released on stop"
+
+
+def test_a_server_killed_with_sigkill_leaves_no_stale_lock(machine: Machine,
+                                                          tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    first = machine.serving(free_port(), "--data-dir", str(data_dir))
+    first.kill()
+    first.communicate(timeout=30)
+    assert first.returncode == -signal.SIGKILL
+    assert lock_record(data_dir)["pid"] == first.pid, "the file stays; its lock does not"
+    port = free_port()
+    second = machine.serving(port, "--data-dir", str(data_dir))
+    assert (lock_record(data_dir)["pid"], lock_record(data_dir)["port"]) == (second.pid, port)
+
+
+# --- ephemeral --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_an_ephemeral_data_dir_is_removed_at_exit(machine: Machine, stop: signal.Signals,
+                                                  code: int) -> None:
+    port = free_port()
+    server = machine.serving(port, "--ephemeral")
+    [data_dir] = machine.ephemeral_dirs()
+    assert lock_record(data_dir)["port"] == port and (data_dir / "inputs").is_dir()
+    server.send_signal(stop)
+    _, err = server.communicate(timeout=60)
+    assert server.returncode == code, err
+    assert f"data in {data_dir} (ephemeral)," in err and "Traceback" not in err
+    assert machine.ephemeral_dirs() == []
+    assert not machine.state.exists(), "no default data dir was made"
+
+
+def test_two_ephemeral_servers_get_two_dirs(machine: Machine) -> None:
+    for _ in range(2):
+        machine.serving(free_port(), "--ephemeral")
+    assert len(machine.ephemeral_dirs()) == 2
+
+
+def test_ephemeral_and_a_data_dir_are_refused_together(machine: Machine, tmp_path: Path) -> None:
+    line = refusal(machine.serve(free_port(), "--ephemeral", "--data-dir", str(tmp_path / "d")))
+    assert "ephemeral runs on a temporary data dir of its own" in line
+    assert not (tmp_path / "d").exists() and machine.ephemeral_dirs() == []
+
+
+# --- the harness and the pytest plugin --------------------------------------------------------
+
+@pytest.fixture
+def temp_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Machine:
+    """This process's temp dir and state dir moved under tmp_path too (for thread mode)."""
+    machine = Machine(tmp_path)
+    monkeypatch.setenv("TMPDIR", str(machine.temp))
+    monkeypatch.setenv("XDG_STATE_HOME", str(machine.state))
+    monkeypatch.setattr(tempfile, "tempdir", str(machine.temp))
+    return machine
+
+
+@pytest.mark.parametrize("mode", ["thread", "subprocess"])
+def test_the_harness_runs_ephemeral_unless_given_a_data_dir(temp_dirs: Machine, mode: str,
+                                                            tmp_path: Path) -> None:
+    emulator = start_emulator(mode, {"latency": "instant"}, None, "key")
+    try:
+        [data_dir] = temp_dirs.ephemeral_dirs()
+        assert f":{lock_record(data_dir)['port']}" in emulator.base_url
+        assert emulator.post([{"taskType": "ping", "ping": True}]).status_code == 200
+    finally:
+        emulator.stop()
+    assert temp_dirs.ephemeral_dirs() == [] and not temp_dirs.state.exists()
+
+    kept = tmp_path / "kept"
+    emulator = start_emulator(mode, {"latency": "instant"}, kept, "key")
+    emulator.stop()
+    assert (kept / LOCK_NAME).is_file() and temp_dirs.ephemeral_dirs() == []
+
+
+PLUGIN_TEST = """
+import json, os
+from pathlib import Path
+
+def test_the_emulator_runs_on_a_temporary_dir(runware_mock):
+    [lock] = Path(os.environ["TMPDIR"]).glob("runware-mock-*/runware-mock.lock")
+    assert runware_mock.base_url.endswith(f":{json.loads(lock.read_text())['port']}")
+"""
+
+
+@pytest.mark.parametrize("mode", ["thread", "subprocess"])
+def test_the_plugins_emulators_run_ephemeral(pytester: pytest.Pytester, temp_dirs: Machine,
+                                             mode: str) -> None:
+    pytester.makepyfile(PLUGIN_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--runware-mock-mode={mode}")
+    result.assert_outcomes(passed=1)
+    assert temp_dirs.ephemeral_dirs() == [] and not temp_dirs.state.exists()
+
+
+def test_the_plugin_keeps_data_under_a_dir_given(pytester: pytest.Pytester,
+                                                 temp_dirs: Machine) -> None:
+    pytester.makepyfile("def test_x(runware_mock):\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--runware-mock-data-dir=kept")
+    result.assert_outcomes(passed=1)
+    assert (pytester.path / "kept" / "emulator-0" / LOCK_NAME).is_file()
+    assert temp_dirs.ephemeral_dirs() == []
