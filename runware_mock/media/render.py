@@ -50,7 +50,11 @@ class OutputFormat:
         return ["-c:a", "aac", "-ar", "24000", "-b:a", f"{round(32 + (quality - 20) * 32 / 79)}k"]
 
     def mux_args(self) -> list[str]:
-        return ["-movflags", "+faststart"] if self.muxer in ("mp4", "mov") else []
+        if self.muxer == "webm":
+            # Without it the muxer writes a random segment UID: the same request would give
+            # other bytes on each render (the file made at first download, say).
+            return ["-fflags", "+bitexact"]
+        return ["-movflags", "+faststart"]
 
 
 FORMATS = {
