@@ -35,9 +35,12 @@ def process(args: list[str], port: int) -> Iterator[subprocess.Popen[bytes]]:
         child.wait(timeout=20)
 
 
-def emulator(port: int, data_dir: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "runware_mock", "serve", "--port", str(port), "--data-dir",
-            data_dir, "--log-level", "warning", *extra]
+def emulator(port: int, data_dir: str | None, *extra: str) -> list[str]:
+    """``runware-mock serve`` on ``data_dir`` (durable), or on a temporary one (None:
+    ``--ephemeral``)."""
+    where = ["--data-dir", data_dir] if data_dir is not None else ["--ephemeral"]
+    return [sys.executable, "-m", "runware_mock", "serve", "--port", str(port), *where,
+            "--log-level", "warning", *extra]
 
 
 def wait_for_port(port: int, timeout: float = 30.0) -> None:

@@ -3,15 +3,18 @@
     python benchmarks/throughput.py [--seconds 2] [--rounds 5] [--connections 16]
 
 Prints requests/second of: a bare Starlette endpoint returning a fixed JSON body; getResponse
-on a finished task; a valid videoInference submit; and the ratios. Targets: getResponse >= 0.5
-of the bare endpoint, submit >= 0.3. The three servers run side by side and are measured in
-interleaved rounds, so a burst of load from elsewhere on the machine hits one round of all
-three rather than one of them; the ratios are the medians of the rounds' ratios.
+on a finished task; a valid videoInference submit; each on an emulator with its durable store
+(acks wait for the commit) and on one run with ``--ephemeral`` (acks do not wait); and the
+ratios. Targets: getResponse >= 0.5 of the bare endpoint, submit >= 0.3, and the durable
+ratios at most 15 % below the ephemeral ones. The servers run side by side and are measured in
+interleaved rounds, so a burst of load from elsewhere on the machine hits one round of all of
+them rather than one; the ratios are the medians of the rounds' ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import itertools
 import json
@@ -48,6 +51,8 @@ def bare_server(port: int, folder: Path) -> list[str]:
 
 
 _PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
+PING = [{"taskType": "ping", "ping": True}]
+STORES = ("durable", "ephemeral")
 
 
 def submit_body(sequence: int) -> bytes:
@@ -84,23 +89,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as servers:
         folder = Path(scratch)
-        bare_port, poll_port, submit_port = free_port(), free_port(), free_port()
-        # realistic latency for submits: tasks stay pending (their renders are queued at low
-        # priority), as they would while a client floods the API.
-        with process(bare_server(bare_port, folder), bare_port), \
-                process(emulator(poll_port, str(folder / "poll"), "--latency", "instant"),
-                        poll_port), \
-                process(emulator(submit_port, str(folder / "submit"), "--latency", "realistic"),
-                        submit_port):
+        bare_port = free_port()
+        servers.enter_context(process(bare_server(bare_port, folder), bare_port))
+        loads: dict[str, tuple[int, MakeBody]] = {"bare": (bare_port, fixed(PING))}
+        for store in STORES:
+            data_dir = str(folder / store) if store == "durable" else None
+            poll_port, submit_port = free_port(), free_port()
+            # realistic latency for submits: tasks stay pending, as they would while a
+            # client floods the API.
+            servers.enter_context(process(emulator(poll_port, data_dir and f"{data_dir}-poll",
+                                                   "--latency", "instant"), poll_port))
+            servers.enter_context(process(emulator(submit_port, data_dir and f"{data_dir}-submit",
+                                                   "--latency", "realistic"), submit_port))
             task_uuid = finished_task(f"http://127.0.0.1:{poll_port}/v1")
-            loads = {
-                "bare": (bare_port, fixed([{"taskType": "ping", "ping": True}])),
-                "poll": (poll_port, fixed([{"taskType": "getResponse", "taskUUID": task_uuid}])),
-                "submit": (submit_port, submit_body),
-            }
-            rounds = [measure_round(loads, arguments) for _ in range(arguments.rounds)]
+            loads[f"poll {store}"] = (poll_port, fixed([{"taskType": "getResponse",
+                                                         "taskUUID": task_uuid}]))
+            loads[f"submit {store}"] = (submit_port, submit_body)
+        rounds = [measure_round(loads, arguments) for _ in range(arguments.rounds)]
     report(rounds)
 
 
@@ -110,7 +117,7 @@ def measure_round(loads: dict[str, tuple[int, MakeBody]],
     submit load numbers its tasks on from the previous rounds."""
     figures = {}
     for name, (port, make_body) in loads.items():
-        first = next(_submitted) if name == "submit" else 0
+        first = next(_submitted) if name.startswith("submit") else 0
         figures[name] = measure(port, lambda n, first=first, make=make_body: make(first + n),
                                 seconds=arguments.seconds, connections=arguments.connections)
     return figures
@@ -122,17 +129,23 @@ _submitted = itertools.count(0, 1_000_000_000)  # measure() numbers 16 workers 1
 def report(rounds: list[dict[str, float]]) -> None:
     """Each round's figures, then the medians; the ratios are medians of per-round ratios."""
     for number, figures in enumerate(rounds, 1):
-        print(f"round {number}: bare {figures['bare']:7.0f}  getResponse {figures['poll']:7.0f}"
-              f"  submit {figures['submit']:7.0f} req/s")
+        print(f"round {number}: " + "  ".join(f"{name} {value:7.0f}"
+                                              for name, value in figures.items()) + " req/s")
+
+    def ratio(name: str) -> float:
+        return statistics.median(figures[name] / figures["bare"] for figures in rounds)
+
     bare = statistics.median(figures["bare"] for figures in rounds)
-    poll = statistics.median(figures["poll"] for figures in rounds)
-    submit = statistics.median(figures["submit"] for figures in rounds)
-    poll_ratio = statistics.median(figures["poll"] / figures["bare"] for figures in rounds)
-    submit_ratio = statistics.median(figures["submit"] / figures["bare"] for figures in rounds)
     print(f"bare Starlette endpoint : {bare:8.0f} req/s (median)")
-    print(f"getResponse (finished)  : {poll:8.0f} req/s  ratio {poll_ratio:.2f} (target >= 0.5)")
-    print(f"videoInference submit   : {submit:8.0f} req/s  ratio {submit_ratio:.2f} "
-          "(target >= 0.3)")
+    for load, title, target in (("poll", "getResponse (finished)", 0.5),
+                                ("submit", "videoInference submit ", 0.3)):
+        for store in STORES:
+            name = f"{load} {store}"
+            median = statistics.median(figures[name] for figures in rounds)
+            print(f"{title} {store:9}: {median:8.0f} req/s  ratio {ratio(name):.2f} "
+                  f"(target >= {target})")
+        kept = ratio(f"{load} durable") / ratio(f"{load} ephemeral")
+        print(f"{title} durable / ephemeral: {kept:.2f} (target >= 0.85)")
 
 
 if __name__ == "__main__":

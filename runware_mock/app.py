@@ -21,7 +21,7 @@ from runware_mock.contract import schemas
 from runware_mock.contract.errors import error
 from runware_mock.faults.wire import RawTransport
 from runware_mock.protocol.jsoncodec import JSONResponse
-from runware_mock.services import Services
+from runware_mock.services import Services, open_store
 from runware_mock.settings import Settings
 from runware_mock.transport.files import serve_file
 from runware_mock.transport.limits import TransportLimits
@@ -56,7 +56,10 @@ def create_app(settings: Settings | None = None, *,
 
     @contextlib.asynccontextmanager
     async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
-        services = Services.build(settings)
+        database = await asyncio.to_thread(open_store, settings)
+        database.bind(asyncio.get_running_loop())
+        services = await asyncio.to_thread(Services.build, settings, database)
+        await services.recover()
         app.state.services = services
         app.state.metrics = registry_for(services)
         app.state.limits = TransportLimits.of(settings)
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None, *,
             await services.delivery.close()
             await services.engine.close()
             await services.media.close()  # renders queued or running on demand
+            await database.close()
 
     routes = [
         # First: the router tries routes in order, and nearly every request is one of these.

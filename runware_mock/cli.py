@@ -24,6 +24,7 @@ from click.core import ParameterSource
 from runware_mock import __version__, datadir
 from runware_mock import settings as settings_module
 from runware_mock.settings import ENV_PREFIX, OPTIONS, Option, Settings
+from runware_mock.store import database
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
@@ -99,6 +100,7 @@ def serve(context: click.Context, config: Path | None, **values: Any) -> None:
         settings = dataclasses.replace(settings, port=listener.getsockname()[1])
     # Before binding: a data dir in use is then the one thing reported.
     claim = data_dir_or_fail(settings)
+    store_or_fail(claim)
     signal.signal(signal.SIGTERM, exit_on_sigterm)  # so an ephemeral dir goes in any case
     try:
         listener = listener or listen_or_fail(claim.settings)
@@ -128,6 +130,17 @@ def listen_or_fail(settings: Settings) -> socket.socket:
         fail(f"cannot listen on {where}: {exc.strerror or exc}")
     listener.set_inheritable(True)
     return listener
+
+
+def store_or_fail(claim: datadir.Claim) -> None:
+    """A store the emulator cannot use (written by a newer version, not a database) is
+    reported before serving."""
+    assert claim.settings.data_dir is not None
+    try:
+        database.prepare(claim.settings.data_dir / database.FILENAME)
+    except database.StoreError as exc:
+        claim.release()
+        fail(str(exc), code=2)
 
 
 def data_dir_or_fail(settings: Settings) -> datadir.Claim:

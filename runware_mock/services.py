@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from runware_mock.delivery.service import Delivery
@@ -11,8 +12,15 @@ from runware_mock.engine.randomness import Randomness
 from runware_mock.faults import FaultInjector, load_profile
 from runware_mock.media.service import Media
 from runware_mock.settings import Settings
+from runware_mock.store.database import FILENAME, Database
+from runware_mock.store.deliveries import DeliveryTable
+from runware_mock.store.faults import FaultRuleTable
+from runware_mock.store.files import FileTable
+from runware_mock.store.meta import MetaTable
+from runware_mock.store.tasks import TaskTable
 from runware_mock.tasks.base import TaskServices
 from runware_mock.tasks.dispatch import Dispatcher
+from runware_mock.tasks.recovery import Recovered, recover
 from runware_mock.tasks.registry import Reporter
 from runware_mock.transport.auth import Authenticator
 from runware_mock.transport.journal import Journal
@@ -34,17 +42,29 @@ class Services:
     sessions: SessionRegistry
     push: ResultPush
     faults: FaultInjector
+    tasks: TaskServices
+    database: Database
+    meta: MetaTable
+    task_table: TaskTable
+    file_table: FileTable
 
     @classmethod
-    def build(cls, settings: Settings) -> Services:
-        clock = Clock()
+    def build(cls, settings: Settings, database: Database) -> Services:
+        """Blocking (reads what the store keeps of the clock): called before serving."""
+        meta = MetaTable(database)
+        clock = Clock(advanced=meta.clock_advanced())
         randomness = Randomness(settings.seed)
-        media = Media(settings, randomness.result_uuid)
-        engine = TaskEngine(settings, clock, randomness)
-        faults = FaultInjector(randomness, load_profile(settings.faults) if settings.faults else ())
+        task_table, file_table = TaskTable(database), FileTable(database)
+        media = Media(settings, randomness.result_uuid, file_table)
+        engine = TaskEngine(settings, clock, randomness, task_table)
+        fault_rules = FaultRuleTable(database)
+        profile = load_profile(settings.faults) if settings.faults else ()
+        faults = FaultInjector(randomness, profile, fault_rules)
+        faults.restore(fault_rules.load())
         task_services = TaskServices(settings, engine, media, faults)
         reporter = Reporter(task_services)
-        delivery = Delivery(settings, clock, randomness, media, reporter.body)
+        delivery = Delivery(settings, clock, randomness, media, reporter.body,
+                            DeliveryTable(database))
         engine.subscribe(delivery.on_finished)
         sessions = SessionRegistry(settings.session_keep_seconds, randomness)
         push = ResultPush(engine, reporter.body, sessions, enabled=settings.push_results)
@@ -54,4 +74,20 @@ class Services:
                    Authenticator(settings.api_keys),
                    Journal(settings.journal_limit, settings.journal_value_limit,
                            entry_bytes=settings.journal_entry_bytes), delivery,
-                   sessions, push, faults)
+                   sessions, push, faults, task_services, database, meta, task_table,
+                   file_table)
+
+    async def recover(self) -> Recovered:
+        """Everything the store kept, back in service (at start, before serving): tasks,
+        files, then what is still owed of deliveries."""
+        recovered = await recover(self.tasks, self.task_table, self.file_table)
+        progress = await asyncio.to_thread(DeliveryTable(self.database).load)
+        self.delivery.resume(self.engine.tasks(), progress)
+        return recovered
+
+
+def open_store(settings: Settings) -> Database:
+    """The data dir's store (blocking). An ephemeral run does not wait for commits: nothing
+    of it outlives the process."""
+    assert settings.data_dir is not None, "the data dir is resolved when it is claimed"
+    return Database(settings.data_dir / FILENAME, wait_for_commit=not settings.ephemeral)

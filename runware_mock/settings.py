@@ -176,7 +176,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("latency", "latency profile: instant, fast, realistic, fixed:S, uniform:A:B, "
            "lognormal:MEDIAN:SIGMA", str, metavar="PROFILE"),
     Option("time_scale", "multiplies every simulated wait (0.1 = ten times faster)", float),
-    Option("data_dir", "where rendered videos and uploads are kept; a server locks its data "
+    Option("data_dir", "where the store of tasks, rendered videos and uploads are kept (a "
+           "restart on it finds them again); a server locks its data "
            "dir, and a second one started on it refuses to start; default: a dir per port in "
            "the user's state dir ($XDG_STATE_HOME, else ~/.local/state; ~/Library/Application "
            "Support on macOS)", Path, shown_default="~/.local/state/runware-mock/port-PORT",
@@ -201,9 +202,10 @@ OPTIONS: tuple[Option, ...] = (
            "upscale is refused with invalidUpscaleFactor", int),
     Option("animate", "draw the voice track's waveform on every frame, so lip-sync timing is "
            "visible (encodes every frame: slower)", _parse_bool),
-    Option("disk_budget_mb", "most megabytes the data dir may hold (renders, fetched and "
-           "decoded inputs, uploads); files no task or URL needs go first, then the oldest "
-           "renders, then uploads (a removed file's URL answers 404 as after its ttl)", int),
+    Option("disk_budget_mb", "most megabytes the data dir's media may hold (renders, fetched "
+           "and decoded inputs, uploads; not the store of tasks, which task_retention bounds); "
+           "files no task or URL needs go first, then the oldest renders, then uploads (a "
+           "removed file's URL answers 404 as after its ttl)", int),
     Option("default_ttl", "seconds a videoURL is served when the task sets no ttl", int),
     Option("task_retention", "seconds a finished task stays pollable", float),
     Option("fetch_timeout", "seconds allowed to fetch an http(s) input: the whole fetch, "

@@ -257,7 +257,8 @@ def test_inputs_and_uploads_count_against_the_disk_budget(
         track = voice + bytes([index]) * 16
         answers.append(client.post(upload(base64.b64encode(track).decode())))
         assert answers[-1].status_code == 200, answers[-1].text
-    used = sum(path.stat().st_size for path in server.settings.data_dir.rglob("*")
+    media = [server.settings.data_dir / "inputs", server.settings.data_dir / "cache"]
+    used = sum(path.stat().st_size for folder in media for path in folder.rglob("*")
                if path.is_file())
     assert 20 * len(voice) > 1024 * 1024 >= used
     newest = answers[-1].json()["data"][0]["mediaURL"]

@@ -65,7 +65,11 @@ def _endpoint(handler: Handler, *, public: bool = False) -> Endpoint:
                             "'X-Admin-Token: <token>'.", None, headers={"WWW-Authenticate":
                                                                        "Bearer"})
         try:
-            return await handler(request, services)
+            response = await handler(request, services)
+            if request.method != "GET":
+                # A change answered is a change kept (a failed task, a rule, the clock).
+                await services.database.committed()
+            return response
         except AdminInputError as exc:
             return _problem("invalidAdminRequest", str(exc), exc.parameter)
         except TaskNotFound as exc:
@@ -211,6 +215,7 @@ async def advance(request: Request, services: Services) -> Response:
     reject_unknown(request.query_params, ("seconds",))
     seconds = seconds_field(body, request.query_params)
     services.clock.advance(seconds)
+    services.meta.clock_advanced_to(services.clock.advanced)
     return JSONResponse({"advancedBy": seconds, "now": services.clock.now()})
 
 

@@ -37,10 +37,11 @@ from runware_mock.delivery.log import (
 from runware_mock.delivery.loop_guard import SelfAddress
 from runware_mock.delivery.signing import secret_key, signed_headers
 from runware_mock.engine.clock import Clock
-from runware_mock.engine.lifecycle import SUCCESS, Generation, ResultBody, Task
+from runware_mock.engine.lifecycle import ERROR, SUCCESS, Generation, ResultBody, Task
 from runware_mock.engine.randomness import Randomness
 from runware_mock.media.service import Media
 from runware_mock.settings import Settings
+from runware_mock.store.deliveries import DeliveryTable, Progress
 
 log = logging.getLogger("runware_mock.delivery")
 
@@ -72,8 +73,12 @@ class Answer:
 
 class Delivery:
     def __init__(self, settings: Settings, clock: Clock, randomness: Randomness, media: Media,
-                 result_body: ResultBody) -> None:
+                 result_body: ResultBody, table: DeliveryTable) -> None:
         self._settings = settings
+        # Tries and ends are kept there, so a restart goes on with what is still owed.
+        self._table = table
+        # Tries made before a restart, by (taskUUID, generation, kind): the next try counts on.
+        self._tried_before: dict[tuple[str, int, str], int] = {}
         self._clock = clock
         self._random = randomness
         self._media = media
@@ -83,7 +88,8 @@ class Delivery:
         self._client = httpx.AsyncClient(timeout=settings.delivery_timeout,
                                          follow_redirects=False)
         self._jobs: set[asyncio.Task[None]] = set()
-        # Generations whose delivery a webhook_reorder fault holds until the task finishes.
+        # One process: generations whose delivery a webhook_reorder fault holds until the task
+        # finishes (after a restart, owed deliveries go in their order, unreordered).
         self._held: dict[str, list[Generation]] = {}
         self.log = DeliveryLog()
 
@@ -98,10 +104,43 @@ class Delivery:
             if not task.finished:
                 return
             generations = list(reversed(self._held.pop(task.task_uuid)))
+        self._start(task, generations)
+
+    def _start(self, task: Task, generations: list[Generation]) -> None:
         self.log.started(task.task_uuid)
         job = asyncio.get_running_loop().create_task(self._deliver(task, generations))
         self._jobs.add(job)
         job.add_done_callback(self._jobs.discard)
+
+    def resume(self, tasks: list[Task], progress: Progress) -> int:
+        """After a restart: deliver what the store says is still owed (results finished with
+        a webhook or an upload whose delivery never ended); returns how many results."""
+        owed = 0
+        for task in tasks:
+            if not (task.request.get("webhookURL") or task.request.get("uploadEndpoint")):
+                continue
+            for generation in task.generations:
+                kinds = self._kinds(task, generation)
+                if not kinds or all(progress.get((task.task_uuid, generation.index, kind),
+                                                 (0, False))[1] for kind in kinds):
+                    continue
+                for kind in kinds:
+                    tries, ended = progress.get((task.task_uuid, generation.index, kind),
+                                                (0, False))
+                    self._tried_before[(task.task_uuid, generation.index, kind)] = \
+                        tries if not ended else -1
+                owed += 1
+                self._start(task, [generation])
+        return owed
+
+    @staticmethod
+    def _kinds(task: Task, generation: Generation) -> list[str]:
+        """What a finished result is owed: its upload (a success), then its webhook."""
+        if generation.status not in (SUCCESS, ERROR):
+            return []
+        kinds = [UPLOAD] if task.request.get("uploadEndpoint") and generation.status == SUCCESS \
+            else []
+        return kinds + ([WEBHOOK] if task.request.get("webhookURL") else [])
 
     async def reset(self) -> None:
         """Stop every delivery in progress and forget the log."""
@@ -194,7 +233,14 @@ class Delivery:
         rng = self._random.stream("delivery-backoff", message.kind, message.task.task_uuid,
                                   message.generation.index)
         attempts = self._settings.delivery_attempts
-        for number in range(1, attempts + 1):
+        before = self._tried_before.pop(self._key_of(message), 0)
+        if before < 0:
+            return  # ended before the restart
+        for _ in range(before - 1):  # the waits drawn before the restart
+            rng.random()
+        if before:
+            await self._wait_before_retry(before, rng)
+        for number in range(before + 1, attempts + 1):
             started = time.time()
             answer = self._injected_failure(message, number) or await self._try(message)
             delivered = answer.status is not None and 200 <= answer.status < 300
@@ -239,8 +285,13 @@ class Delivery:
             problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return Answer(status, problem, (time.perf_counter() - started) * 1000)
 
+    @staticmethod
+    def _key_of(message: Outbound) -> tuple[str, int, str]:
+        return message.task.task_uuid, message.generation.index, message.kind
+
     def _record(self, message: Outbound, number: int, started: float, answer: Answer,
                 outcome: str) -> None:
+        self._table.tried(*self._key_of(message), number, ended=outcome != RETRYING)
         self.log.add(Attempt(
             task_uuid=message.task.task_uuid, generation=message.generation.index,
             kind=message.kind, method=message.method, url=message.url, attempt=number,
@@ -252,6 +303,7 @@ class Delivery:
                      message.task.task_uuid, number, answer.error or f"HTTP {answer.status}")
 
     def _skip(self, message: Outbound, reason: str) -> None:
+        self._table.tried(*self._key_of(message), 0, ended=True)
         self.log.add(Attempt(
             task_uuid=message.task.task_uuid, generation=message.generation.index,
             kind=message.kind, method=message.method, url=message.url, attempt=1,
@@ -261,6 +313,7 @@ class Delivery:
     def _refuse(self, task: Task, generation: Generation, kind: str, method: str, url: str,
                 reason: str, body_sha256: str = "", body_bytes: int = 0) -> None:
         log.warning("%s to %s for task %s refused: %s", kind, url, task.task_uuid, reason)
+        self._table.tried(task.task_uuid, generation.index, kind, 0, ended=True)
         self.log.add(Attempt(
             task_uuid=task.task_uuid, generation=generation.index, kind=kind, method=method,
             url=url, attempt=1, time=time.time(), duration_ms=0.0, status=None, error=reason,

@@ -1,4 +1,8 @@
-"""Simulated time: the loop's monotonic clock plus an offset the admin API can advance.
+"""Simulated time: wall-clock time plus the seconds the admin API advanced it by.
+
+It reads the monotonic clock (a wall-clock step never moves it) from an origin fixed at start
+to the wall clock, so times kept in the store (when a task is due, when a file expires) mean
+the same after a restart, and a task's latency goes on counting while the emulator is down.
 
 Alarms wait in one heap under a single loop timer, set for the earliest of them. A pending
 alarm costs one small list, not a future, a timer and a task, so a flood of submits with
@@ -25,8 +29,11 @@ Alarm = list[Any]
 
 
 class Clock:
-    def __init__(self) -> None:
-        self._offset = 0.0
+    def __init__(self, advanced: float = 0.0) -> None:
+        """``advanced``: the seconds earlier runs advanced the clock by (from the store)."""
+        self._origin = time.time() - time.monotonic()
+        self.advanced = advanced
+        self._offset = self._origin + advanced
         self._heap: list[Alarm] = []
         self._sequence = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
@@ -58,7 +65,8 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         """Jump forward; every pending deadline is checked against the new time at once."""
-        self._offset += max(0.0, seconds)
+        self.advanced += max(0.0, seconds)
+        self._offset = self._origin + self.advanced
         self._arm()
 
     def _arm(self) -> None:

@@ -10,11 +10,18 @@ it is due, its results are produced, and all of them succeed (or fail) at the sa
 a client polling a task of several results sees none or all of them (runware 0.5 counts
 results across polls and would count one twice otherwise). Every path ends in a terminal
 state for every generation, so no accepted task is ever lost.
+
+Every change of a task is written to the store (``store.tasks``) before anyone is told of it:
+the ack waits for the task's commit, and results are reported once their commit is done. What
+only this process knows, and several worker processes on one store would have to share or
+claim (see issue 18), is marked "one process" below: the alarms waiting on this process's
+clock, the produce and measure running here, and the sync requests waiting here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -27,6 +34,7 @@ from runware_mock.engine.latency import UNTYPED_TYPICAL_SECONDS, parse_profile
 from runware_mock.engine.randomness import Randomness
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
 from runware_mock.settings import Settings
+from runware_mock.store.tasks import TaskTable
 
 log = logging.getLogger("runware_mock.engine")
 
@@ -94,17 +102,24 @@ class Task:
     request: dict[str, Any]
     submitted_at: float
     generations: list[Generation]
-    work: Work = field(repr=False)
+    # None for a task restored finished from the store: it has nothing left to do.
+    work: Work | None = field(repr=False)
     faults: TaskFaults = NO_FAULTS
     # Known once the task is measured: the output's length, and when its results are due.
     output_seconds: float | None = None
     ready_at: float | None = None
-    # Waiting out the latency: the clock alarm that starts producing the results.
+    # One process: the clock alarm that starts producing the results (the due time itself,
+    # ready_at, is in the store, and a restart sets the alarm again from it).
     alarm: Alarm | None = field(default=None, repr=False)
-    # complete_now came while the task was still being measured.
+    # One process: complete_now came while the task was still being measured, and whether
+    # this process is producing the results (a second producer would make the same results:
+    # they are a function of the task and the seed, but the work would be done twice).
     due_now: bool = False
     producing: bool = False
-    # Futures of wait_finished callers: None until someone waits.
+    # A task restored still processing: what gives it its work again (once).
+    reviver: Reviver | None = field(default=None, repr=False)
+    # One process: futures of wait_finished callers (sync requests held here); None until
+    # someone waits.
     waiters: list[asyncio.Future[None]] | None = field(default=None, repr=False)
 
     @property
@@ -126,6 +141,10 @@ class Task:
         return self.output_seconds is not None
 
 
+# Gives a restored task its work again (``TaskEngine.resume``), or fails it.
+Reviver = Callable[["Task"], Coroutine[Any, Any, None]]
+
+
 class TaskConflict(Exception):
     pass
 
@@ -145,10 +164,13 @@ ResultBody = Callable[[Task, Generation], dict[str, Any]]
 
 
 class TaskEngine:
-    def __init__(self, settings: Settings, clock: Clock, randomness: Randomness) -> None:
+    def __init__(self, settings: Settings, clock: Clock, randomness: Randomness,
+                 table: TaskTable) -> None:
         self._settings = settings
         self._clock = clock
         self._random = randomness
+        # The source of truth: every change of a task is written there; ``_tasks`` caches it.
+        self._table = table
         self._profile = parse_profile(settings.latency)
         self._tasks: dict[str, Task] = {}
         self._listeners: list[Listener] = []
@@ -177,12 +199,52 @@ class TaskEngine:
         task = Task(owner, task_uuid, request, self._clock.now(), generations, work,
                     faults=faults or NO_FAULTS)
         self._tasks[task_uuid] = task
+        self._table.added(task_uuid, owner, task_state(task))
+        self._begin(task, work)
+        return task
+
+    async def committed(self) -> None:
+        """Wait until the tasks submitted so far are in the store: an ack waits for it."""
+        await self._table.committed()
+
+    def restore(self, task_uuid: str, owner: str, state: dict[str, Any],
+                faults: TaskFaults, reviver: Reviver) -> Task:
+        """A task as the store kept it (``task_state``). One still processing waits for the
+        due time it had, without its work: ``reviver(task)`` gives it its work again (calling
+        ``resume``) when it is due or completed, or at once if it was never measured. So a
+        store of many waiting tasks starts as fast as one of finished tasks."""
+        task = Task(owner, task_uuid, state["request"], state["submittedAt"],
+                    [_generation(index, saved) for index, saved in enumerate(state["generations"])],
+                    None, faults=faults, output_seconds=state["outputSeconds"],
+                    ready_at=state["readyAt"])
+        task.reviver = reviver
+        self._tasks[task_uuid] = task
+        if task.finished or faults.never_finishes:
+            return task
+        if task.ready_at is None:
+            self._revive(task)
+        else:
+            task.alarm = self._clock.call_at(task.ready_at, self._due, task)
+        return task
+
+    def resume(self, task: Task, work: Work, request: dict[str, Any]) -> None:
+        """Run a restored task again from where it was: measured again (inputs are fetched
+        anew, from ``request`` as it was sent, which ``work`` holds), then produced if it is
+        due, else due when it was due."""
+        task.work, task.request, task.output_seconds = work, request, None
+        self._begin(task, work)
+
+    def _revive(self, task: Task) -> None:
+        if task.reviver is not None:
+            self._start(task.reviver(task))
+            task.reviver = None
+
+    def _begin(self, task: Task, work: Work) -> None:
         seconds = work.measured_now()
         if seconds is not None:
             self._schedule(task, seconds)
         else:
             self._start(self._measure(task))
-        return task
 
     def holds(self, task_uuid: str) -> bool:
         """Whether this taskUUID was already used (by any owner)."""
@@ -215,6 +277,7 @@ class TaskEngine:
                  if task.finished and max(g.finished_at or 0 for g in task.generations) < horizon]
         for uuid in stale:
             del self._tasks[uuid]
+        self._table.forgotten(stale)
         return len(stale)
 
     def find(self, task_uuid: str) -> Task:
@@ -249,6 +312,7 @@ class TaskEngine:
         """Stop and forget every task."""
         await self.close()
         self._tasks.clear()
+        self._table.cleared()
 
     def _processing(self, task_uuid: str) -> Task:
         task = self.find(task_uuid)
@@ -270,14 +334,28 @@ class TaskEngine:
         runner.add_done_callback(self._running.discard)
 
     async def _measure(self, task: Task) -> None:
+        assert task.work is not None
         try:
-            self._schedule(task, await task.work.measure())
+            seconds = await task.work.measure()
         except WorkFailed as exc:
             self._fail_all(task, exc.problem)
         except Exception as exc:
             self._fail_all(task, _internal(task, exc))
-        finally:
-            task.work.forget_inline_data()
+        else:
+            self._forget_inline_data(task)
+            self._schedule(task, seconds)
+            return
+        self._forget_inline_data(task)
+
+    def _forget_inline_data(self, task: Task) -> None:
+        """Dropped from memory; the store keeps the request as sent, to run it again."""
+        assert task.work is not None
+        # Shallow: forget_inline_data replaces the fields it summarises, never edits them.
+        sent = dict(task.request)
+        task.work.forget_inline_data()
+        if task.request != sent:
+            self._table.summarised(task.task_uuid, sent)
+            self._save(task)
 
     def _schedule(self, task: Task, output_seconds: float) -> None:
         """The task waits for the alarm its latency sets (unless it is due already)."""
@@ -288,9 +366,16 @@ class TaskEngine:
             self._produce_now(task)
         elif not task.faults.never_finishes:
             # A never-finishing task has no alarm (nor progress): only complete_now or
-            # fail_now end it.
-            task.ready_at = self._ready_at(task)
+            # fail_now end it. A restored task keeps the due time it had.
+            if task.ready_at is None:
+                task.ready_at = self._ready_at(task)
+                self._save(task)
             task.alarm = self._clock.call_at(task.ready_at, self._due, task)
+
+    def _save(self, task: Task, finished_at: float | None = None,
+              outcomes: dict[int, str] | None = None) -> None:
+        self._table.changed(task.task_uuid, task_state(task, outcomes, finished_at),
+                            finished_at)
 
     def _ready_at(self, task: Task) -> float:
         draws = self._random.draws("latency", task.task_uuid)
@@ -309,7 +394,10 @@ class TaskEngine:
     def _produce_now(self, task: Task) -> None:
         """Produce the results at once (or as soon as the task is measured), alarm or not."""
         self._disarm(task)
-        if not task.measured:
+        if task.work is None:  # restored: given its work, it is measured, then produced
+            task.due_now = True
+            self._revive(task)
+        elif not task.measured:
             task.due_now = True
         elif not task.producing:
             task.producing = True
@@ -321,11 +409,13 @@ class TaskEngine:
             task.alarm = None
 
     async def _produce_all(self, task: Task) -> None:
-        """Every result, then every outcome at the same instant."""
+        """Every result, then every outcome at the same instant, once the store has them:
+        a result anyone is told of survives a crash."""
         pending = [g for g in task.generations if g.status == PROCESSING]
-        outcomes = await asyncio.gather(*(self._produce(task, g) for g in pending),
+        produced = await asyncio.gather(*(self._produce(task, g) for g in pending),
                                         return_exceptions=True)
-        for generation, outcome in zip(pending, outcomes, strict=True):
+        outcomes: dict[int, str] = {}
+        for generation, outcome in zip(pending, produced, strict=True):
             if generation.status != PROCESSING:
                 continue  # failed meanwhile (fail_now)
             if isinstance(outcome, Produced):
@@ -333,12 +423,22 @@ class TaskEngine:
                 if outcome.cost is not None and task.request.get("includeCost"):
                     generation.result["cost"] = outcome.cost
                 generation.file = outcome.file
-                self._finish(task, generation, SUCCESS)
+                outcomes[generation.index] = SUCCESS
             else:
                 generation.error = (outcome.problem if isinstance(outcome, WorkFailed)
                                     else outcome if isinstance(outcome, ApiError)
                                     else _internal(task, outcome))
-                self._finish(task, generation, ERROR)
+                outcomes[generation.index] = ERROR
+        now = self._clock.now()
+        self._save(task, now, outcomes)
+        try:
+            await self._table.committed()
+        finally:
+            # Told even if the store failed: the client must not wait forever (the log says
+            # the store failed).
+            for generation in task.generations:
+                if generation.status == PROCESSING and generation.index in outcomes:
+                    self._finish(task, generation, outcomes[generation.index], now)
 
     async def _produce(self, task: Task, generation: Generation) -> Produced | ApiError:
         injected = task.faults.error_for(generation.index)
@@ -350,14 +450,16 @@ class TaskEngine:
 
     def _fail_all(self, task: Task, problem: ApiError) -> None:
         self._disarm(task)
+        now = self._clock.now()
         for generation in task.generations:
             if generation.status == PROCESSING:
                 generation.error = problem
-                self._finish(task, generation, ERROR)
+                self._finish(task, generation, ERROR, now)
+        self._save(task, now)
 
-    def _finish(self, task: Task, generation: Generation, status: str) -> None:
+    def _finish(self, task: Task, generation: Generation, status: str, now: float) -> None:
         generation.status = status
-        generation.finished_at = self._clock.now()
+        generation.finished_at = now
         for listener in self._listeners:
             try:
                 listener(task, generation)
@@ -373,3 +475,28 @@ class TaskEngine:
 def _internal(task: Task, exc: BaseException) -> ApiError:
     log.error("task %s failed inside the emulator", task.task_uuid, exc_info=exc)
     return error("internalServerError", f"The emulator failed to run this task: {exc}")
+
+
+def task_state(task: Task, outcomes: dict[int, str] | None = None,
+               finished_at: float | None = None) -> dict[str, Any]:
+    """What the store keeps of a task; ``outcomes``: statuses about to be reported, at
+    ``finished_at``. A generation is a list (seed, status, result, file, error, finished at):
+    a store of many tasks is read back at start, and lists decode faster than objects."""
+    outcomes = outcomes or {}
+    return {
+        "request": task.request, "submittedAt": task.submitted_at,
+        "outputSeconds": task.output_seconds, "readyAt": task.ready_at,
+        "faults": task.faults.to_state(),
+        "generations": [
+            [g.seed, outcomes.get(g.index, g.status), g.result, g.file,
+             dataclasses.asdict(g.error) if g.error is not None else None,
+             finished_at if g.index in outcomes else g.finished_at]
+            for g in task.generations],
+    }
+
+
+def _generation(index: int, saved: list[Any]) -> Generation:
+    seed, status, result, file, error_fields, finished_at = saved
+    return Generation(index, seed, status, 0 if status == PROCESSING else 100, result,
+                      (file[0], file[1]) if file else None,
+                      ApiError(**error_fields) if error_fields else None, finished_at)

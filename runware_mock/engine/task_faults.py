@@ -28,11 +28,21 @@ class Fault(Protocol):
 
     def __getitem__(self, parameter: str) -> Any: ...
 
+    def to_state(self) -> dict[str, Any]:
+        """What the store keeps of it (``runware_mock.faults.fault_from_state`` reads it)."""
+        ...
+
 
 @dataclass(frozen=True)
 class TaskFaults:
     task: Fault | None = None
     delivery: Fault | None = None
+
+    def to_state(self) -> dict[str, Any] | None:
+        if self.task is None and self.delivery is None:
+            return None
+        return {"task": self.task.to_state() if self.task is not None else None,
+                "delivery": self.delivery.to_state() if self.delivery is not None else None}
 
     def fired(self) -> list[Fault]:
         return [fault for fault in (self.task, self.delivery) if fault is not None]

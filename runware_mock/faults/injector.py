@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from runware_mock.engine.randomness import Randomness
-from runware_mock.faults.catalog import FaultKind, Traffic
-from runware_mock.faults.rules import Rule, count_seen, rule_from_spec
+from runware_mock.faults.catalog import KIND_BY_NAME, FaultKind, Traffic
+from runware_mock.faults.rules import Rule, count_seen, rule_from_spec, rule_spec
+from runware_mock.store.faults import FaultRuleTable
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,15 @@ class Fault:
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
 
+    def to_state(self) -> dict[str, Any]:
+        return {"rule": self.rule_id, "source": self.source, "kind": self.kind.name,
+                "values": dict(self.values)}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> Fault:
+        return cls(state["rule"], state["source"], KIND_BY_NAME[state["kind"]],
+                   state["values"])
+
     def to_json(self) -> dict[str, Any]:
         return {"rule": self.rule_id, "source": self.source, "kind": self.kind.name,
                 "scope": self.kind.scope,
@@ -43,11 +53,15 @@ class Fault:
 
 
 class FaultInjector:
-    def __init__(self, randomness: Randomness, profile: Iterable[Rule] = ()) -> None:
+    def __init__(self, randomness: Randomness, profile: Iterable[Rule] = (),
+                 table: FaultRuleTable | None = None) -> None:
         self._random = randomness
         self._admin: list[Rule] = []
         self._profile = list(profile)
         self._numbers = itertools.count(1)
+        # The store keeps admin rules and every rule's counters; None: nothing is kept.
+        self._table = table
+        self._positions: dict[str, int] = {}
         # A header rule lives for one request (or connection): its draws are counted here, by
         # what it says, so repeating a header does not repeat the same draw.
         self._header_seen: Counter[str] = Counter()
@@ -60,18 +74,64 @@ class FaultInjector:
     def add(self, spec: Mapping[str, Any]) -> Rule:
         rule = rule_from_spec(spec, f"rule-{next(self._numbers)}", "admin")
         self._admin.append(rule)
+        self._save(rule)
         return rule
 
     def remove(self, rule_id: str) -> bool:
         kept = [rule for rule in self._admin if rule.id != rule_id]
         kept_profile = [rule for rule in self._profile if rule.id != rule_id]
         found = len(kept) + len(kept_profile) < len(self._admin) + len(self._profile)
+        if found:
+            removed_profile = len(kept_profile) < len(self._profile)
+            self._forget(rule_id, keep_removal=removed_profile)
         self._admin, self._profile = kept, kept_profile
         return found
+
+    def restore(self, saved: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """The rules and counters the store kept (at start): admin rules come back, profile
+        rules the admin API removed stay removed, and every rule counts on from where it was
+        (a profile rule only if the profile still says the same)."""
+        profile = {rule.id: rule for rule in self._profile}
+        for rule_id, state in saved:
+            self._positions[rule_id] = len(self._positions)
+            if state["source"] == "admin":
+                rule: Rule | None = rule_from_spec(state["spec"], rule_id, "admin")
+                self._admin.append(rule)  # type: ignore[arg-type]
+            else:
+                rule = profile.get(rule_id)
+                if rule is not None and state.get("removed"):
+                    self._profile.remove(rule)
+                    continue
+                if rule is None or rule.signature != state.get("signature"):
+                    continue
+            rule.matched, rule.fired = state["matched"], state["fired"]  # type: ignore[union-attr]
+        numbers = [int(rule.id.rpartition("-")[2]) for rule in self._admin]
+        self._numbers = itertools.count(max(numbers, default=0) + 1)
+
+    def _save(self, rule: Rule) -> None:
+        if self._table is None or rule.source == "header":
+            return
+        position = self._positions.setdefault(rule.id, len(self._positions))
+        state: dict[str, Any] = {"source": rule.source, "matched": rule.matched,
+                                 "fired": rule.fired, "signature": rule.signature}
+        if rule.source == "admin":
+            state["spec"] = rule_spec(rule)
+        self._table.saved(rule.id, position, state)
+
+    def _forget(self, rule_id: str, keep_removal: bool = False) -> None:
+        if self._table is None:
+            return
+        if keep_removal:
+            position = self._positions.setdefault(rule_id, len(self._positions))
+            self._table.saved(rule_id, position, {"source": "profile", "removed": True})
+        else:
+            self._table.removed(rule_id)
 
     def clear(self) -> int:
         """Remove every admin and profile rule; returns how many there were."""
         removed = len(self._admin) + len(self._profile)
+        for rule in self.rules():
+            self._forget(rule.id, keep_removal=rule.source == "profile")
         self._admin, self._profile = [], []
         return removed
 
@@ -83,6 +143,7 @@ class FaultInjector:
         for rule in itertools.chain(header, self._admin, self._profile):
             if self._considers(rule, scope, traffic):
                 fault = self._try(rule, traffic)
+                self._save(rule)
                 if fault is not None:
                     return fault
         return None

@@ -103,6 +103,12 @@ class Rule:
         return body
 
 
+def rule_spec(rule: Rule) -> dict[str, Any]:
+    """The flat form ``rule_from_spec`` reads, without the rule's id and counters."""
+    return {name: value for name, value in rule.to_json().items()
+            if name not in ("id", "source", "scope", "matched", "fired")}
+
+
 def rule_from_spec(spec: Mapping[str, Any], rule_id: str, source: str) -> Rule:
     """A rule from its flat form; unknown fields and bad values raise FaultSpecError."""
     if not isinstance(spec, Mapping):

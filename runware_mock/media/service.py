@@ -31,6 +31,7 @@ from runware_mock.media.render import FORMATS, Renderer, RenderRequest, file_ide
 from runware_mock.media.sound import SoundMaker
 from runware_mock.media.store import REQUESTER, Maker, MediaStore, Pending, Served
 from runware_mock.settings import Settings
+from runware_mock.store.files import FileTable
 
 Info = TypeVar("Info", ImageInfo, AudioInfo)
 
@@ -77,8 +78,8 @@ ResultNamer = Callable[[str, int], str]
 
 
 class Media:
-    def __init__(self, settings: Settings, result_uuid: ResultNamer) -> None:
-        self.store = MediaStore(settings.data_dir, settings.base_url)
+    def __init__(self, settings: Settings, result_uuid: ResultNamer, files: FileTable) -> None:
+        self.store = MediaStore(settings.data_dir, settings.base_url, files)
         self._result_uuid = result_uuid
         self._lazy = settings.renders == "lazy"
         self._on_demand = RenderQueue(settings.render_workers, settings.render_backlog,
@@ -214,7 +215,7 @@ class Media:
             path = await make()
             served = self.store.publish(kind, path, extension, expires_at(), item_uuid)
             return Published(item_uuid, self.store.url(kind, served), path)
-        pending = Pending(kind, item_uuid, extension, expires_at(), make)
+        pending = Pending(kind, item_uuid, extension, expires_at(), make, (task_uuid, index))
         self.store.publish_pending(pending)
         return Published(item_uuid, self.store.url(kind, pending), None)
 
@@ -279,6 +280,8 @@ class Media:
         # The key the upload runs as owns it: another key's tasks do not find it.
         served = self.store.publish("media", path, extension, expires_at=None,
                                     owner=REQUESTER.get())
+        # Acknowledged once kept: the mediaUUID works after a crash.
+        await self.store.committed()
         return Upload(served, self.store.url("media", served))
 
     async def enforce_disk_budget(self, now: float | None = None) -> int:

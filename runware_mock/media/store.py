@@ -12,6 +12,7 @@ nor deletes it (its URL, like every served URL, stays public).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import os
 import time
@@ -20,6 +21,8 @@ from collections.abc import Awaitable, Callable, Collection
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from runware_mock.store.files import FileRow, FileTable
 
 # The API key the current task runs as (the dispatcher sets it around each handler; a task's
 # input preparation, started from the handler, inherits it). None outside a task: serving a
@@ -82,6 +85,8 @@ class Pending:
     extension: str
     expires_at: float | None
     make: Maker = field(repr=False, compare=False)
+    # (taskUUID, result index) of the task that makes it: kept, to make it after a restart.
+    origin: tuple[str, int] | None = None
 
     @property
     def filename(self) -> str:
@@ -89,7 +94,7 @@ class Pending:
 
 
 class MediaStore:
-    def __init__(self, data_dir: Path, base_url: str) -> None:
+    def __init__(self, data_dir: Path, base_url: str, files: FileTable) -> None:
         # Absolute: every path handed to ffmpeg then starts with "/", never with "-", which
         # ffmpeg would read as an option (a relative --data-dir such as "-data").
         self.data_dir = data_dir.absolute()
@@ -107,6 +112,8 @@ class MediaStore:
         # Outputs published before their file is made, by kind and UUID: a few hundred bytes
         # each, so a flood of tasks whose files nobody reads costs no disk and no render.
         self._pending: dict[str, dict[str, Pending]] = {kind: {} for kind in self._served}
+        # The source of truth: every URL published or dropped is written there.
+        self._files = files
 
     async def save_input(self, content: bytes | bytearray) -> Path:
         # Hashed in a worker thread (hashlib lets go of the GIL): 20 MB takes tens of ms.
@@ -139,18 +146,49 @@ class MediaStore:
             self.written += path.stat().st_size  # a new output (inputs count when saved)
         self._served[kind][served.uuid] = served
         self._pending[kind].pop(served.uuid, None)
+        self._files.published(FileRow(kind, served.uuid, str(path), extension, expires_at,
+                                      owner, made=1))
         return served
+
+    def restore(self, rows: list[FileRow], remake: Callable[[str, int], Awaitable[Path]]) -> None:
+        """The URLs the store kept, served again at start: a file made is served (its URL
+        answers 404 if it is gone from the disk); one not made yet is made, at its first
+        download, by ``remake(taskUUID, index)`` (its task run again). Files left
+        half-written by a crash are removed."""
+        for folder in (self.inputs_dir, self.cache_dir):
+            for partial in folder.glob("*.part*"):
+                partial.unlink(missing_ok=True)
+        served, pending = self._served, self._pending
+        for row in rows:
+            if row.made:
+                served[row.kind][row.uuid] = Served(row.uuid, Path(row.path), row.extension,
+                                                    row.expires_at, row.owner)
+            elif row.task_uuid is not None and row.generation is not None:
+                origin = (row.task_uuid, row.generation)
+                pending[row.kind][row.uuid] = Pending(
+                    row.kind, row.uuid, row.extension, row.expires_at,
+                    functools.partial(remake, *origin), origin)
+            else:
+                self._files.removed(row.kind, row.uuid)
+
+    async def committed(self) -> None:
+        """Wait until what was published so far is in the store (an upload's ack waits)."""
+        await self._files.committed()
 
     def publish_pending(self, pending: Pending) -> None:
         """Publish an output's URL now; its file is made by ``pending.make`` when needed."""
         self._served[pending.kind].pop(pending.uuid, None)
         self._pending[pending.kind][pending.uuid] = pending
+        origin = pending.origin or (None, None)
+        self._files.published(FileRow(pending.kind, pending.uuid, "", pending.extension,
+                                      pending.expires_at, None, 0, *origin))
 
     def find_pending(self, kind: str, item_uuid: str, now: float) -> Pending | None:
         """The output at this UUID if its file is still to be made (and its ttl not over)."""
         pending = self._pending.get(kind, {}).get(item_uuid)
         if pending is not None and pending.expires_at is not None and now >= pending.expires_at:
             del self._pending[kind][item_uuid]
+            self._files.removed(kind, item_uuid)
             return None
         return pending
 
@@ -166,6 +204,7 @@ class MediaStore:
             return None
         if served.expires_at is not None and now >= served.expires_at:
             del self._served[kind][item_uuid]
+            self._files.removed(kind, item_uuid)
             return None
         return served
 
@@ -174,6 +213,7 @@ class MediaStore:
         if served is None or not served.visible():
             return False
         del self._served[kind][item_uuid]
+        self._files.removed(kind, item_uuid)
         return True
 
     def sweep(self, now: float) -> None:
@@ -184,6 +224,7 @@ class MediaStore:
             for item_uuid, pending in list(waiting.items()):
                 if pending.expires_at is not None and now >= pending.expires_at:
                     del waiting[item_uuid]
+                    self._files.removed(pending.kind, item_uuid)
 
     def trim_cache(self, budget: int, now: float | None = None,
                    keep: Collection[Path] = ()) -> int:
@@ -219,6 +260,7 @@ class MediaStore:
                 continue
             if entry in served:
                 self._served[served[entry][0]].pop(served[entry][1], None)
+                self._files.removed(*served[entry])
             entry.unlink(missing_ok=True)
             freed += stat.st_size
         self._measured = total - freed

@@ -35,7 +35,11 @@ SHORTEST_SPEECH = 2.0
 
 async def audio_inference(task: dict[str, Any], context: Context,
                           services: TaskServices) -> Reply:
-    return await submit(task, context, services, AudioWork(task, services.media))
+    return await submit(task, context, services, audio_work(task, services))
+
+
+def audio_work(request: dict[str, Any], services: TaskServices) -> AudioWork:
+    return AudioWork(request, services.media)
 
 
 def spoken_seconds(speech: dict[str, Any]) -> float:
@@ -93,4 +97,4 @@ class AudioWork:
 
 
 TASK_TYPE = TaskType("audioInference", None, audio_inference, result_item=video_item,
-                     watches_task=True)
+                     watches_task=True, work=audio_work)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runware_mock.contract.errors import ApiError
-from runware_mock.engine.lifecycle import ERROR, Generation, Task, TaskEngine
+from runware_mock.engine.lifecycle import ERROR, Generation, Task, TaskEngine, Work
 from runware_mock.faults import Fault, FaultInjector, Rule
 from runware_mock.media.service import Media
 from runware_mock.protocol.envelope import Reply
@@ -41,6 +41,9 @@ class TaskServices:
 
 Handler = Callable[[dict[str, Any], Context, TaskServices], Awaitable[Reply]]
 ResultItem = Callable[[TaskServices, Task, Generation], dict[str, Any]]
+# The engine's Work for a validated request, or why the request cannot run: what a handler
+# submits, and what runs a task again after a restart.
+WorkFactory = Callable[[dict[str, Any], TaskServices], "Work | ApiError"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class TaskType:
     result_item: ResultItem | None = None
     # Over WebSocket, the session watches the task it names, to push its results.
     watches_task: bool = False
+    # For task types whose results come later: their Work, to run a task again.
+    work: WorkFactory | None = None
 
 
 def scoped(problem: ApiError, task: dict[str, Any]) -> ApiError:

@@ -46,7 +46,11 @@ async def image_inference(task: dict[str, Any], context: Context,
             "missingParameter", f"Missing required parameter: {absent}. width and height are "
             "given together, or neither (the model's default size).", parameter=absent,
             type="integer"), task))
-    return await submit(task, context, services, ImageWork(task, services.media))
+    return await submit(task, context, services, image_work(task, services))
+
+
+def image_work(request: dict[str, Any], services: TaskServices) -> ImageWork:
+    return ImageWork(request, services.media)
 
 
 class ImageWork:
@@ -136,4 +140,4 @@ def _summarised(specs: list[str]) -> list[str]:
 
 
 TASK_TYPE = TaskType("imageInference", None, image_inference, result_item=video_item,
-                     watches_task=True)
+                     watches_task=True, work=image_work)

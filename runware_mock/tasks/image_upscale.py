@@ -5,8 +5,8 @@ the client sent: 0.5 picks its result class from the reply's taskType, and would
 from __future__ import annotations
 
 from runware_mock.tasks.base import TaskType
-from runware_mock.tasks.upscale import upscale
+from runware_mock.tasks.upscale import upscale, upscale_work
 from runware_mock.tasks.video_inference import video_item
 
 TASK_TYPE = TaskType("imageUpscale", "request.imageUpscale", upscale, result_item=video_item,
-                     watches_task=True)
+                     watches_task=True, work=upscale_work)

@@ -33,8 +33,11 @@ async def prompt_enhance(task: dict[str, Any], context: Context,
             allowed_values=list(served)), task))
     # One result per version: the engine makes numberResults of them.
     task["numberResults"] = task["promptVersions"]
-    return await submit(task, context, services,
-                        EnhancedPrompts(task, Randomness(services.settings.seed)))
+    return await submit(task, context, services, enhance_work(task, services))
+
+
+def enhance_work(request: dict[str, Any], services: TaskServices) -> EnhancedPrompts:
+    return EnhancedPrompts(request, Randomness(services.settings.seed))
 
 
 class EnhancedPrompts(TextWork):
@@ -49,4 +52,4 @@ class EnhancedPrompts(TextWork):
 
 
 TASK_TYPE = TaskType("promptEnhance", "request.promptEnhance", prompt_enhance,
-                     result_item=video_item, watches_task=True)
+                     result_item=video_item, watches_task=True, work=enhance_work)

@@ -17,6 +17,7 @@ from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
 from runware_mock.faults import DELIVERY, TASK
 from runware_mock.faults.traffic import task_traffic
 from runware_mock.protocol.envelope import Reply, failed, succeeded
+from runware_mock.store.database import StoreError
 from runware_mock.tasks.base import Context, TaskServices, generation_error, scoped
 from runware_mock.tasks.registry import result_item
 
@@ -24,7 +25,7 @@ from runware_mock.tasks.registry import result_item
 async def submit(task: dict[str, Any], context: Context, services: TaskServices,
                  work: Work) -> Reply:
     """``task`` is validated, its defaults applied (``deliveryMethod`` among them)."""
-    submitted = accept(task, context, services, work)
+    submitted = await accept_kept(task, context, services, work)
     if isinstance(submitted, Reply):
         return submitted
     if task.get("deliveryMethod", "async") == "async":
@@ -49,6 +50,21 @@ def accept(task: dict[str, Any], context: Context, services: TaskServices,
             "conflictTaskUUID",
             f"taskUUID {task['taskUUID']} was already used: every task needs a new UUID v4.",
             parameter="taskUUID", type="string"), task))
+
+
+async def accept_kept(task: dict[str, Any], context: Context, services: TaskServices,
+                      work: Work) -> Task | Reply:
+    """``accept``, once the store has the task: whatever answers it (an ack, the first
+    streamed chunk) tells the client a task that survives a crash."""
+    accepted = accept(task, context, services, work)
+    if isinstance(accepted, Task):
+        try:
+            await services.engine.committed()
+        except StoreError as exc:
+            return failed(scoped(error(
+                "internalServerError", f"The emulator could not keep this task: {exc}. It may "
+                "run, but would not survive a restart."), task))
+    return accepted
 
 
 def results(task: Task, services: TaskServices) -> Reply:

@@ -18,7 +18,7 @@ from runware_mock.engine.randomness import Randomness
 from runware_mock.media.text import Answer, Conversation, answer, request_seed, tokens
 from runware_mock.protocol.envelope import Reply, failed
 from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped
-from runware_mock.tasks.submission import accept, submit
+from runware_mock.tasks.submission import accept_kept, submit
 from runware_mock.tasks.text_stream import text_events
 from runware_mock.tasks.video_inference import video_item
 
@@ -29,10 +29,10 @@ async def text_inference(task: dict[str, Any], context: Context,
         return failed(scoped(error(
             "invalidMessages", "Invalid value for messages: the last message must have the "
             "role user.", parameter="messages", type="array"), task))
-    work = TextAnswer(task, Randomness(services.settings.seed))
+    work = text_work(task, services)
     if task["deliveryMethod"] != "stream" or not context.may_stream:
         return await submit(task, context, services, work)
-    accepted = accept(task, context, services, work)
+    accepted = await accept_kept(task, context, services, work)
     if isinstance(accepted, Reply):
         return accepted
     return Reply(events=text_events(accepted, services, work.deltas))
@@ -82,5 +82,9 @@ class TextAnswer(TextWork):
                         cost=self._price.of(tokens=usage["totalTokens"]))
 
 
+def text_work(request: dict[str, Any], services: TaskServices) -> TextAnswer:
+    return TextAnswer(request, Randomness(services.settings.seed))
+
+
 TASK_TYPE = TaskType("textInference", None, text_inference, result_item=video_item,
-                     watches_task=True)
+                     watches_task=True, work=text_work)

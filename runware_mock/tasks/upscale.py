@@ -41,8 +41,11 @@ async def upscale(task: dict[str, Any], context: Context, services: TaskServices
     problem = _problem(task)
     if problem is not None:
         return failed(scoped(problem, task))
-    return await submit(task, context, services,
-                        UpscaleWork(task, services.media, services.settings.max_upscale_pixels))
+    return await submit(task, context, services, upscale_work(task, services))
+
+
+def upscale_work(request: dict[str, Any], services: TaskServices) -> UpscaleWork:
+    return UpscaleWork(request, services.media, services.settings.max_upscale_pixels)
 
 
 def image_upscalers() -> list[str]:
@@ -136,4 +139,4 @@ class UpscaleWork:
 
 
 TASK_TYPE = TaskType("upscale", "request.upscale", upscale, result_item=video_item,
-                     watches_task=True)
+                     watches_task=True, work=upscale_work)

@@ -37,13 +37,21 @@ from runware_mock.tasks.submission import submit
 
 async def video_inference(task: dict[str, Any], context: Context,
                           services: TaskServices) -> Reply:
-    family = catalog.model(task["model"]).family
+    work = video_work(task, services)
+    if isinstance(work, ApiError):
+        return failed(scoped(work, task))
+    return await submit(task, context, services, work)
+
+
+def video_work(request: dict[str, Any],
+               services: TaskServices) -> AvatarVideo | GeneratedVideo | ApiError:
+    family = catalog.model(request["model"]).family
     if family.image is not None and family.audio is not None:
-        return await submit(task, context, services, AvatarVideo(task, services.media))
-    planned = plan(task, family)
+        return AvatarVideo(request, services.media)
+    planned = plan(request, family)
     if isinstance(planned, ApiError):
-        return failed(scoped(planned, task))
-    return await submit(task, context, services, GeneratedVideo(task, services.media, planned))
+        return planned
+    return GeneratedVideo(request, services.media, planned)
 
 
 class AvatarVideo:
@@ -102,4 +110,4 @@ def video_item(services: TaskServices, task: Task, generation: Generation) -> di
 
 
 TASK_TYPE = TaskType("videoInference", None, video_inference, result_item=video_item,
-                     watches_task=True)
+                     watches_task=True, work=video_work)

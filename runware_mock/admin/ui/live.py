@@ -74,7 +74,7 @@ class Monitor:
         return {
             "time": time.time(),
             "clock": services.clock.now(),
-            "advanced": round(services.clock.now() - time.monotonic(), 3),
+            "advanced": round(services.clock.advanced, 3),
             "requests": {transport: sum(count for (name, _), count in totals.items()
                                         if name == transport)
                          for transport in ("rest", "websocket")},

@@ -1,0 +1,57 @@
+"""The store's schema, as the list of migrations that build it: a store of an older version is
+brought up to date at start; one written by a newer emulator is refused."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Migration N takes a store from version N to version N + 1; ``user_version`` holds the version.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: tasks (one row each: the request as sent and the state of its results), served
+    # files, and settings of the run that outlive it (the clock's offset).
+    (
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+        # ``state`` is what the emulator holds of a task, its request without inline media;
+        # ``sent`` the request as it came, inline media included, to run the task again (NULL
+        # while that is the request in ``state``).
+        "CREATE TABLE tasks (task_uuid TEXT PRIMARY KEY, owner TEXT NOT NULL, sent BLOB,"
+        " state BLOB NOT NULL, finished_at REAL) WITHOUT ROWID",
+        "CREATE TABLE files (kind TEXT NOT NULL, uuid TEXT NOT NULL, path TEXT NOT NULL,"
+        " extension TEXT NOT NULL, expires_at REAL, owner TEXT,"
+        " PRIMARY KEY (kind, uuid)) WITHOUT ROWID",
+    ),
+    # 2: deliveries (webhooks and uploads: the tries made so far, and whether they ended) and
+    # fault rules with their counters.
+    (
+        "CREATE TABLE deliveries (task_uuid TEXT NOT NULL, generation INTEGER NOT NULL,"
+        " kind TEXT NOT NULL, tries INTEGER NOT NULL DEFAULT 0, ended INTEGER NOT NULL DEFAULT 0,"
+        " PRIMARY KEY (task_uuid, generation, kind)) WITHOUT ROWID",
+        "CREATE TABLE fault_rules (id TEXT PRIMARY KEY, position INTEGER NOT NULL,"
+        " state BLOB NOT NULL) WITHOUT ROWID",
+        # An output published before its file is made (``--renders lazy``) has no path yet,
+        # and names its task and result, which make it again after a restart.
+        "ALTER TABLE files ADD COLUMN made INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE files ADD COLUMN task_uuid TEXT",
+        "ALTER TABLE files ADD COLUMN generation INTEGER",
+    ),
+)
+VERSION = len(MIGRATIONS)
+
+
+class StoreVersionError(RuntimeError):
+    """The store was written by a newer emulator: this one cannot read it."""
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Bring the store to ``VERSION``; returns the version it had."""
+    found = connection.execute("PRAGMA user_version").fetchone()[0]
+    if found > VERSION:
+        raise StoreVersionError(
+            f"the store was written by a newer runware-mock (schema version {found}; this one "
+            f"reads versions up to {VERSION}): upgrade runware-mock, or use another --data-dir")
+    for version in range(found, VERSION):
+        with connection:
+            for statement in MIGRATIONS[version]:
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {version + 1}")
+    return found

@@ -1,0 +1,53 @@
+"""The tasks table: a row per task, from its ack until the retention forgets it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from runware_mock.store.database import Database, decode, encode
+
+
+class TaskTable:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def added(self, task_uuid: str, owner: str, state: dict[str, Any]) -> None:
+        """A new task, its ``state["request"]`` as it came."""
+        self._db.write("INSERT OR REPLACE INTO tasks (task_uuid, owner, state) VALUES (?, ?, ?)",
+                       (task_uuid, owner, encode(state)))
+
+    def summarised(self, task_uuid: str, sent: dict[str, Any]) -> None:
+        """The task's request now holds less than ``sent`` (its inline media are on disk)."""
+        self._db.write("UPDATE tasks SET sent = ? WHERE task_uuid = ? AND sent IS NULL",
+                       (encode(sent), task_uuid))
+
+    def changed(self, task_uuid: str, state: dict[str, Any], finished_at: float | None) -> None:
+        self._db.write("UPDATE tasks SET state = ?, finished_at = ? WHERE task_uuid = ?",
+                       (encode(state), finished_at, task_uuid))
+
+    def forgotten(self, task_uuids: Iterable[str]) -> None:
+        for task_uuid in task_uuids:
+            self._db.write("DELETE FROM tasks WHERE task_uuid = ?", (task_uuid,))
+            self._db.write("DELETE FROM deliveries WHERE task_uuid = ?", (task_uuid,))
+
+    def cleared(self) -> None:
+        self._db.write("DELETE FROM tasks")
+        self._db.write("DELETE FROM deliveries")
+
+    def load(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every task as (taskUUID, owner, state), oldest first; blocking, at start."""
+        rows = self._db.read("SELECT task_uuid, owner, state FROM tasks")
+        return [(task_uuid, owner, decode(state)) for task_uuid, owner, state in rows]
+
+    async def sent(self, task_uuid: str) -> dict[str, Any] | None:
+        """The request as it came, inline media included (to run the task again)."""
+        rows = await self._db.query("SELECT sent, state FROM tasks WHERE task_uuid = ?",
+                                    (task_uuid,))
+        if not rows:
+            return None
+        sent, state = rows[0]
+        return decode(sent) if sent is not None else decode(state)["request"]
+
+    async def committed(self) -> None:
+        await self._db.committed()
