@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *,
     @contextlib.asynccontextmanager
     async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
         database = await asyncio.to_thread(open_store, settings)
-        database.bind(asyncio.get_running_loop())
+        await database.start()
         services = await asyncio.to_thread(Services.build, settings, database)
         await services.recover()
         app.state.services = services

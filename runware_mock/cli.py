@@ -128,7 +128,9 @@ def listen_or_fail(settings: Settings) -> socket.socket:
             fail(f"cannot listen on {where}: the port is in use (is another runware-mock "
                  f"running?); choose another with --port or {ENV_PREFIX}PORT")
         fail(f"cannot listen on {where}: {exc.strerror or exc}")
-    listener.set_inheritable(True)
+    # Not inheritable (Python's default, kept): uvloop's subprocesses (ffmpeg, the store's
+    # writer) inherit every inheritable descriptor, and one that outlived a killed server
+    # would hold its port against the restart.
     return listener
 
 

@@ -98,7 +98,8 @@ def test_a_finished_result_and_its_files_come_back_the_same(start: Start) -> Non
     before = httpx.get(items[0]["imageURL"]).content
     server.restart()
     assert [server.poll(task["taskUUID"])["data"][0] for task in (fetched, unfetched)] == items
-    assert httpx.get(items[0]["imageURL"]).content == before
+    again = httpx.get(items[0]["imageURL"])
+    assert again.content == before, again.text[:500]
     # Never downloaded before the kill: made now, from its task run again.
     made = httpx.get(items[1]["imageURL"])
     assert made.status_code == 200

@@ -72,6 +72,8 @@ class LocalServer:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if len(body) < length:
+                    return  # torn: the sender died or hung up mid-body; nothing was sent
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 status, content_type, content = server.answer(self.command, self.path,
                                                               headers, body)

@@ -116,6 +116,8 @@ class Task:
     # they are a function of the task and the seed, but the work would be done twice).
     due_now: bool = False
     producing: bool = False
+    # Written to the store at least once (a restored task is).
+    stored: bool = False
     # A task restored still processing: what gives it its work again (once).
     reviver: Reviver | None = field(default=None, repr=False)
     # One process: futures of wait_finished callers (sync requests held here); None until
@@ -199,8 +201,9 @@ class TaskEngine:
         task = Task(owner, task_uuid, request, self._clock.now(), generations, work,
                     faults=faults or NO_FAULTS)
         self._tasks[task_uuid] = task
-        self._table.added(task_uuid, owner, task_state(task))
         self._begin(task, work)
+        if not task.stored:  # else written with its due time already: one row per submit
+            self._save(task)
         return task
 
     async def committed(self) -> None:
@@ -217,7 +220,7 @@ class TaskEngine:
                     [_generation(index, saved) for index, saved in enumerate(state["generations"])],
                     None, faults=faults, output_seconds=state["outputSeconds"],
                     ready_at=state["readyAt"])
-        task.reviver = reviver
+        task.reviver, task.stored = reviver, True
         self._tasks[task_uuid] = task
         if task.finished or faults.never_finishes:
             return task
@@ -374,8 +377,9 @@ class TaskEngine:
 
     def _save(self, task: Task, finished_at: float | None = None,
               outcomes: dict[int, str] | None = None) -> None:
-        self._table.changed(task.task_uuid, task_state(task, outcomes, finished_at),
-                            finished_at)
+        task.stored = True
+        self._table.saved(task.task_uuid, task.owner, task_state(task, outcomes, finished_at),
+                          finished_at)
 
     def _ready_at(self, task: Task) -> float:
         draws = self._random.draws("latency", task.task_uuid)

@@ -14,8 +14,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # ``state`` is what the emulator holds of a task, its request without inline media;
         # ``sent`` the request as it came, inline media included, to run the task again (NULL
         # while that is the request in ``state``).
+        # A rowid table: a task's row is about a kilobyte, and rows that large are appended
+        # to a rowid table two to three times faster than into a WITHOUT ROWID b-tree.
         "CREATE TABLE tasks (task_uuid TEXT PRIMARY KEY, owner TEXT NOT NULL, sent BLOB,"
-        " state BLOB NOT NULL, finished_at REAL) WITHOUT ROWID",
+        " state BLOB NOT NULL, finished_at REAL)",
         "CREATE TABLE files (kind TEXT NOT NULL, uuid TEXT NOT NULL, path TEXT NOT NULL,"
         " extension TEXT NOT NULL, expires_at REAL, owner TEXT,"
         " PRIMARY KEY (kind, uuid)) WITHOUT ROWID",

@@ -12,19 +12,18 @@ class TaskTable:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def added(self, task_uuid: str, owner: str, state: dict[str, Any]) -> None:
-        """A new task, its ``state["request"]`` as it came."""
-        self._db.write("INSERT OR REPLACE INTO tasks (task_uuid, owner, state) VALUES (?, ?, ?)",
-                       (task_uuid, owner, encode(state)))
+    def saved(self, task_uuid: str, owner: str, state: dict[str, Any],
+              finished_at: float | None = None) -> None:
+        """A task as it is now (a new one: its ``state["request"]`` as it came)."""
+        self._db.write("INSERT INTO tasks (task_uuid, owner, state, finished_at) VALUES"
+                       " (?, ?, ?, ?) ON CONFLICT (task_uuid) DO UPDATE SET state ="
+                       " excluded.state, finished_at = excluded.finished_at",
+                       (task_uuid, owner, encode(state), finished_at))
 
     def summarised(self, task_uuid: str, sent: dict[str, Any]) -> None:
         """The task's request now holds less than ``sent`` (its inline media are on disk)."""
         self._db.write("UPDATE tasks SET sent = ? WHERE task_uuid = ? AND sent IS NULL",
                        (encode(sent), task_uuid))
-
-    def changed(self, task_uuid: str, state: dict[str, Any], finished_at: float | None) -> None:
-        self._db.write("UPDATE tasks SET state = ?, finished_at = ? WHERE task_uuid = ?",
-                       (encode(state), finished_at, task_uuid))
 
     def forgotten(self, task_uuids: Iterable[str]) -> None:
         for task_uuid in task_uuids:
