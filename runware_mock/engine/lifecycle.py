@@ -340,15 +340,13 @@ class TaskEngine:
         assert task.work is not None
         try:
             seconds = await task.work.measure()
-        except WorkFailed as exc:
-            self._fail_all(task, exc.problem)
         except Exception as exc:
-            self._fail_all(task, _internal(task, exc))
+            self._forget_inline_data(task)
+            await self._fail_kept(task, exc.problem if isinstance(exc, WorkFailed)
+                                  else _internal(task, exc))
         else:
             self._forget_inline_data(task)
             self._schedule(task, seconds)
-            return
-        self._forget_inline_data(task)
 
     def _forget_inline_data(self, task: Task) -> None:
         """Dropped from memory; the store keeps the request as sent, to run it again."""
@@ -433,16 +431,7 @@ class TaskEngine:
                                     else outcome if isinstance(outcome, ApiError)
                                     else _internal(task, outcome))
                 outcomes[generation.index] = ERROR
-        now = self._clock.now()
-        self._save(task, now, outcomes)
-        try:
-            await self._table.committed()
-        finally:
-            # Told even if the store failed: the client must not wait forever (the log says
-            # the store failed).
-            for generation in task.generations:
-                if generation.status == PROCESSING and generation.index in outcomes:
-                    self._finish(task, generation, outcomes[generation.index], now)
+        await self._settle_kept(task, outcomes, self._clock.now())
 
     async def _produce(self, task: Task, generation: Generation) -> Produced | ApiError:
         injected = task.faults.error_for(generation.index)
@@ -453,13 +442,38 @@ class TaskEngine:
         return await task.work.produce(generation, lambda: self._clock.now() + ttl)
 
     def _fail_all(self, task: Task, problem: ApiError) -> None:
-        self._disarm(task)
+        """Fail every generation still processing now (its store write commits after)."""
         now = self._clock.now()
+        outcomes = self._failing(task, problem)
+        self._save(task, now, outcomes)
+        self._settle(task, outcomes, now)
+
+    async def _fail_kept(self, task: Task, problem: ApiError) -> None:
+        await self._settle_kept(task, self._failing(task, problem), self._clock.now())
+
+    def _failing(self, task: Task, problem: ApiError) -> dict[int, str]:
+        self._disarm(task)
+        outcomes = {}
         for generation in task.generations:
             if generation.status == PROCESSING:
                 generation.error = problem
-                self._finish(task, generation, ERROR, now)
-        self._save(task, now)
+                outcomes[generation.index] = ERROR
+        return outcomes
+
+    async def _settle_kept(self, task: Task, outcomes: dict[int, str], now: float) -> None:
+        """The outcomes, once the store has them."""
+        self._save(task, now, outcomes)
+        try:
+            await self._table.committed()
+        finally:
+            # Told even if the store failed: the client must not wait forever (the log says
+            # the store failed).
+            self._settle(task, outcomes, now)
+
+    def _settle(self, task: Task, outcomes: dict[int, str], now: float) -> None:
+        for generation in task.generations:
+            if generation.status == PROCESSING and generation.index in outcomes:
+                self._finish(task, generation, outcomes[generation.index], now)
 
     def _finish(self, task: Task, generation: Generation, status: str, now: float) -> None:
         generation.status = status

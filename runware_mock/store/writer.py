@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import marshal
+import signal
 import sqlite3
 import struct
 import sys
@@ -83,6 +84,9 @@ def frames(source: BinaryIO) -> Iterator[list[Statement]]:
 
 
 def main(argv: list[str]) -> int:
+    # Ctrl-C in a terminal goes to the whole process group: the emulator stops, and closing
+    # the pipe is what ends the writer, once every batch sent is committed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     connection = connect(argv[0])
     answers = sys.stdout.buffer
     for batch in frames(sys.stdin.buffer):
