@@ -10,9 +10,9 @@ in turn), and takes each result as it is pushed. Prints:
 - lateness: when each task's success arrived, after its due time (sent + the fixed latency;
   the send time is at most the ack's round trip before the server's submit time, so this
   overstates lateness by that much), p50, p99 and max;
-- the emulator's CPU seconds per completed task (utime + stime of the server process from
-  /proc; ffmpeg renders are child processes and not counted), for the submits, for the flood
-  coming due, and for both;
+- the emulator's CPU seconds per completed task (utime + stime of the server process and of
+  its store writer process, from /proc; ffmpeg renders are child processes and not counted),
+  for the submits, for the flood coming due, and for both;
 - the render backlog (/__admin/health) over time;
 - the time to download ``--downloads`` of the videos picked at random, each decoded with the
   bundled ffmpeg and checked to last as long as its voice track;
@@ -84,8 +84,30 @@ class Flood:
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """The server process's CPU and its store writer's (ffmpeg renders are not counted)."""
+    return sum(_own_cpu_seconds(process) for process in (pid, *_store_writers(pid)))
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def _store_writers(pid: int) -> list[int]:
+    children = [int(child) for thread in Path(f"/proc/{pid}/task").iterdir()
+                for child in (thread / "children").read_text().split()]
+    return [child for child in children
+            if b"runware_mock.store.writer" in _cmdline(child)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
 
 
 def task_for(index: int) -> dict[str, Any]:

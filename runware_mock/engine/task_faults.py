@@ -16,6 +16,9 @@ _MESSAGES = {
 }
 
 
+STREAM_CUT_MESSAGE = "The provider's stream broke off mid-answer."
+
+
 class Fault(Protocol):
     """A fault that fired (``runware_mock.faults.Fault``), as the engine reads it: faults sit
     above the engine, which only applies what was chosen."""
@@ -58,8 +61,11 @@ class TaskFaults:
         return drawn * float(self.task["factor"]) + float(self.task["seconds"]) * time_scale
 
     def error_for(self, index: int) -> ApiError | None:
-        """The error a ``task_error`` fault gives this generation, if it fails it."""
+        """The error a ``task_error`` fault gives this generation, if it fails it; or the
+        ``stream_cut`` that ends its stream (the task fails so, whenever its stream is cut)."""
         fault = self.task
+        if fault is not None and fault.name == "stream_cut":
+            return stream_cut_error(fault)
         if fault is None or fault.name != "task_error":
             return None
         if fault["results"] is not None and index not in fault["results"]:
@@ -71,6 +77,11 @@ class TaskFaults:
     def delivery_named(self, name: str) -> Fault | None:
         fault = self.delivery
         return fault if fault is not None and fault.name == name else None
+
+
+def stream_cut_error(fault: Fault) -> ApiError:
+    message = fault["message"] or STREAM_CUT_MESSAGE
+    return error(str(fault["code"]), f"{message} (fault injected by rule {fault.rule_id})")
 
 
 # Most tasks: frozen, so one instance serves them all.

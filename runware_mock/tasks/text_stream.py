@@ -24,11 +24,11 @@ from typing import Any
 
 from runware_mock.contract.errors import ApiError, error
 from runware_mock.engine.lifecycle import ERROR, Generation, Task, TaskEngine, TaskFinished
+from runware_mock.engine.task_faults import stream_cut_error
 from runware_mock.protocol import jsoncodec
 from runware_mock.tasks.base import TaskServices, generation_error
 
 DONE = b"data: [DONE]\n\n"
-_CUT_MESSAGE = "The provider's stream broke off mid-answer."
 
 # The text of a generation, as its stream sends it (one delta each).
 Deltas = Callable[[Generation], list[str]]
@@ -55,14 +55,18 @@ async def text_events(task: Task, services: TaskServices,
     planned = [(generation, piece) for generation in task.generations
                for piece in deltas(generation)]
     cut_after = _cut_after(task)
+    # An instant task may have failed before its stream began (the ack waited for the store).
+    failed_first = _failed(task) if task.finished else None
     for sent, (generation, piece) in enumerate(planned):
         if sent == cut_after:
             _cut(engine, task)
+            if _failed(task) is not None:
+                break
         due = _due(task, sent + 1, len(planned))
         if not await _until(engine, task, due, give_up - loop.time()):
             yield _timed_out(task, services)
             return
-        if task.finished and _failed(task) is not None:
+        if _stops(task, due, failed_first):
             break
         chunk = {**head, "delta": {"text": piece}}
         if several:
@@ -100,6 +104,18 @@ def _final(head: dict[str, Any], generation: Generation, several: bool) -> dict[
     return chunk
 
 
+def _stops(task: Task, due: float | None, failed_first: Generation | None) -> bool:
+    """Whether the stream ends before this chunk: the task failed while streaming (a cut, an
+    admin fail), or, having failed before the stream began, before this chunk was due (the
+    text written before a failure is still sent)."""
+    failed = _failed(task) if task.finished else None
+    if failed is None:
+        return False
+    if failed is not failed_first or due is None or failed.finished_at is None:
+        return True
+    return failed.finished_at < due
+
+
 def _failed(task: Task) -> Generation | None:
     return next((g for g in task.generations if g.status == ERROR and g.error is not None),
                 None)
@@ -113,13 +129,13 @@ def _cut_after(task: Task) -> int | None:
 
 
 def _cut(engine: TaskEngine, task: Task) -> None:
+    """Fail the task with its stream_cut error now (if it did not fail so already, at its due
+    time); finished first (an admin complete), the stream goes on to its end."""
     fault = task.faults.task
     assert fault is not None
-    message = fault["message"] or _CUT_MESSAGE
-    # Finished first (an admin complete): the stream goes on.
+    problem = stream_cut_error(fault)
     with contextlib.suppress(TaskFinished):
-        engine.fail_now(task.task_uuid, str(fault["code"]),
-                        f"{message} (fault injected by rule {fault.rule_id})")
+        engine.fail_now(task.task_uuid, problem.code, problem.message)
 
 
 def _due(task: Task, chunk: int, chunks: int) -> float | None:
