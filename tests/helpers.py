@@ -101,6 +101,15 @@ def decode(path: Path) -> dict[str, Any]:
     }
 
 
+def length_tolerance(decoded: dict[str, Any]) -> float:
+    """How far a decoded track's length may be from the asked one, in seconds: 2 ms, or for
+    Vorbis (OGG) half a short block, 128 samples at its rate, which libvorbis may leave off the
+    end of a track of about a second (docs/audio-video.md)."""
+    if decoded["codec"] == "vorbis" and decoded["sample_rate"]:
+        return max(0.002, 128 / decoded["sample_rate"] + 1e-6)
+    return 0.002
+
+
 def decode_audio(path: Path) -> dict[str, Any]:
     """Decode an audio file fully with ffmpeg: codec, sample rate, channels, seconds."""
     info = ffmpeg("-i", str(path))

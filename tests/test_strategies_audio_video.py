@@ -25,7 +25,7 @@ from runware_mock.contract import strategies_audio_video as avs
 from runware_mock.contract.harness import Emulator, start_emulator
 from runware_mock.contract.strategies import InvalidCase
 from runware_mock.tasks.generic_video import Plan, plan
-from tests.helpers import RestClient, decode_audio
+from tests.helpers import RestClient, decode_audio, length_tolerance
 from tests.test_strategies import admin, emulator, rest  # noqa: F401 (fixtures)
 
 EXAMPLES = settings(max_examples=40, deadline=None,
@@ -62,7 +62,8 @@ def test_valid_audio_tasks_sound_as_long_as_promised(instant: Emulator, tmp_path
         path.write_bytes(audio_bytes(item))
         decoded = decode_audio(path)
         assert decoded["errors"] == 0
-        assert decoded["seconds"] == pytest.approx(expected.seconds, abs=0.002)
+        assert decoded["seconds"] == pytest.approx(expected.seconds,
+                                                   abs=length_tolerance(decoded))
 
     answered()
 
