@@ -264,3 +264,27 @@ def test_an_ack_comes_once_the_task_is_committed(start: Start, tmp_path: Path) -
     media_uuid = upload.json()["data"][0]["mediaUUID"]
     assert store.execute("SELECT count(*) FROM files WHERE uuid = ?",
                          (media_uuid,)).fetchone() == (1,)
+
+
+def test_profile_rules_count_on_and_a_removed_one_stays_removed(start: Start,
+                                                                tmp_path: Path) -> None:
+    profile = tmp_path / "profile.json"
+    profile.write_text('{"rules": [{"kind": "task_error", "times": 2, "taskType": '
+                       '"imageInference"}, {"kind": "never_finish", "taskType": "ping"}]}')
+    server = start("--latency", "instant", "--faults", str(profile))
+    task = image_task()
+    server.post([task])
+    assert "errors" in wait_done(server, task["taskUUID"])
+    rules = server.admin("GET", "/faults").json()["rules"]
+    assert [(rule["kind"], rule["fired"]) for rule in rules] == [("task_error", 1),
+                                                                 ("never_finish", 0)]
+    assert server.admin("DELETE", f"/faults/{rules[1]['id']}").status_code == 200
+    server.restart()
+    rules = server.admin("GET", "/faults").json()["rules"]
+    assert [(rule["kind"], rule["fired"]) for rule in rules] == [("task_error", 1)]
+    outcomes = []
+    for _ in range(2):
+        task = image_task()
+        server.post([task])
+        outcomes.append("errors" in wait_done(server, task["taskUUID"]))
+    assert outcomes == [True, False]  # times=2: one before the restart, one after

@@ -117,18 +117,14 @@ class Delivery:
         a webhook or an upload whose delivery never ended); returns how many results."""
         owed = 0
         for task in tasks:
-            if not (task.request.get("webhookURL") or task.request.get("uploadEndpoint")):
-                continue
             for generation in task.generations:
-                kinds = self._kinds(task, generation)
-                if not kinds or all(progress.get((task.task_uuid, generation.index, kind),
-                                                 (0, False))[1] for kind in kinds):
+                states = {kind: progress.get((task.task_uuid, generation.index, kind), (0, False))
+                          for kind in self._kinds(task, generation)}
+                if all(ended for _, ended in states.values()):
                     continue
-                for kind in kinds:
-                    tries, ended = progress.get((task.task_uuid, generation.index, kind),
-                                                (0, False))
+                for kind, (tries, ended) in states.items():
                     self._tried_before[(task.task_uuid, generation.index, kind)] = \
-                        tries if not ended else -1
+                        -1 if ended else tries
                 owed += 1
                 self._start(task, [generation])
         return owed

@@ -94,19 +94,26 @@ class FaultInjector:
         profile = {rule.id: rule for rule in self._profile}
         for rule_id, state in saved:
             self._positions[rule_id] = len(self._positions)
-            if state["source"] == "admin":
-                rule: Rule | None = rule_from_spec(state["spec"], rule_id, "admin")
-                self._admin.append(rule)  # type: ignore[arg-type]
-            else:
-                rule = profile.get(rule_id)
-                if rule is not None and state.get("removed"):
-                    self._profile.remove(rule)
-                    continue
-                if rule is None or rule.signature != state.get("signature"):
-                    continue
-            rule.matched, rule.fired = state["matched"], state["fired"]  # type: ignore[union-attr]
+            rule = self._restored(rule_id, state, profile)
+            if rule is not None:
+                rule.matched, rule.fired = state["matched"], state["fired"]
         numbers = [int(rule.id.rpartition("-")[2]) for rule in self._admin]
         self._numbers = itertools.count(max(numbers, default=0) + 1)
+
+    def _restored(self, rule_id: str, state: Mapping[str, Any],
+                  profile: Mapping[str, Rule]) -> Rule | None:
+        """The rule a kept state counts on: an admin rule made again, or the profile's rule
+        of that id while it says the same; None for a profile rule removed (now gone)."""
+        if state["source"] == "admin":
+            rule = rule_from_spec(state["spec"], rule_id, "admin")
+            self._admin.append(rule)
+            return rule
+        found = profile.get(rule_id)
+        if found is not None and state.get("removed"):
+            self._profile.remove(found)
+            return None
+        return found if found is not None and found.signature == state.get("signature") \
+            else None
 
     def _save(self, rule: Rule) -> None:
         if self._table is None or rule.source == "header":

@@ -25,6 +25,7 @@ from runware_mock.engine.lifecycle import (
     Task,
     TaskFinished,
     TaskNotFound,
+    Work,
     WorkFailed,
 )
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
@@ -68,23 +69,34 @@ def _reviver(services: TaskServices, table: TaskTable) -> Reviver:
     """Gives a restored task its work again, made from the request as it was sent; a task
     its task type cannot run again fails."""
     async def revive(task: Task) -> None:
-        request = await table.sent(task.task_uuid) or task.request
-        task_type = task_types().get(task.task_type)
-        work = task_type.work(request, services) if task_type and task_type.work else None
-        if work is None or isinstance(work, ApiError):
-            reason = work.message if isinstance(work, ApiError) else "it has no work"
+        again = await _work_again(services, table, task)
+        if isinstance(again, str):
             with contextlib.suppress(TaskFinished):
                 services.engine.fail_now(task.task_uuid, "internalServerError",
                                          "The emulator could not run this task again after a "
-                                         f"restart: {reason}")
+                                         f"restart: {again}")
             return
         # Measured as its owner, as when it was submitted: uploads belong to an API key.
         requester = REQUESTER.set(task.owner)
         try:
-            services.engine.resume(task, work, request)
+            services.engine.resume(task, *again)
         finally:
             REQUESTER.reset(requester)
     return revive
+
+
+async def _work_again(services: TaskServices, table: TaskTable,
+                      task: Task) -> tuple[Work, dict[str, Any]] | str:
+    """The task's work made anew from its request as it was sent, with that request; or why
+    it cannot be."""
+    request = await table.sent(task.task_uuid) or task.request
+    task_type = task_types().get(task.task_type)
+    if task_type is None or task_type.work is None:
+        return f"{task.task_type} has no work to run again"
+    work = task_type.work(request, services)
+    if isinstance(work, ApiError):
+        return work.message
+    return work, request
 
 
 def _remaker(services: TaskServices,
@@ -104,13 +116,11 @@ async def _made_again(services: TaskServices, table: TaskTable, task: Task,
                       generation: Generation) -> Path:
     assert generation.file is not None
     kind, item_uuid = generation.file
-    request = await table.sent(task.task_uuid)
-    task_type = task_types().get(task.task_type)
-    work = task_type.work(request, services) if request and task_type and task_type.work \
-        else None
-    if work is None or isinstance(work, ApiError):
+    again = await _work_again(services, table, task)
+    if isinstance(again, str):
         raise MediaInputError("taskUUID", f"the file of task {task.task_uuid} cannot be made "
-                              "again after a restart")
+                              f"again after a restart: {again}")
+    work = again[0]
     store, now = services.media.store, services.engine.clock.now()
     restored = store.find_pending(kind, item_uuid, now)
     expires_at = restored.expires_at if restored is not None else None
