@@ -159,17 +159,17 @@ class MediaStore:
             for partial in folder.glob("*.part*"):
                 partial.unlink(missing_ok=True)
         served, pending = self._served, self._pending
-        for row in rows:
-            if row.made:
-                served[row.kind][row.uuid] = Served(row.uuid, Path(row.path), row.extension,
-                                                    row.expires_at, row.owner)
-            elif row.task_uuid is not None and row.generation is not None:
-                origin = (row.task_uuid, row.generation)
-                pending[row.kind][row.uuid] = Pending(
-                    row.kind, row.uuid, row.extension, row.expires_at,
-                    functools.partial(remake, *origin), origin)
+        # Unpacked, not read by name: tuples straight from the database (see FileTable.load).
+        for kind, item_uuid, path, extension, expires_at, owner, made, task_uuid, index in rows:
+            if made:
+                served[kind][item_uuid] = Served(item_uuid, Path(path), extension, expires_at,
+                                                 owner)
+            elif task_uuid is not None and index is not None:
+                pending[kind][item_uuid] = Pending(kind, item_uuid, extension, expires_at,
+                                                   functools.partial(remake, task_uuid, index),
+                                                   (task_uuid, index))
             else:
-                self._files.removed(row.kind, row.uuid)
+                self._files.removed(kind, item_uuid)
 
     async def committed(self) -> None:
         """Wait until what was published so far is in the store (an upload's ack waits)."""
