@@ -118,9 +118,9 @@ async def _sweep_forever(services: Services) -> None:
         services.engine.sweep()
         services.media.store.sweep(services.clock.now())
         await services.media.enforce_disk_budget(services.clock.now())
-        services.delivery.log.keep_only(task.task_uuid for task in services.engine.tasks())
+        services.delivery.log.keep_only(services.engine.task_uuids())
         services.sessions.sweep()
-        services.push.keep_only(task.task_uuid for task in services.engine.tasks())
+        services.push.keep_only(services.engine.task_uuids())
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

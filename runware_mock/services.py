@@ -82,7 +82,8 @@ class Services:
         files, then what is still owed of deliveries."""
         recovered = await recover(self.tasks, self.task_table, self.file_table)
         progress = await asyncio.to_thread(DeliveryTable(self.database).load)
-        self.delivery.resume(self.engine.tasks(), progress)
+        # Finished tasks stay cold unless they may owe a delivery: those are loaded.
+        self.delivery.resume(self.engine.loaded(), progress)
         return recovered
 
 

@@ -97,6 +97,9 @@ def test_a_finished_result_and_its_files_come_back_the_same(start: Start) -> Non
         items.append(wait_done(server, task["taskUUID"])["data"][0])
     before = httpx.get(items[0]["imageURL"]).content
     server.restart()
+    # Kept undecoded until asked for: counted, listed, and polled all the same.
+    assert server.admin("GET", "/health").json()["tasks"] == 2
+    assert server.admin("GET", "/tasks").json()["count"] == 2
     assert [server.poll(task["taskUUID"])["data"][0] for task in (fetched, unfetched)] == items
     again = httpx.get(items[0]["imageURL"])
     assert again.content == before, again.text[:500]

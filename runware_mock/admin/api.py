@@ -100,13 +100,13 @@ def _problem(code: str, message: str, parameter: str | None,
 
 
 async def health(request: Request, services: Services) -> Response:
-    tasks = services.engine.tasks()
-    journal = services.journal
+    engine, journal = services.engine, services.journal
     return JSONResponse({
         "status": "ok",
         "baseURL": services.settings.base_url,
-        "tasks": len(tasks),
-        "processing": sum(1 for task in tasks if not task.finished),
+        "tasks": engine.count(),
+        # Every task still processing is loaded (only finished ones stay cold).
+        "processing": sum(1 for task in engine.loaded() if not task.finished),
         "journal": {"kept": len(journal), "recorded": journal.recorded, "limit": journal.limit},
         "deliveriesPending": services.delivery.log.pending(),
         "renders": _renders(services),

@@ -145,6 +145,8 @@ class Task:
 
 # Gives a restored task its work again (``TaskEngine.resume``), or fails it.
 Reviver = Callable[["Task"], Coroutine[Any, Any, None]]
+# Restores a cold task from its stored state: (taskUUID, owner, state) -> the Task now held.
+Thaw = Callable[[str, str, bytes], "Task"]
 
 
 class TaskConflict(Exception):
@@ -175,6 +177,11 @@ class TaskEngine:
         self._table = table
         self._profile = parse_profile(settings.latency)
         self._tasks: dict[str, Task] = {}
+        # Tasks restored finished and not asked for since: their stored state, undecoded, and
+        # what makes a Task of it (``keep_cold``). A restart reads a large store in a fraction
+        # of the time, and a task is decoded when a poll, a file or the admin API needs it.
+        self._cold: dict[str, tuple[float, str, bytes]] = {}
+        self._thaw: Thaw | None = None
         self._listeners: list[Listener] = []
         # Strong references to the running measure and produce tasks (the loop keeps weak ones).
         self._running: set[asyncio.Task[None]] = set()
@@ -249,18 +256,47 @@ class TaskEngine:
         else:
             self._start(self._measure(task))
 
+    def keep_cold(self, task_uuid: str, owner: str, finished_at: float, state: bytes,
+                  thaw: Thaw) -> None:
+        """A task restored finished, kept as the store has it until it is asked for:
+        ``thaw(task_uuid, owner, state)`` then restores it (``restore``)."""
+        self._cold[task_uuid] = (finished_at, owner, state)
+        self._thaw = thaw
+
     def holds(self, task_uuid: str) -> bool:
         """Whether this taskUUID was already used (by any owner)."""
-        return task_uuid.lower() in self._tasks
+        key = task_uuid.lower()
+        return key in self._tasks or key in self._cold
 
     def get(self, owner: str, task_uuid: str) -> Task:
-        task = self._tasks.get(task_uuid.lower())
+        task = self._held(task_uuid.lower())
         if task is None or task.owner != owner:
             raise TaskNotFound(task_uuid)
         return task
 
     def tasks(self) -> list[Task]:
+        """Every task (the cold ones decoded: the admin API and the dashboard list them)."""
+        for task_uuid in list(self._cold):
+            self._held(task_uuid)
         return list(self._tasks.values())
+
+    def loaded(self) -> list[Task]:
+        """The tasks decoded so far: every task not finished, and the finished ones asked for."""
+        return list(self._tasks.values())
+
+    def count(self) -> int:
+        return len(self._tasks) + len(self._cold)
+
+    def task_uuids(self) -> set[str]:
+        return {*self._tasks, *self._cold}
+
+    def _held(self, key: str) -> Task | None:
+        task = self._tasks.get(key)
+        if task is None and key in self._cold:
+            assert self._thaw is not None
+            _, owner, state = self._cold.pop(key)
+            task = self._thaw(key, owner, state)
+        return task
 
     def progress(self, task: Task, generation: Generation) -> int:
         """0-99 while processing, never decreasing between calls; 100 once terminal."""
@@ -280,12 +316,17 @@ class TaskEngine:
                  if task.finished and max(g.finished_at or 0 for g in task.generations) < horizon]
         for uuid in stale:
             del self._tasks[uuid]
+        stale_cold = [uuid for uuid, (finished_at, _, _) in self._cold.items()
+                      if finished_at < horizon]
+        for uuid in stale_cold:
+            del self._cold[uuid]
+        stale += stale_cold
         self._table.forgotten(stale)
         return len(stale)
 
     def find(self, task_uuid: str) -> Task:
         """A task of any owner (for the admin API)."""
-        task = self._tasks.get(task_uuid.lower())
+        task = self._held(task_uuid.lower())
         if task is None:
             raise TaskNotFound(task_uuid)
         return task
@@ -315,6 +356,7 @@ class TaskEngine:
         """Stop and forget every task."""
         await self.close()
         self._tasks.clear()
+        self._cold.clear()
         self._table.cleared()
 
     def _processing(self, task_uuid: str) -> Task:

@@ -34,10 +34,10 @@ class TaskTable:
         self._db.write("DELETE FROM tasks")
         self._db.write("DELETE FROM deliveries")
 
-    def load(self) -> list[tuple[str, str, dict[str, Any]]]:
-        """Every task as (taskUUID, owner, state), oldest first; blocking, at start."""
-        rows = self._db.read("SELECT task_uuid, owner, state FROM tasks")
-        return [(task_uuid, owner, decode(state)) for task_uuid, owner, state in rows]
+    def load(self) -> list[tuple[str, str, float | None, bytes]]:
+        """Every task as (taskUUID, owner, finished at or None, encoded state); blocking, at
+        start (``decode`` reads a state)."""
+        return self._db.read("SELECT task_uuid, owner, finished_at, state FROM tasks")
 
     async def sent(self, task_uuid: str) -> dict[str, Any] | None:
         """The request as it came, inline media included (to run the task again)."""

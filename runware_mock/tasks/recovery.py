@@ -33,6 +33,7 @@ from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
 from runware_mock.faults import Fault
 from runware_mock.media.service import MediaInputError
 from runware_mock.media.store import REQUESTER
+from runware_mock.store.database import decode
 from runware_mock.store.files import FileRow, FileTable
 from runware_mock.store.tasks import TaskTable
 from runware_mock.tasks.base import TaskServices
@@ -49,6 +50,11 @@ class Recovered:
 
 async def recover(services: TaskServices, table: TaskTable, files: FileTable) -> Recovered:
     engine, revive = services.engine, _reviver(services, table)
+
+    def thaw(task_uuid: str, owner: str, state: bytes) -> Task:
+        decoded = decode(state)
+        return engine.restore(task_uuid, owner, decoded, _faults(decoded["faults"]), revive)
+
     waiting = 0
     # Paused while the store is read: 100,000 tasks are a million new objects, every one of
     # them kept, which the collector would otherwise scan again and again as they are made
@@ -57,9 +63,11 @@ async def recover(services: TaskServices, table: TaskTable, files: FileTable) ->
     gc.disable()
     try:
         rows, file_rows = await asyncio.to_thread(_read, table, files)
-        for task_uuid, owner, state in rows:
-            task = engine.restore(task_uuid, owner, state, _faults(state["faults"]), revive)
-            waiting += not task.finished
+        for task_uuid, owner, finished_at, state in rows:
+            if finished_at is not None and not _may_owe_delivery(state):
+                engine.keep_cold(task_uuid, owner, finished_at, state, thaw)
+            else:
+                waiting += not thaw(task_uuid, owner, state).finished
         services.media.store.restore(file_rows, _remaker(services, table))
     finally:
         if collecting:
@@ -70,8 +78,17 @@ async def recover(services: TaskServices, table: TaskTable, files: FileTable) ->
     return Recovered(len(rows), waiting)
 
 
-def _read(table: TaskTable,
-          files: FileTable) -> tuple[list[tuple[str, str, dict[str, Any]]], list[FileRow]]:
+def _may_owe_delivery(state: bytes) -> bool:
+    """Whether a finished task's request has a webhook or an upload (decoded at start, to
+    deliver what it may still owe). The keys as its encoding writes them: the same words in
+    a string value are escaped (``\\"webhookURL\\"``), so do not match."""
+    if isinstance(state, str):  # TEXT, as a store written by hand may hold it
+        state = state.encode()
+    return b'"webhookURL":' in state or b'"uploadEndpoint":' in state
+
+
+def _read(table: TaskTable, files: FileTable) -> tuple[list[tuple[str, str, float | None, bytes]],
+                                                       list[FileRow]]:
     return table.load(), files.load()
 
 

@@ -79,7 +79,7 @@ class Monitor:
                                         if name == transport)
                          for transport in ("rest", "websocket")},
             "journal": services.journal.recorded,
-            "tasks": len(services.engine.tasks()),
+            "tasks": services.engine.count(),
             "finished": finished,
             "renders": renders,
             "latencies": latencies[:FINISHED_PER_TICK],
