@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from runware import Runware, RunwareError
+from sdk_flags import runware_sdk_parser
 
 SPEECH = {"taskType": "audioInference", "model": "inworld:tts@1.5-max", "includeCost": True,
           "speech": {"text": "Hello from the official Python SDK.", "voice": "Dennis"}}
@@ -46,9 +47,5 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--transport", choices=["websocket", "rest"], required=True)
-    parser.add_argument("--ws-url", required=True)
-    parser.add_argument("--http-url", required=True)
-    parser.add_argument("--api-key", required=True)
+    parser = runware_sdk_parser()
     asyncio.run(main(parser.parse_args()))

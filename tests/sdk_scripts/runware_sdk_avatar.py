@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from runware import Runware, RunwareError, file_to_data_uri
+from sdk_flags import runware_sdk_parser
 
 MODEL = "klingai:avatar@2.0-standard"
 
@@ -76,11 +77,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--transport", choices=["websocket", "rest"], required=True)
-    parser.add_argument("--ws-url", required=True)
-    parser.add_argument("--http-url", required=True)
-    parser.add_argument("--api-key", required=True)
+    parser = runware_sdk_parser()
     parser.add_argument("--image", required=True)
     parser.add_argument("--audio", required=True)
     parser.add_argument("--task-uuid", required=True)

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from runware import Runware, RunwareError, file_to_data_uri
+from sdk_flags import runware_sdk_parser
 
 IMAGE_PARAMS = {"taskType": "imageInference", "model": "runware:400@2",
                 "positivePrompt": "A serene mountain lake", "width": 1024, "height": 1024}
@@ -39,10 +40,6 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--transport", choices=["websocket", "rest"], required=True)
-    parser.add_argument("--ws-url", required=True)
-    parser.add_argument("--http-url", required=True)
-    parser.add_argument("--api-key", required=True)
+    parser = runware_sdk_parser()
     parser.add_argument("--image", required=True)
     asyncio.run(main(parser.parse_args()))

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from runware import Runware, RunwareError
+from sdk_flags import runware_sdk_parser
 
 TEXT = {"taskType": "textInference", "model": "google:gemma@4-31b",
         "messages": [{"role": "user", "content": "Reply with exactly: hello"}]}
@@ -59,10 +60,6 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--transport", choices=["websocket", "rest"], required=True)
-    parser.add_argument("--ws-url", required=True)
-    parser.add_argument("--http-url", required=True)
-    parser.add_argument("--api-key", required=True)
+    parser = runware_sdk_parser()
     parser.add_argument("--cut-model", required=True)
     asyncio.run(main(parser.parse_args()))
