@@ -22,6 +22,7 @@ from runware_mock.admin.ui.timeline import shown
 from runware_mock.fixtures import seed_examples
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
+from tests.helpers import RestClient
 from tests.sdks import RUNWARE_SDK, ScriptRun, python_sdk_env, runware_sdk_command
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -302,13 +303,21 @@ def _rows(html: str) -> list[str]:
 def test_every_link_is_relative_so_a_proxy_prefix_keeps_working(
         server_factory: ServerFactory) -> None:
     # As behind a proxy that serves the emulator at http://localhost:8080/emulator/.
-    server = server_factory(public_url="http://localhost:8080/emulator")
+    # Its result links are the public URLs a client is given; every other link is relative.
+    public_url = "http://localhost:8080/emulator"
+    server = server_factory(public_url=public_url)
     task_uuid = _submit(server, 1, "key")[0]
+    body = RestClient(f"http://127.0.0.1:{server.settings.port}/v1", "key").wait(task_uuid)
+    video_url = body["data"][0]["videoURL"]
+    assert video_url.startswith(f"{public_url}/")
     http = httpx.Client(base_url=f"http://127.0.0.1:{server.settings.port}/__admin/ui/")
     for path in ("", "journal", "deliveries", "faults", "charts", f"tasks/{task_uuid}"):
         html = http.get(path).text
         links = re.findall(r'(?:href|src|action)="([^"]*)"', html)
-        assert links and all(not link.startswith(("/", "http")) for link in links), path
+        navigation = [link for link in links if link != video_url]
+        assert navigation and all(not link.startswith(("/", "http")) for link in navigation), path
+        if path.startswith("tasks/"):
+            assert video_url in links
     folder = httpx.get(f"http://127.0.0.1:{server.settings.port}/__admin/ui")
     assert folder.status_code == 307 and folder.headers["location"] == "ui/"
 
