@@ -25,10 +25,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def process(args: list[str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+def process(args: list[str], port: int,
+            timeout: float = 30.0) -> Iterator[subprocess.Popen[bytes]]:
     child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for_port(port)
+        wait_for_port(port, timeout)
         yield child
     finally:
         child.terminate()

@@ -106,6 +106,11 @@ def serve(context: click.Context, config: Path | None, **values: Any) -> None:
         listener = listener or listen_or_fail(claim.settings)
         print_banner(claim.settings)
         tune_garbage_collector()
+        if claim.settings.workers > 1:
+            from runware_mock.supervisor import supervise
+
+            context.exit(supervise(
+                claim, lambda: listen_or_fail(claim.settings, joining=True), listener))
         serve_forever(claim, listener)
     except KeyboardInterrupt:
         # uvicorn shut down gracefully, then re-raised the Ctrl-C for us: nothing to report.
@@ -114,13 +119,17 @@ def serve(context: click.Context, config: Path | None, **values: Any) -> None:
         claim.release()  # the app released it on shutdown, unless it never started
 
 
-def listen_or_fail(settings: Settings) -> socket.socket:
-    """Bind before saying anything, so a port in use is the only thing printed."""
+def listen_or_fail(settings: Settings, *, joining: bool = False) -> socket.socket:
+    """Bind before saying anything, so a port in use is the only thing printed. ``joining``:
+    one more worker's socket on the port this server's first worker socket is bound to."""
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        listener.bind((settings.host, settings.port))
+        if settings.workers > 1:
+            listener = _reusable(listener, settings, joining)
+        else:
+            listener.bind((settings.host, settings.port))
     except OSError as exc:
         listener.close()
         where = f"{settings.host}:{settings.port}"
@@ -131,6 +140,22 @@ def listen_or_fail(settings: Settings) -> socket.socket:
     # Not inheritable (Python's default, kept): uvloop's subprocesses (ffmpeg, the store's
     # writer) inherit every inheritable descriptor, and one that outlived a killed server
     # would hold its port against the restart.
+    return listener
+
+
+def _reusable(probe: socket.socket, settings: Settings, joining: bool) -> socket.socket:
+    """A socket bound with SO_REUSEPORT, as each worker has one on the port (the kernel spreads
+    new connections across them). The first is bound once without it: SO_REUSEPORT alone would
+    let this server share a port another server of the same user listens on."""
+    port = settings.port
+    if not joining:
+        probe.bind((settings.host, settings.port))
+        port = probe.getsockname()[1]
+    probe.close()
+    listener = socket.socket(probe.family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind((settings.host, port))
     return listener
 
 
@@ -165,7 +190,8 @@ def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 def print_banner(settings: Settings) -> None:
     url = settings.base_url
     data = f"{settings.data_dir}{' (ephemeral)' if settings.ephemeral else ''}"
-    lines = [f"runware-mock {__version__}: serving {url}/v1 (REST and WebSocket)",
+    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+    lines = [f"runware-mock {__version__}: serving {url}/v1 (REST and WebSocket){workers}",
              f"  latency {settings.latency}, seed {settings.seed}, data in {data}, "
              f"admin API {url}/__admin",
              "  make a video from another shell: runware-mock run (python3 dev.py run in a "

@@ -55,6 +55,15 @@ class Claim:
         self._remove = (weakref.finalize(self, shutil.rmtree, str(settings.data_dir), True)
                         if settings.ephemeral else None)
 
+    @classmethod
+    def held_elsewhere(cls, settings: Settings) -> Claim:
+        """The claim of a worker process whose supervisor holds the data dir: releasing it
+        neither unlocks nor removes anything."""
+        claim = cls.__new__(cls)
+        claim.settings, claim._lock_fd, claim._remove = settings, None, None
+        claim._release_lock = threading.Lock()
+        return claim
+
     @property
     def data_dir(self) -> Path:
         assert self.settings.data_dir is not None

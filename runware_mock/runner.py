@@ -45,6 +45,9 @@ class ServerThread(EmulatorURLs):
 
     def __init__(self, settings: Settings | None = None, *, startup_timeout: float = 20.0) -> None:
         settings = settings or Settings()
+        if settings.workers > 1:
+            raise ValueError("workers: several worker processes need runware-mock serve (or "
+                             "the pytest plugin's subprocess mode); a server thread is one")
         if settings.port == 0 or settings.port == Settings().port:
             settings = dataclasses.replace(settings, port=free_port(settings.host))
         self.settings = settings

@@ -51,6 +51,16 @@ def _parse_renders(value: Any) -> str:
     return text
 
 
+MOST_WORKERS = 64
+
+
+def _parse_workers(value: Any) -> int:
+    """A count, or ``auto``: one worker per core."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return os.cpu_count() or 1
+    return int(value)
+
+
 def _seed_url_map() -> tuple[str, str]:
     from runware_mock.fixtures import seed_url_map
 
@@ -61,6 +71,7 @@ def _seed_url_map() -> tuple[str, str]:
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8787
+    workers: int = 1
     api_keys: tuple[str, ...] = ()
     seed: int = 0
     latency: str = "fast"
@@ -169,6 +180,10 @@ def readable(value: Any) -> str:
 OPTIONS: tuple[Option, ...] = (
     Option("host", "interface to bind", str),
     Option("port", "TCP port to listen on", int),
+    Option("workers", "processes serving the port (runware-mock serve only): one leader runs "
+           "every task, the others take connections and relay them to it (docs: Several "
+           f"workers); auto = one per core; at most {MOST_WORKERS}", _parse_workers,
+           metavar="N|auto"),
     Option("api_keys", "accepted API key (repeatable; env: comma separated); "
            "none given = any non-empty key", _parse_keys, flag="--api-key", repeatable=True,
            metavar="KEY"),
@@ -324,6 +339,8 @@ def _check(settings: Settings) -> None:
     if settings.ephemeral and settings.data_dir is not None:
         raise ValueError("ephemeral runs on a temporary data dir of its own: set data_dir or "
                          "ephemeral, not both")
+    if not 1 <= settings.workers <= MOST_WORKERS:
+        raise ValueError(f"workers must be between 1 and {MOST_WORKERS}, or auto")
     if settings.time_scale < 0:
         raise ValueError("time_scale must be >= 0")
     if settings.render_workers < 1:

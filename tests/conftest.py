@@ -17,21 +17,40 @@ from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
 from tests.helpers import RestClient
 from tests.sdks import RUNWARE_05, RUNWARE_SDK, node_sdk_env, python_sdk_env
+from tests.supervised import SupervisedServer
 
 ServerFactory = Callable[..., ServerThread]
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``workers`` runs twice: on one emulator in this process, and on
+    ``runware-mock serve --workers 2``."""
+    if "workers" in metafunc.fixturenames and metafunc.definition.get_closest_marker("workers"):
+        metafunc.parametrize("workers", [1, 2], indirect=True, ids=["1worker", "2workers"])
+
+
 @pytest.fixture
-def server_factory(tmp_path: Path) -> Iterator[ServerFactory]:
-    """Start emulators with setting overrides; each gets its own data dir and free port."""
-    started: list[ServerThread] = []
+def workers(request: pytest.FixtureRequest) -> int:
+    count = int(getattr(request, "param", 1))
+    if count > 1 and request.node.get_closest_marker("one_process"):
+        pytest.skip("reaches into the server's services, which several workers keep in "
+                    "another process")
+    return count
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path, workers: int) -> Iterator[ServerFactory]:
+    """Start emulators with setting overrides; each gets its own data dir and free port. A
+    test marked ``workers`` also gets them as ``serve --workers 2`` (tests/supervised.py)."""
+    started: list[Any] = []
 
     def start(**overrides: Any) -> ServerThread:
         settings = dataclasses.replace(
             Settings(latency="instant", data_dir=tmp_path / f"data{len(started)}"), **overrides)
-        server = ServerThread(settings).start()
+        server: Any = (ServerThread(settings) if workers == 1
+                       else SupervisedServer(settings, workers))
         started.append(server)
-        return server
+        return server.start()
 
     yield start
     for server in started:

@@ -18,6 +18,9 @@ from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient, avatar_task
 
+# Also against serve --workers 2: one emulator whichever worker a connection reaches.
+pytestmark = pytest.mark.workers
+
 PING = {"taskType": "ping", "ping": True}
 
 

@@ -20,6 +20,9 @@ from runware_mock.settings import from_mapping
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient, avatar_task
 
+# Also against serve --workers 2: one emulator whichever worker a connection reaches.
+pytestmark = pytest.mark.workers
+
 FAST_RETRIES = {"delivery_backoff": 1.0, "time_scale": 0.01}
 
 

@@ -32,6 +32,9 @@ from tests.sdks import RUNWARE_SDK, python_sdk_env, run_to_end, runware_sdk_comm
 from tests.test_sdks import check_runware_sdk_job
 from tests.test_websocket import PING, PONG, Socket
 
+# Also against serve --workers 2: one emulator whichever worker a connection reaches.
+pytestmark = pytest.mark.workers
+
 KEY = "test-key"
 HEADERS = {"Authorization": f"Bearer {KEY}"}
 
@@ -412,6 +415,7 @@ def test_webhook_delay_waits_on_the_simulated_clock(server: ServerThread) -> Non
         assert len(receiver.wait_for(1)) == 1
 
 
+@pytest.mark.one_process
 def test_webhook_reorder_sends_the_results_in_reverse(server: ServerThread) -> None:
     with Receiver() as receiver:
         task = webhook_run(server, receiver, "webhook_reorder", numberResults=3)
@@ -656,6 +660,7 @@ def runware_sdk() -> Path:
     return python_sdk_env(RUNWARE_SDK)
 
 
+@pytest.mark.one_process
 def test_runware_sdk_over_rest_retries_a_one_shot_503_and_succeeds(
         server: ServerThread, runware_sdk: Path, tmp_path: Path) -> None:
     admin = AdminClient(server.base_url)
@@ -669,6 +674,7 @@ def test_runware_sdk_over_rest_retries_a_one_shot_503_and_succeeds(
         (503, ["http_error"]), (200, [])]
 
 
+@pytest.mark.one_process
 def test_runware_sdk_over_websocket_survives_a_close_mid_task(
         server_factory: ServerFactory, runware_sdk: Path, tmp_path: Path) -> None:
     server = server_factory(latency="fixed:2")

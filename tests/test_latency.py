@@ -11,6 +11,9 @@ from runware_mock.contract import catalog
 from runware_mock.engine.latency import parse_profile
 from runware_mock.engine.randomness import Randomness
 
+# Also against serve --workers 2: one emulator whichever worker a connection reaches.
+pytestmark = pytest.mark.workers
+
 KEYS = [("latency", f"task-{number}", 0) for number in range(4000)]
 
 

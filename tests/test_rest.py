@@ -17,6 +17,9 @@ from runware_mock.fixtures import seed_examples
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient, avatar_task, decode
 
+# Also against serve --workers 2: one emulator whichever worker a connection reaches.
+pytestmark = pytest.mark.workers
+
 KEY = {"Authorization": "Bearer test-key"}
 
 
@@ -105,8 +108,8 @@ def test_reused_task_uuid_is_a_conflict_and_runs_once(client: RestClient, server
     assert again.status_code == 409
     problem = again.json()["errors"][0]
     assert (problem["code"], problem["taskUUID"]) == ("conflictTaskUUID", task["taskUUID"])
-    assert len([t for t in server.services.engine.tasks()
-                if t.task_uuid == task["taskUUID"]]) == 1
+    tasks = httpx.get(f"{server.base_url}/__admin/tasks").json()["tasks"]
+    assert [t["taskUUID"] for t in tasks].count(task["taskUUID"]) == 1
 
 
 def test_unknown_task_is_not_found(client: RestClient) -> None:

@@ -36,6 +36,8 @@ from tests.helpers import (
     raw_base64,
 )
 
+# Also against serve --workers 2: one emulator whichever worker a connection reaches.
+pytestmark = pytest.mark.workers
 KEY = "test-key"
 PING = [{"taskType": "ping", "ping": True}]
 PONG = {"data": [{"taskType": "ping", "pong": True}]}
@@ -172,7 +174,7 @@ def test_a_task_before_authentication_is_refused_with_its_task_uuid(
     (problem,) = reply["errors"]
     assert problem["code"] == "invalidApiKey"
     assert (problem["taskType"], problem["taskUUID"]) == ("videoInference", task["taskUUID"])
-    assert server.services.engine.tasks() == []
+    assert httpx.get(f"{server.base_url}/__admin/tasks").json()["count"] == 0
 
 
 def test_a_failed_reauthentication_makes_the_socket_anonymous(
@@ -391,7 +393,7 @@ def test_a_resent_task_uuid_is_a_conflict_and_the_task_runs_once(
         for connection in (first, second):
             assert connection.read()["data"][0]["status"] == "success"
             assert connection.nothing_pending()
-        assert len(server.services.engine.tasks()) == 1
+        assert httpx.get(f"{server.base_url}/__admin/tasks").json()["count"] == 1
         assert len(RestClient(server.url).poll(task["taskUUID"]).json()["data"]) == 1
     finally:
         first.close()
@@ -410,6 +412,7 @@ def test_closing_the_socket_mid_task_loses_nothing(server: ServerThread) -> None
 
 # --- sessions ---------------------------------------------------------------------------------
 
+@pytest.mark.one_process
 def test_a_resumed_session_gets_the_results_it_missed_once(
         server_factory: ServerFactory) -> None:
     server = server_factory(latency="fixed:3600")
@@ -441,6 +444,7 @@ def test_a_resumed_session_gets_the_results_it_missed_once(
         again.close()
 
 
+@pytest.mark.one_process
 def test_a_session_is_not_resumed_by_another_key_or_after_it_expired(
         server_factory: ServerFactory) -> None:
     server = server_factory(session_keep_seconds=0.2)

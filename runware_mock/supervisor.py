@@ -1,0 +1,260 @@
+"""``runware-mock serve --workers N``: N processes serving one port over one store.
+
+The supervisor (the ``serve`` process) holds the data dir and the port and forks the workers:
+
+- the **leader**, the emulator itself: it alone runs every task's lifecycle, the clock, the
+  fault rules and their counters, the journal, deliveries, pushes and the admin API, so each
+  lifecycle step is decided by exactly one process and everything a client sees is one
+  emulator's, whichever worker its connection reached;
+- N-1 **followers**, which take connections on the same port and relay them to the leader
+  (``transport.relay``).
+
+Every worker listens on a socket of its own bound with SO_REUSEPORT, so the kernel spreads new
+connections across them. The supervisor keeps every listening socket open and forks a worker
+again when one dies: connections made meanwhile wait in its socket's backlog, and a leader
+forked again recovers every task from the store, as a restart does. Workers are forked from
+the supervisor once it has imported the emulator, so one starts in milliseconds; each stops
+when the supervisor does, even on a kill -9 of the supervisor (it watches a pipe the
+supervisor holds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from runware_mock import datadir
+from runware_mock.settings import Settings
+
+log = logging.getLogger("runware_mock.supervisor")
+
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+# A worker that dies this soon after its start, this many times in a row, is not forked again:
+# it would only die again (a bug, or the machine out of memory).
+SHORT_LIFE = 2.0
+MOST_SHORT_LIVES = 5
+_POLL = 0.05
+
+
+@dataclass
+class Worker:
+    role: str  # "leader" or "follower"
+    index: int
+    listener: socket.socket
+    pid: int | None = None
+    started: float = 0.0
+    short_lives: int = field(default=0)
+
+    @property
+    def name(self) -> str:
+        return f"worker {self.index} ({self.role})"
+
+
+class Supervisor:
+    def __init__(self, claim: datadir.Claim, listeners: list[socket.socket]) -> None:
+        self._claim = claim
+        self._settings = claim.settings
+        self._workers = [Worker("leader" if i == 0 else "follower", i, listener)
+                         for i, listener in enumerate(listeners)]
+        # Followers reach the leader here: loopback, on a port of its own.
+        self._private = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._private.bind(("127.0.0.1", 0))
+        self._private.listen(1024)
+        host, port = self._private.getsockname()[:2]
+        self._private_address = (str(host), int(port))
+        # Each worker reads this pipe; its end-of-file says the supervisor is gone.
+        self._alive_read, self._alive_write = os.pipe()
+        self._stopping: int | None = None
+
+    def run(self) -> int:
+        """Fork the workers and keep them running until SIGTERM or Ctrl-C; the exit code."""
+        previous = {signum: signal.signal(signum, self._on_signal)
+                    for signum in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            for worker in self._workers:
+                self._fork(worker)
+            while self._stopping is None:
+                if not self._reap_and_restart():
+                    return 1
+                time.sleep(_POLL)
+            return self._stop_all()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            self._close()
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self._stopping = signum
+
+    def _reap_and_restart(self) -> bool:
+        """Fork again each worker that died; False when one keeps dying at start."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return True
+            if pid == 0:
+                return True
+            worker = self._worker_of(pid)
+            if worker is None:
+                continue
+            worker.pid = None
+            if self._stopping is not None:
+                return True
+            lived = time.monotonic() - worker.started
+            worker.short_lives = worker.short_lives + 1 if lived < SHORT_LIFE else 0
+            log.warning("%s exited (%s) after %.1f s; starting it again", worker.name,
+                        _describe(status), lived)
+            if worker.short_lives >= MOST_SHORT_LIVES:
+                log.error("%s died %d times in a row at start: stopping", worker.name,
+                          worker.short_lives)
+                self._stopping = signal.SIGTERM
+                self._stop_all()
+                return False
+            self._fork(worker)
+
+    def _worker_of(self, pid: int) -> Worker | None:
+        return next((worker for worker in self._workers if worker.pid == pid), None)
+
+    def _stop_all(self) -> int:
+        """SIGTERM every worker; SIGKILL those still running after the shutdown bound."""
+        for worker in self._workers:
+            _signal(worker.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self._settings.shutdown_timeout + 2
+        while any(worker.pid is not None for worker in self._workers):
+            if time.monotonic() > deadline:
+                for worker in self._workers:
+                    _signal(worker.pid, signal.SIGKILL)
+            self._reap_and_restart()
+            time.sleep(_POLL)
+        return EXIT_INTERRUPTED if self._stopping == signal.SIGINT else EXIT_TERMINATED
+
+    def _fork(self, worker: Worker) -> None:
+        worker.started = time.monotonic()
+        pid = os.fork()
+        if pid:
+            worker.pid = pid
+            return
+        code = 1
+        try:  # the child: never returns into the supervisor's code
+            code = self._serve_as(worker)
+        except BaseException:  # reported, then the child exits
+            log.exception("%s failed", worker.name)
+        finally:
+            logging.shutdown()
+            os._exit(code)
+
+    def _serve_as(self, worker: Worker) -> int:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_DFL)
+        os.close(self._alive_write)
+        for other in self._workers:
+            if other is not worker:
+                other.listener.close()
+        _stop_when_closed(self._alive_read)
+        _name_process(f"rwmock-{worker.role}")
+        if worker.role == "leader":
+            _lead(self._settings, [worker.listener, self._private])
+        else:
+            self._private.close()
+            _follow(self._settings, worker.listener, self._private_address)
+        return 0
+
+    def _close(self) -> None:
+        for worker in self._workers:
+            worker.listener.close()
+        self._private.close()
+        for fd in (self._alive_read, self._alive_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def supervise(claim: datadir.Claim, listen: Callable[[], socket.socket],
+              first: socket.socket) -> int:
+    """Serve ``claim.settings.workers`` workers on ``first`` and sockets ``listen`` binds to the
+    same port; the exit code (130 after Ctrl-C, 143 after SIGTERM)."""
+    listeners = [first, *(listen() for _ in range(claim.settings.workers - 1))]
+    return Supervisor(claim, listeners).run()
+
+
+def _lead(settings: Settings, sockets: list[socket.socket]) -> None:
+    import uvicorn
+
+    from runware_mock.app import create_app, server_options
+
+    app = create_app(settings, claim=datadir.Claim.held_elsewhere(settings))
+    config = uvicorn.Config(app, log_level=settings.log_level, **server_options(settings))
+    uvicorn.Server(config).run(sockets=sockets)
+
+
+def _follow(settings: Settings, listener: socket.socket, leader: tuple[str, int]) -> None:
+    import asyncio
+
+    from runware_mock.transport.relay import Relay
+
+    async def relay_until_stopped() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        relay = Relay(listener, leader)
+        await relay.start()
+        await stop.wait()
+        await relay.close(settings.shutdown_timeout)
+
+    logging.basicConfig(level=settings.log_level.upper())
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(relay_until_stopped())
+
+
+def _loop_factory() -> Callable[[], object] | None:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def _stop_when_closed(fd: int) -> None:
+    """SIGTERM this worker when the supervisor's end of the pipe closes (it exited or died)."""
+    def watch() -> None:
+        while True:
+            try:
+                if not os.read(fd, 1):
+                    break
+            except InterruptedError:
+                continue
+            except OSError:
+                break
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
+
+
+def _name_process(name: str) -> None:
+    """What ``ps -o comm`` and ``pgrep`` show of a worker (Linux; elsewhere the name stays)."""
+    try:
+        with open("/proc/self/comm", "w", encoding="ascii") as comm:
+            comm.write(name[:15])
+    except OSError:
+        pass
+
+
+def _signal(pid: int | None, signum: int) -> None:
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"

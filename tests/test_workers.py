@@ -1,0 +1,141 @@
+"""``serve --workers N``: one emulator whichever worker a connection reaches, and no task lost
+or finished twice when a worker dies (each killed with SIGKILL under load)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from runware_mock.fixtures import seed_examples
+from runware_mock.settings import Settings
+from tests.supervised import SupervisedServer
+
+KEY = "workers-key"
+HEADERS = {"Authorization": f"Bearer {KEY}"}
+
+
+def _server(tmp_path: Path, **overrides: Any) -> SupervisedServer:
+    return SupervisedServer(Settings(data_dir=tmp_path / "data", api_keys=(KEY,), **overrides))
+
+
+def _avatar() -> dict[str, Any]:
+    return dict(seed_examples()[0]["request"], taskUUID=str(uuid.uuid4()))
+
+
+def _fresh_connection(server: SupervisedServer) -> httpx.Client:
+    """A client of its own: a new connection, which the kernel gives to any worker."""
+    return httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=30)
+
+
+def test_every_connection_reaches_one_emulator(tmp_path: Path) -> None:
+    with _server(tmp_path, latency="fixed:3600") as server:
+        assert sorted(server.worker_pids()) == ["follower", "leader"]
+        submitted = []
+        for _ in range(16):  # each on a connection of its own
+            task = _avatar()
+            with _fresh_connection(server) as http:
+                assert http.post("/v1", json=[task]).status_code == 200
+            submitted.append(task["taskUUID"])
+        for task_uuid in submitted:
+            with _fresh_connection(server) as http:
+                reply = http.post("/v1", json=[{"taskType": "getResponse", "taskUUID": task_uuid}])
+                assert reply.json()["data"][0]["status"] == "processing"
+                assert http.post(f"/__admin/tasks/{task_uuid}/complete").status_code == 200
+        for task_uuid in submitted:
+            with _fresh_connection(server) as http:
+                reply = http.post("/v1", json=[{"taskType": "getResponse", "taskUUID": task_uuid}])
+                assert reply.json()["data"][0]["status"] == "success"
+        with _fresh_connection(server) as http:
+            # One journal: the 16 submits, 32 polls, whichever worker took them.
+            assert http.get("/__admin/journal/count").json()["count"] == 16 + 32
+
+
+def test_a_second_server_cannot_share_the_port(tmp_path: Path) -> None:
+    # SO_REUSEPORT would let it: the first socket is bound without it first.
+    with _server(tmp_path) as server:
+        for workers in ("1", "2"):
+            second = subprocess.run(
+                [sys.executable, "-m", "runware_mock", "serve", "--ephemeral", "--workers",
+                 workers, "--port", str(server.settings.port)],
+                capture_output=True, text=True, timeout=60)
+            assert second.returncode == 1
+            assert "the port is in use" in second.stderr
+
+
+class _Load:
+    """Submits avatar tasks on new connections until stopped; remembers every acknowledged one."""
+
+    def __init__(self, server: SupervisedServer) -> None:
+        self.server = server
+        self.acknowledged: list[str] = []
+        self.refused = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            task = _avatar()
+            try:
+                with _fresh_connection(self.server) as http:
+                    reply = http.post("/v1", json=[task])
+            except httpx.HTTPError:
+                self.refused += 1  # the connection's worker died under it: not acknowledged
+                continue
+            if reply.status_code == 200:
+                self.acknowledged.append(task["taskUUID"])
+
+
+@pytest.mark.parametrize("victim", ["leader", "follower"])
+def test_a_worker_killed_under_load_loses_no_task(tmp_path: Path, victim: str) -> None:
+    with _server(tmp_path, latency="uniform:0.2:1.5") as server, _Load(server) as load:
+        for _ in range(2):
+            _wait_for(lambda: len(load.acknowledged) >= 20)
+            before = server.worker_pids()
+            os.kill(before[victim][0], signal.SIGKILL)
+            _wait_for(lambda old=before[victim]: server.worker_pids().get(victim, old) != old)
+            seen = len(load.acknowledged)
+            _wait_for(lambda seen=seen: len(load.acknowledged) >= seen + 20)  # served again
+        load.__exit__()
+        results = {task_uuid: _finished(server, task_uuid) for task_uuid in load.acknowledged}
+        assert len(results) >= 60
+        assert all(status == "success" for status, _ in results.values())
+        # Each task reports one result, the same on every poll: made once.
+        assert all(_finished(server, task_uuid) == result
+                   for task_uuid, result in list(results.items())[:30])
+
+
+def _finished(server: SupervisedServer, task_uuid: str) -> tuple[str, str]:
+    deadline = time.monotonic() + 60
+    with _fresh_connection(server) as http:
+        while True:
+            item = http.post("/v1", json=[{"taskType": "getResponse", "taskUUID": task_uuid}]
+                             ).json()["data"][0]
+            if item["status"] != "processing" or time.monotonic() > deadline:
+                return item["status"], item.get("videoUUID", "")
+            time.sleep(0.1)
+
+
+def _wait_for(condition: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
