@@ -140,10 +140,17 @@ def main() -> None:
         if command is not None:
             servers.enter_context(process(command, wiremock_port, timeout=120))
             loads["wiremock"] = Load(wiremock_port, poll)
+            warm_up(loads["wiremock"], arguments)
         else:
             print("WireMock: not measured (no Java or no jar: python benchmarks/_tools.py)")
         rounds = [measure_round(loads, arguments) for _ in range(arguments.rounds)]
     report(rounds)
+
+
+def warm_up(load: Load, arguments: argparse.Namespace, seconds: float = 10.0) -> None:
+    """Load a server a while unmeasured: the JVM compiles WireMock's hot paths as it runs, and
+    a long-running server is measured compiled."""
+    measure_round({"warm-up": load}, argparse.Namespace(**{**vars(arguments), "seconds": seconds}))
 
 
 def measure_round(loads: dict[str, Load], arguments: argparse.Namespace) -> dict[str, float]:

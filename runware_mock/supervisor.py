@@ -162,10 +162,9 @@ class Supervisor:
         _stop_when_closed(self._alive_read)
         _name_process(f"rwmock-{worker.role}")
         if worker.role == "leader":
-            _lead(self._settings, [worker.listener, self._private])
-        else:
-            self._private.close()
-            _follow(self._settings, worker.listener, self._private_address)
+            return _lead(self._settings, [worker.listener, self._private])
+        self._private.close()
+        _follow(self._settings, worker.listener, self._private_address)
         return 0
 
     def _close(self) -> None:
@@ -185,14 +184,17 @@ def supervise(claim: datadir.Claim, listen: Callable[[], socket.socket],
     return Supervisor(claim, listeners).run()
 
 
-def _lead(settings: Settings, sockets: list[socket.socket]) -> None:
+def _lead(settings: Settings, sockets: list[socket.socket]) -> int:
+    """Serve the emulator; the exit code (3, as uvicorn's, when it failed to start)."""
     import uvicorn
 
     from runware_mock.app import create_app, server_options
 
     app = create_app(settings, claim=datadir.Claim.held_elsewhere(settings))
     config = uvicorn.Config(app, log_level=settings.log_level, **server_options(settings))
-    uvicorn.Server(config).run(sockets=sockets)
+    server = uvicorn.Server(config)
+    server.run(sockets=sockets)
+    return 0 if server.started else 3
 
 
 def _follow(settings: Settings, listener: socket.socket, leader: tuple[str, int]) -> None:
@@ -210,7 +212,7 @@ def _follow(settings: Settings, listener: socket.socket, leader: tuple[str, int]
         await stop.wait()
         await relay.close(settings.shutdown_timeout)
 
-    logging.basicConfig(level=settings.log_level.upper())
+    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO))
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         runner.run(relay_until_stopped())
 

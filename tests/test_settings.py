@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -77,6 +78,11 @@ def test_config_file_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
     assert load([]).port == 8787
 
 
+def test_workers_auto_is_one_per_core() -> None:
+    assert load(["--workers", "auto"]).workers == (os.cpu_count() or 1)
+    assert load(["--workers", "3"]).workers == 3
+
+
 def test_repeatable_flags() -> None:
     settings = load(["--api-key", "a", "--api-key", "b", "--url-map", "https://x/=/tmp"])
     assert settings.api_keys == ("a", "b")
@@ -85,7 +91,9 @@ def test_repeatable_flags() -> None:
 
 @pytest.mark.parametrize("argv", [["--latency", "sometimes"], ["--latency", "uniform:5:1"],
                                   ["--time-scale", "-1"], ["--port", "eighty"],
-                                  ["--ephemeral", "--data-dir", "/tmp/x"]])
+                                  ["--ephemeral", "--data-dir", "/tmp/x"],
+                                  ["--workers", "0"], ["--workers", "65"],
+                                  ["--workers", "many"]])
 def test_bad_values_are_refused(argv: list[str]) -> None:
     with pytest.raises((ValueError, click.BadParameter)):
         load(argv)

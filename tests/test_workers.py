@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +18,9 @@ import httpx
 import pytest
 
 from runware_mock.fixtures import seed_examples
+from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
+from tests.server_process import free_port
 from tests.supervised import SupervisedServer
 
 KEY = "workers-key"
@@ -139,3 +142,61 @@ def _wait_for(condition: Any, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out")
         time.sleep(0.05)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in
+            Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"  # exited, not yet reaped by its (dead) parent's adopter
+
+
+def _serve(tmp_path: Path, *flags: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    command = [sys.executable, "-m", "runware_mock", "serve", "--port", str(port),
+               "--data-dir", str(tmp_path / "data"), *flags]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(lambda: _answers(port) and httpx.get(
+        f"http://127.0.0.1:{port}/__admin/health", timeout=5).status_code == 200)
+    return process, port
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.parametrize(("how", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_sigterm_or_ctrl_c_stops_every_worker(tmp_path: Path, how: signal.Signals,
+                                              code: int) -> None:
+    process, port = _serve(tmp_path, "--workers", "3")
+    workers = _children(process.pid)
+    assert len(workers) == 3
+    process.send_signal(how)
+    assert process.wait(timeout=30) == code
+    assert all(_gone(pid) for pid in workers)
+    assert not _answers(port)
+
+
+def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+    process, port = _serve(tmp_path, "--workers", "2")
+    workers = _children(process.pid)
+    process.kill()
+    process.wait(timeout=10)
+    _wait_for(lambda: all(_gone(pid) for pid in workers), timeout=30)
+    _wait_for(lambda: not _answers(port), timeout=10)
+    # The data dir is free again: a new server starts on it.
+    again, _ = _serve(tmp_path, "--workers", "2")
+    again.terminate()
+    assert again.wait(timeout=30) == 143
+
+
+def test_a_server_thread_is_one_worker(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="runware-mock serve"):
+        ServerThread(Settings(data_dir=tmp_path, workers=2))
