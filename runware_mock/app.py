@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,23 +27,27 @@ from runware_mock.services import Services, open_store
 from runware_mock.settings import Settings
 from runware_mock.transport.files import serve_file
 from runware_mock.transport.limits import TransportLimits
-from runware_mock.transport.rest import RestTransport
+from runware_mock.transport.offload import ExchangeServer
+from runware_mock.transport.rest import RestTransport, relayed_exchange
 from runware_mock.transport.websocket import websocket_tasks
 
 log = logging.getLogger("runware_mock")
 
 SWEEP_INTERVAL = 30.0
+# Seconds an idle HTTP connection is kept open (uvicorn's default; a follower worker's too).
+KEEP_ALIVE = 5.0
 
 
-def create_app(settings: Settings | None = None, *,
-               claim: datadir.Claim | None = None) -> RawTransport:
+def create_app(settings: Settings | None = None, *, claim: datadir.Claim | None = None,
+               exchanges: socket.socket | None = None) -> RawTransport:
     """The Starlette app, wrapped so fault injection can reach the raw connection;
     ``create_app(...).state`` is the Starlette app's.
 
     While it runs, the app holds its data dir: the ``claim`` given (taken before the port was
     bound; its settings are then the ones served) or one its lifespan takes, which raises
     ``datadir.DataDirInUse`` when another server holds the dir. Either is released on
-    shutdown."""
+    shutdown. ``exchanges``: the leader of several workers answers its followers' offloaded
+    requests on this listening socket (``transport.offload``)."""
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
@@ -64,9 +70,14 @@ def create_app(settings: Settings | None = None, *,
         app.state.metrics = registry_for(services)
         app.state.limits = TransportLimits.of(settings)
         sweeper = asyncio.create_task(_sweep_forever(services))
+        # The leader of several workers answers its followers' offloaded POST /v1 here.
+        offload = ExchangeServer(functools.partial(relayed_exchange, services, app.state.limits))
+        if exchanges is not None:
+            await offload.start(exchanges)
         try:
             yield
         finally:
+            await offload.close(settings.shutdown_timeout)
             sweeper.cancel()
             await services.delivery.close()
             await services.engine.close()
@@ -96,6 +107,7 @@ def create_app(settings: Settings | None = None, *,
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for the emulator, wherever it is served from."""
     return {"host": settings.host, "port": settings.port, "ws": "websockets-sansio",
+            "timeout_keep_alive": KEEP_ALIVE,
             "ws_max_size": settings.ws_max_bytes,
             # Requests still held after this (faults, slow clients) are cancelled: shutdown
             # takes at most about this long whatever they wait for.

@@ -5,19 +5,20 @@ The supervisor (the ``serve`` process) holds the data dir and the port and forks
 - the **leader**, the emulator itself: it alone runs every task's lifecycle, the clock, the
   fault rules and their counters, the journal, deliveries, pushes and the admin API, so each
   lifecycle step is decided by exactly one process and everything a client sees is one
-  emulator's, whichever worker its connection reached;
-- N-1 **followers**, which take connections on the same port and relay them to the leader
-  (``transport.relay``).
+  emulator's, whichever worker its connection reached. It takes no connection from clients:
+  its core is left to that work;
+- N-1 **followers**, which take every connection: each parses its requests' HTTP, hands the
+  leader the bodies of ``POST /v1`` (``transport.offload``), writes the leader's replies, and
+  relays everything else byte for byte (``transport.relay``).
 
-Every worker listens on a socket of its own bound with SO_REUSEPORT, so the kernel spreads new
-connections across them. The supervisor keeps every listening socket open and forks a worker
-again when one dies: connections made meanwhile wait in its socket's backlog, and a leader
+Every follower listens on a socket of its own bound with SO_REUSEPORT, so the kernel spreads
+new connections across them. The supervisor keeps every listening socket open and forks a
+worker again when one dies: connections made meanwhile wait in a socket's backlog, and a leader
 forked again recovers every task from the store, as a restart does. Workers are forked from
 the supervisor once it has imported the emulator, so one starts in milliseconds; each stops
 when the supervisor does, even on a kill -9 of the supervisor (it watches a pipe the
 supervisor holds).
 """
-
 from __future__ import annotations
 
 import contextlib
@@ -48,7 +49,8 @@ _POLL = 0.05
 class Worker:
     role: str  # "leader" or "follower"
     index: int
-    listener: socket.socket
+    # A follower's socket on the port; the leader takes no connections from clients.
+    listener: socket.socket | None
     pid: int | None = None
     started: float = 0.0
     short_lives: int = field(default=0)
@@ -62,14 +64,12 @@ class Supervisor:
     def __init__(self, claim: datadir.Claim, listeners: list[socket.socket]) -> None:
         self._claim = claim
         self._settings = claim.settings
-        self._workers = [Worker("leader" if i == 0 else "follower", i, listener)
-                         for i, listener in enumerate(listeners)]
-        # Followers reach the leader here: loopback, on a port of its own.
-        self._private = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._private.bind(("127.0.0.1", 0))
-        self._private.listen(1024)
-        host, port = self._private.getsockname()[:2]
-        self._private_address = (str(host), int(port))
+        self._workers = [Worker("leader", 0, None), *(
+            Worker("follower", index, listener) for index, listener in enumerate(listeners, 1))]
+        # Followers reach the leader on two loopback ports of its own: one takes the
+        # connections they relay, the other the exchanges they offload.
+        self._private = _loopback_listener()
+        self._exchanges = _loopback_listener()
         # Each worker reads this pipe; its end-of-file says the supervisor is gone.
         self._alive_read, self._alive_write = os.pipe()
         self._stopping: int | None = None
@@ -157,20 +157,24 @@ class Supervisor:
             signal.signal(signum, signal.SIG_DFL)
         os.close(self._alive_write)
         for other in self._workers:
-            if other is not worker:
+            if other is not worker and other.listener is not None:
                 other.listener.close()
         _stop_when_closed(self._alive_read)
         _name_process(f"rwmock-{worker.role}")
-        if worker.role == "leader":
-            return _lead(self._settings, [worker.listener, self._private])
+        if worker.listener is None:
+            return _lead(self._settings, self._private, self._exchanges)
+        leader, exchanges = _address(self._private), _address(self._exchanges)
         self._private.close()
-        _follow(self._settings, worker.listener, self._private_address)
+        self._exchanges.close()
+        _follow(self._settings, worker.listener, leader, exchanges)
         return 0
 
     def _close(self) -> None:
         for worker in self._workers:
-            worker.listener.close()
+            if worker.listener is not None:
+                worker.listener.close()
         self._private.close()
+        self._exchanges.close()
         for fd in (self._alive_read, self._alive_write):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -178,28 +182,43 @@ class Supervisor:
 
 def supervise(claim: datadir.Claim, listen: Callable[[], socket.socket],
               first: socket.socket) -> int:
-    """Serve ``claim.settings.workers`` workers on ``first`` and sockets ``listen`` binds to the
-    same port; the exit code (130 after Ctrl-C, 143 after SIGTERM)."""
-    listeners = [first, *(listen() for _ in range(claim.settings.workers - 1))]
+    """Serve with ``claim.settings.workers`` workers: the leader, and followers on ``first``
+    and the sockets ``listen`` binds to the same port; the exit code (130 after Ctrl-C, 143
+    after SIGTERM)."""
+    listeners = [first, *(listen() for _ in range(claim.settings.workers - 2))]
     return Supervisor(claim, listeners).run()
 
 
-def _lead(settings: Settings, sockets: list[socket.socket]) -> int:
+def _loopback_listener() -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1024)
+    return listener
+
+
+def _address(listener: socket.socket) -> tuple[str, int]:
+    host, port = listener.getsockname()[:2]
+    return str(host), int(port)
+
+
+def _lead(settings: Settings, relayed: socket.socket, exchanges: socket.socket) -> int:
     """Serve the emulator; the exit code (3, as uvicorn's, when it failed to start)."""
     import uvicorn
 
     from runware_mock.app import create_app, server_options
 
-    app = create_app(settings, claim=datadir.Claim.held_elsewhere(settings))
+    app = create_app(settings, claim=datadir.Claim.held_elsewhere(settings), exchanges=exchanges)
     config = uvicorn.Config(app, log_level=settings.log_level, **server_options(settings))
     server = uvicorn.Server(config)
-    server.run(sockets=sockets)
+    server.run(sockets=[relayed])
     return 0 if server.started else 3
 
 
-def _follow(settings: Settings, listener: socket.socket, leader: tuple[str, int]) -> None:
+def _follow(settings: Settings, listener: socket.socket, leader: tuple[str, int],
+            exchanges: tuple[str, int]) -> None:
     import asyncio
 
+    from runware_mock.app import KEEP_ALIVE
     from runware_mock.transport.relay import Relay
 
     async def relay_until_stopped() -> None:
@@ -207,7 +226,7 @@ def _follow(settings: Settings, listener: socket.socket, leader: tuple[str, int]
         stop = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        relay = Relay(listener, leader)
+        relay = Relay(listener, leader, exchanges, KEEP_ALIVE)
         await relay.start()
         await stop.wait()
         await relay.close(settings.shutdown_timeout)

@@ -26,6 +26,9 @@ from tests.conftest import ServerFactory
 from tests.helpers import VOICE, RestClient, avatar_task, raw_base64
 from tests.wire import KeepAlive, RawOrigin, dribbling, nested, wait_until
 
+# Also against serve --workers 2, whose followers read every request's HTTP first.
+pytestmark = pytest.mark.workers
+
 KEY = {"Authorization": "Bearer test-key"}
 PING = b'[{"taskType":"ping","ping":true}]'
 

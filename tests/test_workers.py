@@ -3,7 +3,10 @@ or finished twice when a worker dies (each killed with SIGKILL under load)."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -200,3 +203,60 @@ def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
 def test_a_server_thread_is_one_worker(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="runware-mock serve"):
         ServerThread(Settings(data_dir=tmp_path, workers=2))
+
+
+def _exchange_raw(port: int, requests: list[bytes]) -> bytes:
+    """Every request written at once on one connection (pipelined); what came back, with the
+    date header masked, once ``len(requests)`` replies are in."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(b"".join(requests))
+        received = b""
+        while received.count(b"HTTP/1.1 ") < len(requests) or not _complete(received):
+            chunk = connection.recv(65536)
+            assert chunk, f"closed after {received!r}"
+            received += chunk
+    return re.sub(rb"date: [^\r]*", b"date: -", received)
+
+
+def _complete(received: bytes) -> bool:
+    last = received.rsplit(b"HTTP/1.1 ", 1)[1]
+    head, _, body = last.partition(b"\r\n\r\n")
+    length = re.search(rb"content-length: (\d+)", head)
+    return length is not None and len(body) >= int(length.group(1))
+
+
+def _post(body: bytes, *headers: bytes) -> bytes:
+    lines = [b"POST /v1 HTTP/1.1", b"Host: emulator.test", f"Authorization: Bearer {KEY}".encode(),
+             b"Content-Type: application/json", b"Content-Length: %d" % len(body), *headers]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def _get(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: emulator.test\r\n\r\n".encode()
+
+
+def test_replies_are_byte_for_byte_those_of_one_worker(tmp_path: Path) -> None:
+    # Offloaded POST /v1 (a poll, a submit, an error) between relayed requests, pipelined on
+    # one connection: the same bytes, in the same order, as one worker gives.
+    settings = Settings(api_keys=(KEY,), seed=5, latency="instant",
+                        public_url="http://emulator.test")
+    task = dict(seed_examples()[0]["request"], taskUUID="5b1e0c8e-8a39-4b5e-9a51-1d5f0e0c2a11")
+    poll = json.dumps([{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]).encode()
+    replies = []
+    one = ServerThread(dataclasses.replace(settings, data_dir=tmp_path / "one")).start()
+    several = SupervisedServer(dataclasses.replace(settings, data_dir=tmp_path / "two")).start()
+    try:
+        for port in (one.settings.port, several.settings.port):
+            assert _exchange_raw(port, [_post(json.dumps([task]).encode())]).startswith(
+                b"HTTP/1.1 200 OK")
+            _wait_for(lambda port=port: b'"success"' in _exchange_raw(port, [_post(poll)]))
+            replies.append(_exchange_raw(port, [
+                _post(poll), _get("/schemas/getResponse.json"), _post(b"[{not json"),
+                _post(json.dumps([task]).encode()), _get("/nowhere"),
+                _post(b'[{"taskType": "ping", "ping": true}]', b"X-Mock-Fault: malformed"),
+                _post(poll)]))
+    finally:
+        one.stop()
+        several.stop()
+    assert replies[0] == replies[1]
+    assert replies[0].count(b"HTTP/1.1 ") == 7

@@ -42,14 +42,7 @@ class RestTransport:
         if raw is None:
             return  # the client left before sending its whole body: nobody to answer
         if isinstance(raw, bytes | bytearray):
-            try:
-                response = await _exchange(state.services, raw, headers, receive, limits)
-            except Exception as exc:
-                # A bug is answered as one, on a connection that stays usable: an exception
-                # left to the server would close it under the client's next request.
-                log.exception("a REST request failed")
-                response = respond(failed(error(
-                    "internalServerError", f"The emulator failed: {exc.__class__.__name__}.")))
+            response = await _answered(state.services, raw, headers, receive, limits)
         else:
             # The rest is not read: the server drains it unbuffered, and the connection stays
             # usable for the client's next request.
@@ -58,6 +51,40 @@ class RestTransport:
             _journal(state.services, _api_key(headers.authorization, []),
                      f"[a body over {limits.body_bytes} bytes, not read]", None, response, [])
         await response(scope, receive, send)
+
+
+async def relayed_exchange(services: Services, limits: TransportLimits, authorization: str,
+                           raw: bytes) -> tuple[int, bytes, bytes] | None:
+    """A ``POST /v1`` a follower worker parsed (``transport.offload``): its status, header
+    lines and body, as this endpoint answers them; None when the answer is the wire's business
+    (a fault rule or profile armed, a body over the limit, a stream), and the follower relays
+    the request byte for byte instead."""
+    if len(raw) > limits.body_bytes or services.faults.armed():
+        return None
+    response = await _answered(services, raw, _RequestHeaders(authorization, (), len(raw)),
+                               _nothing_to_receive, limits)
+    # A follower relays every body that could ask for a stream (any with "stream" or a \u
+    # escape in it), so an offloaded answer is never one.
+    assert not isinstance(response, StreamingResponse)
+    lines = b"".join(name + b": " + value + b"\r\n" for name, value in response.raw_headers)
+    return response.status_code, lines, bytes(response.body)
+
+
+async def _answered(services: Services, raw: bytes | bytearray, headers: _RequestHeaders,
+                    receive: Receive, limits: TransportLimits) -> Response:
+    try:
+        return await _exchange(services, raw, headers, receive, limits)
+    except Exception as exc:
+        # A bug is answered as one, on a connection that stays usable: an exception left to
+        # the server would close it under the client's next request.
+        log.exception("a REST request failed")
+        return respond(failed(error(
+            "internalServerError", f"The emulator failed: {exc.__class__.__name__}.")))
+
+
+async def _nothing_to_receive() -> dict[str, Any]:
+    # Only a stalled answer (a fault) listens for the client leaving, and none is armed.
+    return {"type": "http.disconnect"}
 
 
 @dataclass(frozen=True)
