@@ -40,7 +40,7 @@ def _avatar() -> dict[str, Any]:
 
 def _fresh_connection(server: SupervisedServer) -> httpx.Client:
     """A client of its own: a new connection, which the kernel gives to any worker."""
-    return httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=30)
+    return httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=20)
 
 
 def test_every_connection_reaches_one_emulator(tmp_path: Path) -> None:
@@ -79,22 +79,26 @@ def test_a_second_server_cannot_share_the_port(tmp_path: Path) -> None:
 
 
 class _Load:
-    """Submits avatar tasks on new connections until stopped; remembers every acknowledged one."""
+    """Submits avatar tasks on new connections, from four threads, until stopped; remembers
+    every acknowledged one."""
 
     def __init__(self, server: SupervisedServer) -> None:
         self.server = server
         self.acknowledged: list[str] = []
         self.refused = 0
+        self.hung = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(4)]
 
     def __enter__(self) -> _Load:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=60)
+        for thread in self._threads:
+            thread.join(timeout=60)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -102,6 +106,9 @@ class _Load:
             try:
                 with _fresh_connection(self.server) as http:
                     reply = http.post("/v1", json=[task])
+            except httpx.TimeoutException:
+                self.hung += 1  # neither answered nor cut: a client left waiting
+                continue
             except httpx.HTTPError:
                 self.refused += 1  # the connection's worker died under it: not acknowledged
                 continue
@@ -120,6 +127,7 @@ def test_a_worker_killed_under_load_loses_no_task(tmp_path: Path, victim: str) -
             seen = len(load.acknowledged)
             _wait_for(lambda seen=seen: len(load.acknowledged) >= seen + 20)  # served again
         load.__exit__()
+        assert load.hung == 0
         results = {task_uuid: _finished(server, task_uuid) for task_uuid in load.acknowledged}
         assert len(results) >= 60
         assert all(status == "success" for status, _ in results.values())

@@ -139,16 +139,19 @@ class ExchangeClient:
         return await channel.ask(next(self._ids), authorization, body)
 
     async def _open(self) -> _FollowerChannel:
+        """The open channel; the exchanges that find none wait for one connection together."""
         if self._channel is not None and not self._channel.lost:
             return self._channel
         if self._opening is None:
             self._opening = asyncio.ensure_future(self._connect())
+        opening = self._opening
         try:
-            self._channel = await asyncio.shield(self._opening)
+            channel = await asyncio.shield(opening)
         finally:
-            if self._opening.done():
+            if self._opening is opening and opening.done():
                 self._opening = None
-        return self._channel
+        self._channel = channel
+        return channel
 
     async def _connect(self) -> _FollowerChannel:
         loop = asyncio.get_running_loop()

@@ -236,8 +236,11 @@ class _Client(asyncio.Protocol):
     async def _offload(self, request: _Request) -> None:
         try:
             reply = await self._relay.exchanges.exchange(request.authorization, request.body)
-        except ChannelLost:
-            # The leader died with the request in hand, as it would have on its own socket.
+        except Exception as exc:
+            # The leader died with the request in hand: the connection goes as it would have
+            # on its own socket (and a bug here never leaves a client waiting).
+            if not isinstance(exc, ChannelLost):
+                log.exception("an offloaded request failed")
             if self.transport is not None and not self._closed:
                 reset(self.transport)
             return
