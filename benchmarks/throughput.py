@@ -147,7 +147,7 @@ def main() -> None:
     report(rounds)
 
 
-def warm_up(load: Load, arguments: argparse.Namespace, seconds: float = 10.0) -> None:
+def warm_up(load: Load, arguments: argparse.Namespace, seconds: float = 30.0) -> None:
     """Load a server a while unmeasured: the JVM compiles WireMock's hot paths as it runs, and
     a long-running server is measured compiled."""
     measure_round({"warm-up": load}, argparse.Namespace(**{**vars(arguments), "seconds": seconds}))

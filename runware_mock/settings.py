@@ -181,9 +181,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("host", "interface to bind", str),
     Option("port", "TCP port to listen on", int),
     Option("workers", "processes serving the port (runware-mock serve only): one leader runs "
-           "every task, the others take connections and relay them to it (docs: Several "
-           f"workers); auto = one per core; at most {MOST_WORKERS}", _parse_workers,
-           metavar="N|auto"),
+           "every task, the others take every connection and hand the leader its requests "
+           f"(docs: Several workers); auto = one per core; at most {MOST_WORKERS}",
+           _parse_workers, metavar="N|auto"),
     Option("api_keys", "accepted API key (repeatable; env: comma separated); "
            "none given = any non-empty key", _parse_keys, flag="--api-key", repeatable=True,
            metavar="KEY"),
