@@ -38,6 +38,25 @@ def frame(value: Any) -> bytes:
     return _LENGTH.pack(len(data)) + data
 
 
+class _Batched:
+    """Frames written once per turn of the event loop: one send for every exchange that
+    turn, where a send each cost a fifth of the leader's time (measured)."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._pending: list[bytes] = []
+
+    def write(self, value: Any) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(frame(value))
+
+    def _flush(self) -> None:
+        data, self._pending = b"".join(self._pending), []
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+
 class _Frames:
     """Splits a byte stream into decoded frames."""
 
@@ -99,22 +118,21 @@ class _LeaderChannel(asyncio.Protocol):
     def __init__(self, server: ExchangeServer) -> None:
         self._server = server
         self._frames = _Frames()
-        self._transport: asyncio.Transport | None = None
+        self._out = _Batched()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.Transport, transport)
-        _no_delay(self._transport)
+        self._out.transport = cast(asyncio.Transport, transport)
+        _no_delay(self._out.transport)
 
     def data_received(self, data: bytes) -> None:
         for request_id, authorization, body in self._frames.feed(data):
             self._server.spawn(self._server.answer(self, request_id, authorization, body))
 
     def send(self, reply: tuple[Any, ...]) -> None:
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(frame(reply))
+        self._out.write(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._transport = None
+        self._out.transport = None
 
 
 # --- a follower's side ------------------------------------------------------------------------
@@ -169,20 +187,20 @@ class ExchangeClient:
 class _FollowerChannel(asyncio.Protocol):
     def __init__(self) -> None:
         self._frames = _Frames()
-        self._transport: asyncio.Transport | None = None
+        self._out = _Batched()
         self._waiting: dict[int, asyncio.Future[Reply]] = {}
         self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.Transport, transport)
-        _no_delay(self._transport)
+        self._out.transport = cast(asyncio.Transport, transport)
+        _no_delay(self._out.transport)
 
     async def ask(self, request_id: int, authorization: str, body: bytes) -> Reply:
-        if self.lost or self._transport is None:
+        if self.lost or self._out.transport is None:
             raise ChannelLost("the channel to the leader is closed")
         waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = waiter
-        self._transport.write(frame((request_id, authorization, body)))
+        self._out.write((request_id, authorization, body))
         try:
             return await waiter
         finally:
@@ -201,8 +219,8 @@ class _FollowerChannel(asyncio.Protocol):
                 waiter.set_exception(ChannelLost("the leader went away mid-exchange"))
 
     def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
+        if self._out.transport is not None:
+            self._out.transport.close()
 
 
 def _no_delay(transport: asyncio.Transport) -> None:
