@@ -22,6 +22,20 @@ from tests.supervised import SupervisedServer
 ServerFactory = Callable[..., ServerThread]
 
 
+# The longest files first (minutes each; the rest take seconds): with a test process per core
+# (dev.py test), a long file handed out last would run alone at the end of the run.
+LONGEST_FIRST = ("test_strategies.py", "test_faults.py", "test_hostile.py", "test_plugin.py",
+                 "test_quickstart.py", "test_websocket.py", "test_admin.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: each file's tests keep their order
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test marked ``workers`` runs twice: on one emulator in this process, and on
     ``runware-mock serve --workers 2``."""
