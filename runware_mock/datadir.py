@@ -46,23 +46,20 @@ def default_data_dir(port: int) -> Path:
 class Claim:
     """A data dir locked by this process: ``settings`` has its ``data_dir`` resolved."""
 
-    def __init__(self, settings: Settings, lock_fd: int) -> None:
+    def __init__(self, settings: Settings, lock_fd: int | None) -> None:
         self.settings = settings
-        self._lock_fd: int | None = lock_fd
+        self._lock_fd = lock_fd
         self._release_lock = threading.Lock()
         # An ephemeral dir also goes at interpreter exit if no one released it (best effort:
         # a kill -9 leaves it behind in the system temp dir).
         self._remove = (weakref.finalize(self, shutil.rmtree, str(settings.data_dir), True)
-                        if settings.ephemeral else None)
+                        if settings.ephemeral and lock_fd is not None else None)
 
     @classmethod
     def held_elsewhere(cls, settings: Settings) -> Claim:
         """The claim of a worker process whose supervisor holds the data dir: releasing it
         neither unlocks nor removes anything."""
-        claim = cls.__new__(cls)
-        claim.settings, claim._lock_fd, claim._remove = settings, None, None
-        claim._release_lock = threading.Lock()
-        return claim
+        return cls(settings, None)
 
     @property
     def data_dir(self) -> Path:

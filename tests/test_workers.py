@@ -268,3 +268,21 @@ def test_replies_are_byte_for_byte_those_of_one_worker(tmp_path: Path) -> None:
         several.stop()
     assert replies[0] == replies[1]
     assert replies[0].count(b"HTTP/1.1 ") == 7
+
+
+def test_megabytes_of_requests_sent_ahead_on_one_connection_are_all_answered(
+        tmp_path: Path) -> None:
+    # Megabytes more than a follower reads ahead: it stops reading until it has answered some.
+    ping = _post(b'[{"taskType": "ping", "ping": true}]', b"X-Padding: " + b"x" * 16_000)
+    count = 400
+    with _server(tmp_path) as server, socket.create_connection(
+            ("127.0.0.1", server.settings.port), timeout=60) as connection:
+        sender = threading.Thread(target=connection.sendall, args=(ping * count,))
+        sender.start()
+        received = b""
+        while received.count(b"HTTP/1.1 200 OK") < count:
+            chunk = connection.recv(1 << 20)
+            assert chunk, "closed early"
+            received += chunk
+        sender.join()
+    assert received.count(b'{"data":[{"taskType":"ping","pong":true}]}') == count

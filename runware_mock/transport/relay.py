@@ -44,6 +44,9 @@ OFFLOAD_BODY_BYTES = 64 * 1024
 # A request head longer than this is the leader's to refuse.
 HEAD_BYTES = 64 * 1024
 _OFFLOADED_PATHS = (b"/v1", b"/v1/", b"/")
+# Past this, a follower reads no more of a client's requests until it has answered some (the
+# largest request it reads whole is under half of it).
+_BUFFERED_BYTES = 4 * (HEAD_BYTES + OFFLOAD_BODY_BYTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +178,9 @@ class _Client(asyncio.Protocol):
             return
         self._buffer += data
         self._cancel_idle()
+        if len(self._buffer) > _BUFFERED_BYTES:
+            # Requests sent ahead faster than they are answered wait in the client's socket.
+            self.pause_reading()
         self._next()
 
     def eof_received(self) -> bool:
@@ -218,6 +224,8 @@ class _Client(asyncio.Protocol):
     # --- one request at a time
     def _next(self) -> None:
         while not (self._busy or self._piping or self._closed):
+            if len(self._buffer) <= _BUFFERED_BYTES:
+                self.resume_reading()
             request = _next_request(self._buffer)
             if request is None:
                 if self._eof:
@@ -276,6 +284,7 @@ class _Client(asyncio.Protocol):
             data = bytes(self._buffer)
             self._buffer.clear()
             self._to_leader(data)
+        self.resume_reading()  # the leader's connection pauses it when it is full
 
     # --- the leader's replies to relayed requests (httptools' response parser calls these)
     def on_headers_complete(self) -> None:
