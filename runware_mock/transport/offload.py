@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 import marshal
 import socket
 import struct
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
-
-log = logging.getLogger("runware_mock.offload")
 
 _LENGTH = struct.Struct("!I")
 # A reply: the status, the header lines (b"name: value\r\n"...) and the body; None: declined.
