@@ -137,12 +137,14 @@ def main() -> None:
         loads = {"bare": Load(bare_port, poll), **loads}
         wiremock_port = free_port()
         command = wiremock_command(wiremock_port, folder / "wiremock", reply)
-        if command is not None:
+        # The Python load generator reads Content-Length replies only; WireMock's are chunked.
+        if command is not None and shutil.which("wrk"):
             servers.enter_context(process(command, wiremock_port, timeout=120))
             loads["wiremock"] = Load(wiremock_port, poll)
             warm_up(loads["wiremock"], arguments)
         else:
-            print("WireMock: not measured (no Java or no jar: python benchmarks/_tools.py)")
+            print("WireMock: not measured (it needs Java, its jar and wrk: "
+                  "python benchmarks/_tools.py)")
         rounds = [measure_round(loads, arguments) for _ in range(arguments.rounds)]
     report(rounds)
 
@@ -150,22 +152,24 @@ def main() -> None:
 def warm_up(load: Load, arguments: argparse.Namespace, seconds: float = 30.0) -> None:
     """Load a server a while unmeasured: the JVM compiles WireMock's hot paths as it runs, and
     a long-running server is measured compiled."""
-    measure_round({"warm-up": load}, argparse.Namespace(**{**vars(arguments), "seconds": seconds}))
+    rate(load, seconds, arguments.connections)
 
 
 def measure_round(loads: dict[str, Load], arguments: argparse.Namespace) -> dict[str, float]:
     """One measurement of each load, back to back, so they share the machine's state; the
     submit loads number their tasks on from the previous rounds."""
-    figures = {}
-    for name, load in loads.items():
-        rate = wrk(load.port, load.body, arguments.seconds, arguments.connections,
-                   uuid_at=load.uuid_at)
-        if rate is None:
-            first = next(_submitted)
-            rate = measure(load.port, lambda n, first=first, load=load: load.body_of(first + n),
-                           seconds=arguments.seconds, connections=arguments.connections)
-        figures[name] = rate
-    return figures
+    return {name: rate(load, arguments.seconds, arguments.connections)
+            for name, load in loads.items()}
+
+
+def rate(load: Load, seconds: float, connections: int) -> float:
+    """Requests per second under wrk, or under the Python load generator without it."""
+    found = wrk(load.port, load.body, seconds, connections, uuid_at=load.uuid_at)
+    if found is not None:
+        return found
+    first = next(_submitted)
+    return measure(load.port, lambda n: load.body_of(first + n), seconds=seconds,
+                   connections=connections)
 
 
 _submitted = itertools.count(0, 1_000_000_000)  # measure() numbers 16 workers 10**7 apart

@@ -29,7 +29,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from runware_mock import datadir
 from runware_mock.settings import Settings
@@ -53,7 +53,7 @@ class Worker:
     listener: socket.socket | None
     pid: int | None = None
     started: float = 0.0
-    short_lives: int = field(default=0)
+    short_lives: int = 0
 
     @property
     def name(self) -> str:

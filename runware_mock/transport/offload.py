@@ -119,7 +119,7 @@ class _LeaderChannel(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._out.transport = cast(asyncio.Transport, transport)
-        _no_delay(self._out.transport)
+        no_delay(self._out.transport)
 
     def data_received(self, data: bytes) -> None:
         for request_id, authorization, body in self._frames.feed(data):
@@ -190,7 +190,7 @@ class _FollowerChannel(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._out.transport = cast(asyncio.Transport, transport)
-        _no_delay(self._out.transport)
+        no_delay(self._out.transport)
 
     async def ask(self, request_id: int, authorization: str, body: bytes) -> Reply:
         if self.lost or self._out.transport is None:
@@ -220,7 +220,8 @@ class _FollowerChannel(asyncio.Protocol):
             self._out.transport.close()
 
 
-def _no_delay(transport: asyncio.Transport) -> None:
+def no_delay(transport: asyncio.Transport) -> None:
+    """Small frames and replies go out at once (Nagle's algorithm off)."""
     sock = transport.get_extra_info("socket")
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -35,7 +35,7 @@ from typing import cast
 import httptools
 
 from runware_mock.faults.wire import reset
-from runware_mock.transport.offload import ChannelLost, ExchangeClient
+from runware_mock.transport.offload import ChannelLost, ExchangeClient, no_delay
 
 log = logging.getLogger("runware_mock.relay")
 
@@ -130,7 +130,7 @@ class _Leader(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
         self.transport = cast(asyncio.Transport, transport)
-        _no_delay(self.transport)
+        no_delay(self.transport)
 
     def data_received(self, data: bytes) -> None:
         self.client.from_leader(data)
@@ -168,7 +168,7 @@ class _Client(asyncio.Protocol):
     # --- the client's socket
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
-        _no_delay(self.transport)
+        no_delay(self.transport)
         self._relay.clients.add(self)
         self._wait_idle()
 
@@ -419,10 +419,4 @@ class Relay:
             if client.transport is not None:
                 client.transport.abort()
         self.exchanges.close()
-
-
-def _no_delay(transport: asyncio.Transport) -> None:
-    sock = transport.get_extra_info("socket")
-    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
