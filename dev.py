@@ -5,8 +5,7 @@
     python3 dev.py run [FLAGS]     make a video through the running emulator (runware-mock run)
     python3 dev.py test [ARGS]     set up .venv (and Debian's chromium, when missing and root),
                                    then ruff, lint-imports, mkdocs build --strict and
-                                   pytest ARGS (a test process per core, and one more): what CI
-                                   runs
+                                   pytest ARGS (a test process per core): what CI runs
     python3 dev.py docs            serve the documentation site on http://127.0.0.1:8000
 
 .venv is (re)installed only when pyproject.toml changed since the last setup, or a command
@@ -148,11 +147,10 @@ def checks(site: str, pytest_args: list[str]) -> dict[str, list[str]]:
     found["mkdocs build --strict"] = [str(BIN / "mkdocs"), "build", "--strict", "--quiet",
                                       "--config-file", str(ROOT / "mkdocs.yml"),
                                       "--site-dir", site]
-    # A test process per core and one more (pytest-xdist), a test file to each: most tests
-    # wait on a server, ffmpeg or a subprocess. On two cores: 8.5 min, where two processes
-    # took 9.6 to 10.4 and one about 14 (measured).
-    processes = str((os.cpu_count() or 1) + 1)
-    found["pytest"] = [str(BIN / "python"), "-m", "pytest", "--numprocesses", processes,
+    # A test process per core (pytest-xdist), a test file to each: most tests wait on a
+    # server, ffmpeg or a subprocess. On two cores: 9.6 to 10.4 min, where one process took
+    # about 14; three took 8.5 but starved the dashboard's browser tests (measured).
+    found["pytest"] = [str(BIN / "python"), "-m", "pytest", "--numprocesses", "auto",
                        "--dist", "loadfile", *pytest_args]
     return found
 
