@@ -11,9 +11,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runware_mock import datadir
 from runware_mock.admin.api import admin_mount
@@ -28,7 +30,7 @@ from runware_mock.settings import Settings
 from runware_mock.transport.files import serve_file
 from runware_mock.transport.limits import TransportLimits
 from runware_mock.transport.offload import ExchangeServer
-from runware_mock.transport.rest import RestTransport, relayed_exchange
+from runware_mock.transport.rest import RestTransport, relayed_exchange, reused_answer
 from runware_mock.transport.websocket import websocket_tasks
 
 log = logging.getLogger("runware_mock")
@@ -69,9 +71,11 @@ def create_app(settings: Settings | None = None, *, claim: datadir.Claim | None 
         app.state.services = services
         app.state.metrics = registry_for(services)
         app.state.limits = TransportLimits.of(settings)
-        sweeper = asyncio.create_task(_sweep_forever(services))
         # The leader of several workers answers its followers' offloaded POST /v1 here.
-        offload = ExchangeServer(functools.partial(relayed_exchange, services, app.state.limits))
+        offload = ExchangeServer(functools.partial(relayed_exchange, services, app.state.limits),
+                                 functools.partial(reused_answer, services))
+        app.state.offload = offload
+        sweeper = asyncio.create_task(_sweep_forever(services, offload))
         if exchanges is not None:
             await offload.start(exchanges)
         try:
@@ -100,8 +104,39 @@ def create_app(settings: Settings | None = None, *, claim: datadir.Claim | None 
         Route("/{kind:str}/{name:str}", serve_file, methods=["GET", "HEAD"]),
     ]
     return RawTransport(Starlette(routes=routes, lifespan=lifespan,
+                                  middleware=[Middleware(_NoticeChanges)],
                                   exception_handlers={Exception: _internal_error,
                                                       404: _not_found, 405: _not_allowed}))
+
+
+_READS = ("GET", "HEAD", "OPTIONS")
+_REST_PATHS = ("/v1", "/v1/", "/")
+
+
+class _NoticeChanges:
+    """Any request that may change what answers depend on (an admin or dashboard action: any
+    but a read or ``POST /v1``) moves the offload revision on before its response starts and
+    again once handled, so no follower gives an answer made before it again."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in _READS or (
+                scope["method"] == "POST" and scope["path"] in _REST_PATHS):
+            await self._app(scope, receive, send)
+            return
+        offload: ExchangeServer = scope["app"].state.offload
+
+        async def send_noticed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                offload.changed()
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_noticed)
+        finally:
+            offload.changed()
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -124,10 +159,11 @@ async def serve_schema(request: Request) -> Response:
     return JSONResponse(schemas.load(name), media_type="application/schema+json")
 
 
-async def _sweep_forever(services: Services) -> None:
+async def _sweep_forever(services: Services, offload: ExchangeServer) -> None:
     while True:
         await asyncio.sleep(SWEEP_INTERVAL)
-        services.engine.sweep()
+        if services.engine.sweep():
+            offload.changed()  # a task forgotten is not found any more
         services.media.store.sweep(services.clock.now())
         await services.media.enforce_disk_budget(services.clock.now())
         services.delivery.log.keep_only(services.engine.task_uuids())

@@ -72,6 +72,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8787
     workers: int = 1
+    reused_answers: int = 10_000
     api_keys: tuple[str, ...] = ()
     seed: int = 0
     latency: str = "fast"
@@ -184,6 +185,9 @@ OPTIONS: tuple[Option, ...] = (
            "every task, the others take every connection and hand the leader its requests "
            f"(docs: Several workers); auto = one per core; at most {MOST_WORKERS}",
            _parse_workers, metavar="N|auto"),
+    Option("reused_answers", "answers a follower worker keeps to give again, each a getResponse "
+           "of finished tasks, given again only once the leader confirms nothing it depends on "
+           "changed (and journals it); 0 = none", int, metavar="N"),
     Option("api_keys", "accepted API key (repeatable; env: comma separated); "
            "none given = any non-empty key", _parse_keys, flag="--api-key", repeatable=True,
            metavar="KEY"),
@@ -341,6 +345,8 @@ def _check(settings: Settings) -> None:
                          "ephemeral, not both")
     if not 1 <= settings.workers <= MOST_WORKERS:
         raise ValueError(f"workers must be between 1 and {MOST_WORKERS}, or auto")
+    if settings.reused_answers < 0:
+        raise ValueError("reused_answers must be >= 0")
     if settings.time_scale < 0:
         raise ValueError("time_scale must be >= 0")
     if settings.render_workers < 1:

@@ -24,8 +24,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -66,10 +68,13 @@ class Supervisor:
         self._settings = claim.settings
         self._workers = [Worker("leader", 0, None), *(
             Worker("follower", index, listener) for index, listener in enumerate(listeners, 1))]
-        # Followers reach the leader on two loopback ports of its own: one takes the
-        # connections they relay, the other the exchanges they offload.
+        # Followers reach the leader on a loopback port of its own, which takes the connections
+        # they relay, and on a Unix socket, which takes the exchanges they offload: a send on
+        # it costs both ends a fraction of one over TCP (measured: a quarter of a follower's
+        # time went to its sends to the leader over TCP).
         self._private = _loopback_listener()
-        self._exchanges = _loopback_listener()
+        self._folder = tempfile.mkdtemp(prefix="runware-mock-")
+        self._exchanges = _unix_listener(os.path.join(self._folder, "exchanges"))
         # Each worker reads this pipe; its end-of-file says the supervisor is gone.
         self._alive_read, self._alive_write = os.pipe()
         self._stopping: int | None = None
@@ -163,7 +168,7 @@ class Supervisor:
         _name_process(f"rwmock-{worker.role}")
         if worker.listener is None:
             return _lead(self._settings, self._private, self._exchanges)
-        leader, exchanges = _address(self._private), _address(self._exchanges)
+        leader, exchanges = _address(self._private), self._exchanges.getsockname()
         self._private.close()
         self._exchanges.close()
         _follow(self._settings, worker.listener, leader, exchanges)
@@ -175,6 +180,7 @@ class Supervisor:
                 worker.listener.close()
         self._private.close()
         self._exchanges.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
         for fd in (self._alive_read, self._alive_write):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -192,6 +198,13 @@ def supervise(claim: datadir.Claim, listen: Callable[[], socket.socket],
 def _loopback_listener() -> socket.socket:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
+    listener.listen(1024)
+    return listener
+
+
+def _unix_listener(path: str) -> socket.socket:
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
     listener.listen(1024)
     return listener
 
@@ -215,7 +228,7 @@ def _lead(settings: Settings, relayed: socket.socket, exchanges: socket.socket) 
 
 
 def _follow(settings: Settings, listener: socket.socket, leader: tuple[str, int],
-            exchanges: tuple[str, int]) -> None:
+            exchanges: str) -> None:
     import asyncio
 
     from runware_mock.app import KEEP_ALIVE
@@ -226,7 +239,7 @@ def _follow(settings: Settings, listener: socket.socket, leader: tuple[str, int]
         stop = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        relay = Relay(listener, leader, exchanges, KEEP_ALIVE)
+        relay = Relay(listener, leader, exchanges, KEEP_ALIVE, settings.reused_answers)
         await relay.start()
         await stop.wait()
         await relay.close(settings.shutdown_timeout)

@@ -66,6 +66,36 @@ def test_every_connection_reaches_one_emulator(tmp_path: Path) -> None:
             assert http.get("/__admin/journal/count").json()["count"] == 16 + 32
 
 
+def test_an_answer_given_again_is_journaled_and_outlives_no_change(tmp_path: Path) -> None:
+    # A follower keeps a finished task's getResponse answer and gives it again once the leader
+    # confirms: each time journaled, and never after an admin change it depends on.
+    with _server(tmp_path, latency="fixed:3600") as server:
+        task = _avatar()
+        poll = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
+        with _fresh_connection(server) as http:
+            assert http.post("/v1", json=[task]).status_code == 200
+            assert http.post(f"/__admin/tasks/{task['taskUUID']}/complete").status_code == 200
+        answers = []
+        for _ in range(4):
+            with _fresh_connection(server) as http:
+                answers.append(http.post("/v1", json=poll).content)
+        assert json.loads(answers[0])["data"][0]["status"] == "success"
+        assert len(set(answers)) == 1
+        with _fresh_connection(server) as http:
+            journal = http.get("/__admin/journal", params={"taskType": "getResponse"}).json()
+        polls = [entry for entry in journal["entries"] if entry["kind"] == "request"]
+        assert [entry["response"] for entry in polls] == [json.loads(answers[0])] * 4
+        with _fresh_connection(server) as http:
+            http.post("/__admin/faults", json={"kind": "http_error", "status": 429,
+                                               "taskType": "getResponse"}).raise_for_status()
+            assert http.post("/v1", json=poll).status_code == 429
+            assert http.delete("/__admin/faults").status_code == 200
+            assert http.post("/v1", json=poll).content == answers[0]
+            assert http.post("/__admin/reset").status_code == 200
+            (problem,) = http.post("/v1", json=poll).json()["errors"]
+        assert problem["code"] == "taskNotFound"
+
+
 def test_a_second_server_cannot_share_the_port(tmp_path: Path) -> None:
     # SO_REUSEPORT would let it: the first socket is bound without it first.
     with _server(tmp_path) as server:

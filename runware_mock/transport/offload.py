@@ -9,9 +9,18 @@ entry, counters, acks after commit and errors. A request whose answer is the wir
 (a fault rule or profile armed, an ``X-Mock-Fault`` header) is declined, and the follower relays
 it byte for byte instead.
 
-Frames are a 4-byte big-endian length and a ``marshal``-encoded tuple: a request is
-``(id, authorization, body)``, a reply ``(id, None)`` when declined, else
-``(id, status, header lines, body)``.
+An answer to a getResponse of finished tasks does not change until something it depends on
+does (an admin change, a fault armed, a task forgotten), so the leader marks it reusable with
+its *revision*, a number it moves on at every such change. A follower keeps reusable answers
+(``--reused-answers``) and, when the same request comes again on any connection, asks the
+leader only to confirm: the leader journals the answer and says it stands, or, when its
+revision has moved on, answers the request afresh. The leader's work per reused answer is a
+comparison and a journal entry, and no answer is ever given that the leader would not give.
+
+Frames are a 4-byte big-endian length and a ``marshal``-encoded tuple. From a follower:
+``(id, authorization, body)``, or ``(id, authorization, body, revision, status, answer body)``
+to reuse an answer. From the leader: ``(id, None)`` when declined, ``(id,)`` when a reused
+answer stands, else ``(id, status, header lines, body, revision or None)``.
 """
 
 from __future__ import annotations
@@ -22,12 +31,18 @@ import marshal
 import socket
 import struct
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 _LENGTH = struct.Struct("!I")
 # A reply: the status, the header lines (b"name: value\r\n"...) and the body; None: declined.
 Reply = tuple[int, bytes, bytes] | None
-Answer = Callable[[str, bytes], Awaitable[Reply]]
+# The leader's answer: a reply and whether it may be reused; None: declined.
+Answered = tuple[int, bytes, bytes, bool] | None
+Answer = Callable[[str, bytes], Awaitable[Answered]]
+# Journals a reused answer (authorization, body, status, answer body); False: declined, the
+# answer is the wire's business now (a fault is armed).
+Reuse = Callable[[str, bytes, int, bytes], bool]
 
 
 def frame(value: Any) -> bytes:
@@ -78,26 +93,44 @@ class _Frames:
 # --- the leader's side ------------------------------------------------------------------------
 
 class ExchangeServer:
-    """Answers the followers' exchanges with ``answer(authorization, body)``."""
+    """Answers the followers' exchanges with ``answer(authorization, body)``, and confirms
+    their reused answers with ``reuse(...)`` while the revision they were made at stands."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Answer, reuse: Reuse) -> None:
         self._answer = answer
+        self._reuse = reuse
         self._server: asyncio.Server | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self.revision = 0
+
+    def changed(self) -> None:
+        """Something answers may depend on changed: no answer made before is reused."""
+        self.revision += 1
 
     async def start(self, listener: socket.socket) -> None:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(lambda: _LeaderChannel(self), sock=listener)
 
-    def spawn(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
+    def take(self, channel: _LeaderChannel, message: tuple[Any, ...]) -> None:
+        request_id, authorization, body = message[:3]
+        if len(message) == 6 and message[3] == self.revision and \
+                self._reuse(authorization, body, message[4], message[5]):
+            channel.send((request_id,))
+            return
+        task = asyncio.ensure_future(self._answered(channel, request_id, authorization, body))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def answer(self, channel: _LeaderChannel, request_id: int, authorization: str,
-                     body: bytes) -> None:
-        reply = await self._answer(authorization, body)
-        channel.send((request_id, *reply) if reply is not None else (request_id, None))
+    async def _answered(self, channel: _LeaderChannel, request_id: int, authorization: str,
+                        body: bytes) -> None:
+        # Taken first: a change while the answer is made leaves it marked as made before it.
+        revision = self.revision
+        answered = await self._answer(authorization, body)
+        if answered is None:
+            channel.send((request_id, None))
+            return
+        status, headers, answer, reusable = answered
+        channel.send((request_id, status, headers, answer, revision if reusable else None))
 
     async def close(self, grace: float) -> None:
         """Take no more exchanges; those still running after ``grace`` seconds are cancelled
@@ -122,8 +155,8 @@ class _LeaderChannel(asyncio.Protocol):
         no_delay(self._out.transport)
 
     def data_received(self, data: bytes) -> None:
-        for request_id, authorization, body in self._frames.feed(data):
-            self._server.spawn(self._server.answer(self, request_id, authorization, body))
+        for message in self._frames.feed(data):
+            self._server.take(self, message)
 
     def send(self, reply: tuple[Any, ...]) -> None:
         self._out.write(reply)
@@ -138,45 +171,112 @@ class ChannelLost(ConnectionError):
     """The leader went away while an exchange was out: it may or may not have been answered."""
 
 
-class ExchangeClient:
-    """One channel to the leader, shared by a follower's connections; opened when first used
-    and again after the leader was forked again."""
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """A reusable answer, and the leader's revision it was made at."""
 
-    def __init__(self, leader: tuple[str, int]) -> None:
+    revision: int
+    status: int
+    headers: bytes
+    body: bytes
+
+
+# What an exchange comes to: the leader's reply, None when it declined, or ChannelLost.
+Done = Callable[[Reply | ChannelLost], None]
+# What the leader sent back for a message, or ChannelLost.
+_Answered = Callable[[tuple[Any, ...] | ChannelLost], None]
+
+
+class ExchangeClient:
+    """One channel to the leader's Unix socket at ``leader``, shared by a follower's
+    connections; opened when first used
+    and again after the leader was forked again. Keeps up to ``reused`` reusable answers.
+
+    Callbacks rather than coroutines: a task and a future per request cost a follower a
+    tenth of its time (measured)."""
+
+    def __init__(self, leader: str, reused: int) -> None:
         self._leader = leader
         self._channel: _FollowerChannel | None = None
         self._opening: asyncio.Future[_FollowerChannel] | None = None
         self._ids = itertools.count()
+        self._most_kept = reused
+        # By (authorization, body); the oldest first, so the first is the one let go.
+        self._kept: dict[tuple[str, bytes], _Kept] = {}
 
-    async def exchange(self, authorization: str, body: bytes) -> Reply:
-        """The leader's reply; None when it declined. Raises ``ChannelLost``."""
-        channel = await self._open()
-        return await channel.ask(next(self._ids), authorization, body)
+    def exchange(self, authorization: str, body: bytes, done: Done) -> None:
+        """Hand ``done`` the leader's reply (None when it declined), or ``ChannelLost``."""
+        channel = self._channel
+        if channel is None or channel.lost:
+            self._when_open(lambda: self.exchange(authorization, body, done), done)
+            return
+        key = (authorization, body)
+        kept = self._kept.get(key)
+        message: tuple[Any, ...] = (next(self._ids), authorization, body)
+        if kept is not None:
+            message += (kept.revision, kept.status, kept.body)
 
-    async def _open(self) -> _FollowerChannel:
-        """The open channel; the exchanges that find none wait for one connection together."""
-        if self._channel is not None and not self._channel.lost:
-            return self._channel
+        def answered(answer: tuple[Any, ...] | ChannelLost) -> None:
+            done(answer if isinstance(answer, ChannelLost) else self._reply(key, kept, answer))
+
+        channel.ask(message, answered)
+
+    def _reply(self, key: tuple[str, bytes], kept: _Kept | None, answer: tuple[Any, ...]) -> Reply:
+        if len(answer) == 1:  # the kept answer stands
+            assert kept is not None
+            return kept.status, kept.headers, kept.body
+        if answer[1] is None:
+            return None
+        _, status, headers, body, revision = answer
+        if revision is not None:
+            self._keep(key, _Kept(revision, status, headers, body))
+        elif kept is not None:
+            del self._kept[key]
+        return status, headers, body
+
+    def _keep(self, key: tuple[str, bytes], kept: _Kept) -> None:
+        self._kept.pop(key, None)
+        if len(self._kept) >= self._most_kept:
+            if not self._most_kept:
+                return
+            del self._kept[next(iter(self._kept))]
+        self._kept[key] = kept
+
+    def _when_open(self, then: Callable[[], None], failed: Done) -> None:
+        """``then()`` once a channel is open, or ``failed(ChannelLost)``; the exchanges that
+        find none wait for one connection together."""
         if self._opening is None:
             self._opening = asyncio.ensure_future(self._connect())
-        opening = self._opening
-        try:
-            channel = await asyncio.shield(opening)
-        finally:
-            if self._opening is opening and opening.done():
-                self._opening = None
-        self._channel = channel
-        return channel
+            self._opening.add_done_callback(self._opened)
+
+        def go_on(opening: asyncio.Future[_FollowerChannel]) -> None:
+            if opening.cancelled():
+                failed(ChannelLost("the follower is stopping"))
+            elif isinstance(lost := opening.exception(), ChannelLost):
+                failed(lost)
+            else:
+                then()
+
+        self._opening.add_done_callback(go_on)
+
+    def _opened(self, opening: asyncio.Future[_FollowerChannel]) -> None:
+        self._opening = None
+        if not opening.cancelled() and opening.exception() is None:
+            # Another leader: the revisions counted by the last one mean nothing to it.
+            self._kept.clear()
+            self._channel = opening.result()
 
     async def _connect(self) -> _FollowerChannel:
         loop = asyncio.get_running_loop()
         try:
-            _, channel = await loop.create_connection(_FollowerChannel, *self._leader)
+            _, channel = await loop.create_unix_connection(_FollowerChannel, self._leader)
         except OSError as exc:
             raise ChannelLost(f"cannot reach the leader: {exc}") from exc
         return channel
 
     def close(self) -> None:
+        if self._opening is not None:
+            self._opening.cancel()
         if self._channel is not None:
             self._channel.close()
 
@@ -185,35 +285,31 @@ class _FollowerChannel(asyncio.Protocol):
     def __init__(self) -> None:
         self._frames = _Frames()
         self._out = _Batched()
-        self._waiting: dict[int, asyncio.Future[Reply]] = {}
+        self._waiting: dict[int, _Answered] = {}
         self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._out.transport = cast(asyncio.Transport, transport)
         no_delay(self._out.transport)
 
-    async def ask(self, request_id: int, authorization: str, body: bytes) -> Reply:
+    def ask(self, message: tuple[Any, ...], answered: _Answered) -> None:
         if self.lost or self._out.transport is None:
-            raise ChannelLost("the channel to the leader is closed")
-        waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._waiting[request_id] = waiter
-        self._out.write((request_id, authorization, body))
-        try:
-            return await waiter
-        finally:
-            self._waiting.pop(request_id, None)
+            answered(ChannelLost("the channel to the leader is closed"))
+            return
+        self._waiting[message[0]] = answered
+        self._out.write(message)
 
     def data_received(self, data: bytes) -> None:
-        for reply in self._frames.feed(data):
-            waiter = self._waiting.get(reply[0])
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None if reply[1] is None else (reply[1], reply[2], reply[3]))
+        for answer in self._frames.feed(data):
+            answered = self._waiting.pop(answer[0], None)
+            if answered is not None:
+                answered(answer)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
-        for waiter in self._waiting.values():
-            if not waiter.done():
-                waiter.set_exception(ChannelLost("the leader went away mid-exchange"))
+        waiting, self._waiting = self._waiting, {}
+        for answered in waiting.values():
+            answered(ChannelLost("the leader went away mid-exchange"))
 
     def close(self) -> None:
         if self._out.transport is not None:

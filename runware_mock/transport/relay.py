@@ -35,7 +35,7 @@ from typing import cast
 import httptools
 
 from runware_mock.faults.wire import reset
-from runware_mock.transport.offload import ChannelLost, ExchangeClient, no_delay
+from runware_mock.transport.offload import ChannelLost, ExchangeClient, Reply, no_delay
 
 log = logging.getLogger("runware_mock.relay")
 
@@ -164,6 +164,7 @@ class _Client(asyncio.Protocol):
         self._stopping = False
         self._closed = False
         self._idle: asyncio.TimerHandle | None = None
+        self._idle_since: float | None = None
 
     # --- the client's socket
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -194,7 +195,8 @@ class _Client(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
-        self._cancel_idle()
+        if self._idle is not None:
+            self._idle.cancel()
         self._relay.clients.discard(self)
         if self._connecting is not None:
             self._connecting.cancel()
@@ -239,22 +241,28 @@ class _Client(asyncio.Protocol):
             assert isinstance(request, _Request)
             self._busy = True
             if request.offload:
-                self._relay.spawn(self._offload(request))
+                self._relay.exchanges.exchange(request.authorization, request.body,
+                                               functools.partial(self._offloaded, request))
             else:
                 self._forward(request.raw)
 
-    async def _offload(self, request: _Request) -> None:
+    def _offloaded(self, request: _Request, reply: Reply | ChannelLost) -> None:
         try:
-            reply = await self._relay.exchanges.exchange(request.authorization, request.body)
-        except Exception as exc:
-            # The leader died with the request in hand: the connection goes as it would have
-            # on its own socket (and a bug here never leaves a client waiting).
-            if not isinstance(exc, ChannelLost):
-                log.exception("an offloaded request failed")
+            self._write_offloaded(request, reply)
+        except Exception:
+            # A bug here never leaves a client waiting (nor stops the channel's other replies).
+            log.exception("an offloaded request failed")
             if self.transport is not None and not self._closed:
                 reset(self.transport)
-            return
+
+    def _write_offloaded(self, request: _Request, reply: Reply | ChannelLost) -> None:
         if self._closed:
+            return
+        if isinstance(reply, ChannelLost):
+            # The leader died with the request in hand: the connection goes as it would have
+            # on its own socket.
+            assert self.transport is not None
+            reset(self.transport)
             return
         if reply is None:  # declined: the wire is the leader's business
             self._forward(request.raw)
@@ -274,6 +282,9 @@ class _Client(asyncio.Protocol):
         self._busy = False
         if self._close_after or self._stopping:
             self._close()
+            return
+        if not (self._buffer or self._eof):
+            self._wait_idle()  # the usual case: the next request has not come yet
             return
         asyncio.get_running_loop().call_soon(self._next)
 
@@ -360,17 +371,30 @@ class _Client(asyncio.Protocol):
         if not (self._busy or self._piping):
             self._close()
 
-    # --- keep-alive, as uvicorn's: an idle connection is closed after a while
+    # --- keep-alive, as uvicorn's: an idle connection is closed after a while. One timer per
+    # connection, set again only when it finds the connection was busy since: a timer made
+    # and cancelled per request costs a follower several percent of its time (measured).
     def _wait_idle(self) -> None:
-        self._cancel_idle()
-        if not (self._busy or self._piping or self._closed):
-            self._idle = asyncio.get_running_loop().call_later(self._relay.keep_alive,
-                                                               self._close)
+        if self._busy or self._piping or self._closed:
+            return
+        loop = asyncio.get_running_loop()
+        self._idle_since = loop.time()
+        if self._idle is None:
+            self._idle = loop.call_at(self._idle_since + self._relay.keep_alive, self._idle_over)
 
     def _cancel_idle(self) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
+        self._idle_since = None
+
+    def _idle_over(self) -> None:
+        self._idle = None
+        if self._idle_since is None:
+            return  # busy: idle again later, it sets the timer again
+        due = self._idle_since + self._relay.keep_alive
+        loop = asyncio.get_running_loop()
+        if loop.time() >= due:
+            self._close()
+        else:
+            self._idle = loop.call_at(due, self._idle_over)
 
     def _close(self) -> None:
         if self.transport is not None and not self._closed:
@@ -379,13 +403,13 @@ class _Client(asyncio.Protocol):
 
 class Relay:
     """Accepts on ``listener``; relays to the leader's ``leader`` (host, port) and offloads to
-    its ``exchanges`` (host, port)."""
+    its Unix socket ``exchanges``, keeping up to ``reused`` reusable answers."""
 
     def __init__(self, listener: socket.socket, leader: tuple[str, int],
-                 exchanges: tuple[str, int], keep_alive: float) -> None:
+                 exchanges: str, keep_alive: float, reused: int) -> None:
         self._listener = listener
         self.leader = leader
-        self.exchanges = ExchangeClient(exchanges)
+        self.exchanges = ExchangeClient(exchanges, reused)
         self.keep_alive = keep_alive
         self.default = _DefaultHeaders()
         self.clients: set[_Client] = set()

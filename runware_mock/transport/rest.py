@@ -15,11 +15,13 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from runware_mock.contract.errors import error
+from runware_mock.engine.lifecycle import TaskNotFound
 from runware_mock.faults import TRANSPORT, Fault, FaultSpecError, Rule, header_rules
 from runware_mock.faults.answers import fault_header_error
 from runware_mock.faults.rest_faults import spoiled_response, stopping_response
 from runware_mock.faults.traffic import request_traffic
 from runware_mock.faults.wire import NoAnswer
+from runware_mock.protocol import jsoncodec
 from runware_mock.protocol.envelope import Reply, failed, read_task_array
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
@@ -54,11 +56,11 @@ class RestTransport:
 
 
 async def relayed_exchange(services: Services, limits: TransportLimits, authorization: str,
-                           raw: bytes) -> tuple[int, bytes, bytes] | None:
+                           raw: bytes) -> tuple[int, bytes, bytes, bool] | None:
     """A ``POST /v1`` a follower worker parsed (``transport.offload``): its status, header
-    lines and body, as this endpoint answers them; None when the answer is the wire's business
-    (a fault rule or profile armed, a body over the limit, a stream), and the follower relays
-    the request byte for byte instead."""
+    lines and body, as this endpoint answers them, and whether the follower may reuse the
+    answer; None when the answer is the wire's business (a fault rule or profile armed, a body
+    over the limit, a stream), and the follower relays the request byte for byte instead."""
     if len(raw) > limits.body_bytes or services.faults.armed():
         return None
     response = await _answered(services, raw, _RequestHeaders(authorization, (), len(raw)),
@@ -67,7 +69,44 @@ async def relayed_exchange(services: Services, limits: TransportLimits, authoriz
     # escape in it), so an offloaded answer is never one.
     assert not isinstance(response, StreamingResponse)
     lines = b"".join(name + b": " + value + b"\r\n" for name, value in response.raw_headers)
-    return response.status_code, lines, bytes(response.body)
+    return (response.status_code, lines, bytes(response.body),
+            _finished_polls(services, raw, authorization))
+
+
+def reused_answer(services: Services, authorization: str, raw: bytes, status: int,
+                  answer: bytes) -> bool:
+    """Journal an answer a follower gives again (``relayed_exchange`` said it may); False
+    when a fault is armed since, and the request is the wire's business."""
+    if services.faults.armed():
+        return False
+    services.journal.record("rest", "request", api_key=_api_key(authorization, []),
+                            status=status, raw_tasks=raw, raw_reply=answer, faults=[])
+    return True
+
+
+def _finished_polls(services: Services, raw: bytes, authorization: str) -> bool:
+    """Whether ``raw`` is a getResponse of finished tasks of the key only: its answer stays
+    the same until an admin change, a fault armed or a task forgotten, which move the
+    offload channel's revision on."""
+    key = _api_key(authorization, [])
+    if b"getResponse" not in raw or key is None:
+        return False
+    try:
+        tasks = jsoncodec.loads(raw)
+    except ValueError:
+        return False
+    if not isinstance(tasks, list) or not tasks:
+        return False
+    for task in tasks:
+        if not (isinstance(task, dict) and task.get("taskType") == "getResponse"
+                and isinstance(task.get("taskUUID"), str)):
+            return False
+        try:
+            if not services.engine.get(key, task["taskUUID"]).finished:
+                return False
+        except TaskNotFound:
+            return False
+    return True
 
 
 async def _answered(services: Services, raw: bytes | bytearray, headers: _RequestHeaders,
