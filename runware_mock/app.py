@@ -115,8 +115,8 @@ _REST_PATHS = ("/v1", "/v1/", "/")
 
 class _NoticeChanges:
     """Any request that may change what answers depend on (an admin or dashboard action: any
-    but a read or ``POST /v1``) moves the offload revision on before its response starts and
-    again once handled, so no follower gives an answer made before it again."""
+    but a read or ``POST /v1``) moves the offload revision on once, before its response starts
+    (or once handled, when none did), so no follower gives an answer made before it again."""
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
@@ -127,16 +127,20 @@ class _NoticeChanges:
             await self._app(scope, receive, send)
             return
         offload: ExchangeServer = scope["app"].state.offload
+        noticed = False
 
         async def send_noticed(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            nonlocal noticed
+            if message["type"] == "http.response.start" and not noticed:
+                noticed = True
                 offload.changed()
             await send(message)
 
         try:
             await self._app(scope, receive, send_noticed)
         finally:
-            offload.changed()
+            if not noticed:
+                offload.changed()
 
 
 def server_options(settings: Settings) -> dict[str, Any]:

@@ -93,7 +93,7 @@ def test_repeatable_flags() -> None:
                                   ["--time-scale", "-1"], ["--port", "eighty"],
                                   ["--ephemeral", "--data-dir", "/tmp/x"],
                                   ["--workers", "0"], ["--workers", "65"],
-                                  ["--workers", "many"]])
+                                  ["--workers", "many"], ["--reused-answers", "-1"]])
 def test_bad_values_are_refused(argv: list[str]) -> None:
     with pytest.raises((ValueError, click.BadParameter)):
         load(argv)

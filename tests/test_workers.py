@@ -96,6 +96,29 @@ def test_an_answer_given_again_is_journaled_and_outlives_no_change(tmp_path: Pat
         assert problem["code"] == "taskNotFound"
 
 
+def test_a_new_leader_confirms_no_answer_its_predecessor_marked(tmp_path: Path) -> None:
+    # A leader forked again counts its revisions from the start: an answer kept from before
+    # must not pass for one it made.
+    with _server(tmp_path, latency="fixed:3600") as server:
+        task = _avatar()
+        poll = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
+        with _fresh_connection(server) as http:
+            assert http.post("/v1", json=[task]).status_code == 200
+            assert http.post(f"/__admin/tasks/{task['taskUUID']}/complete").status_code == 200
+            for _ in range(2):  # kept, then given again
+                assert http.post("/v1", json=poll).json()["data"][0]["status"] == "success"
+            assert http.post("/__admin/reset").status_code == 200
+        before = server.worker_pids()["leader"]
+        os.kill(before[0], signal.SIGKILL)
+        _wait_for(lambda: server.worker_pids().get("leader", before) != before)
+        with _fresh_connection(server) as http:
+            # Each admin action moves the revision on by one: the new leader's now equals the
+            # one the answer was kept at (after the complete).
+            assert http.delete("/__admin/journal").status_code == 200
+            (problem,) = http.post("/v1", json=poll).json()["errors"]
+        assert problem["code"] == "taskNotFound"
+
+
 def test_a_second_server_cannot_share_the_port(tmp_path: Path) -> None:
     # SO_REUSEPORT would let it: the first socket is bound without it first.
     with _server(tmp_path) as server:
