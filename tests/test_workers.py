@@ -66,15 +66,20 @@ def test_every_connection_reaches_one_emulator(tmp_path: Path) -> None:
             assert http.get("/__admin/journal/count").json()["count"] == 16 + 32
 
 
+def _poll_of_a_finished_task(server: SupervisedServer) -> list[dict[str, Any]]:
+    """The getResponse body of a task submitted and completed (by the admin API) just now."""
+    task = _avatar()
+    with _fresh_connection(server) as http:
+        assert http.post("/v1", json=[task]).status_code == 200
+        assert http.post(f"/__admin/tasks/{task['taskUUID']}/complete").status_code == 200
+    return [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
+
+
 def test_an_answer_given_again_is_journaled_and_outlives_no_change(tmp_path: Path) -> None:
     # A follower keeps a finished task's getResponse answer and gives it again once the leader
     # confirms: each time journaled, and never after an admin change it depends on.
     with _server(tmp_path, latency="fixed:3600") as server:
-        task = _avatar()
-        poll = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
-        with _fresh_connection(server) as http:
-            assert http.post("/v1", json=[task]).status_code == 200
-            assert http.post(f"/__admin/tasks/{task['taskUUID']}/complete").status_code == 200
+        poll = _poll_of_a_finished_task(server)
         answers = []
         for _ in range(4):
             with _fresh_connection(server) as http:
@@ -100,11 +105,8 @@ def test_a_new_leader_confirms_no_answer_its_predecessor_marked(tmp_path: Path) 
     # A leader forked again counts its revisions from the start: an answer kept from before
     # must not pass for one it made.
     with _server(tmp_path, latency="fixed:3600") as server:
-        task = _avatar()
-        poll = [{"taskType": "getResponse", "taskUUID": task["taskUUID"]}]
+        poll = _poll_of_a_finished_task(server)
         with _fresh_connection(server) as http:
-            assert http.post("/v1", json=[task]).status_code == 200
-            assert http.post(f"/__admin/tasks/{task['taskUUID']}/complete").status_code == 200
             for _ in range(2):  # kept, then given again
                 assert http.post("/v1", json=poll).json()["data"][0]["status"] == "success"
             assert http.post("/__admin/reset").status_code == 200
