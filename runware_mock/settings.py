@@ -94,6 +94,7 @@ class Settings:
     task_retention: float = 3600.0
     fetch_timeout: float = 10.0
     fetch_max_bytes: int = 20 * 1024 * 1024
+    lookup_threads: int = 4
     url_map: tuple[tuple[str, str], ...] = field(default_factory=lambda: (_seed_url_map(),))
     log_level: str = "info"
     delivery_attempts: int = 5
@@ -230,6 +231,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("fetch_timeout", "seconds allowed to fetch an http(s) input: the whole fetch, "
            "redirects and a slow body included", float),
     Option("fetch_max_bytes", "largest http(s) input fetched, in bytes", int),
+    Option("lookup_threads", "threads looking up the host names of input URLs, webhooks and "
+           "uploads (a lookup the DNS server never answers holds one until the system resolver "
+           "gives up; the others wait their turn)", int),
     Option("url_map", "PREFIX=DIR: serve remote input URLs starting with PREFIX from local "
            "files in DIR (repeatable; replaces the default, which maps the seed document's "
            "asset URLs to the shipped fixtures)", _parse_url_map, repeatable=True,
@@ -345,6 +349,8 @@ def _check(settings: Settings) -> None:
                          "ephemeral, not both")
     if not 1 <= settings.workers <= MOST_WORKERS:
         raise ValueError(f"workers must be between 1 and {MOST_WORKERS}, or auto")
+    if settings.lookup_threads < 1:
+        raise ValueError("lookup_threads must be >= 1")
     if settings.reused_answers < 0:
         raise ValueError("reused_answers must be >= 0")
     if settings.time_scale < 0:

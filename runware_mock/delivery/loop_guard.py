@@ -21,6 +21,7 @@ import socket
 from functools import cache
 from urllib.parse import urlsplit
 
+from runware_mock.media.outbound import Resolver
 from runware_mock.settings import Settings
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -62,7 +63,8 @@ def is_this_host(address: Address) -> bool:
     return False
 
 
-async def resolve(host: str, port: int, timeout: float = 10.0) -> set[Address]:
+async def resolve(lookups: Resolver, host: str, port: int,
+                  timeout: float = 10.0) -> set[Address]:
     """Every address ``host`` resolves to, as a connection to it would resolve it (nothing if
     it does not resolve, or not within ``timeout`` seconds: the delivery then fails on its
     own)."""
@@ -71,15 +73,15 @@ async def resolve(host: str, port: int, timeout: float = 10.0) -> set[Address]:
         return {literal}
     try:
         async with asyncio.timeout(timeout):
-            found = await asyncio.get_running_loop().getaddrinfo(host, port,
-                                                                  type=socket.SOCK_STREAM)
+            found = await lookups.addresses(host, port)
     except (OSError, UnicodeError, ValueError, TimeoutError):
         return set()
-    return {address for *_, sockaddr in found if (address := _plain(str(sockaddr[0])))}
+    return {address for found_address in found if (address := _plain(found_address))}
 
 
 class SelfAddress:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, lookups: Resolver) -> None:
+        self._lookups = lookups
         self._port = settings.port
         self._public = _host_and_port(settings.base_url)
         # A name that takes longer than a delivery try to resolve is not waited for longer.
@@ -95,11 +97,11 @@ class SelfAddress:
             return "this URL is the emulator's public URL"
         if port not in (self._port, self._public[1] if self._public else None):
             return None
-        addresses = await resolve(host, port, self._timeout)
+        addresses = await resolve(self._lookups, host, port, self._timeout)
         if port == self._port and any(is_this_host(address) for address in addresses):
             return f"{host} is this machine and {port} the emulator's port"
         if self._public is not None and port == self._public[1]:
-            public = await resolve(*self._public, self._timeout)
+            public = await resolve(self._lookups, *self._public, self._timeout)
             if addresses & public:
                 return f"{host} is the host of the emulator's public URL"
         return None

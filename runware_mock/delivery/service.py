@@ -39,6 +39,7 @@ from runware_mock.delivery.signing import secret_key, signed_headers
 from runware_mock.engine.clock import Clock
 from runware_mock.engine.lifecycle import ERROR, SUCCESS, Generation, ResultBody, Task
 from runware_mock.engine.randomness import Randomness
+from runware_mock.media import outbound
 from runware_mock.media.service import Media
 from runware_mock.settings import Settings
 from runware_mock.store.deliveries import DeliveryTable, Progress
@@ -83,10 +84,10 @@ class Delivery:
         self._random = randomness
         self._media = media
         self._result_body = result_body
-        self._self_address = SelfAddress(settings)
+        self._self_address = SelfAddress(settings, media.lookups)
         self._key = secret_key(settings.webhook_secret) if settings.webhook_secret else None
-        self._client = httpx.AsyncClient(timeout=settings.delivery_timeout,
-                                         follow_redirects=False)
+        self._client = outbound.client(media.lookups, timeout=settings.delivery_timeout,
+                                       follow_redirects=False)
         self._jobs: set[asyncio.Task[None]] = set()
         # One process: generations whose delivery a webhook_reorder fault holds until the task
         # finishes (after a restart, owed deliveries go in their order, unreordered).

@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from runware_mock.media import outbound
+from runware_mock.media.outbound import Resolver
 from runware_mock.media.store import MediaStore, Pending
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -35,8 +37,9 @@ class InputResolver:
     def __init__(self, store: MediaStore, *, url_map: tuple[tuple[str, str], ...],
                  fetch_timeout: float, fetch_max_bytes: int,
                  find_upload: Callable[[str], Path | Pending | None],
-                 make_pending: Callable[[Pending], Awaitable[Path]]) -> None:
+                 make_pending: Callable[[Pending], Awaitable[Path]], lookups: Resolver) -> None:
         self._store = store
+        self._lookups = lookups
         # Resolved once: resolving on every request cost more than the rest of a submit.
         self._url_map = [(prefix, Path(folder).resolve()) for prefix, folder in url_map]
         self._timeout = fetch_timeout
@@ -121,7 +124,7 @@ class InputResolver:
 
     async def _get(self, target: httpx.URL, shown: str) -> bytes:
         async with (
-            httpx.AsyncClient(timeout=self._timeout, follow_redirects=True) as client,
+            outbound.client(self._lookups, timeout=self._timeout, follow_redirects=True) as client,
             client.stream("GET", target) as response,
         ):
             if response.status_code != 200:

@@ -26,6 +26,7 @@ from runware_mock.media.limits import (
 )
 from runware_mock.media.memo import AsyncMemo
 from runware_mock.media.ondemand import Backlog, RenderQueue
+from runware_mock.media.outbound import Resolver
 from runware_mock.media.probe import AudioInfo, ImageInfo, ProbeError, probe_audio, probe_image
 from runware_mock.media.render import FORMATS, Renderer, RenderRequest, file_identity
 from runware_mock.media.sound import SoundMaker
@@ -96,10 +97,12 @@ class Media:
         self._image_probes: AsyncMemo[ImageInfo] = AsyncMemo()
         # The inputs of tasks that still hold them: the disk budget never deletes these files.
         self._live: weakref.WeakSet[PreparedInputs] = weakref.WeakSet()
+        # Host names of input URLs, webhooks and uploads (``Delivery`` uses it too).
+        self.lookups = Resolver(settings.lookup_threads)
         self._inputs = InputResolver(
             self.store, url_map=settings.url_map, fetch_timeout=settings.fetch_timeout,
             fetch_max_bytes=settings.fetch_max_bytes, find_upload=self._find_upload,
-            make_pending=self._make_input,
+            make_pending=self._make_input, lookups=self.lookups,
         )
 
     async def prepare(self, image_spec: str, audio_spec: str,
