@@ -295,7 +295,11 @@ def test_an_unknown_setting(runware_mock):
 def test_fixtures_markers_and_ini(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nrunware_mock_latency = fixed:7\n")
     pytester.makepyfile(PLUGIN_TESTS)
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    # In a process of its own: an in-process run drops the modules it first imported (uvicorn's
+    # HTTP protocol among them) when it ends, and httptools imported again raises exceptions
+    # that the parser's compiled code no longer knows, so a later in-process server in this
+    # test process could not take a WebSocket upgrade.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=7, errors=1)
     result.stdout.fnmatch_lines(["*unknown setting 'no_such_setting'*"])
 
