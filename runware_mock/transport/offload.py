@@ -184,13 +184,13 @@ class _Kept:
 # What an exchange comes to: the leader's reply, None when it declined, or ChannelLost.
 Done = Callable[[Reply | ChannelLost], None]
 # What the leader sent back for a message, or ChannelLost.
-_Answered = Callable[[tuple[Any, ...] | ChannelLost], None]
+_OnAnswer = Callable[[tuple[Any, ...] | ChannelLost], None]
 
 
 class ExchangeClient:
     """One channel to the leader's Unix socket at ``leader``, shared by a follower's
-    connections; opened when first used
-    and again after the leader was forked again. Keeps up to ``reused`` reusable answers.
+    connections; opened when first used and again after the leader was forked again. Keeps up
+    to ``reused`` reusable answers.
 
     Callbacks rather than coroutines: a task and a future per request cost a follower a
     tenth of its time (measured)."""
@@ -285,14 +285,14 @@ class _FollowerChannel(asyncio.Protocol):
     def __init__(self) -> None:
         self._frames = _Frames()
         self._out = _Batched()
-        self._waiting: dict[int, _Answered] = {}
+        self._waiting: dict[int, _OnAnswer] = {}
         self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._out.transport = cast(asyncio.Transport, transport)
         no_delay(self._out.transport)
 
-    def ask(self, message: tuple[Any, ...], answered: _Answered) -> None:
+    def ask(self, message: tuple[Any, ...], answered: _OnAnswer) -> None:
         if self.lost or self._out.transport is None:
             answered(ChannelLost("the channel to the leader is closed"))
             return
