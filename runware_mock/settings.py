@@ -72,7 +72,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8787
     workers: int = 1
-    reused_answers: int = 10_000
+    reused_answers: int = 4096
     api_keys: tuple[str, ...] = ()
     seed: int = 0
     latency: str = "fast"
@@ -187,8 +187,9 @@ OPTIONS: tuple[Option, ...] = (
            f"(docs: Several workers); auto = one per core; at most {MOST_WORKERS}",
            _parse_workers, metavar="N|auto"),
     Option("reused_answers", "answers a follower worker keeps to give again, each a getResponse "
-           "of finished tasks, given again only once the leader confirms nothing it depends on "
-           "changed (and journals it); 0 = none", int, metavar="N"),
+           "of finished tasks of at most 8 kB with its request, given again only once the leader "
+           "confirms nothing it depends on changed (and journals it); 0 = none", int,
+           metavar="N"),
     Option("api_keys", "accepted API key (repeatable; env: comma separated); "
            "none given = any non-empty key", _parse_keys, flag="--api-key", repeatable=True,
            metavar="KEY"),

@@ -35,6 +35,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 _LENGTH = struct.Struct("!I")
+# The most a kept answer and its request (the Authorization header included) may take: so a
+# follower's kept answers take at most --reused-answers times this; a larger one is answered
+# afresh each time.
+KEPT_BYTES = 8 * 1024
 # A reply: the status, the header lines (b"name: value\r\n"...) and the body; None: declined.
 Reply = tuple[int, bytes, bytes] | None
 # The leader's answer: a reply and whether it may be reused; None: declined.
@@ -236,6 +240,8 @@ class ExchangeClient:
 
     def _keep(self, key: tuple[str, bytes], kept: _Kept) -> None:
         self._kept.pop(key, None)
+        if len(key[0]) + len(key[1]) + len(kept.headers) + len(kept.body) > KEPT_BYTES:
+            return
         if len(self._kept) >= self._most_kept:
             if not self._most_kept:
                 return
