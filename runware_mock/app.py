@@ -35,7 +35,6 @@ from runware_mock.transport.websocket import websocket_tasks
 
 log = logging.getLogger("runware_mock")
 
-SWEEP_INTERVAL = 30.0
 # Seconds an idle HTTP connection is kept open (uvicorn's default; a follower worker's too).
 KEEP_ALIVE = 5.0
 
@@ -165,8 +164,8 @@ async def serve_schema(request: Request) -> Response:
 
 async def _sweep_forever(services: Services, offload: ExchangeServer) -> None:
     while True:
-        await asyncio.sleep(SWEEP_INTERVAL)
-        if services.engine.sweep():
+        await asyncio.sleep(services.settings.sweep_interval)
+        if services.engine.sweep(keep=services.delivery.log.delivering()):
             offload.changed()  # a task forgotten is not found any more
         services.media.store.sweep(services.clock.now())
         await services.media.enforce_disk_budget(services.clock.now())

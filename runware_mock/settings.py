@@ -92,6 +92,7 @@ class Settings:
     disk_budget_mb: int = 2048
     default_ttl: int = 3600
     task_retention: float = 3600.0
+    sweep_interval: float = 30.0
     fetch_timeout: float = 10.0
     fetch_max_bytes: int = 20 * 1024 * 1024
     lookup_threads: int = 4
@@ -228,7 +229,12 @@ OPTIONS: tuple[Option, ...] = (
            "files no task or URL needs go first, then the oldest renders, then uploads (a "
            "removed file's URL answers 404 as after its ttl)", int),
     Option("default_ttl", "seconds a videoURL is served when the task sets no ttl", int),
-    Option("task_retention", "seconds a finished task stays pollable", float),
+    Option("task_retention", "seconds a finished task stays pollable (longer while a webhook "
+           "or upload of it is still being retried, so its delivery log is not cut short)",
+           float),
+    Option("sweep_interval", "real seconds between the sweeps that forget tasks past "
+           "task_retention and delete expired media files (so a task may stay pollable this much "
+           "longer; an expired URL answers 404 at once)", float),
     Option("fetch_timeout", "seconds allowed to fetch an http(s) input: the whole fetch, "
            "redirects and a slow body included", float),
     Option("fetch_max_bytes", "largest http(s) input fetched, in bytes", int),
@@ -374,6 +380,8 @@ def _check(settings: Settings) -> None:
         raise ValueError("delivery_timeout must be > 0")
     if not 0 < settings.sync_timeout <= 3600:
         raise ValueError("sync_timeout must be between 0 and 3600")
+    if not 0.05 <= settings.sweep_interval <= 3600:
+        raise ValueError("sweep_interval must be between 0.05 and 3600")
     if not 0.05 <= settings.dashboard_tick <= 60 or not 0 <= settings.dashboard_history <= 86400:
         raise ValueError("dashboard_tick must be 0.05-60 and dashboard_history 0-86400 seconds")
     if not 1 <= settings.dashboard_max_rows <= 100_000 or settings.dashboard_timeline < 1:

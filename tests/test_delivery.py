@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 
 import httpx
 import pytest
@@ -175,7 +176,8 @@ def test_urls_pointing_at_the_emulator_itself_are_refused_not_looped(
 
 def test_retry_waits_run_on_the_simulated_clock(server_factory: ServerFactory) -> None:
     with Receiver(statuses=[500], default=200) as hook:
-        server = server_factory(delivery_backoff=3600.0)
+        # Retention outlasts the advance: the sweep may run at any time after the retry.
+        server = server_factory(delivery_backoff=3600.0, task_retention=86400.0)
         client, admin = RestClient(server.url), AdminClient(server.base_url)
         task = avatar_task(webhookURL=hook.url)
         client.run(task)
@@ -185,6 +187,36 @@ def test_retry_waits_run_on_the_simulated_clock(server_factory: ServerFactory) -
         admin.advance(7200)
         attempts = admin.wait_for_deliveries(task["taskUUID"])
     assert [a["status"] for a in attempts] == [500, 200]
+
+
+def test_the_sweep_forgets_a_finished_task_after_its_retention_but_not_while_it_delivers(
+        server_factory: ServerFactory) -> None:
+    with Receiver(statuses=[500], default=200) as hook:
+        server = server_factory(task_retention=60.0, sweep_interval=0.1, delivery_backoff=3600.0)
+        client, admin = RestClient(server.url), AdminClient(server.base_url)
+        quiet, delivering = avatar_task(), avatar_task(webhookURL=hook.url)
+        client.run(quiet)
+        client.run(delivering)
+        hook.wait_for(1)  # answered 500: its retry waits at least 1,800 simulated seconds
+        admin.advance(120)
+
+        assert _forgotten(client, quiet["taskUUID"])
+        assert client.poll(delivering["taskUUID"]).status_code == 200, "kept while it retries"
+        assert admin.task(delivering["taskUUID"])["deliveries"]["pending"] == 1
+
+        admin.advance(3600)
+        hook.wait_for(2)
+        assert _forgotten(client, delivering["taskUUID"])
+
+
+def _forgotten(client: RestClient, task_uuid: str, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        errors = client.poll(task_uuid).json().get("errors", [])
+        if errors and errors[0]["code"] == "taskNotFound":
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_backoff_is_exponential_capped_and_seeded() -> None:

@@ -93,7 +93,8 @@ def test_repeatable_flags() -> None:
                                   ["--time-scale", "-1"], ["--port", "eighty"],
                                   ["--ephemeral", "--data-dir", "/tmp/x"],
                                   ["--workers", "0"], ["--workers", "65"],
-                                  ["--workers", "many"], ["--reused-answers", "-1"]])
+                                  ["--workers", "many"], ["--reused-answers", "-1"],
+                                  ["--sweep-interval", "0"]])
 def test_bad_values_are_refused(argv: list[str]) -> None:
     with pytest.raises((ValueError, click.BadParameter)):
         load(argv)

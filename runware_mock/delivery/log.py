@@ -75,9 +75,13 @@ class DeliveryLog:
             return sum(self._pending.values())
         return self._pending.get(task_uuid.lower(), 0)
 
+    def delivering(self) -> set[str]:
+        """The tasks with a delivery in progress."""
+        return set(self._pending)
+
     def keep_only(self, task_uuids: Iterable[str]) -> None:
         """Forget the attempts of tasks the engine no longer holds (unless still delivering)."""
-        keep = set(task_uuids) | set(self._pending)
+        keep = set(task_uuids) | self.delivering()
         for task_uuid in [uuid for uuid in self._by_task if uuid not in keep]:
             del self._by_task[task_uuid]
 

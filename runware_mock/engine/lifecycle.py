@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Container, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -309,15 +309,17 @@ class TaskEngine:
             generation.progress = max(generation.progress, estimate)
         return generation.progress
 
-    def sweep(self) -> int:
-        """Forget finished tasks older than the retention; returns how many were dropped."""
+    def sweep(self, keep: Container[str] = ()) -> int:
+        """Forget finished tasks older than the retention, but those in ``keep`` (still
+        delivering); returns how many were dropped."""
         horizon = self._clock.now() - self._settings.task_retention
         stale = [uuid for uuid, task in self._tasks.items()
-                 if task.finished and max(g.finished_at or 0 for g in task.generations) < horizon]
+                 if task.finished and uuid not in keep
+                 and max(g.finished_at or 0 for g in task.generations) < horizon]
         for uuid in stale:
             del self._tasks[uuid]
         stale_cold = [uuid for uuid, (finished_at, _, _) in self._cold.items()
-                      if finished_at < horizon]
+                      if finished_at < horizon and uuid not in keep]
         for uuid in stale_cold:
             del self._cold[uuid]
         stale += stale_cold
