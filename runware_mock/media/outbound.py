@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import queue
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -114,13 +116,20 @@ class _Network(httpcore.AsyncNetworkBackend):
         await self._connect.sleep(seconds)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One for every client: loading the CA bundle takes milliseconds of CPU, which a context
+    made per client spent on every input fetch (half the emulator's time in a flood of them)."""
+    return httpx.create_ssl_context()
+
+
 class _Transport(httpx.AsyncHTTPTransport):
     def __init__(self, resolver: Resolver) -> None:
-        super().__init__()
+        super().__init__(verify=_tls())
         # httpx takes no network backend: its pool again, as it builds it, with ours.
         limits = httpx.Limits()
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(), max_connections=limits.max_connections,
+            ssl_context=_tls(), max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry, network_backend=_Network(resolver))
 
