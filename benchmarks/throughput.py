@@ -2,8 +2,9 @@
 
     python benchmarks/throughput.py [--seconds 2] [--rounds 5] [--connections 16]
 
-Prints requests/second of: a bare Starlette endpoint (one uvicorn worker) answering every
-request with the same bytes the emulator's getResponse answers; getResponse on a finished task;
+Prints requests/second of: a bare Starlette endpoint (one uvicorn worker, and two: what a
+second process adds at best on this machine) answering every request with the same bytes the
+emulator's getResponse answers; getResponse on a finished task;
 a valid videoInference submit; each on an emulator with its durable store (acks wait for the
 commit), on one run with ``--ephemeral`` (acks do not wait) and on one with ``--workers 2``;
 and WireMock answering the same bytes (``--no-request-journal --async-response-enabled``),
@@ -54,11 +55,11 @@ app = Starlette(routes=[Route("/v1", endpoint, methods=["POST"])])
 """
 
 
-def bare_server(port: int, folder: Path, reply: bytes) -> list[str]:
+def bare_server(port: int, folder: Path, reply: bytes, workers: int = 1) -> list[str]:
     (folder / "bare_app.py").write_text(BARE_APP)
     (folder / "reply.json").write_bytes(reply)
     return [sys.executable, "-m", "uvicorn", "--app-dir", str(folder), "bare_app:app",
-            "--port", str(port), "--log-level", "warning"]
+            "--port", str(port), "--log-level", "warning", "--workers", str(workers)]
 
 
 _PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
@@ -132,9 +133,11 @@ def main() -> None:
             poll = json.dumps([{"taskType": "getResponse", "taskUUID": task_uuid}]).encode()
             loads[f"poll {setup}"] = Load(poll_port, poll)
             loads[f"submit {setup}"] = Load(submit_port, submit, uuid_at)
-        bare_port = free_port()
+        bare_port, bare2_port = free_port(), free_port()
         servers.enter_context(process(bare_server(bare_port, folder, reply), bare_port))
-        loads = {"bare": Load(bare_port, poll), **loads}
+        servers.enter_context(process(bare_server(bare2_port, folder, reply, workers=2),
+                                      bare2_port))
+        loads = {"bare": Load(bare_port, poll), "bare2": Load(bare2_port, poll), **loads}
         wiremock_port = free_port()
         command = wiremock_command(wiremock_port, folder / "wiremock", reply)
         # The Python load generator reads Content-Length replies only; WireMock's are chunked.
@@ -188,6 +191,9 @@ def report(rounds: list[dict[str, float]]) -> None:
         return statistics.median(figures[name] for figures in rounds)
 
     print(f"bare Starlette endpoint : {median('bare'):8.0f} req/s (median)")
+    # What a second process adds at best here: the load generator shares the two cores.
+    scaling = ratio("bare2")
+    print(f"bare endpoint, 2 workers: {median('bare2'):8.0f} req/s  ratio {scaling:.2f}")
     if "wiremock" in rounds[0]:
         print(f"WireMock                : {median('wiremock'):8.0f} req/s  "
               f"ratio {ratio('wiremock'):.2f}")
@@ -200,7 +206,8 @@ def report(rounds: list[dict[str, float]]) -> None:
                   f"(target >= {target})")
         kept = ratio(f"{load} durable") / ratio(f"{load} ephemeral")
         print(f"{title} durable / ephemeral: {kept:.2f} (target >= 0.85)")
-        print(f"{title} workers2 / durable : {ratio(f'{load} workers2', f'{load} durable'):.2f}")
+        print(f"{title} workers2 / durable : {ratio(f'{load} workers2', f'{load} durable'):.2f}"
+              f" (the bare endpoint's: {scaling:.2f})")
     if "wiremock" in rounds[0]:
         print(f"getResponse workers2 / WireMock: {ratio('poll workers2', 'wiremock'):.2f} "
               "(target >= 1.0)")
