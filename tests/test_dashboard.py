@@ -218,6 +218,9 @@ def test_journal_filters_and_entries_open_and_charts_draw(server: ServerThread,
     # The view changed in place (htmx): the page, and its event stream, stayed.
     assert page.evaluate("window.notReloaded") is True
     assert page.url.endswith("/__admin/ui/charts")
+    # A tick may draw the charts between htmx's swap and its load event: the load draws no more.
+    page.evaluate("htmx.trigger('#main', 'htmx:load', {elt: document.getElementById('main')})")
+    assert page.evaluate("document.querySelectorAll('.chart .uplot canvas').length") == 4
 
 
 # --- the token ------------------------------------------------------------------------------

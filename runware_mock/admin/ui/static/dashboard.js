@@ -357,7 +357,9 @@
   }
   function drawCharts() {
     if (view() !== "charts" || typeof uPlot === "undefined") return;
+    // Made once per visit to the view: a tick can come between htmx's swap and its load event.
     if (!charts.requests || !document.body.contains(charts.requests.root)) {
+      Object.values(charts).forEach((chart) => chart && chart.destroy());
       const embedded = document.getElementById("latencies");
       if (embedded) latencies = JSON.parse(embedded.textContent);
       const line = (label, stroke) => ({label, stroke, width: 2, fill: stroke + "22", points: {show: false}});
@@ -385,7 +387,7 @@
   htmx.onLoad((element) => {
     setUpForms(element);
     markNav();
-    if (view() === "charts") { Object.keys(charts).forEach((key) => delete charts[key]); drawCharts(); }
+    drawCharts();
     animate();
   });
   setUpClock();
