@@ -109,8 +109,12 @@ def serve(context: click.Context, config: Path | None, **values: Any) -> None:
         if claim.settings.workers > 1:
             from runware_mock.supervisor import supervise
 
-            context.exit(supervise(
-                claim, lambda: listen_or_fail(claim.settings, joining=True), listener))
+            try:
+                code = supervise(
+                    claim, lambda: listen_or_fail(claim.settings, joining=True), listener)
+            except datadir.DataDirError as exc:
+                fail(str(exc))
+            context.exit(code)
         serve_forever(claim, listener)
     except KeyboardInterrupt:
         # uvicorn shut down gracefully, then re-raised the Ctrl-C for us: nothing to report.

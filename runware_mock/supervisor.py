@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from runware_mock import datadir
 from runware_mock.settings import Settings
@@ -45,6 +46,7 @@ EXIT_TERMINATED = 143
 SHORT_LIFE = 2.0
 MOST_SHORT_LIVES = 5
 _POLL = 0.05
+EXCHANGES_NAME = "exchanges.sock"
 
 
 @dataclass
@@ -72,9 +74,8 @@ class Supervisor:
         # they relay, and on a Unix socket, which takes the exchanges they offload: a send on
         # it costs less than over TCP (measured: a follower's sends to the leader took a
         # quarter of its time over TCP, a sixth over the Unix socket).
+        self._exchanges, self._folder = _exchanges_listener(claim.data_dir / EXCHANGES_NAME)
         self._private = _loopback_listener()
-        self._folder = tempfile.mkdtemp(prefix="runware-mock-")
-        self._exchanges = _unix_listener(os.path.join(self._folder, "exchanges"))
         # Each worker reads this pipe; its end-of-file says the supervisor is gone.
         self._alive_read, self._alive_write = os.pipe()
         self._stopping: int | None = None
@@ -179,8 +180,11 @@ class Supervisor:
             if worker.listener is not None:
                 worker.listener.close()
         self._private.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self._exchanges.getsockname())
         self._exchanges.close()
-        shutil.rmtree(self._folder, ignore_errors=True)
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
         for fd in (self._alive_read, self._alive_write):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -202,9 +206,38 @@ def _loopback_listener() -> socket.socket:
     return listener
 
 
+def _exchanges_listener(path: Path) -> tuple[socket.socket, str | None]:
+    """The exchanges' Unix socket, and the temporary folder that holds it, if any.
+
+    It goes in the data dir, which the supervisor holds locked, so a socket file found there
+    is one a kill -9 left, and a kill -9 leaves nothing behind elsewhere. A data dir whose path
+    is too long for a Unix socket's (about 100 bytes), or whose file system takes no sockets,
+    gets a temporary folder instead; ``DataDirError`` when that fails too.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    try:
+        return _unix_listener(str(path)), None
+    except OSError as error:
+        log.debug("exchanges socket in a temporary folder: %s: %s", path, error)
+    folder = tempfile.mkdtemp(prefix="runware-mock-")
+    try:
+        return _unix_listener(os.path.join(folder, EXCHANGES_NAME)), folder
+    except OSError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise datadir.DataDirError(
+            f"the workers' Unix socket fits in neither the data dir {path.parent} nor the "
+            f"temporary dir {tempfile.gettempdir()} ({error}): pass a shorter --data-dir"
+        ) from error
+
+
 def _unix_listener(path: str) -> socket.socket:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
+    try:
+        listener.bind(path)
+    except OSError:
+        listener.close()
+        raise
     listener.listen(1024)
     return listener
 

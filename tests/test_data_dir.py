@@ -9,6 +9,7 @@ test's tmp_path, so nothing touches the real home or temp dir.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -16,10 +17,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from runware_mock.contract.harness import start_emulator
@@ -39,7 +42,7 @@ class Machine:
     def __init__(self, root: Path) -> None:
         self.state = root / "state"
         self.temp = root / "temp"
-        self.temp.mkdir()
+        self.temp.mkdir(parents=True)
         self.environment = {name: value for name, value in os.environ.items()
                             if not name.startswith(("RUNWARE_MOCK_", "PYTEST_"))}
         self.environment.update(XDG_STATE_HOME=str(self.state), TMPDIR=str(self.temp))
@@ -164,6 +167,63 @@ def test_a_server_killed_with_sigkill_leaves_no_stale_lock(machine: Machine,
     port = free_port()
     second = machine.serving(port, "--data-dir", str(data_dir))
     assert (lock_record(data_dir)["pid"], lock_record(data_dir)["port"]) == (second.pid, port)
+
+
+def test_workers_killed_with_sigkill_leave_nothing_in_the_temp_dir(machine: Machine,
+                                                                   tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    for _ in range(2):  # the second server on the data dir finds the socket the first left
+        port = free_port()
+        server = machine.serving(port, "--data-dir", str(data_dir), "--workers", "2")
+        # A follower takes the request and offloads it to the leader over the exchanges socket.
+        reply = httpx.post(f"http://127.0.0.1:{port}/v1", json=[{"taskType": "ping", "ping": True}])
+        assert reply.json()["data"] == [{"taskType": "ping", "pong": True}]
+        server.kill()
+        server.communicate(timeout=30)
+        wait_until_unlocked(data_dir)
+        assert list(machine.temp.iterdir()) == []
+
+
+def test_a_data_dir_too_long_for_a_unix_socket_has_it_in_the_temp_dir(tmp_path: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="rwm-", dir="/tmp") as short:  # pytest's is long
+        machine = Machine(Path(short))
+        data_dir = tmp_path / ("long-" * 24)
+        port = free_port()
+        server = machine.serving(port, "--data-dir", str(data_dir), "--workers", "2")
+        reply = httpx.post(f"http://127.0.0.1:{port}/v1",
+                           json=[{"taskType": "ping", "ping": True}])
+        assert reply.json()["data"] == [{"taskType": "ping", "pong": True}]
+        assert len(list(machine.temp.iterdir())) == 1
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+        assert server.returncode == 143, err
+        assert list(machine.temp.iterdir()) == []
+
+
+def test_a_unix_socket_that_fits_nowhere_stops_the_server_with_a_reason(tmp_path: Path) -> None:
+    machine = Machine(tmp_path / ("t" * 60))
+    data_dir = tmp_path / ("long-" * 24)
+    server = machine.serve(free_port(), "--data-dir", str(data_dir), "--workers", "2")
+    _, err = server.communicate(timeout=60)
+    assert server.returncode == 1, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        f"runware-mock: the workers' Unix socket fits in neither the data dir {data_dir} nor "
+        f"the temporary dir {machine.temp} (AF_UNIX path too long): pass a shorter --data-dir")
+    assert list(machine.temp.iterdir()) == []
+
+
+def wait_until_unlocked(data_dir: Path) -> None:
+    """Until every process of a killed server is gone: its workers inherited the lock."""
+    deadline = time.monotonic() + 30
+    with (data_dir / LOCK_NAME).open("rb") as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "the killed server's workers still run"
+                time.sleep(0.05)
 
 
 # --- ephemeral --------------------------------------------------------------------------------
