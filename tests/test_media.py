@@ -74,7 +74,9 @@ def accepted(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def download(url: str, folder: Path, name: str = "video") -> Path:
-    reply = httpx.get(url)
+    # A result's file is made at its first download, which waits for it up to --render-wait:
+    # so does this one (httpx's 5 s ran out on an animated render on a busy machine).
+    reply = httpx.get(url, timeout=Settings().render_wait + 5)
     assert reply.status_code == 200
     path = folder / name
     path.write_bytes(reply.content)
