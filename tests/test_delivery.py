@@ -189,6 +189,21 @@ def test_retry_waits_run_on_the_simulated_clock(server_factory: ServerFactory) -
     assert [a["status"] for a in attempts] == [500, 200]
 
 
+def test_an_advance_while_a_try_awaits_its_answer_counts_toward_the_retry_wait(
+        server_factory: ServerFactory) -> None:
+    # The receiver has the request a second before the emulator has its 500: the advance
+    # comes in between.
+    with Receiver(statuses=[500], default=200, delay=1.0) as hook:
+        server = server_factory(delivery_backoff=3600.0, task_retention=86400.0)
+        client, admin = RestClient(server.url), AdminClient(server.base_url)
+        task = avatar_task(webhookURL=hook.url)
+        client.run(task)
+        hook.wait_for(1)
+        admin.advance(7200)
+        attempts = admin.wait_for_deliveries(task["taskUUID"])
+    assert [a["status"] for a in attempts] == [500, 200]
+
+
 def test_the_sweep_forgets_a_finished_task_after_its_retention_but_not_while_it_delivers(
         server_factory: ServerFactory) -> None:
     with Receiver(statuses=[500], default=200) as hook:

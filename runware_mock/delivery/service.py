@@ -240,14 +240,17 @@ class Delivery:
         if before:
             await self._wait_before_retry(before, rng)
         for number in range(before + 1, attempts + 1):
-            started = time.time()
+            started, sent_at = time.time(), self._clock.now()
             answer = self._injected_failure(message, number) or await self._try(message)
             delivered = answer.status is not None and 200 <= answer.status < 300
             outcome = DELIVERED if delivered else GAVE_UP if number == attempts else RETRYING
             self._record(message, number, started, answer, outcome)
             if outcome != RETRYING:
                 return
-            await self._wait_before_retry(number, rng)
+            # The wait starts when the try ends, and a clock advance made while the try was
+            # in flight counts toward it: a client that advances once its receiver has the
+            # request gets the retry, whether or not the answer was back yet.
+            await self._wait_before_retry(number, rng, since=sent_at + answer.duration_ms / 1000)
 
     def _injected_failure(self, message: Outbound, number: int) -> Answer | None:
         """An upload try that an upload_fail fault fails without sending it."""
@@ -258,10 +261,13 @@ class Delivery:
             return None
         return Answer(None, f"fault injected by rule {fault.rule_id}: upload_fail, not sent", 0.0)
 
-    async def _wait_before_retry(self, retry: int, rng: random.Random) -> None:
+    async def _wait_before_retry(self, retry: int, rng: random.Random,
+                                 since: float | None = None) -> None:
+        """Until ``delay`` simulated seconds after ``since`` (a clock reading; now if None)."""
         settings = self._settings
         delay = retry_delay(retry, settings.delivery_backoff, settings.delivery_backoff_max, rng)
-        await self._clock.sleep_until(self._clock.now() + delay * settings.time_scale)
+        start = self._clock.now() if since is None else since
+        await self._clock.sleep_until(start + delay * settings.time_scale)
 
     async def _try(self, message: Outbound) -> Answer:
         started = time.perf_counter()
