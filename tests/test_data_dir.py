@@ -175,9 +175,7 @@ def test_workers_killed_with_sigkill_leave_nothing_in_the_temp_dir(machine: Mach
     for _ in range(2):  # the second server on the data dir finds the socket the first left
         port = free_port()
         server = machine.serving(port, "--data-dir", str(data_dir), "--workers", "2")
-        # A follower takes the request and offloads it to the leader over the exchanges socket.
-        reply = httpx.post(f"http://127.0.0.1:{port}/v1", json=[{"taskType": "ping", "ping": True}])
-        assert reply.json()["data"] == [{"taskType": "ping", "pong": True}]
+        assert_pong(port)
         server.kill()
         server.communicate(timeout=30)
         wait_until_unlocked(data_dir)
@@ -190,9 +188,7 @@ def test_a_data_dir_too_long_for_a_unix_socket_has_it_in_the_temp_dir(tmp_path: 
         data_dir = tmp_path / ("long-" * 24)
         port = free_port()
         server = machine.serving(port, "--data-dir", str(data_dir), "--workers", "2")
-        reply = httpx.post(f"http://127.0.0.1:{port}/v1",
-                           json=[{"taskType": "ping", "ping": True}])
-        assert reply.json()["data"] == [{"taskType": "ping", "pong": True}]
+        assert_pong(port)
         assert len(list(machine.temp.iterdir())) == 1
         server.send_signal(signal.SIGTERM)
         _, err = server.communicate(timeout=60)
@@ -211,6 +207,12 @@ def test_a_unix_socket_that_fits_nowhere_stops_the_server_with_a_reason(tmp_path
         f"runware-mock: the workers' Unix socket fits in neither the data dir {data_dir} nor "
         f"the temporary dir {machine.temp} (AF_UNIX path too long): pass a shorter --data-dir")
     assert list(machine.temp.iterdir()) == []
+
+
+def assert_pong(port: int) -> None:
+    """A follower takes the ping and hands it to the leader over the exchanges' socket."""
+    reply = httpx.post(f"http://127.0.0.1:{port}/v1", json=[{"taskType": "ping", "ping": True}])
+    assert reply.json()["data"] == [{"taskType": "ping", "pong": True}]
 
 
 def wait_until_unlocked(data_dir: Path) -> None:
