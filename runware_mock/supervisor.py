@@ -214,9 +214,9 @@ def _exchanges_listener(path: Path) -> tuple[socket.socket, str | None]:
     is too long for a Unix socket's (about 100 bytes), or whose file system takes no sockets,
     gets a temporary folder instead; ``DataDirError`` when that fails too.
     """
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
     try:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
         return _unix_listener(str(path)), None
     except OSError as error:
         log.debug("exchanges socket in a temporary folder: %s: %s", path, error)
