@@ -9,6 +9,7 @@ The lifespan releases the claim on shutdown, after the services are closed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import json
@@ -50,6 +51,8 @@ class Claim:
         self.settings = settings
         self._lock_fd = lock_fd
         self._release_lock = threading.Lock()
+        if lock_fd is not None:
+            _HELD.add(self)
         # An ephemeral dir also goes at interpreter exit if no one released it (best effort:
         # a kill -9 leaves it behind in the system temp dir).
         self._remove = (weakref.finalize(self, shutil.rmtree, str(settings.data_dir), True)
@@ -66,6 +69,19 @@ class Claim:
         assert self.settings.data_dir is not None
         return self.settings.data_dir
 
+    def _forget_in_child(self) -> None:
+        """In a process forked from the holder: its copy of the lock's descriptor closed, so
+        the lock goes when the holder dies, whatever its children do (a flock belongs to the
+        open file, which every copy of the descriptor keeps locked). Nothing is unlocked or
+        removed: the holder still holds the dir."""
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)
+            self._lock_fd = None
+        if self._remove is not None:
+            self._remove.detach()
+            self._remove = None
+
     def release(self) -> None:
         """Unlock (and remove an ephemeral dir); safe to call more than once."""
         with self._release_lock:
@@ -74,6 +90,19 @@ class Claim:
                 self._lock_fd = None
             if self._remove is not None:
                 self._remove()
+
+
+# The claims this process holds: a forked child (a worker of ``--workers``) drops its copies.
+_HELD: weakref.WeakSet[Claim] = weakref.WeakSet()
+
+
+def _drop_inherited_locks() -> None:
+    for held in list(_HELD):
+        held._forget_in_child()
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 def claim(settings: Settings) -> Claim:

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from runware_mock.contract.harness import start_emulator
-from runware_mock.datadir import LOCK_NAME, DataDirInUse
+from runware_mock.datadir import LOCK_NAME, DataDirInUse, claim
 from runware_mock.runner import ServerThread, free_port
 from runware_mock.settings import Settings
 from tests.test_cli import wait_until_serving
@@ -167,6 +167,51 @@ def test_a_server_killed_with_sigkill_leaves_no_stale_lock(machine: Machine,
     port = free_port()
     second = machine.serving(port, "--data-dir", str(data_dir))
     assert (lock_record(data_dir)["pid"], lock_record(data_dir)["port"]) == (second.pid, port)
+
+
+# The holder claims the dir, forks a child that lives on (blocked on its stdin), says so, and
+# waits: killed, it leaves the child behind.
+_HOLDER_WITH_A_CHILD = """
+import os, sys
+from pathlib import Path
+from runware_mock import datadir
+from runware_mock.settings import Settings
+held = datadir.claim(Settings(data_dir=Path(sys.argv[1])))
+child = os.fork()
+if child == 0:
+    os.read(0, 1)
+    os._exit(0)
+print(child, flush=True)
+os.read(0, 1)
+"""
+
+
+def test_the_lock_goes_with_its_holder_whatever_its_children_do(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER_WITH_A_CHILD, str(data_dir)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        child = int(holder.stdout.readline())
+        holder.kill()
+        holder.wait(timeout=30)
+        os.kill(child, 0)  # the child lives on
+        claim(Settings(data_dir=data_dir)).release()
+    finally:
+        holder.stdin.close()  # the child's end of its wait
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_restart_right_after_a_kill_9_serves_on_the_same_port_and_data_dir(
+        machine: Machine, tmp_path: Path, workers: str) -> None:
+    data_dir, port = tmp_path / "data", free_port()
+    first = machine.serving(port, "--data-dir", str(data_dir), "--workers", workers)
+    assert_pong(port)
+    first.kill()
+    first.communicate(timeout=30)
+    second = machine.serving(port, "--data-dir", str(data_dir), "--workers", workers)
+    assert lock_record(data_dir)["pid"] == second.pid
+    assert_pong(port)
 
 
 def test_workers_killed_with_sigkill_leave_nothing_in_the_temp_dir(machine: Machine,
