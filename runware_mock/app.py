@@ -18,7 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runware_mock import datadir
-from runware_mock.admin.api import admin_mount
+from runware_mock.admin.api import admin_mount, public_health
 from runware_mock.admin.metrics import metrics, registry_for
 from runware_mock.admin.ui.pages import dashboard_routes
 from runware_mock.contract import schemas
@@ -27,7 +27,8 @@ from runware_mock.faults.wire import RawTransport
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services, open_store
 from runware_mock.settings import Settings
-from runware_mock.transport.files import serve_file
+from runware_mock.store.health import disk_trouble
+from runware_mock.transport.files import serve_file, unwritable_response
 from runware_mock.transport.limits import TransportLimits
 from runware_mock.transport.offload import ExchangeServer
 from runware_mock.transport.rest import RestTransport, relayed_exchange, reused_answer
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, claim: datadir.Claim | None 
         *dashboard_routes(),  # /__admin/ui: before the admin mount, whose catch-all takes it
         admin_mount(),  # before the catch-all file route, which would take /__admin/x
         Route("/metrics", metrics, methods=["GET"]),
+        Route("/__health", public_health, methods=["GET"]),
         WebSocketRoute("/v1", websocket_tasks),
         WebSocketRoute("/v1/", websocket_tasks),
         # Before the catch-all file route, which would take /schemas/x.json for a media kind.
@@ -175,6 +177,8 @@ async def _sweep_forever(services: Services, offload: ExchangeServer) -> None:
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
+    if disk_trouble(exc):  # not a bug: something it had to write found no room
+        return unwritable_response(request.app.state.services.database.health, exc)
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     problem = error("internalServerError", f"The emulator failed: {exc.__class__.__name__}.")
     return JSONResponse({"errors": [problem.to_json()]}, status_code=500)

@@ -61,7 +61,7 @@ class Services:
         profile = load_profile(settings.faults) if settings.faults else ()
         faults = FaultInjector(randomness, profile, fault_rules)
         faults.restore(fault_rules.load())
-        task_services = TaskServices(settings, engine, media, faults)
+        task_services = TaskServices(settings, engine, media, faults, database.health)
         reporter = Reporter(task_services)
         delivery = Delivery(settings, clock, randomness, media, reporter.body,
                             DeliveryTable(database))

@@ -39,6 +39,7 @@ from runware_mock.faults import FaultSpecError
 from runware_mock.faults.catalog import KINDS
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
+from runware_mock.store.health import StoreHealth
 from runware_mock.transport.journal import Expectation
 
 PREFIX = "/__admin"
@@ -101,8 +102,10 @@ def _problem(code: str, message: str, parameter: str | None,
 
 async def health(request: Request, services: Services) -> Response:
     engine, journal = services.engine, services.journal
+    store = await services.database.probe()
     return JSONResponse({
-        "status": "ok",
+        "status": _status(store),
+        "store": store.to_json(),
         "baseURL": services.settings.base_url,
         "tasks": engine.count(),
         # Every task still processing is loaded (only finished ones stay cold).
@@ -111,7 +114,21 @@ async def health(request: Request, services: Services) -> Response:
         "deliveriesPending": services.delivery.log.pending(),
         "renders": _renders(services),
         "clock": services.clock.now(),
-    })
+    }, status_code=200 if store.writable else 503)
+
+
+async def public_health(request: Request) -> Response:
+    """``GET /__health``: whether the emulator can take tasks now, for a container's
+    HEALTHCHECK or a load balancer; outside ``/__admin``, so it needs no admin token. 503
+    while the data dir is not writable (every task is refused then)."""
+    services: Services = request.app.state.services
+    store = await services.database.probe()
+    return JSONResponse({"status": _status(store), "store": store.to_json()},
+                        status_code=200 if store.writable else 503)
+
+
+def _status(store: StoreHealth) -> str:
+    return "ok" if store.writable else "storeNotWritable"
 
 
 def _renders(services: Services) -> dict[str, int]:

@@ -112,17 +112,27 @@ _SCHEMAS: dict[str, Any] = {
         fault={"type": ["string", "null"], "description": "the injected delivery fault"}),
 }
 
+# Whether the data dir takes writes (store.health.StoreHealth.to_json).
+_STORE = _object(writable={"type": "boolean"},
+                 problem={"type": ["string", "null"], "description": "why not, if not"},
+                 since={"type": ["number", "null"], "description": "Unix seconds"},
+                 refusals={"type": "integer", "description": "requests refused for it so far"})
+
 _PATHS: dict[str, Any] = {
     "/__admin/health": {"get": _operation(
-        "liveness and counters (no token needed)", {"200": _json("ok", _object(
-            status={"const": "ok"}, baseURL={"type": "string"}, tasks={"type": "integer"},
+        "liveness and counters (no token needed); 503 while the data dir is not writable "
+        "(tasks are refused then)", {"200": _json("ok", _object(
+            status={"enum": ["ok", "storeNotWritable"]}, store=_STORE,
+            baseURL={"type": "string"}, tasks={"type": "integer"},
             processing={"type": "integer"}, journal={"type": "object"},
             deliveriesPending={"type": "integer"}, renders=_object(
                 running={"type": "integer"}, queued={"type": "integer"},
                 made={"type": "integer"}, refused={"type": "integer"},
                 pendingFiles={"type": "integer", "description": "task outputs whose file is "
                               "not made yet (--renders lazy: made at first download)"}),
-            clock={"type": "number"}))}, errors=())},
+            clock={"type": "number"})), "503": _json("the data dir takes no writes now (the same "
+                                                     "body, status storeNotWritable)",
+                                                     {"type": "object"})}, errors=())},
     "/__admin/openapi.json": {"get": _operation(
         "this document (no token needed)", {"200": _json("OpenAPI 3.1", {"type": "object"})},
         errors=())},

@@ -143,7 +143,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("badGateway", 502, "the upstream failed (injected: `http_error` 502)"),
     CatalogEntry("serviceUnavailable", 503,
                  "temporarily out of capacity, retry after `Retry-After` (injected: "
-                 "`http_error` 503)"),
+                 "`http_error` 503); also a task, upload or download the data dir has no room "
+                 "for now: nothing of it was kept, send it again, the same taskUUID included"),
     CatalogEntry("gatewayTimeout", 504,
                  "the request waited too long in the queue (injected: `http_error` 504)"),
     CatalogEntry("notFound", 404, "a URL the emulator does not serve"),

@@ -123,6 +123,10 @@ class Task:
     # One process: futures of wait_finished callers (sync requests held here); None until
     # someone waits.
     waiters: list[asyncio.Future[None]] | None = field(default=None, repr=False)
+    # One process: the measure or produce running for it, and whether it was withdrawn (its
+    # ack could not be kept): a withdrawn task writes nothing more and tells nobody anything.
+    runner: asyncio.Task[None] | None = field(default=None, repr=False)
+    withdrawn: bool = False
 
     @property
     def task_type(self) -> str:
@@ -217,6 +221,19 @@ class TaskEngine:
         """Wait until the tasks submitted so far are in the store: an ack waits for it."""
         await self._table.committed()
 
+    def withdraw(self, task: Task) -> None:
+        """Forget a task whose ack could not be kept (its commit failed), as if it had never
+        come: its work stops, nothing of it stays in memory or in the store, nobody is told of
+        it, and its taskUUID may be sent again."""
+        task.withdrawn = True
+        if self._tasks.get(task.task_uuid) is task:
+            del self._tasks[task.task_uuid]
+        self._disarm(task)
+        if task.runner is not None:
+            task.runner.cancel()
+        # Rows of it a later batch may have committed (the task measured meanwhile, say).
+        self._table.withdrawn(task.task_uuid)
+
     def restore(self, task_uuid: str, owner: str, state: dict[str, Any],
                 faults: TaskFaults, reviver: Reviver) -> Task:
         """A task as the store kept it (``task_state``). One still processing waits for the
@@ -254,7 +271,7 @@ class TaskEngine:
         if seconds is not None:
             self._schedule(task, seconds)
         else:
-            self._start(self._measure(task))
+            self._start(self._measure(task), task)
 
     def keep_cold(self, task_uuid: str, owner: str, finished_at: float, state: bytes,
                   thaw: Thaw) -> None:
@@ -375,8 +392,10 @@ class TaskEngine:
             runner.cancel()
         await asyncio.gather(*running, return_exceptions=True)
 
-    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+    def _start(self, work: Coroutine[Any, Any, None], task: Task | None = None) -> None:
         runner = asyncio.get_running_loop().create_task(work)
+        if task is not None:
+            task.runner = runner
         self._running.add(runner)
         runner.add_done_callback(self._running.discard)
 
@@ -419,6 +438,8 @@ class TaskEngine:
 
     def _save(self, task: Task, finished_at: float | None = None,
               outcomes: dict[int, str] | None = None) -> None:
+        if task.withdrawn:
+            return
         task.stored = True
         self._table.saved(task.task_uuid, task.owner, task_state(task, outcomes, finished_at),
                           finished_at)
@@ -447,7 +468,7 @@ class TaskEngine:
             task.due_now = True
         elif not task.producing:
             task.producing = True
-            self._start(self._produce_all(task))
+            self._start(self._produce_all(task), task)
 
     def _disarm(self, task: Task) -> None:
         if task.alarm is not None:
@@ -515,6 +536,8 @@ class TaskEngine:
             self._settle(task, outcomes, now)
 
     def _settle(self, task: Task, outcomes: dict[int, str], now: float) -> None:
+        if task.withdrawn:
+            return
         for generation in task.generations:
             if generation.status == PROCESSING and generation.index in outcomes:
                 self._finish(task, generation, outcomes[generation.index], now)

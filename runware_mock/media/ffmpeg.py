@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,10 @@ import imageio_ffmpeg
 @cache
 def executable() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+# How ffmpeg reports an output it could not write for lack of room (strerror(ENOSPC)).
+_NO_SPACE = os.strerror(errno.ENOSPC)
 
 
 class FFmpegError(RuntimeError):
@@ -58,7 +63,10 @@ class FFmpegPool:
                     await process.wait()
         text = stderr.decode("utf-8", "replace")
         if check and process.returncode != 0:
-            raise FFmpegError(args, process.returncode or -1, text)
+            failure = FFmpegError(args, process.returncode or -1, text)
+            if _NO_SPACE in text:  # the disk's fault, not the render's: told as an OSError
+                raise OSError(errno.ENOSPC, f"{_NO_SPACE} ({failure})") from failure
+            raise failure
         return Completed(counted, text)
 
 

@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from runware_mock.store.health import disk_trouble
+
 log = logging.getLogger("runware_mock.media")
 
 # A render's seconds before any is measured: Retry-After's first estimate.
@@ -105,7 +107,10 @@ class RenderQueue:
             del self._jobs[key]
         if not job.cancelled() and job.exception() is not None:
             # Retrieved here, so a render whose every download gave up is still reported.
-            log.error("making %s failed", key, exc_info=job.exception())
+            if disk_trouble(job.exception()):  # not a bug: a download retried makes it
+                log.warning("making %s failed: %s", key, job.exception())
+            else:
+                log.error("making %s failed", key, exc_info=job.exception())
 
     def _retry_after(self) -> int:
         """Seconds until the backlog ahead has been rendered, at the measured pace."""

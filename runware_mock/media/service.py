@@ -33,6 +33,7 @@ from runware_mock.media.sound import SoundMaker
 from runware_mock.media.store import REQUESTER, Maker, MediaStore, Pending, Served
 from runware_mock.settings import Settings
 from runware_mock.store.files import FileTable
+from runware_mock.store.health import StoreUnwritable
 
 Info = TypeVar("Info", ImageInfo, AudioInfo)
 
@@ -284,7 +285,13 @@ class Media:
         served = self.store.publish("media", path, extension, expires_at=None,
                                     owner=REQUESTER.get())
         # Acknowledged once kept: the mediaUUID works after a crash.
-        await self.store.committed()
+        try:
+            await self.store.committed()
+        except StoreUnwritable:
+            # Refused without a trace: the mediaUUID was never told, so it must not work.
+            self.store.remove("media", served.uuid)
+            self._discard(path)
+            raise
         return Upload(served, self.store.url("media", served))
 
     async def enforce_disk_budget(self, now: float | None = None) -> int:

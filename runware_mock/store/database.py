@@ -21,12 +21,14 @@ import marshal
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from runware_mock.protocol import jsoncodec
 from runware_mock.store import writer
+from runware_mock.store.health import StoreHealth, StoreUnwritable, probe_files
 from runware_mock.store.schema import StoreVersionError, migrate
 
 log = logging.getLogger("runware_mock.store")
@@ -37,6 +39,10 @@ Statement = tuple[str, Sequence[Any]]
 
 class StoreError(RuntimeError):
     """The store could not be opened or written."""
+
+
+class CommitFailed(StoreError, StoreUnwritable):
+    """A batch was not committed (a full disk, most often): none of it is in the store."""
 
 
 class Database:
@@ -62,6 +68,7 @@ class Database:
         self._loop_thread: int | None = None
         self._writer: asyncio.subprocess.Process | None = None
         self._answers: asyncio.Task[None] | None = None
+        self.health = StoreHealth()
 
     async def start(self) -> None:
         """Start the writer process, on the event loop that queues and awaits writes; a write
@@ -123,13 +130,14 @@ class Database:
         done = self._queued_done or self._loop.create_future()  # type: ignore[union-attr]
         self._queued_done = None
         if self._broken is not None:
+            self.health.failed(self._broken)
             _fail(done, self._broken)
             return
         assert self._writer is not None and self._writer.stdin is not None
         try:
             frame = marshal.dumps(batch)
         except ValueError as exc:  # a value no store column takes: the emulator's own bug
-            _fail(done, f"a statement has a value the store cannot take: {exc}")
+            _fail(done, f"a statement has a value the store cannot take: {exc}", StoreError)
             return
         self._writer.stdin.write(writer.HEADER.pack(len(frame)) + frame)
         self._in_flight.append(done)
@@ -140,13 +148,33 @@ class Database:
             for answer in answers:
                 done = self._in_flight.popleft()
                 if answer == writer.COMMITTED[0]:
+                    self.health.recovered()
                     if not done.done():
                         done.set_result(None)
                 else:
+                    self.health.failed("the store could not commit (is the disk full?)")
                     _fail(done, "the store's writer could not commit a batch (see its log)")
         self._broken = "the store's writer has stopped"
         while self._in_flight:
             _fail(self._in_flight.popleft(), self._broken)
+
+    async def probe(self) -> StoreHealth:
+        """Whether the data dir takes writes now: a small file written there and a commit
+        tried (the health endpoint's check: it finds the room back, or gone, while nothing
+        else is written)."""
+        problem = await probe_files(self.path.parent)
+        if problem is None:
+            self.write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                       ("store.probed", repr(time.time())))
+            try:
+                await self.flush()
+            except StoreError as exc:
+                problem = str(exc)
+        if problem is None:
+            self.health.recovered()
+        else:
+            self.health.failed(problem)
+        return self.health
 
     async def close(self) -> None:
         await self.flush()
@@ -158,10 +186,11 @@ class Database:
         await asyncio.to_thread(self._connection.close)
 
 
-def _fail(done: asyncio.Future[None], reason: str) -> None:
+def _fail(done: asyncio.Future[None], reason: str,
+          kind: type[StoreError] = CommitFailed) -> None:
     log.error("the store could not commit: %s", reason)
     if not done.done():
-        done.set_exception(StoreError(f"the store could not commit: {reason}"))
+        done.set_exception(kind(f"the store could not commit: {reason}"))
         # Marked seen: nobody may be waiting for this batch, and that is no error of its own.
         done.exception()
 

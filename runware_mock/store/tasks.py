@@ -30,6 +30,11 @@ class TaskTable:
             self._db.write("DELETE FROM tasks WHERE task_uuid = ?", (task_uuid,))
             self._db.write("DELETE FROM deliveries WHERE task_uuid = ?", (task_uuid,))
 
+    def withdrawn(self, task_uuid: str) -> None:
+        """Nothing of a task whose ack could not be kept: its row, deliveries and files."""
+        for table in ("tasks", "deliveries", "files"):
+            self._db.write(f"DELETE FROM {table} WHERE task_uuid = ?", (task_uuid,))
+
     def cleared(self) -> None:
         self._db.write("DELETE FROM tasks")
         self._db.write("DELETE FROM deliveries")

@@ -51,10 +51,13 @@ def commit(connection: sqlite3.Connection, batch: list[Statement]) -> None:
     try:
         for sql, params in statements:
             connection.execute(sql, params)
+        connection.execute("COMMIT")
     except BaseException:
-        connection.execute("ROLLBACK")
+        # A COMMIT that failed (a full disk) leaves the transaction open: the next batch
+        # would run inside it and be answered committed when it is not.
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
         raise
-    connection.execute("COMMIT")
 
 
 def merged(batch: list[Statement]) -> Iterator[Statement]:

@@ -14,6 +14,7 @@ from runware_mock.faults import Fault, FaultInjector, Rule
 from runware_mock.media.service import Media
 from runware_mock.protocol.envelope import Reply
 from runware_mock.settings import Settings
+from runware_mock.store.health import StoreHealth
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class TaskServices:
     engine: TaskEngine
     media: Media
     faults: FaultInjector
+    # Whether the data dir takes writes now (the store's): what a refusal reports to.
+    health: StoreHealth = field(default_factory=StoreHealth)
 
 
 Handler = Callable[[dict[str, Any], Context, TaskServices], Awaitable[Reply]]

@@ -9,6 +9,7 @@ from runware_mock.contract.errors import error
 from runware_mock.contract.validation import MOST_ERRORS, check_task
 from runware_mock.media.store import REQUESTER
 from runware_mock.protocol.envelope import Reply
+from runware_mock.store.health import disk_trouble, refusal
 from runware_mock.tasks.base import Context, TaskServices
 from runware_mock.tasks.registry import task_types
 
@@ -38,6 +39,9 @@ class Dispatcher:
         try:
             return await task_types()[task_type].handle(checked.task, context, self._services)
         except Exception as exc:
+            if disk_trouble(exc):  # not a bug: a file it had to write found no room
+                return Reply(errors=[refusal(self._services.health, exc, task_type=task_type,
+                                             task_uuid=checked.task.get("taskUUID"))])
             log.exception("handler for %s failed", task_type)
             return Reply(errors=[error("internalServerError", f"The emulator failed: {exc}",
                                        task_type=task_type,

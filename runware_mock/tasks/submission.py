@@ -18,6 +18,7 @@ from runware_mock.faults import DELIVERY, TASK
 from runware_mock.faults.traffic import task_traffic
 from runware_mock.protocol.envelope import Reply, failed, succeeded
 from runware_mock.store.database import StoreError
+from runware_mock.store.health import StoreUnwritable, refusal
 from runware_mock.tasks.base import Context, TaskServices, generation_error, scoped
 from runware_mock.tasks.registry import result_item
 
@@ -60,10 +61,14 @@ async def accept_kept(task: dict[str, Any], context: Context, services: TaskServ
     if isinstance(accepted, Task):
         try:
             await services.engine.committed()
+        except StoreUnwritable as exc:
+            # Refused without a trace: acknowledged, it would run but be lost at a restart.
+            services.engine.withdraw(accepted)
+            return failed(scoped(refusal(services.health, exc), task))
         except StoreError as exc:
+            services.engine.withdraw(accepted)
             return failed(scoped(error(
-                "internalServerError", f"The emulator could not keep this task: {exc}. It may "
-                "run, but would not survive a restart."), task))
+                "internalServerError", f"The emulator could not keep this task: {exc}."), task))
     return accepted
 
 

@@ -12,6 +12,7 @@ from runware_mock.contract.errors import error
 from runware_mock.media.ondemand import RenderRefused
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
+from runware_mock.store.health import RETRY_AFTER, StoreHealth, disk_trouble, refusal
 
 
 async def serve_file(request: Request) -> Response:
@@ -24,6 +25,11 @@ async def serve_file(request: Request) -> Response:
         problem = error(refused.code, str(refused))
         return JSONResponse({"errors": [problem.to_json()]}, status_code=503,
                             headers={"Retry-After": str(refused.retry_after)})
+    except Exception as exc:
+        if not disk_trouble(exc):
+            raise
+        # The file could not be made for lack of room: made by a retry once there is some.
+        return unwritable_response(services.database.health, exc)
     if served is None or not served.path.exists():
         problem = error("mediaNotFound", f"No {kind} at this URL (never made, deleted, or its "
                         "ttl has passed).")
@@ -31,3 +37,9 @@ async def serve_file(request: Request) -> Response:
     # FileResponse answers HEAD and Range requests (206, 416) itself.
     return FileResponse(served.path, media_type=served.content_type, filename=served.filename,
                         content_disposition_type="inline")
+
+
+def unwritable_response(health: StoreHealth, exc: BaseException) -> Response:
+    """The 503 of a request that needed a write the data dir cannot take now."""
+    return JSONResponse({"errors": [refusal(health, exc).to_json()]}, status_code=503,
+                        headers={"Retry-After": str(RETRY_AFTER)})

@@ -25,6 +25,7 @@ from runware_mock.protocol import jsoncodec
 from runware_mock.protocol.envelope import Reply, failed, read_task_array
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
+from runware_mock.store.health import RETRY_AFTER, disk_trouble, refusal
 from runware_mock.tasks.base import Context
 from runware_mock.transport.limits import TransportLimits
 
@@ -114,6 +115,8 @@ async def _answered(services: Services, raw: bytes | bytearray, headers: _Reques
     try:
         return await _exchange(services, raw, headers, receive, limits)
     except Exception as exc:
+        if disk_trouble(exc):  # not a bug: something it had to write found no room
+            return respond(failed(refusal(services.database.health, exc)))
         # A bug is answered as one, on a connection that stays usable: an exception left to
         # the server would close it under the client's next request.
         log.exception("a REST request failed")
@@ -253,7 +256,10 @@ def respond(reply: Reply) -> Response:
         # between two network chunks.
         return StreamingResponse(reply.events, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
-    return JSONResponse(reply.body(), reply.http_status())
+    status = reply.http_status()
+    # A 503 (the data dir full: nothing was kept) says when to try again, as Runware's do.
+    headers = {"Retry-After": str(RETRY_AFTER)} if status == 503 else None
+    return JSONResponse(reply.body(), status, headers=headers)
 
 
 def _api_key(authorization: str, tasks: list[Any]) -> Any:

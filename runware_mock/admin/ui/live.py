@@ -87,6 +87,8 @@ class Monitor:
             "rules": [[rule.id, rule.matched, rule.fired] for rule in faults.rules()],
             "deliveries": sum(services.delivery.log.totals.values()),
             "deliveriesPending": services.delivery.log.pending(),
+            # Why the data dir takes no writes now (tasks are refused), or None.
+            "storeProblem": services.database.health.problem,
         }
 
     async def events(self, closing: Callable[[], bool]) -> AsyncIterator[str]:
@@ -123,6 +125,8 @@ class Monitor:
     async def _tick_forever(self) -> None:
         while True:
             await asyncio.sleep(self.tick_seconds)
+            if not self.services.database.health.writable:
+                await self.services.database.probe()  # room back, with nothing else written?
             update = self.tick()
             self.history.append({key: update[key] for key in _CHARTED})
             for queue in list(self._subscribers):

@@ -84,6 +84,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
         root=_root(request), clock=services.clock.now(), wall=time.time(),
         tick_seconds=services.settings.dashboard_tick,
         signed_in=bool(services.settings.admin_token),
+        store_problem=services.database.health.problem,
         path=request.url.path, **context)
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 

@@ -112,9 +112,17 @@
   }
 
   // --- what a tick changes -------------------------------------------------------------------
+  function showStoreProblem(problem) {
+    const banner = document.getElementById("store-problem");
+    if (!banner) return;
+    banner.hidden = !problem;
+    document.getElementById("store-problem-reason").textContent = problem || "";
+  }
+
   let last = null;
   function onTick(tick) {
     setClock(tick.clock, tick.time, tick.advanced);
+    showStoreProblem(tick.storeProblem);
     chartTick(tick);
     const before = last;
     last = tick;
