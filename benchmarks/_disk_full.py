@@ -75,6 +75,9 @@ class DiskFullRun:
     accepted_again: int = 0
     health_while_full: dict[str, Any] | None = None
     health_after: dict[str, Any] | None = None
+    # Whether the dashboard showed its "store not writable" banner, while full and after.
+    banner_while_full: bool | None = None
+    banner_after: bool | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
 
     def count(self, kind: str, note: str) -> None:
@@ -147,10 +150,12 @@ def _probe(server: _Server, run: DiskFullRun, rng: random.Random) -> None:
         load.wait_for(lambda: len(run.refused) >= REFUSALS_WANTED, "refusals",
                       FULL_SECONDS, required=False)
         run.health_while_full = server.health()
+        run.banner_while_full = server.banner()
         for task_uuid in list(run.refused):  # nothing refused exists, while the disk is full
             _check_unknown(server, run, task_uuid)
         ballast.unlink()
         run.health_after = server.health()
+        run.banner_after = server.banner()
         load.room_is_back()
         load.wait_for(lambda: load.acks_after_room >= 20, "acks once there is room")
     finally:
@@ -399,6 +404,12 @@ class _Server:
         answer = httpx.get(f"{self.base_url}/__health", timeout=TIMEOUT)
         return {"http": answer.status_code, **answer.json()}
 
+    def banner(self) -> bool:
+        """Whether the dashboard's page shows its "store not writable" banner."""
+        page = httpx.get(f"{self.base_url}/__admin/ui/", timeout=TIMEOUT).text
+        start = page.find('id="store-problem"')
+        return start >= 0 and "hidden" not in page[start:page.index(">", start)]
+
     def post(self, tasks: list[dict[str, Any]], run: DiskFullRun) -> httpx.Response | None:
         return self.request("POST", f"{self.base_url}/v1", run, json=tasks)
 
@@ -448,7 +459,9 @@ def main() -> int:
               f"{len(run.acknowledged)}, refused then accepted {run.accepted_again}, uploads "
               f"{len(run.uploads)} | statuses "
               f"{dict(sorted(run.statuses.items()))} | {time.monotonic() - started:.0f} s")
-        print(f"  health while full: {run.health_while_full}\n  health after: {run.health_after}")
+        print(f"  health while full: {run.health_while_full}\n  health after: {run.health_after}"
+              f"\n  dashboard banner while full: {run.banner_while_full}, after: "
+              f"{run.banner_after}")
         for note in run.notes:
             print("  " + note)
     return 0

@@ -42,6 +42,7 @@ def test_a_disk_filled_mid_load_refuses_what_it_cannot_keep_and_keeps_what_it_ac
             run.health_while_full["store"]["writable"]) == (503, "storeNotWritable", False)
     assert (run.health_after["http"], run.health_after["status"],
             run.health_after["store"]["writable"]) == (200, "ok", True)
+    assert (run.banner_while_full, run.banner_after) == (True, False)
 
 
 def test_a_batch_whose_commit_fails_leaves_no_transaction_open(tmp_path: Path) -> None:

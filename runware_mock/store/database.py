@@ -148,7 +148,7 @@ class Database:
             for answer in answers:
                 done = self._in_flight.popleft()
                 if answer == writer.COMMITTED[0]:
-                    self.health.recovered()
+                    self.health.committed()
                     if not done.done():
                         done.set_result(None)
                 else:
@@ -163,17 +163,17 @@ class Database:
         tried (the health endpoint's check: it finds the room back, or gone, while nothing
         else is written)."""
         problem = await probe_files(self.path.parent)
-        if problem is None:
+        if problem is not None:
+            self.health.failed(problem, files=True)
+        else:
             self.write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                        ("store.probed", repr(time.time())))
             try:
                 await self.flush()
             except StoreError as exc:
-                problem = str(exc)
-        if problem is None:
-            self.health.recovered()
-        else:
-            self.health.failed(problem)
+                self.health.failed(str(exc))
+            else:
+                self.health.recovered()
         return self.health
 
     async def close(self) -> None:

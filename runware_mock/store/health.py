@@ -40,18 +40,29 @@ class StoreHealth:
         # Wall-clock time of the first failure of the current spell (epoch seconds).
         self.since: float | None = None
         self.refusals = 0
+        # A file could not be written: a commit that succeeds says nothing of that (SQLite
+        # reuses its log's room on a full disk), only a probe does.
+        self._files_failed = False
 
     @property
     def writable(self) -> bool:
         return self.problem is None
 
-    def failed(self, problem: str) -> None:
+    def failed(self, problem: str, *, files: bool = False) -> None:
         if self.problem is None:
             self.since = time.time()
         self.problem = problem
+        self._files_failed = self._files_failed or files
+
+    def committed(self) -> None:
+        """A commit succeeded: writable again, unless a file write failed since a probe."""
+        if not self._files_failed:
+            self.recovered()
 
     def recovered(self) -> None:
+        """A file and a commit both went through (``Database.probe``)."""
         self.problem = self.since = None
+        self._files_failed = False
 
     def to_json(self) -> dict[str, object]:
         return {"writable": self.writable, "problem": self.problem, "since": self.since,
@@ -66,7 +77,7 @@ def disk_trouble(exc: BaseException) -> bool:
 
 def refusal(health: StoreHealth, exc: BaseException, **fields: object) -> ApiError:
     """The Runware-shaped 503 a request gets when what it asks cannot be kept now."""
-    health.failed(str(exc))
+    health.failed(str(exc), files=not isinstance(exc, StoreUnwritable))
     health.refusals += 1
     return error("serviceUnavailable", "The emulator's data dir is not writable now (disk full?):"
                  f" {exc}. Nothing of this request was kept; send it again, the same taskUUID "
