@@ -9,6 +9,7 @@ test's tmp_path, so nothing touches the real home or temp dir.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -17,7 +18,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -204,14 +207,37 @@ def test_the_lock_goes_with_its_holder_whatever_its_children_do(tmp_path: Path) 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_restart_right_after_a_kill_9_serves_on_the_same_port_and_data_dir(
         machine: Machine, tmp_path: Path, workers: str) -> None:
+    """Even with a request held when the server is killed: a sync task due in ten minutes,
+    which a shutdown would wait for up to --shutdown-timeout (so a worker outliving its
+    supervisor would hold the data dir and the port that long)."""
     data_dir, port = tmp_path / "data", free_port()
-    first = machine.serving(port, "--data-dir", str(data_dir), "--workers", workers)
-    assert_pong(port)
+    flags = ("--data-dir", str(data_dir), "--workers", workers, "--latency", "fixed:600",
+             "--shutdown-timeout", "600")
+    first = machine.serving(port, *flags)
+    threading.Thread(target=_hold_a_sync_task, args=(port,), daemon=True).start()
+    _wait_until_processing(port)
     first.kill()
     first.communicate(timeout=30)
-    second = machine.serving(port, "--data-dir", str(data_dir), "--workers", workers)
+    second = machine.serving(port, *flags)
     assert lock_record(data_dir)["pid"] == second.pid
     assert_pong(port)
+
+
+def _hold_a_sync_task(port: int) -> None:
+    task = {"taskType": "imageInference", "taskUUID": str(uuid.uuid4()), "model": "runware:400@2",
+            "positivePrompt": "a lighthouse", "width": 512, "height": 512,
+            "deliveryMethod": "sync"}
+    with contextlib.suppress(httpx.HTTPError):  # cut by the kill
+        httpx.post(f"http://127.0.0.1:{port}/v1", json=[task], timeout=600,
+                   headers={"Authorization": "Bearer held"})
+
+
+def _wait_until_processing(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while not httpx.get(f"http://127.0.0.1:{port}/__admin/tasks",
+                        params={"state": "processing"}).json()["tasks"]:
+        assert time.monotonic() < deadline, "the sync task never came"
+        time.sleep(0.05)
 
 
 def test_workers_killed_with_sigkill_leave_nothing_in_the_temp_dir(machine: Machine,
