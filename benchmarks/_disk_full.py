@@ -4,7 +4,8 @@
 
 The data dir is on a small tmpfs of its own (``mount -t tmpfs``: root, or a machine that
 allows it; elsewhere the probe prints why it cannot run and counts nothing). Clients submit
-imageInference tasks, upload images and download results, all the time, while a ballast file
+imageInference tasks (over REST and a WebSocket), upload images and download results, all
+the time, while a ballast file
 fills the tmpfs to the last byte; once refusals are seen the ballast goes, every refused
 taskUUID is sent again, and the server is killed (SIGKILL) and started again on the same data
 dir. Counted, by kind (every count should be 0):
@@ -29,6 +30,7 @@ import base64
 import contextlib
 import dataclasses
 import io
+import json
 import random
 import signal
 import subprocess
@@ -44,6 +46,8 @@ from typing import Any
 
 import httpx
 from PIL import Image
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as websocket_connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -73,6 +77,8 @@ class DiskFullRun:
     refused: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     uploads: list[str] = dataclasses.field(default_factory=list)
     accepted_again: int = 0
+    # Tasks acknowledged and refused over the WebSocket.
+    websocket: Counter[str] = dataclasses.field(default_factory=Counter)
     health_while_full: dict[str, Any] | None = None
     health_after: dict[str, Any] | None = None
     # Whether the dashboard showed its "store not writable" banner, while full and after.
@@ -252,6 +258,8 @@ class _Load:
         self._changed = threading.Condition()
         self._threads = [threading.Thread(target=self._client, args=(seed,), daemon=True)
                          for seed in self._seeds]
+        self._threads.append(threading.Thread(target=self._websocket_client,
+                                              args=(rng.getrandbits(64),), daemon=True))
         self._room_back = False
         self.acks_after_room = 0
 
@@ -296,22 +304,54 @@ class _Load:
         answer = self._server.post(tasks, self._run)
         if answer is None:
             return
-        body = answer.json()
         sent = {task["taskUUID"]: task for task in tasks}
+        self._answered(sent, answer.json())
+        for task_uuid in sent:
+            self._run.count("inconsistent tasks", f"{task_uuid} neither acknowledged nor "
+                            f"refused: {answer.status_code} {answer.text[:200]}")
+
+    def _answered(self, sent: dict[str, dict[str, Any]], body: dict[str, Any]) -> None:
+        """Acks and refusals of ``sent`` in ``body``, taken out of ``sent``."""
         with self._changed:
             for item in body.get("data", []):
                 task_uuid = item.get("taskUUID")
-                if task_uuid in sent:
+                if task_uuid in sent and "imageURL" not in item:  # an ack, not a pushed result
                     self._run.acknowledged[task_uuid] = sent.pop(task_uuid)
                     self.acks_after_room += self._room_back
             for problem in body.get("errors", []):
                 task_uuid = problem.get("taskUUID")
                 if task_uuid in sent and problem.get("code") == "serviceUnavailable":
                     self._run.refused[task_uuid] = sent.pop(task_uuid)
-            for task_uuid in sent:
-                self._run.count("inconsistent tasks", f"{task_uuid} neither acknowledged nor "
-                                f"refused: {answer.status_code} {answer.text[:200]}")
             self._changed.notify_all()
+
+    def _websocket_client(self, seed: int) -> None:
+        """Submits over one authenticated WebSocket: a refusal is an error frame there."""
+        rng = random.Random(seed)
+        url = self._server.base_url.replace("http", "ws", 1) + "/v1"
+        try:
+            with websocket_connect(url, max_size=None, open_timeout=TIMEOUT) as socket:
+                socket.send(json.dumps([{"taskType": "authentication", "apiKey": API_KEY}]))
+                socket.recv(TIMEOUT)
+                while not self._stopping.is_set():
+                    tasks = [_image_task(rng) for _ in range(rng.randint(1, 4))]
+                    sent = {task["taskUUID"]: task for task in tasks}
+                    socket.send(json.dumps(tasks))
+                    while sent:
+                        body = json.loads(socket.recv(TIMEOUT))
+                        if "errors" in body and not any(
+                                problem.get("taskUUID") in sent for problem in body["errors"]):
+                            self._run.count("inconsistent tasks", f"a frame: {body}")
+                            return
+                        before = len(sent)
+                        self._answered(sent, body)
+                        for problem in body.get("errors", []):
+                            self._run.websocket["refused"] += (
+                                problem.get("code") == "serviceUnavailable")
+                        self._run.websocket["answered"] += before - len(sent)
+        except TimeoutError:
+            self._run.count("hangs", "a WebSocket frame got no answer")
+        except (OSError, ConnectionClosed) as exc:
+            self._run.count("drops", f"the WebSocket: {exc!r}")
 
     def _upload(self, rng: random.Random) -> None:
         task = {"taskType": "imageUpload", "taskUUID": str(_uuid(rng)),
@@ -457,7 +497,7 @@ def main() -> int:
         counts = ", ".join(f"{kind} {count}" for kind, count in run.result().items())
         print(f"{workers} worker(s), seed {args.seed}: {counts} | acknowledged "
               f"{len(run.acknowledged)}, refused then accepted {run.accepted_again}, uploads "
-              f"{len(run.uploads)} | statuses "
+              f"{len(run.uploads)}, over the WebSocket {dict(run.websocket)} | statuses "
               f"{dict(sorted(run.statuses.items()))} | {time.monotonic() - started:.0f} s")
         print(f"  health while full: {run.health_while_full}\n  health after: {run.health_after}"
               f"\n  dashboard banner while full: {run.banner_while_full}, after: "

@@ -34,6 +34,7 @@ def test_a_disk_filled_mid_load_refuses_what_it_cannot_keep_and_keeps_what_it_ac
     # The disk did fill: tasks were refused, and every one was taken once there was room.
     assert run.accepted_again >= REFUSALS_WANTED
     assert run.refused == {}
+    assert run.websocket["answered"] > 0  # a refusal is an error frame there, an ack an ack
     # Every answer was an ack, a poll's taskNotFound of a refused task, or a refusal.
     assert set(run.statuses) <= {"POST 200", "POST 404", "POST 503", "GET 200", "GET 503"}, (
         run.statuses)
