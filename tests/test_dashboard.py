@@ -223,6 +223,24 @@ def test_journal_filters_and_entries_open_and_charts_draw(server: ServerThread,
     assert page.evaluate("document.querySelectorAll('.chart .uplot canvas').length") == 4
 
 
+# --- the store's health ---------------------------------------------------------------------
+
+@pytest.mark.one_process
+def test_the_store_not_writable_banner_goes_once_the_store_takes_writes_again(
+        server_factory: ServerFactory, page: Any) -> None:
+    server = server_factory(dashboard_tick=0.2)
+    # What a write that found the disk full leaves (tests/test_disk_full.py fills a real one).
+    server.services.database.health.failed("cannot write to the data dir: No space left on "
+                                           "device", files=True)
+    html = page.goto(ui(server)).text()
+    banner = html[html.index('id="store-problem"'):]
+    assert "hidden" not in banner[:banner.index(">")], "the page shows it"
+    assert "store not writable" in banner and "No space left on device" in banner
+    # A tick probes the data dir (this one takes writes), and the page hides the banner.
+    page.wait_for_selector("#store-problem", state="hidden")
+    assert server.services.database.health.writable
+
+
 # --- the token ------------------------------------------------------------------------------
 
 def test_the_token_prompt_opens_the_dashboard_and_nothing_else_does(
