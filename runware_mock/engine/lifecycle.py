@@ -123,9 +123,8 @@ class Task:
     # One process: futures of wait_finished callers (sync requests held here); None until
     # someone waits.
     waiters: list[asyncio.Future[None]] | None = field(default=None, repr=False)
-    # One process: the measure or produce running for it, and whether it was withdrawn (its
-    # ack could not be kept): a withdrawn task writes nothing more and tells nobody anything.
-    runner: asyncio.Task[None] | None = field(default=None, repr=False)
+    # Its ack could not be kept (``TaskEngine.withdraw``): it writes nothing more and tells
+    # nobody anything.
     withdrawn: bool = False
 
     @property
@@ -229,8 +228,9 @@ class TaskEngine:
         if self._tasks.get(task.task_uuid) is task:
             del self._tasks[task.task_uuid]
         self._disarm(task)
-        if task.runner is not None:
-            task.runner.cancel()
+        for runner in self._running:  # its measure or produce, named for it
+            if runner.get_name() == task.task_uuid:
+                runner.cancel()
         # Rows of it a later batch may have committed (the task measured meanwhile, say).
         self._table.withdrawn(task.task_uuid)
 
@@ -393,9 +393,8 @@ class TaskEngine:
         await asyncio.gather(*running, return_exceptions=True)
 
     def _start(self, work: Coroutine[Any, Any, None], task: Task | None = None) -> None:
-        runner = asyncio.get_running_loop().create_task(work)
-        if task is not None:
-            task.runner = runner
+        runner = asyncio.get_running_loop().create_task(
+            work, name=task.task_uuid if task is not None else None)
         self._running.add(runner)
         runner.add_done_callback(self._running.discard)
 
