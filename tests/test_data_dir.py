@@ -10,7 +10,6 @@ test's tmp_path, so nothing touches the real home or temp dir.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import signal
@@ -248,8 +247,7 @@ def test_workers_killed_with_sigkill_leave_nothing_in_the_temp_dir(machine: Mach
         server = machine.serving(port, "--data-dir", str(data_dir), "--workers", "2")
         assert_pong(port)
         server.kill()
-        server.communicate(timeout=30)
-        wait_until_unlocked(data_dir)
+        server.communicate(timeout=30)  # the next server takes the data dir at once
         assert list(machine.temp.iterdir()) == []
 
 
@@ -284,19 +282,6 @@ def assert_pong(port: int) -> None:
     """A follower takes the ping and hands it to the leader over the exchanges' socket."""
     reply = httpx.post(f"http://127.0.0.1:{port}/v1", json=[{"taskType": "ping", "ping": True}])
     assert reply.json()["data"] == [{"taskType": "ping", "pong": True}]
-
-
-def wait_until_unlocked(data_dir: Path) -> None:
-    """Until every process of a killed server is gone: its workers inherited the lock."""
-    deadline = time.monotonic() + 30
-    with (data_dir / LOCK_NAME).open("rb") as lock:
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                assert time.monotonic() < deadline, "the killed server's workers still run"
-                time.sleep(0.05)
 
 
 # --- ephemeral --------------------------------------------------------------------------------
