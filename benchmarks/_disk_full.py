@@ -172,9 +172,11 @@ def _probe(server: _Server, run: DiskFullRun, rng: random.Random) -> None:
     before = _results(server, run)
     server.restart()
     after = _results(server, run)
-    for task_uuid, result in before.items():
-        if task_uuid not in after:
-            run.count("lost tasks", f"{task_uuid} is unknown after the restart")
+    for task_uuid in run.acknowledged:
+        result = before.get(task_uuid)
+        if result is None or task_uuid not in after:
+            run.count("lost tasks", f"{task_uuid}, acknowledged, is unknown (or never "
+                      f"finished) {'before' if result is None else 'after'} the restart")
         elif after[task_uuid] != result:
             run.count("inconsistent tasks", f"{task_uuid} changed across the restart: "
                       f"{result} then {after[task_uuid]}")
@@ -338,8 +340,7 @@ class _Load:
                     socket.send(json.dumps(tasks))
                     while sent:
                         body = json.loads(socket.recv(TIMEOUT))
-                        if "errors" in body and not any(
-                                problem.get("taskUUID") in sent for problem in body["errors"]):
+                        if any("taskUUID" not in problem for problem in body.get("errors", [])):
                             self._run.count("inconsistent tasks", f"a frame: {body}")
                             return
                         before = len(sent)
