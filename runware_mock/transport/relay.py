@@ -66,7 +66,12 @@ def _next_request(buffer: bytearray) -> _Request | object | None:
     it is incomplete."""
     end = buffer.find(b"\r\n\r\n")
     if end < 0:
-        return _UNUSUAL if len(buffer) > HEAD_BYTES else None
+        # A head its parser refuses already (bare LF, a TLS hello, random bytes) is the
+        # leader's to answer 400 at once, not one to wait for.
+        too_long = len(buffer) > HEAD_BYTES
+        return _UNUSUAL if too_long or _refused_by_parser(bytes(buffer)) else None
+    if _refused_by_parser(bytes(buffer[:end + 4])):
+        return _UNUSUAL  # the leader answers 400, as one worker would
     lines = bytes(buffer[:end]).split(b"\r\n")
     request_line = lines[0].split(b" ")
     if len(request_line) != 3 or request_line[2] != b"HTTP/1.1" or request_line[0] == b"HEAD":
@@ -97,6 +102,25 @@ def _next_request(buffer: bytearray) -> _Request | object | None:
                # Any body that could ask for a stream ("stream", or spelled with escapes).
                and b"stream" not in body and b"\\u" not in body)
     return _Request(raw, offload, headers.get(b"authorization", b"").decode("latin-1"), body)
+
+
+class _NoCallbacks:
+    """httptools calls only the callbacks its protocol object has: none, to check a head."""
+
+
+_NO_CALLBACKS = _NoCallbacks()
+
+
+def _refused_by_parser(head: bytes) -> bool:
+    """Whether the leader's HTTP parser (uvicorn's httptools, the same rules) refuses these
+    bytes with a 400: a NUL or CR in a header value, a space in or a non-ASCII name, bare LF."""
+    try:
+        httptools.HttpRequestParser(_NO_CALLBACKS).feed_data(head)
+    except httptools.HttpParserUpgrade:
+        return False
+    except httptools.HttpParserError:
+        return True
+    return False
 
 
 class _DefaultHeaders:
@@ -165,6 +189,9 @@ class _Client(asyncio.Protocol):
         self._closed = False
         self._idle: asyncio.TimerHandle | None = None
         self._idle_since: float | None = None
+        # Since when the connection waits for the head of its next request (None while one
+        # is being answered): a head not whole --header-timeout seconds later closes it.
+        self._head_since: float | None = None
 
     # --- the client's socket
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -240,6 +267,7 @@ class _Client(asyncio.Protocol):
                 return
             assert isinstance(request, _Request)
             self._busy = True
+            self._head_since = None
             if request.offload:
                 self._relay.exchanges.exchange(request.authorization, request.body,
                                                functools.partial(self._offloaded, request))
@@ -290,6 +318,7 @@ class _Client(asyncio.Protocol):
 
     def _pipe_from_here(self) -> None:
         self._piping = True
+        self._head_since = None  # the leader's own header timeout takes over
         self._cancel_idle()
         if self._buffer:
             data = bytes(self._buffer)
@@ -371,25 +400,34 @@ class _Client(asyncio.Protocol):
         if not (self._busy or self._piping):
             self._close()
 
-    # --- keep-alive, as uvicorn's: an idle connection is closed after a while. One timer per
-    # connection, set again only when it finds the connection was busy since: a timer made
-    # and cancelled per request costs a follower several percent of its time (measured).
+    # --- keep-alive, as uvicorn's: an idle connection is closed after a while, and one that
+    # takes longer than the header timeout to send a head (as the leader's protocol does). One
+    # timer per connection, set again only when it finds the connection was busy since: a
+    # timer made and cancelled per request costs a follower several percent of its time
+    # (measured).
     def _wait_idle(self) -> None:
         if self._busy or self._piping or self._closed:
             return
         loop = asyncio.get_running_loop()
         self._idle_since = loop.time()
+        if self._head_since is None:
+            self._head_since = self._idle_since
         if self._idle is None:
-            self._idle = loop.call_at(self._idle_since + self._relay.keep_alive, self._idle_over)
+            self._idle = loop.call_at(self._due(), self._idle_over)
 
     def _cancel_idle(self) -> None:
         self._idle_since = None
 
+    def _due(self) -> float:
+        assert self._idle_since is not None and self._head_since is not None
+        return min(self._idle_since + self._relay.keep_alive,
+                   self._head_since + self._relay.header_timeout)
+
     def _idle_over(self) -> None:
         self._idle = None
-        if self._idle_since is None:
+        if self._idle_since is None or self._head_since is None:
             return  # busy: idle again later, it sets the timer again
-        due = self._idle_since + self._relay.keep_alive
+        due = self._due()
         loop = asyncio.get_running_loop()
         if loop.time() >= due:
             self._close()
@@ -406,11 +444,13 @@ class Relay:
     its Unix socket ``exchanges``, keeping up to ``reused`` reusable answers."""
 
     def __init__(self, listener: socket.socket, leader: tuple[str, int],
-                 exchanges: str, keep_alive: float, reused: int) -> None:
+                 exchanges: str, keep_alive: float, reused: int,
+                 header_timeout: float = 10.0) -> None:
         self._listener = listener
         self.leader = leader
         self.exchanges = ExchangeClient(exchanges, reused)
         self.keep_alive = keep_alive
+        self.header_timeout = header_timeout
         self.default = _DefaultHeaders()
         self.clients: set[_Client] = set()
         self._running: set[asyncio.Task[None]] = set()
