@@ -280,7 +280,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("push_results", "push each finished result to the WebSocket sessions that submitted "
            "or polled its task", _parse_bool),
     Option("admin_token", "token the /__admin API requires (Authorization: Bearer or "
-           "X-Admin-Token); empty = open", str),
+           "X-Admin-Token), and /metrics too; empty = open on a loopback --host, and generated "
+           "(printed once in the banner) on any other", str),
     Option("faults", "fault profile loaded at start: a TOML or JSON file of fault rules, or "
            "the name of a shipped one (flaky-network, overloaded, provider-timeouts, chaos); "
            "empty = none", str, metavar="FILE_OR_NAME"),

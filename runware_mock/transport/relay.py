@@ -98,6 +98,8 @@ def _next_request(buffer: bytearray) -> _Request | object | None:
     body = raw[end + 4:]
     offload = (request_line[0] == b"POST" and request_line[1] in _OFFLOADED_PATHS
                and not repeated and b"x-mock-fault" not in headers
+               # A browser's request: the leader decides on its Origin (``cross_site``).
+               and b"origin" not in headers and b"sec-fetch-site" not in headers
                and headers.get(b"connection", b"").lower() != b"close"
                # Any body that could ask for a stream ("stream", or spelled with escapes).
                and b"stream" not in body and b"\\u" not in body)
