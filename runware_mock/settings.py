@@ -305,7 +305,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("allow_private_targets", "let input fetches, webhooks and uploads reach loopback, "
            "private, link-local (cloud metadata) and other non-public addresses when bound to "
            "a network interface (on a loopback --host they always may); never the admin API "
-           "nor this emulator's own ports (docs: Outbound requests)", _parse_bool),
+           "nor the leader's private port (docs: Outbound requests)", _parse_bool),
     Option("header_timeout", "seconds a connection may take to send a request's head (from "
            "its opening, or from the previous answer); then it is closed, silent or not, so "
            "idle and slow-header connections cannot hold the server's sockets", float),

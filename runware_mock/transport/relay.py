@@ -9,9 +9,10 @@ requests are read one at a time:
 - any other request (admin API, files, a WebSocket, a request the leader declines because a
   fault is armed) is relayed byte for byte over a connection of its own to the leader, and its
   reply is relayed back as it comes;
-- from anything unusual on (a request line or header this reader does not take, a body sent
-  in chunks or over 64 kB, ``Expect``, ``HEAD``, an upgrade, a reply it cannot read), the rest
-  of the connection is relayed byte for byte both ways.
+- from anything unusual on (a request line or header this reader does not take, a head
+  uvicorn's parser refuses, which the leader answers 400 at once, a body sent in chunks or
+  over 64 kB, ``Expect``, ``HEAD``, an upgrade, a reply it cannot read), the rest of the
+  connection is relayed byte for byte both ways.
 
 So every reply, every WebSocket frame and every fault the leader injects on the wire (a reset,
 garbage bytes, a stalled reply) reaches the client as the leader made it. Requests on one
