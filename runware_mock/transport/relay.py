@@ -62,17 +62,18 @@ class _Request:
 _UNUSUAL = object()
 
 
-def _next_request(buffer: bytearray) -> _Request | object | None:
+def _next_request(buffer: bytearray,
+                  parser: httptools.HttpRequestParser) -> _Request | object | None:
     """The first whole request in ``buffer`` (taken out of it), ``_UNUSUAL``, or None while
-    it is incomplete."""
+    it is incomplete. ``parser`` is the connection's, fed each request taken: uvicorn's
+    parser, so a request the leader would answer 400 (a NUL or CR in a header value, a space
+    in or a non-ASCII header name) is the leader's to answer."""
     end = buffer.find(b"\r\n\r\n")
     if end < 0:
         # A head its parser refuses already (bare LF, a TLS hello, random bytes) is the
         # leader's to answer 400 at once, not one to wait for.
         too_long = len(buffer) > HEAD_BYTES
         return _UNUSUAL if too_long or _refused_by_parser(bytes(buffer)) else None
-    if _refused_by_parser(bytes(buffer[:end + 4])):
-        return _UNUSUAL  # the leader answers 400, as one worker would
     lines = bytes(buffer[:end]).split(b"\r\n")
     request_line = lines[0].split(b" ")
     if len(request_line) != 3 or request_line[2] != b"HTTP/1.1" or request_line[0] == b"HEAD":
@@ -95,6 +96,8 @@ def _next_request(buffer: bytearray) -> _Request | object | None:
     if len(buffer) < total:
         return None
     raw = bytes(buffer[:total])
+    if _refused(parser, raw):
+        return _UNUSUAL  # the leader answers 400, as one worker would
     del buffer[:total]
     body = raw[end + 4:]
     offload = (request_line[0] == b"POST" and request_line[1] in _OFFLOADED_PATHS
@@ -108,22 +111,33 @@ def _next_request(buffer: bytearray) -> _Request | object | None:
 
 
 class _NoCallbacks:
-    """httptools calls only the callbacks its protocol object has: none, to check a head."""
+    """httptools calls only the callbacks its protocol object has: none, to check requests."""
 
 
 _NO_CALLBACKS = _NoCallbacks()
 
 
-def _refused_by_parser(head: bytes) -> bool:
-    """Whether the leader's HTTP parser (uvicorn's httptools, the same rules) refuses these
-    bytes with a 400: a NUL or CR in a header value, a space in or a non-ASCII name, bare LF."""
+def _request_parser() -> httptools.HttpRequestParser:
+    """A parser with the leader's rules (uvicorn's httptools protocol, its leniency too)."""
+    parser = httptools.HttpRequestParser(_NO_CALLBACKS)
+    parser.set_dangerous_leniencies(lenient_data_after_close=True)
+    return parser
+
+
+def _refused(parser: httptools.HttpRequestParser, data: bytes) -> bool:
+    """Whether ``parser`` refuses ``data``, as the leader's would with a 400."""
     try:
-        httptools.HttpRequestParser(_NO_CALLBACKS).feed_data(head)
+        parser.feed_data(data)
     except httptools.HttpParserUpgrade:
         return False
     except httptools.HttpParserError:
         return True
     return False
+
+
+def _refused_by_parser(head: bytes) -> bool:
+    """Whether the start of a head is refused already (bare LF, a TLS hello, random bytes)."""
+    return _refused(_request_parser(), head)
 
 
 class _DefaultHeaders:
@@ -180,6 +194,7 @@ class _Client(asyncio.Protocol):
         self._relay = relay
         self.transport: asyncio.Transport | None = None
         self._buffer = bytearray()
+        self._parser = _request_parser()
         self._leader: _Leader | None = None
         self._connecting: asyncio.Task[None] | None = None
         self._early: list[bytes] = []  # for the leader, before its connection is made
@@ -258,7 +273,7 @@ class _Client(asyncio.Protocol):
         while not (self._busy or self._piping or self._closed):
             if len(self._buffer) <= _BUFFERED_BYTES:
                 self.resume_reading()
-            request = _next_request(self._buffer)
+            request = _next_request(self._buffer, self._parser)
             if request is None:
                 if self._eof:
                     self._close()
