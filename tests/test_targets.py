@@ -12,6 +12,7 @@ import http.server
 import ipaddress
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -224,6 +225,24 @@ def test_an_input_redirected_to_an_admin_path_is_not_fetched_nor_kept(
         assert receiver.requests == []
     after = set(inputs.rglob("*")) if inputs.exists() else set()
     assert after == before
+
+
+def test_an_upload_of_an_admin_url_stores_nothing_to_serve_again(
+        server_factory: ServerFactory, tmp_path: Path) -> None:
+    """mediaStorage keeps what it fetches and serves it under /media/: an admin page (another
+    emulator's journal, with its clients' API keys) must never become such a file."""
+    server = server_factory()
+    client = RestClient(server.url)
+    with ServerThread(_other(tmp_path)) as other:
+        RestClient(other.url).run(avatar_task())  # a journal with an API key in it
+        for url in (f"{other.base_url}/__admin/journal",
+                    f"http://2130706433:{other.settings.port}/%5F%5Fadmin/journal"):
+            answer = client.post([{"taskType": "mediaStorage", "taskUUID": str(uuid.uuid4()),
+                                   "operation": "upload", "media": url}])
+            assert answer.status_code == 400, answer.text
+            [problem] = answer.json()["errors"]
+            assert problem["code"] == "invalidValueUploadFailed"
+            assert "is not fetched" in problem["message"], problem
 
 
 def test_an_input_error_does_not_tell_whether_a_port_is_open(server: Any) -> None:
