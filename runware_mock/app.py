@@ -29,6 +29,7 @@ from runware_mock.services import Services, open_store
 from runware_mock.settings import Settings
 from runware_mock.store.health import disk_trouble
 from runware_mock.transport.files import serve_file, unwritable_response
+from runware_mock.transport.http_connections import http_protocol
 from runware_mock.transport.limits import TransportLimits
 from runware_mock.transport.offload import ExchangeServer
 from runware_mock.transport.rest import RestTransport, relayed_exchange, reused_answer
@@ -41,7 +42,8 @@ KEEP_ALIVE = 5.0
 
 
 def create_app(settings: Settings | None = None, *, claim: datadir.Claim | None = None,
-               exchanges: socket.socket | None = None) -> RawTransport:
+               exchanges: socket.socket | None = None,
+               private_port: int | None = None) -> RawTransport:
     """The Starlette app, wrapped so fault injection can reach the raw connection;
     ``create_app(...).state`` is the Starlette app's.
 
@@ -49,7 +51,8 @@ def create_app(settings: Settings | None = None, *, claim: datadir.Claim | None 
     bound; its settings are then the ones served) or one its lifespan takes, which raises
     ``datadir.DataDirInUse`` when another server holds the dir. Either is released on
     shutdown. ``exchanges``: the leader of several workers answers its followers' offloaded
-    requests on this listening socket (``transport.offload``)."""
+    requests on this listening socket (``transport.offload``), and takes their relayed
+    connections on ``private_port``, which its own requests never reach (``media.targets``)."""
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
@@ -67,6 +70,8 @@ def create_app(settings: Settings | None = None, *, claim: datadir.Claim | None 
         database = await asyncio.to_thread(open_store, settings)
         await database.start()
         services = await asyncio.to_thread(Services.build, settings, database)
+        if private_port is not None:
+            services.media.targets.private_ports.add(private_port)
         await services.recover()
         app.state.services = services
         app.state.metrics = registry_for(services)
@@ -148,6 +153,9 @@ def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for the emulator, wherever it is served from."""
     return {"host": settings.host, "port": settings.port, "ws": "websockets-sansio",
             "timeout_keep_alive": KEEP_ALIVE,
+            # uvicorn's httptools protocol, with a header timeout and a 400 that waits for the
+            # answers before it (``transport.http_connections``).
+            "http": http_protocol(settings.header_timeout),
             "ws_max_size": settings.ws_max_bytes,
             # Requests still held after this (faults, slow clients) are cancelled: shutdown
             # takes at most about this long whatever they wait for.

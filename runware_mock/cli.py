@@ -23,6 +23,7 @@ from click.core import ParameterSource
 
 from runware_mock import __version__, datadir
 from runware_mock import settings as settings_module
+from runware_mock.admin import exposure
 from runware_mock.settings import ENV_PREFIX, OPTIONS, Option, Settings
 from runware_mock.store import database
 
@@ -94,6 +95,7 @@ def serve(context: click.Context, config: Path | None, **values: Any) -> None:
                                         config_file=config)
     except (OSError, ValueError) as exc:
         fail(str(exc), code=2)
+    settings, generated_token = exposure.guarded(settings)
     listener = None
     if settings.port == 0:  # the default data dir is named after the port: learn it first
         listener = listen_or_fail(settings)
@@ -104,7 +106,7 @@ def serve(context: click.Context, config: Path | None, **values: Any) -> None:
     signal.signal(signal.SIGTERM, exit_on_sigterm)  # so an ephemeral dir goes in any case
     try:
         listener = listener or listen_or_fail(claim.settings)
-        print_banner(claim.settings)
+        print_banner(claim.settings, generated_token)
         tune_garbage_collector()
         if claim.settings.workers > 1:
             from runware_mock.supervisor import supervise
@@ -191,7 +193,7 @@ def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     sys.exit(EXIT_TERMINATED)
 
 
-def print_banner(settings: Settings) -> None:
+def print_banner(settings: Settings, generated_token: str | None = None) -> None:
     url = settings.base_url
     data = f"{settings.data_dir}{' (ephemeral)' if settings.ephemeral else ''}"
     workers = f", {settings.workers} workers" if settings.workers > 1 else ""
@@ -199,7 +201,8 @@ def print_banner(settings: Settings) -> None:
              f"  latency {settings.latency}, seed {settings.seed}, data in {data}, "
              f"admin API {url}/__admin",
              "  make a video from another shell: runware-mock run (python3 dev.py run in a "
-             "checkout); Ctrl-C stops the server"]
+             "checkout); Ctrl-C stops the server",
+             *exposure.banner_lines(settings, generated_token)]
     click.echo("\n".join(lines), err=True)
 
 

@@ -123,6 +123,8 @@ class Settings:
     max_errors_per_reply: int = 50
     journal_entry_bytes: int = 4096
     shutdown_timeout: float = 5.0
+    allow_private_targets: bool = False
+    header_timeout: float = 10.0
 
     @property
     def base_url(self) -> str:
@@ -278,7 +280,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("push_results", "push each finished result to the WebSocket sessions that submitted "
            "or polled its task", _parse_bool),
     Option("admin_token", "token the /__admin API requires (Authorization: Bearer or "
-           "X-Admin-Token); empty = open", str),
+           "X-Admin-Token), and /metrics too; empty = open on a loopback --host, and generated "
+           "(printed once in the banner) on any other", str),
     Option("faults", "fault profile loaded at start: a TOML or JSON file of fault rules, or "
            "the name of a shipped one (flaky-network, overloaded, provider-timeouts, chaos); "
            "empty = none", str, metavar="FILE_OR_NAME"),
@@ -299,6 +302,13 @@ OPTIONS: tuple[Option, ...] = (
            "object keys included (the rest is cut)", int),
     Option("shutdown_timeout", "seconds shutdown waits for requests still held (faults, slow "
            "clients, waits on renders) before cancelling them", float),
+    Option("allow_private_targets", "let input fetches, webhooks and uploads reach loopback, "
+           "private, link-local (cloud metadata) and other non-public addresses when bound to "
+           "a network interface (on a loopback --host they always may); never the admin API "
+           "nor the leader's private port (docs: Outbound requests)", _parse_bool),
+    Option("header_timeout", "seconds a connection may take to send a request's head (from "
+           "its opening, or from the previous answer); then it is closed, silent or not, so "
+           "idle and slow-header connections cannot hold the server's sockets", float),
 )
 
 _OPTION_BY_NAME = {option.name: option for option in OPTIONS}
@@ -402,6 +412,8 @@ def _check_limits(settings: Settings) -> None:
             raise ValueError(f"{name} must be >= {floor}")
     if not 0 <= settings.shutdown_timeout <= 3600:
         raise ValueError("shutdown_timeout must be between 0 and 3600")
+    if not 0 < settings.header_timeout <= 3600:
+        raise ValueError("header_timeout must be between 0 and 3600")
 
 
 def option_table(options: Sequence[Option] = OPTIONS) -> str:

@@ -257,7 +257,8 @@ def _lead(settings: Settings, relayed: socket.socket, exchanges: socket.socket) 
 
     from runware_mock.app import create_app, server_options
 
-    app = create_app(settings, claim=datadir.Claim.held_elsewhere(settings), exchanges=exchanges)
+    app = create_app(settings, claim=datadir.Claim.held_elsewhere(settings), exchanges=exchanges,
+                     private_port=_address(relayed)[1])
     config = uvicorn.Config(app, log_level=settings.log_level, **server_options(settings))
     server = uvicorn.Server(config)
     server.run(sockets=[relayed])
@@ -276,7 +277,8 @@ def _follow(settings: Settings, listener: socket.socket, leader: tuple[str, int]
         stop = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        relay = Relay(listener, leader, exchanges, KEEP_ALIVE, settings.reused_answers)
+        relay = Relay(listener, leader, exchanges, KEEP_ALIVE, settings.reused_answers,
+                      settings.header_timeout)
         await relay.start()
         await stop.wait()
         await relay.close(settings.shutdown_timeout)

@@ -13,8 +13,11 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
+from runware_mock.admin.ui.access import authorized
 from runware_mock.admin.views import TASK_STATES, task_state
+from runware_mock.contract.errors import error
 from runware_mock.engine.lifecycle import ERROR, PROCESSING, SUCCESS
+from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
 
 
@@ -103,5 +106,11 @@ def registry_for(services: Services) -> CollectorRegistry:
 
 
 async def metrics(request: Request) -> Response:
+    if not authorized(request):  # --admin-token guards the metrics as the admin API
+        problem = error("invalidAdminToken", "/metrics needs the token set with "
+                        "--admin-token (generated when bound beyond loopback): send "
+                        "'Authorization: Bearer <token>'.")
+        return JSONResponse({"errors": [problem.to_json()]}, status_code=problem.status,
+                            headers={"WWW-Authenticate": "Bearer"})
     registry: CollectorRegistry = request.app.state.metrics
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -111,6 +111,9 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("crossSiteAdminRequest", 403,
                  "an admin call a browser sent from another site (`Origin` or "
                  "`Sec-Fetch-Site`)"),
+    CatalogEntry("crossSiteRequest", 403,
+                 "a `POST /v1` or WebSocket handshake a browser sent from a page of another "
+                 "site (`Origin` or `Sec-Fetch-Site`)"),
     CatalogEntry("unsupportedAdminContentType", 415,
                  "an admin write whose body is not `application/json` (a cross-site form post)"),
     CatalogEntry("taskAlreadyFinished", 409,

@@ -41,6 +41,7 @@ from runware_mock.engine.lifecycle import ERROR, SUCCESS, Generation, ResultBody
 from runware_mock.engine.randomness import Randomness
 from runware_mock.media import outbound
 from runware_mock.media.service import Media
+from runware_mock.media.targets import TargetRefused
 from runware_mock.settings import Settings
 from runware_mock.store.deliveries import DeliveryTable, Progress
 
@@ -84,10 +85,10 @@ class Delivery:
         self._random = randomness
         self._media = media
         self._result_body = result_body
-        self._self_address = SelfAddress(settings, media.lookups)
+        self._self_address = SelfAddress(settings, media.lookups, media.targets)
         self._key = secret_key(settings.webhook_secret) if settings.webhook_secret else None
-        self._client = outbound.client(media.lookups, timeout=settings.delivery_timeout,
-                                       follow_redirects=False)
+        self._client = outbound.client(media.lookups, media.targets,
+                                       timeout=settings.delivery_timeout, follow_redirects=False)
         self._jobs: set[asyncio.Task[None]] = set()
         # One process: generations whose delivery a webhook_reorder fault holds until the task
         # finishes (after a restart, owed deliveries go in their order, unreordered).
@@ -285,6 +286,8 @@ class Delivery:
                     status = response.status_code
         except (TimeoutError, httpx.TimeoutException) as exc:
             problem = f"timeout after {timeout:g} s ({type(exc).__name__})"
+        except TargetRefused as exc:  # a name that now resolves elsewhere (DNS rebinding)
+            problem = f"not sent: {exc}"
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, ValueError,
                 UnicodeError) as exc:
             problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -16,6 +16,7 @@ import httpx
 from runware_mock.media import outbound
 from runware_mock.media.outbound import Resolver
 from runware_mock.media.store import MediaStore, Pending
+from runware_mock.media.targets import TargetPolicy, TargetRefused
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # URLs under the URL map whose files were found: a flood of submits of the same fixtures
@@ -37,9 +38,11 @@ class InputResolver:
     def __init__(self, store: MediaStore, *, url_map: tuple[tuple[str, str], ...],
                  fetch_timeout: float, fetch_max_bytes: int,
                  find_upload: Callable[[str], Path | Pending | None],
-                 make_pending: Callable[[Pending], Awaitable[Path]], lookups: Resolver) -> None:
+                 make_pending: Callable[[Pending], Awaitable[Path]], lookups: Resolver,
+                 targets: TargetPolicy) -> None:
         self._store = store
         self._lookups = lookups
+        self._targets = targets
         # Resolved once: resolving on every request cost more than the rest of a submit.
         self._url_map = [(prefix, Path(folder).resolve()) for prefix, folder in url_map]
         self._timeout = fetch_timeout
@@ -115,16 +118,23 @@ class InputResolver:
         try:
             async with asyncio.timeout(self._timeout):
                 return await self._get(target, shown)
-        except TimeoutError:
-            raise InputError(f"fetching {shown} took longer than the fetch timeout of "
-                             f"{self._timeout:g} s") from None
+        except TargetRefused as exc:
+            raise InputError(f"{shown} is not fetched: {exc}") from None
+        except (TimeoutError, httpx.TimeoutException, httpx.NetworkError,
+                httpx.RemoteProtocolError):
+            # One message whatever went wrong on the wire, so that an error does not tell a
+            # client whether a port is open (refused, reset, not HTTP, or silent).
+            raise InputError(f"could not fetch {shown}: no HTTP answer within the fetch "
+                             f"timeout of {self._timeout:g} s (nothing listening, the "
+                             "connection cut, too slow, or not HTTP)") from None
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, UnicodeError) as exc:
             raise InputError(f"could not fetch {shown}: {exc.__class__.__name__} "
                              f"{_quoted(str(exc))}") from None
 
     async def _get(self, target: httpx.URL, shown: str) -> bytes:
         async with (
-            outbound.client(self._lookups, timeout=self._timeout, follow_redirects=True) as client,
+            outbound.client(self._lookups, self._targets, timeout=self._timeout,
+                            follow_redirects=True) as client,
             client.stream("GET", target) as response,
         ):
             if response.status_code != 200:

@@ -24,6 +24,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from runware_mock.media.targets import TargetPolicy, TargetRefused
+
 # The addresses of (host, port), in the order a connection tries them; raises OSError.
 Lookup = Callable[[str, int], list[str]]
 _Job = tuple[str, int, asyncio.AbstractEventLoop, "asyncio.Future[list[str]]"]
@@ -80,11 +82,13 @@ def _settle(found: asyncio.Future[list[str]], outcome: list[str] | BaseException
 
 
 class _Network(httpcore.AsyncNetworkBackend):
-    """httpcore's own backend, given addresses the resolver found: it connects to an address
-    without a lookup, and TLS still names the host (SNI)."""
+    """httpcore's own backend, given addresses the resolver found and the policy allows: it
+    connects to an address without a lookup (so the address checked is the one reached), and
+    TLS still names the host (SNI)."""
 
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, policy: TargetPolicy) -> None:
         self._resolver = resolver
+        self._policy = policy
         self._connect = httpcore.AnyIOBackend()
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
@@ -98,6 +102,7 @@ class _Network(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectTimeout(f"looking {host} up took over {timeout:g} s") from None
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot look {host} up: {exc}") from exc
+        addresses = self._policy.check(addresses, port)
         failure: httpcore.ConnectError | None = None
         for address in addresses:
             try:
@@ -124,17 +129,27 @@ def _tls() -> ssl.SSLContext:
 
 
 class _Transport(httpx.AsyncHTTPTransport):
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, policy: TargetPolicy) -> None:
         super().__init__(verify=_tls())
         # httpx takes no network backend: its pool again, as it builds it, with ours.
         limits = httpx.Limits()
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=_tls(), max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry, network_backend=_Network(resolver))
+            keepalive_expiry=limits.keepalive_expiry, network_backend=_Network(resolver, policy))
 
 
-def client(resolver: Resolver, *, timeout: float, follow_redirects: bool) -> httpx.AsyncClient:
-    """An httpx client whose connections look their hosts up with ``resolver``."""
-    return httpx.AsyncClient(transport=_Transport(resolver), timeout=timeout,
-                             follow_redirects=follow_redirects)
+def client(resolver: Resolver, policy: TargetPolicy, *, timeout: float,
+           follow_redirects: bool) -> httpx.AsyncClient:
+    """An httpx client whose connections look their hosts up with ``resolver`` and go only
+    where ``policy`` allows: each request (every redirect included) is checked on its path,
+    each connection on its address; TargetRefused otherwise."""
+
+    async def check_path(request: httpx.Request) -> None:
+        problem = policy.path_refusal(request.url.raw_path.decode("ascii").partition("?")[0])
+        if problem is not None:
+            raise TargetRefused(problem)
+
+    return httpx.AsyncClient(transport=_Transport(resolver, policy), timeout=timeout,
+                             follow_redirects=follow_redirects,
+                             event_hooks={"request": [check_path]})

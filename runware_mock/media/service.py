@@ -31,6 +31,7 @@ from runware_mock.media.probe import AudioInfo, ImageInfo, ProbeError, probe_aud
 from runware_mock.media.render import FORMATS, Renderer, RenderRequest, file_identity
 from runware_mock.media.sound import SoundMaker
 from runware_mock.media.store import REQUESTER, Maker, MediaStore, Pending, Served
+from runware_mock.media.targets import TargetPolicy
 from runware_mock.settings import Settings
 from runware_mock.store.files import FileTable
 from runware_mock.store.health import StoreUnwritable
@@ -100,10 +101,14 @@ class Media:
         self._live: weakref.WeakSet[PreparedInputs] = weakref.WeakSet()
         # Host names of input URLs, webhooks and uploads (``Delivery`` uses it too).
         self.lookups = Resolver(settings.lookup_threads)
+        # Where they may go (``Delivery`` uses it too; a leader adds its private port).
+        self.targets = TargetPolicy(bound_to=settings.host,
+                                    allow_private=settings.allow_private_targets)
         self._inputs = InputResolver(
             self.store, url_map=settings.url_map, fetch_timeout=settings.fetch_timeout,
             fetch_max_bytes=settings.fetch_max_bytes, find_upload=self._find_upload,
             make_pending=self._make_input, lookups=self.lookups,
+            targets=self.targets,
         )
 
     async def prepare(self, image_spec: str, audio_spec: str,

@@ -9,9 +9,10 @@ requests are read one at a time:
 - any other request (admin API, files, a WebSocket, a request the leader declines because a
   fault is armed) is relayed byte for byte over a connection of its own to the leader, and its
   reply is relayed back as it comes;
-- from anything unusual on (a request line or header this reader does not take, a body sent
-  in chunks or over 64 kB, ``Expect``, ``HEAD``, an upgrade, a reply it cannot read), the rest
-  of the connection is relayed byte for byte both ways.
+- from anything unusual on (a request line or header this reader does not take, a head
+  uvicorn's parser refuses, which the leader answers 400 at once, a body sent in chunks or
+  over 64 kB, ``Expect``, ``HEAD``, an upgrade, a reply it cannot read), the rest of the
+  connection is relayed byte for byte both ways.
 
 So every reply, every WebSocket frame and every fault the leader injects on the wire (a reset,
 garbage bytes, a stalled reply) reaches the client as the leader made it. Requests on one
@@ -61,12 +62,18 @@ class _Request:
 _UNUSUAL = object()
 
 
-def _next_request(buffer: bytearray) -> _Request | object | None:
+def _next_request(buffer: bytearray,
+                  parser: httptools.HttpRequestParser) -> _Request | object | None:
     """The first whole request in ``buffer`` (taken out of it), ``_UNUSUAL``, or None while
-    it is incomplete."""
+    it is incomplete. ``parser`` is the connection's, fed each request taken: uvicorn's
+    parser, so a request the leader would answer 400 (a NUL or CR in a header value, a space
+    in or a non-ASCII header name) is the leader's to answer."""
     end = buffer.find(b"\r\n\r\n")
     if end < 0:
-        return _UNUSUAL if len(buffer) > HEAD_BYTES else None
+        # A head its parser refuses already (bare LF, a TLS hello, random bytes) is the
+        # leader's to answer 400 at once, not one to wait for.
+        too_long = len(buffer) > HEAD_BYTES
+        return _UNUSUAL if too_long or _refused_by_parser(bytes(buffer)) else None
     lines = bytes(buffer[:end]).split(b"\r\n")
     request_line = lines[0].split(b" ")
     if len(request_line) != 3 or request_line[2] != b"HTTP/1.1" or request_line[0] == b"HEAD":
@@ -89,14 +96,48 @@ def _next_request(buffer: bytearray) -> _Request | object | None:
     if len(buffer) < total:
         return None
     raw = bytes(buffer[:total])
+    if _refused(parser, raw):
+        return _UNUSUAL  # the leader answers 400, as one worker would
     del buffer[:total]
     body = raw[end + 4:]
     offload = (request_line[0] == b"POST" and request_line[1] in _OFFLOADED_PATHS
                and not repeated and b"x-mock-fault" not in headers
+               # A browser's request: the leader decides on its Origin (``cross_site``).
+               and b"origin" not in headers and b"sec-fetch-site" not in headers
                and headers.get(b"connection", b"").lower() != b"close"
                # Any body that could ask for a stream ("stream", or spelled with escapes).
                and b"stream" not in body and b"\\u" not in body)
     return _Request(raw, offload, headers.get(b"authorization", b"").decode("latin-1"), body)
+
+
+class _NoCallbacks:
+    """httptools calls only the callbacks its protocol object has: none, to check requests."""
+
+
+_NO_CALLBACKS = _NoCallbacks()
+
+
+def _request_parser() -> httptools.HttpRequestParser:
+    """A parser with the leader's rules (uvicorn's httptools protocol, its leniency too)."""
+    parser = httptools.HttpRequestParser(_NO_CALLBACKS)
+    parser.set_dangerous_leniencies(lenient_data_after_close=True)
+    return parser
+
+
+def _refused(parser: httptools.HttpRequestParser, data: bytes) -> bool:
+    """Whether ``parser`` refuses ``data``, as the leader's would with a 400."""
+    try:
+        parser.feed_data(data)
+    except httptools.HttpParserUpgrade:
+        return False
+    except httptools.HttpParserError:
+        return True
+    return False
+
+
+def _refused_by_parser(head: bytes) -> bool:
+    """Whether the start of a head is refused already (bare LF, a TLS hello, random bytes)."""
+    return _refused(_request_parser(), head)
 
 
 class _DefaultHeaders:
@@ -153,6 +194,7 @@ class _Client(asyncio.Protocol):
         self._relay = relay
         self.transport: asyncio.Transport | None = None
         self._buffer = bytearray()
+        self._parser = _request_parser()
         self._leader: _Leader | None = None
         self._connecting: asyncio.Task[None] | None = None
         self._early: list[bytes] = []  # for the leader, before its connection is made
@@ -165,6 +207,9 @@ class _Client(asyncio.Protocol):
         self._closed = False
         self._idle: asyncio.TimerHandle | None = None
         self._idle_since: float | None = None
+        # Since when the connection waits for the head of its next request (None while one
+        # is being answered): a head not whole --header-timeout seconds later closes it.
+        self._head_since: float | None = None
 
     # --- the client's socket
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -228,7 +273,7 @@ class _Client(asyncio.Protocol):
         while not (self._busy or self._piping or self._closed):
             if len(self._buffer) <= _BUFFERED_BYTES:
                 self.resume_reading()
-            request = _next_request(self._buffer)
+            request = _next_request(self._buffer, self._parser)
             if request is None:
                 if self._eof:
                     self._close()
@@ -240,6 +285,7 @@ class _Client(asyncio.Protocol):
                 return
             assert isinstance(request, _Request)
             self._busy = True
+            self._head_since = None
             if request.offload:
                 self._relay.exchanges.exchange(request.authorization, request.body,
                                                functools.partial(self._offloaded, request))
@@ -290,6 +336,7 @@ class _Client(asyncio.Protocol):
 
     def _pipe_from_here(self) -> None:
         self._piping = True
+        self._head_since = None  # the leader's own header timeout takes over
         self._cancel_idle()
         if self._buffer:
             data = bytes(self._buffer)
@@ -371,25 +418,34 @@ class _Client(asyncio.Protocol):
         if not (self._busy or self._piping):
             self._close()
 
-    # --- keep-alive, as uvicorn's: an idle connection is closed after a while. One timer per
-    # connection, set again only when it finds the connection was busy since: a timer made
-    # and cancelled per request costs a follower several percent of its time (measured).
+    # --- keep-alive, as uvicorn's: an idle connection is closed after a while, and one that
+    # takes longer than the header timeout to send a head (as the leader's protocol does). One
+    # timer per connection, set again only when it finds the connection was busy since: a
+    # timer made and cancelled per request costs a follower several percent of its time
+    # (measured).
     def _wait_idle(self) -> None:
         if self._busy or self._piping or self._closed:
             return
         loop = asyncio.get_running_loop()
         self._idle_since = loop.time()
+        if self._head_since is None:
+            self._head_since = self._idle_since
         if self._idle is None:
-            self._idle = loop.call_at(self._idle_since + self._relay.keep_alive, self._idle_over)
+            self._idle = loop.call_at(self._due(), self._idle_over)
 
     def _cancel_idle(self) -> None:
         self._idle_since = None
 
+    def _due(self) -> float:
+        assert self._idle_since is not None and self._head_since is not None
+        return min(self._idle_since + self._relay.keep_alive,
+                   self._head_since + self._relay.header_timeout)
+
     def _idle_over(self) -> None:
         self._idle = None
-        if self._idle_since is None:
+        if self._idle_since is None or self._head_since is None:
             return  # busy: idle again later, it sets the timer again
-        due = self._idle_since + self._relay.keep_alive
+        due = self._due()
         loop = asyncio.get_running_loop()
         if loop.time() >= due:
             self._close()
@@ -406,11 +462,13 @@ class Relay:
     its Unix socket ``exchanges``, keeping up to ``reused`` reusable answers."""
 
     def __init__(self, listener: socket.socket, leader: tuple[str, int],
-                 exchanges: str, keep_alive: float, reused: int) -> None:
+                 exchanges: str, keep_alive: float, reused: int,
+                 header_timeout: float = 10.0) -> None:
         self._listener = listener
         self.leader = leader
         self.exchanges = ExchangeClient(exchanges, reused)
         self.keep_alive = keep_alive
+        self.header_timeout = header_timeout
         self.default = _DefaultHeaders()
         self.clients: set[_Client] = set()
         self._running: set[asyncio.Task[None]] = set()

@@ -27,6 +27,7 @@ from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
 from runware_mock.store.health import RETRY_AFTER, disk_trouble, refusal
 from runware_mock.tasks.base import Context
+from runware_mock.transport.cross_site import cross_site_refusal
 from runware_mock.transport.limits import TransportLimits
 
 log = logging.getLogger("runware_mock.rest")
@@ -39,6 +40,11 @@ class RestTransport:
         state = scope["app"].state
         limits: TransportLimits = state.limits
         headers = _RequestHeaders.of(scope)
+        if headers.browser is not None:
+            refusal = cross_site_refusal(*headers.browser, state.services.settings)
+            if refusal is not None:
+                await respond(failed(refusal))(scope, receive, send)
+                return
         too_large = headers.length > limits.body_bytes
         raw = _TOO_LARGE if too_large else await _read_body(receive, limits.body_bytes,
                                                               headers.length)
@@ -135,6 +141,8 @@ class _RequestHeaders:
     faults: tuple[str, ...]
     # The Content-Length the client declared (0 when none, or chunked).
     length: int = 0
+    # Origin and Sec-Fetch-Site, when a browser sent either (``cross_site``).
+    browser: tuple[str | None, str | None] | None = None
 
     @classmethod
     def of(cls, scope: Scope) -> _RequestHeaders:
@@ -142,6 +150,7 @@ class _RequestHeaders:
         authorization: str | None = None
         faults: list[str] = []
         length = 0
+        origin = fetch_site = None
         for name, value in scope["headers"]:
             if name == b"authorization" and authorization is None:
                 authorization = value.decode("latin-1")
@@ -149,7 +158,12 @@ class _RequestHeaders:
                 faults.append(value.decode("latin-1"))
             elif name == b"content-length" and value.isdigit():
                 length = int(value)
-        return cls(authorization or "", tuple(faults), length)
+            elif name == b"origin":
+                origin = value.decode("latin-1")
+            elif name == b"sec-fetch-site":
+                fetch_site = value.decode("latin-1")
+        browser = None if origin is None and fetch_site is None else (origin, fetch_site)
+        return cls(authorization or "", tuple(faults), length, browser)
 
 
 _TOO_LARGE = object()

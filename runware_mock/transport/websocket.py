@@ -31,6 +31,7 @@ from runware_mock.services import Services
 from runware_mock.tasks.base import Context
 from runware_mock.tasks.registry import task_types
 from runware_mock.transport.buffers import ABNORMAL_CLOSES, collect_soon
+from runware_mock.transport.cross_site import cross_site_refusal
 from runware_mock.transport.limits import TransportLimits
 from runware_mock.transport.sessions import Frame, Session
 
@@ -47,6 +48,10 @@ FollowUp = Callable[[], None]
 
 async def websocket_tasks(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
+    if cross_site_refusal(websocket.headers.get("origin"), websocket.headers.get("sec-fetch-site"),
+                          services.settings) is not None:
+        await websocket.close(code=1008)  # before accepting: the handshake is answered 403
+        return
     await websocket.accept()
     try:
         # The handshake's X-Mock-Fault rules apply to every frame of the connection.
