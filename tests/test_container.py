@@ -219,3 +219,22 @@ def test_the_image_serves_a_video_keeps_it_across_restarts_and_runs_as_no_root(
     again = client.poll(task_uuid).json()["data"][0]
     assert again["status"] == "success" and again["videoURL"] == result["videoURL"]
     client.http.close()
+
+
+def test_the_node_client_example_passes_against_the_image(podman: Podman, image: str) -> None:
+    """examples/node-client's global setup runs the image instead of the command when
+    RUNWARE_MOCK_IMAGE names one (podman here, docker by default)."""
+    example = ROOT / "examples" / "node-client"
+    npm = shutil.which("npm")
+    if npm is None or not (example / "node_modules" / ".bin" / "vitest").exists():
+        pytest.skip("npm or the example's node_modules missing: `python3 dev.py test` runs its "
+                    "npm install")
+    env = {**podman.env, "RUNWARE_MOCK_IMAGE": image, "RUNWARE_MOCK_CONTAINER_CLI": "podman",
+           "NO_COLOR": "1", "CI": "true"}
+    env.pop("RUNWARE_URL", None)
+    done = subprocess.run([npm, "test"], cwd=example, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0 and "Tests  2 passed (2)" in output, output[-4000:]
+    left = podman("ps", "--all", "--quiet", "--filter", f"ancestor={image}").stdout.split()
+    assert left == [], "the global setup removed its container"
