@@ -35,8 +35,8 @@ EXIT_TERMINATED = 143  # and by SIGTERM
 _CLICK_TYPES: dict[Any, click.ParamType] = {int: click.INT, float: click.FLOAT,
                                             Path: click.Path(path_type=Path)}
 _TRUE_WORDS = ("1", "true", "yes", "on")
-RUN_URL = "http://127.0.0.1:8787/v1"  # where `runware-mock run` looks by default
 _BOOLEAN_WORDS = (*_TRUE_WORDS, "0", "false", "no", "off")
+RUN_URL = "http://127.0.0.1:8787/v1"  # where `runware-mock run` looks by default
 
 
 @click.group(context_settings=CONTEXT, invoke_without_command=True)

@@ -5,8 +5,9 @@ dist`` (sdist and wheel, ``twine check --strict``, the wheel installed into a vi
 own that prints its version and serves one task), ``pip install`` of the wheel, ``pipx install``
 of it, ``pip install`` of the git URL, and ``runware-mock --version``. Only what the commands
 reach differs from a user's machine: the git URL is a clone of this checkout's HEAD
-(``git+file://``), pipx keeps its files in the test's folder, and runware-mock is uninstalled
-between two pip installs so each one installs it for real.
+(``git+file://``), pipx keeps its files in the test's folder, pip's cache is shared by the
+virtualenvs, and runware-mock is uninstalled between two pip installs so each one installs it
+for real.
 """
 
 from __future__ import annotations
@@ -60,7 +61,10 @@ def test_the_docs_install_commands_work_as_written(tmp_path: Path) -> None:
         PATH=os.pathsep.join([str(user / "bin"), str(tmp_path / "pipx-bin"), str(tools),
                               environment.get("PATH", "")]),
         PIPX_HOME=str(tmp_path / "pipx"), PIPX_BIN_DIR=str(tmp_path / "pipx-bin"),
-        PIPX_MAN_DIR=str(tmp_path / "pipx-man"), PIP_DISABLE_PIP_VERSION_CHECK="1")
+        PIPX_MAN_DIR=str(tmp_path / "pipx-man"), PIP_DISABLE_PIP_VERSION_CHECK="1",
+        # One pip cache for the three fresh virtualenvs (the user's, dev.py dist's and pipx's):
+        # the dependencies are downloaded once.
+        PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR", str(tmp_path / "pip-cache")))
 
     def shell(command: str) -> str:
         argv = shlex.split(command.replace(GIT_URL, f"git+file://{clone}"))
