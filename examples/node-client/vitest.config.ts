@@ -7,5 +7,7 @@ export default defineConfig({
     // The first video is rendered on its first download: give it more than the default 5 s.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // No results cache in node_modules: two runs at once (the CLI's and the image's) share it.
+    cache: false,
   },
 });
