@@ -40,8 +40,10 @@ EXIT_INTERRUPTED = 130
 # not reachable from CI); `test` installs it when missing, where it can.
 CHROMIUM = Path("/usr/bin/chromium")
 # The container test (tests/test_container.py) builds the Dockerfile with Debian's podman on a
-# base made by mmdebstrap; runc, as crun is refused on some hosts (CI's among them).
-CONTAINER_TOOLS = {"podman": "podman", "mmdebstrap": "mmdebstrap", "runc": "runc"}
+# base made by mmdebstrap (with eatmydata: dpkg without fsync); runc, as crun is refused on
+# some hosts (CI's among them).
+CONTAINER_TOOLS = {"podman": "podman", "mmdebstrap": "mmdebstrap", "runc": "runc",
+                   "eatmydata": "eatmydata"}
 # The TypeScript example, run by tests/test_node_client.py with vitest.
 NODE_CLIENT = ROOT / "examples" / "node-client"
 
@@ -149,7 +151,8 @@ def ensure_chromium() -> None:
 
 
 def ensure_container_tools() -> None:
-    """apt-get install podman, mmdebstrap and runc, once, when missing and root (as chromium)."""
+    """apt-get install podman, mmdebstrap, runc and eatmydata, once, when missing and root (as
+    chromium)."""
     missing = [package for tool, package in CONTAINER_TOOLS.items() if not shutil.which(tool)]
     if not missing:
         return

@@ -36,10 +36,14 @@ from tests.helpers import PORTRAIT, VOICE, RestClient, decode, mono_pcm
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "localhost/runware-mock:test"
 # The base's recipe names its image, so a changed recipe makes a new base.
-BASE_PACKAGES = ("python3", "python3-venv")
-MMDEBSTRAP = ["--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
+# Debian's essential packages, python3 with its venv module, and passwd for useradd: what a
+# slim Python image has. apt is left out (the build does not need it): a smaller, faster base.
+BASE_PACKAGES = ("python3", "python3-venv", "passwd")
+MMDEBSTRAP = ["--variant=essential", f"--include={','.join(BASE_PACKAGES)}",
               # merged /usr without the usrmerge package (and the perl it pulls in)
               "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+              # dpkg without fsync: a fifth faster here
+              "--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata",
               "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/doc/*",
               "--dpkgopt=path-exclude=/usr/share/locale/*", "bookworm"]
 RECIPE = hashlib.sha256(str(MMDEBSTRAP).encode()).hexdigest()[:12]
@@ -74,7 +78,8 @@ class Podman:
 
 @pytest.fixture(scope="module")
 def podman(tmp_path_factory: pytest.TempPathFactory) -> Podman:
-    missing = [tool for tool in ("podman", "mmdebstrap", "runc") if shutil.which(tool) is None]
+    missing = [tool for tool in ("podman", "mmdebstrap", "runc", "eatmydata")
+               if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"{', '.join(missing)} missing: `python3 dev.py test` installs them as root")
     if os.geteuid() != 0:
@@ -91,6 +96,7 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Podman:
 
 @pytest.fixture(scope="module")
 def image(podman: Podman, tmp_path_factory: pytest.TempPathFactory) -> str:
+    started = time.monotonic()
     if podman("image", "exists", BASE, check=False).returncode != 0:
         root = tmp_path_factory.mktemp("base") / "bookworm.tar"
         made = subprocess.run(["mmdebstrap", *MMDEBSTRAP, str(root)], capture_output=True,
@@ -107,7 +113,8 @@ def image(podman: Podman, tmp_path_factory: pytest.TempPathFactory) -> str:
     size, base = (int(podman("image", "inspect", "--format", "{{.Size}}", name).stdout)
                   for name in (IMAGE, BASE))
     print(f"\nimage {IMAGE}: {size / 1e6:.0f} MB, of which the mmdebstrap base {base / 1e6:.0f} MB "
-          f"and runware-mock with its dependencies {(size - base) / 1e6:.0f} MB")
+          f"and runware-mock with its dependencies {(size - base) / 1e6:.0f} MB; base and image "
+          f"ready in {time.monotonic() - started:.0f} s")
     return IMAGE
 
 
