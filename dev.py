@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed-from"
-EXTRAS = {"serve": (), "run": (), "docs": ("docs",), "test": ("test", "docs", "dist"),
-          "dist": ("dist",)}
+EXTRAS = {"serve": (), "run": (), "docs": ("docs",),
+          "test": ("test", "docs", "dist", "containers"), "dist": ("dist",)}
 EXIT_INTERRUPTED = 130
 # The dashboard's browser tests drive Debian's chromium (Playwright's own browser download is
 # not reachable from CI); `test` installs it when missing, where it can.

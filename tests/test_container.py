@@ -245,3 +245,64 @@ def test_the_node_client_example_passes_against_the_image(podman: Podman, image:
     assert done.returncode == 0 and "Tests  2 passed (2)" in output, output[-4000:]
     left = podman("ps", "--all", "--quiet", "--filter", f"ancestor={image}").stdout.split()
     assert left == [], "the global setup removed its container"
+
+
+@pytest.fixture(scope="module")
+def docker_api(podman: Podman, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """podman's Docker-compatible API on a Unix socket, for Docker clients (Testcontainers)."""
+    socket_path = tmp_path_factory.mktemp("docker-api") / "podman.sock"
+    service = subprocess.Popen(
+        ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs", "system", "service",
+         "--time", "0", f"unix://{socket_path}"], env=podman.env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    url = f"unix://{socket_path}"
+    try:
+        transport = httpx.HTTPTransport(uds=str(socket_path))
+        with httpx.Client(transport=transport, base_url="http://podman") as api:
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:  # the socket answers once the service is up (or the service ended)
+                try:
+                    if api.get("/_ping").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if service.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"podman system service did not start: "
+                                         f"{service.communicate()[1][-2000:]}")
+                time.sleep(0.05)
+        yield url
+    finally:
+        service.terminate()
+        service.wait(timeout=30)
+
+
+def test_the_testcontainers_python_recipe_runs_the_image(
+        podman: Podman, image: str, docker_api: str, tmp_path: Path) -> None:
+    """docs/install.md's recipe as written, but for the image's name and, in place of "your
+    tests", a ping through the API and a look at the video URLs' base."""
+    page = (ROOT / "docs" / "install.md").read_text("utf-8")
+    section = page[page.index("### Testcontainers for Python"):]
+    recipe = re.search(r"```python\n(.*?)```", section, re.S)
+    assert recipe is not None
+    your_tests = "    ...  # your tests, against api_url\n"
+    assert your_tests in recipe.group(1) and 'DockerContainer("runware-mock")' in recipe.group(1)
+    script = recipe.group(1).replace('DockerContainer("runware-mock")',
+                                     f'DockerContainer("{image}")').replace(your_tests, """\
+    import httpx
+    ping = httpx.post(api_url, json=[{"taskType": "ping", "ping": True}])
+    print(ping.json()["data"][0], httpx.get(api_url.replace("/v1", "/__admin/health")).json())
+""")
+    (tmp_path / "recipe.py").write_text(script)
+    env = {**podman.env, "DOCKER_HOST": docker_api,
+           # Testcontainers' reaper container would be pulled from Docker Hub: not here.
+           "TESTCONTAINERS_RYUK_DISABLED": "true",
+           # The published port is on this host (Testcontainers would look for a gateway when
+           # it finds itself in a container, as CI's machine may be).
+           "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
+           "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"}
+    done = subprocess.run([sys.executable, str(tmp_path / "recipe.py")], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "'pong': True" in done.stdout and "'baseURL': 'http://localhost:" in done.stdout
+    left = podman("ps", "--all", "--quiet", "--filter", f"ancestor={image}").stdout.split()
+    assert left == [], "the recipe's container was removed at the end of its with block"
