@@ -12,6 +12,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import time
 import tomllib
 import uuid
 from collections.abc import Iterator
@@ -116,11 +117,26 @@ def test_the_banner_names_a_run_command_that_works_where_the_user_stands(
     _, hint = bare_server
     command = shlex.split(hint)
     assert "--url" in command, "a port other than 8787: run must be told where"
+    wait_until_healthy(command[command.index("--url") + 1])
     made = subprocess.run([*command, "--output", str(tmp_path), "--poll-every", "0.1"],
                           cwd=tmp_path, env=bare_environment(tmp_path / "state"),
                           capture_output=True, text=True, timeout=300, check=False)
     assert made.returncode == 0, (hint, made.stderr[-2000:])
     assert list(tmp_path.glob("*.mp4")), made.stdout
+
+
+def wait_until_healthy(api_url: str) -> None:
+    """The banner comes as the port is bound, before it accepts: as a user would, wait (here,
+    for the health endpoint to answer)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(api_url.removesuffix("/v1") + "/__admin/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
 
 
 def test_the_banner_names_dev_py_in_a_checkout(monkeypatch: pytest.MonkeyPatch,
