@@ -7,6 +7,8 @@
                                    then ruff, lint-imports, mkdocs build --strict and
                                    pytest ARGS (a test process per core): what CI runs
     python3 dev.py docs            serve the documentation site on http://127.0.0.1:8000
+    python3 dev.py dist            build the sdist and the wheel into dist/, twine check them,
+                                   install the wheel in a fresh virtualenv and serve one task
 
 .venv is (re)installed only when pyproject.toml changed since the last setup, or a command
 needs an extra (test, docs) it lacks: serve and run install the emulator alone.
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import venv
 from pathlib import Path
 
@@ -30,11 +33,19 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed-from"
-EXTRAS = {"serve": (), "run": (), "docs": ("docs",), "test": ("test", "docs")}
+EXTRAS = {"serve": (), "run": (), "docs": ("docs",),
+          "test": ("test", "docs", "dist", "containers"), "dist": ("dist",)}
 EXIT_INTERRUPTED = 130
 # The dashboard's browser tests drive Debian's chromium (Playwright's own browser download is
 # not reachable from CI); `test` installs it when missing, where it can.
 CHROMIUM = Path("/usr/bin/chromium")
+# The container test (tests/test_container.py) builds the Dockerfile with Debian's podman on a
+# base made by mmdebstrap (with eatmydata: dpkg without fsync); runc, as crun is refused on
+# some hosts (CI's among them).
+CONTAINER_TOOLS = {"podman": "podman", "mmdebstrap": "mmdebstrap", "runc": "runc",
+                   "eatmydata": "eatmydata"}
+# The TypeScript example, run by tests/test_node_client.py with vitest.
+NODE_CLIENT = ROOT / "examples" / "node-client"
 
 
 def say(message: str) -> None:
@@ -139,6 +150,119 @@ def ensure_chromium() -> None:
     say(f"chromium installed in {time.monotonic() - started:.0f} s")
 
 
+def ensure_container_tools() -> None:
+    """apt-get install podman, mmdebstrap, runc and eatmydata, once, when missing and root (as
+    chromium)."""
+    missing = [package for tool, package in CONTAINER_TOOLS.items() if not shutil.which(tool)]
+    if not missing:
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        say(f"{', '.join(missing)} missing and apt-get cannot install them here (it needs "
+            "root): the container test will skip")
+        return
+    say(f"installing {', '.join(missing)} for the container test (once; apt-get prints its "
+        "progress)")
+    started = time.monotonic()
+    quiet = ["env", "DEBIAN_FRONTEND=noninteractive", apt]
+    for command in ([*quiet, "update"],
+                    [*quiet, "install", "-y", "--no-install-recommends", *missing]):
+        code = call(command)
+        if code == EXIT_INTERRUPTED:
+            raise KeyboardInterrupt
+        if code != 0:
+            say(f"{' '.join(command[2:])} failed (exit {code}): the container test will skip")
+            return
+    say(f"{', '.join(missing)} installed in {time.monotonic() - started:.0f} s")
+
+
+def ensure_node_client() -> None:
+    """npm install in examples/node-client, when its package.json changed since the last one."""
+    npm = shutil.which("npm")
+    if npm is None:
+        say("npm is missing: the node-client example's test will skip")
+        return
+    stamp = NODE_CLIENT / "node_modules" / ".installed-from"
+    wanted = hashlib.sha256((NODE_CLIENT / "package.json").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    say("npm install in examples/node-client (once; npm prints its progress)")
+    code = call([npm, "install", "--no-audit", "--no-fund"], cwd=NODE_CLIENT)
+    if code == EXIT_INTERRUPTED:
+        raise KeyboardInterrupt
+    if code != 0:
+        say(f"npm install failed (exit {code}): the node-client example's test will fail")
+        return
+    stamp.write_text(wanted)
+
+
+def dist(out: Path = ROOT / "dist") -> int:
+    """The sdist and the wheel into ``out``, checked as PyPI would, then the wheel installed
+    into a fresh virtualenv that prints its version and serves one task."""
+    shutil.rmtree(out, ignore_errors=True)
+    say("building the sdist and the wheel ...")
+    if (code := call([str(BIN / "python"), "-m", "build", "--outdir", str(out), str(ROOT)])) != 0:
+        return code
+    built = sorted(str(path) for path in out.iterdir())
+    say(f"twine check {' '.join(Path(path).name for path in built)}")
+    if (code := call([str(BIN / "twine"), "check", "--strict", *built])) != 0:
+        return code
+    wheel = next(path for path in built if path.endswith(".whl"))
+    with tempfile.TemporaryDirectory(prefix="runware-mock-wheel-") as folder:
+        return try_wheel(Path(wheel), Path(folder))
+
+
+def try_wheel(wheel: Path, folder: Path) -> int:
+    """Install ``wheel`` into a new virtualenv in ``folder``: --version, then one task served."""
+    say(f"installing {wheel.name} into a fresh virtualenv")
+    venv.EnvBuilder(with_pip=True).create(folder / "venv")
+    scripts = folder / "venv" / ("Scripts" if os.name == "nt" else "bin")
+    if (code := call([str(scripts / "python"), "-m", "pip", "install", "--quiet",
+                      "--disable-pip-version-check", str(wheel)])) != 0:
+        return code
+    command = str(scripts / "runware-mock")
+    if (code := call([command, "--version"])) != 0:
+        return code
+    # Warnings only: the pipe is read up to the banner, not after it.
+    server = subprocess.Popen([command, "serve", "--port", "0", "--ephemeral", "--latency",
+                               "instant", "--log-level", "warning"], stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        url = served_url(server)
+        if url is None:
+            say("the installed runware-mock did not start (its output is above)")
+            return 1
+        code = call([command, "run", "--url", url, "--output", str(folder), "--poll-every",
+                     "0.1"])
+    finally:
+        server.terminate()
+        server.wait()
+    say("the wheel installs, prints its version and serves a task" if code == 0
+        else f"runware-mock run failed (exit {code})")
+    return code
+
+
+def served_url(server: subprocess.Popen[str]) -> str | None:
+    """The API URL a starting ``runware-mock serve`` names on stderr, once it answers."""
+    assert server.stderr is not None
+    for line in server.stderr:
+        print(line, end="", file=sys.stderr)
+        if ": serving " in line:
+            url = line.split(": serving ", 1)[1].split()[0]
+            break
+    else:
+        return None
+    # The banner comes before the server accepts: wait for its health endpoint (or its end).
+    health = url.removesuffix("/v1") + "/__admin/health"
+    while server.poll() is None:
+        try:
+            with urllib.request.urlopen(health, timeout=5):
+                return url
+        except OSError:
+            time.sleep(0.1)
+    return None
+
+
 def checks(site: str, pytest_args: list[str]) -> dict[str, list[str]]:
     """What CI runs, in order; the site is built into a temporary folder."""
     found = {"ruff": [str(BIN / "ruff"), "check", str(ROOT)],
@@ -184,12 +308,16 @@ def main(argv: list[str]) -> int:
         setup(EXTRAS[command])
         if command == "test":
             ensure_chromium()
+            ensure_container_tools()
+            ensure_node_client()
     except KeyboardInterrupt:
         print(file=sys.stderr)
         say("setup interrupted; the next command finishes it")
         return EXIT_INTERRUPTED
     if command in ("serve", "run"):
         return call([str(BIN / "runware-mock"), command, *rest])
+    if command == "dist":
+        return dist()
     if command == "docs":
         return call([str(BIN / "mkdocs"), "serve", "--config-file", str(ROOT / "mkdocs.yml"),
                      *rest])

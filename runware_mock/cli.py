@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import errno
 import gc
+import shlex
+import shutil
 import signal
 import socket
 import sys
@@ -24,6 +26,7 @@ from click.core import ParameterSource
 from runware_mock import __version__, datadir
 from runware_mock import settings as settings_module
 from runware_mock.admin import exposure
+from runware_mock.quickrun import avatar_models
 from runware_mock.settings import ENV_PREFIX, OPTIONS, Option, Settings
 from runware_mock.store import database
 
@@ -34,6 +37,7 @@ _CLICK_TYPES: dict[Any, click.ParamType] = {int: click.INT, float: click.FLOAT,
                                             Path: click.Path(path_type=Path)}
 _TRUE_WORDS = ("1", "true", "yes", "on")
 _BOOLEAN_WORDS = (*_TRUE_WORDS, "0", "false", "no", "off")
+RUN_URL = "http://127.0.0.1:8787/v1"  # where `runware-mock run` looks by default
 
 
 @click.group(context_settings=CONTEXT, invoke_without_command=True)
@@ -41,7 +45,7 @@ _BOOLEAN_WORDS = (*_TRUE_WORDS, "0", "false", "no", "off")
                       message="%(prog)s %(version)s")
 @click.pass_context
 def cli(context: click.Context) -> None:
-    """Offline emulator of the Runware API for KlingAI Avatar 2.0.
+    """Offline emulator of the Runware inference API, with a contract-test harness.
 
     Start it with `runware-mock serve`, then make a first video with `runware-mock run`
     from another shell.
@@ -104,8 +108,10 @@ def serve(context: click.Context, config: Path | None, **values: Any) -> None:
     claim = data_dir_or_fail(settings)
     store_or_fail(claim)
     signal.signal(signal.SIGTERM, exit_on_sigterm)  # so an ephemeral dir goes in any case
+    serving = False
     try:
         listener = listener or listen_or_fail(claim.settings)
+        serving = True
         print_banner(claim.settings, generated_token)
         tune_garbage_collector()
         if claim.settings.workers > 1:
@@ -122,7 +128,12 @@ def serve(context: click.Context, config: Path | None, **values: Any) -> None:
         # uvicorn shut down gracefully, then re-raised the Ctrl-C for us: nothing to report.
         context.exit(EXIT_INTERRUPTED)
     finally:
-        claim.release()  # the app released it on shutdown, unless it never started
+        # The app released it on shutdown, unless it never started; a start that failed
+        # takes away the data dir it made.
+        if serving:
+            claim.release()
+        else:
+            claim.abandon()
 
 
 def listen_or_fail(settings: Settings, *, joining: bool = False) -> socket.socket:
@@ -172,7 +183,7 @@ def store_or_fail(claim: datadir.Claim) -> None:
     try:
         database.prepare(claim.settings.data_dir / database.FILENAME)
     except database.StoreError as exc:
-        claim.release()
+        claim.abandon()
         fail(str(exc), code=2)
 
 
@@ -200,10 +211,31 @@ def print_banner(settings: Settings, generated_token: str | None = None) -> None
     lines = [f"runware-mock {__version__}: serving {url}/v1 (REST and WebSocket){workers}",
              f"  latency {settings.latency}, seed {settings.seed}, data in {data}, "
              f"admin API {url}/__admin",
-             "  make a video from another shell: runware-mock run (python3 dev.py run in a "
-             "checkout); Ctrl-C stops the server",
+             f"  make a video from another shell: {run_command(settings)}; Ctrl-C stops the "
+             "server",
              *exposure.banner_lines(settings, generated_token)]
     click.echo("\n".join(lines), err=True)
+
+
+def run_command(settings: Settings) -> str:
+    """``runware-mock run`` as the user can type it where they stand: the command on PATH, else
+    ``python3 dev.py run`` in a checkout whose .venv runs this, else the script's full path;
+    with ``--url`` when this server is not where ``run`` looks by default."""
+    scripts = Path(sys.executable).parent
+    on_path = shutil.which("runware-mock")
+    checkout = scripts.parent.parent
+    if on_path and Path(on_path).parent.absolute() == scripts.absolute():
+        command = "runware-mock"
+    elif scripts.parent.name == ".venv" and (checkout / "dev.py").is_file():
+        here = Path.cwd().absolute() == checkout.absolute()
+        command = f"python3 {'dev.py' if here else shlex.quote(str(checkout / 'dev.py'))}"
+    elif (scripts / "runware-mock").is_file():
+        command = shlex.quote(str(scripts / "runware-mock"))
+    else:
+        command = f"{shlex.quote(sys.executable)} -m runware_mock"
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    url = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}/v1"
+    return f"{command} run{'' if url == RUN_URL else ' --url ' + url}"
 
 
 def serve_forever(claim: datadir.Claim, listener: socket.socket) -> None:
@@ -233,11 +265,12 @@ def tune_garbage_collector() -> None:
               help="the voice, 2 to 300 s, in the same forms  [default: the shipped 12.3 s "
                    "sample voice]")
 @click.option("--model", default="klingai:avatar@2.0-standard", show_default=True,
-              help="klingai:avatar@2.0-standard or klingai:avatar@2.0-pro")
+              help="a model that makes a video from a portrait and a voice: "
+                   f"{', '.join(avatar_models())}")
 @click.option("--prompt", metavar="TEXT", help="positivePrompt, 1 to 2500 characters")
 @click.option("--format", "output_format", type=click.Choice(["MP4", "WEBM", "MOV"],
               case_sensitive=False), default="MP4", show_default=True, help="outputFormat")
-@click.option("--url", default="http://127.0.0.1:8787/v1", envvar=ENV_PREFIX + "URL",
+@click.option("--url", default=RUN_URL, envvar=ENV_PREFIX + "URL",
               show_default=True, show_envvar=True, help="the API's base URL")
 @click.option("--api-key", default="any-key", envvar="RUNWARE_API_KEY", show_default=True,
               show_envvar=True, help="API key (the emulator takes any by default)")
@@ -261,7 +294,7 @@ def run(context: click.Context, **options: Any) -> None:
     try:
         video = quickrun.make_video(quickrun.Job(**options))
     except quickrun.RunFailed as exc:
-        fail(str(exc), command="run")
+        fail(str(exc), code=2 if isinstance(exc, quickrun.BadOption) else 1, command="run")
     except KeyboardInterrupt:
         context.exit(EXIT_INTERRUPTED)
     click.echo(quickrun.describe(video))

@@ -47,9 +47,12 @@ def default_data_dir(port: int) -> Path:
 class Claim:
     """A data dir locked by this process: ``settings`` has its ``data_dir`` resolved."""
 
-    def __init__(self, settings: Settings, lock_fd: int | None) -> None:
+    def __init__(self, settings: Settings, lock_fd: int | None,
+                 created: Path | None = None) -> None:
         self.settings = settings
         self._lock_fd = lock_fd
+        # The outermost folder this claim made, for a start that fails to take away.
+        self._created = created
         self._release_lock = threading.Lock()
         if lock_fd is not None:
             _HELD.add(self)
@@ -91,6 +94,14 @@ class Claim:
             if self._remove is not None:
                 self._remove()
 
+    def abandon(self) -> None:
+        """Release after a start that failed: the folders this claim made go too, so a
+        mistyped port or a port in use leaves no data dir behind."""
+        self.release()
+        if self._created is not None:
+            shutil.rmtree(self._created, ignore_errors=True)
+            self._created = None
+
 
 # The claims this process holds: a forked child (a worker of ``--workers``) drops its copies.
 _HELD: weakref.WeakSet[Claim] = weakref.WeakSet()
@@ -111,7 +122,7 @@ def claim(settings: Settings) -> Claim:
     Raises ``DataDirInUse`` when another server (in this process or another) holds it, and
     ``DataDirError`` when it cannot be created or written.
     """
-    data_dir = _resolve(settings)
+    data_dir, created = _resolve(settings)
     settings = dataclasses.replace(settings, data_dir=data_dir)
     try:
         lock_fd = _lock(data_dir, settings.port)
@@ -119,13 +130,15 @@ def claim(settings: Settings) -> Claim:
         if settings.ephemeral:
             shutil.rmtree(data_dir, ignore_errors=True)
         raise
-    return Claim(settings, lock_fd)
+    return Claim(settings, lock_fd, created)
 
 
-def _resolve(settings: Settings) -> Path:
+def _resolve(settings: Settings) -> tuple[Path, Path | None]:
+    """The data dir, made if need be, and the outermost folder made for it (if any)."""
     if settings.ephemeral:
-        return Path(tempfile.mkdtemp(prefix=f"{APP_NAME}-"))
+        return Path(tempfile.mkdtemp(prefix=f"{APP_NAME}-")), None
     data_dir = settings.data_dir or default_data_dir(settings.port)
+    missing = [folder for folder in (data_dir, *data_dir.parents) if not folder.exists()]
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -133,7 +146,7 @@ def _resolve(settings: Settings) -> Path:
     if not os.access(data_dir, os.W_OK | os.X_OK):
         raise DataDirError(f"cannot write to the data dir {data_dir}; choose another with "
                            "--data-dir")
-    return data_dir
+    return data_dir, (missing[-1] if missing else None)
 
 
 def _lock(data_dir: Path, port: int) -> int:

@@ -10,6 +10,7 @@ without dependencies, written to stderr so stdout keeps only the result.
 from __future__ import annotations
 
 import base64
+import difflib
 import mimetypes
 import re
 import sys
@@ -32,6 +33,10 @@ REQUEST_TIMEOUT = 120.0  # seconds for one API call or the download (uploads can
 
 class RunFailed(Exception):
     """A problem to report in one line: unreachable URL, refused task, failed generation."""
+
+
+class BadOption(RunFailed):
+    """An option no request could succeed with, refused before anything is sent."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +115,30 @@ def fresh_task_uuid() -> str:
     return str(uuid.uuid4())
 
 
+def avatar_models() -> tuple[str, ...]:
+    """The catalog's models that make a video from a portrait and a voice: what ``run`` sends
+    (the official model list, so the real service knows them too)."""
+    from runware_mock.contract import catalog
+
+    return tuple(air for air, model in catalog.models().items()
+                 if model.family.task_type == "videoInference" and model.family.image
+                 and model.family.audio)
+
+
+def check_model(model: str) -> None:
+    """Refuse a model ``run`` cannot use before any upload, naming the closest one."""
+    known = avatar_models()
+    if model in known:
+        return
+    closest = difflib.get_close_matches(model, known, n=1, cutoff=0.5)
+    hint = f"did you mean {closest[0]}? " if closest else ""
+    raise BadOption(f"--model: {model} is not a model that makes a video from a portrait and a "
+                    f"voice; {hint}`run --help` lists the {len(known)} that do")
+
+
 def make_video(job: Job) -> Video:
     started = time.monotonic()
+    check_model(job.model)
     client = ApiClient(job.url, job.api_key)
     try:
         image = media_input(client, job.image or str(_sample(SAMPLE_PORTRAIT)), "image")

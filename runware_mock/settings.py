@@ -364,6 +364,8 @@ def _check(settings: Settings) -> None:
     if settings.ephemeral and settings.data_dir is not None:
         raise ValueError("ephemeral runs on a temporary data dir of its own: set data_dir or "
                          "ephemeral, not both")
+    if not 0 <= settings.port <= 65535:
+        raise ValueError("port must be between 0 and 65535 (0: a free port)")
     if not 1 <= settings.workers <= MOST_WORKERS:
         raise ValueError(f"workers must be between 1 and {MOST_WORKERS}, or auto")
     if settings.lookup_threads < 1:

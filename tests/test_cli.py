@@ -202,10 +202,12 @@ def test_run_uploads_files_passes_urls_and_saves_a_video_that_decodes(
 
 def test_run_names_a_refused_task(server: ServerThread, capsys: pytest.CaptureFixture[str],
                                   tmp_path: Path) -> None:
-    code, out, err = output_of(["run", "--url", server.url, "--model", "klingai:avatar@9",
+    # positivePrompt takes 1 to 2500 characters (the seed document).
+    code, out, err = output_of(["run", "--url", server.url, "--prompt", "x" * 2501,
                                 "--output", str(tmp_path)], capsys)
     assert code == 1 and out == ""
-    assert "runware-mock run: videoInference refused: invalidModel (model)" in err
+    assert ("runware-mock run: videoInference refused: invalidPositivePromptLength "
+            "(positivePrompt)") in err
 
 
 def test_run_names_an_unreachable_url(capsys: pytest.CaptureFixture[str]) -> None:

@@ -98,3 +98,47 @@ def test_a_sigterm_to_dev_py_reaches_its_child(tmp_path: Path) -> None:
     parent.send_signal(signal.SIGTERM)
     _, err = parent.communicate(timeout=30)
     assert parent.returncode == 7 and "Traceback" not in err
+
+
+def test_dev_py_installs_the_container_tools_only_when_missing_and_it_can(
+        dev: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+    present: set[str] = set()
+    monkeypatch.setattr(dev, "call", lambda command: calls.append(command) or 0)
+    monkeypatch.setattr(dev.shutil, "which", lambda name: f"/usr/bin/{name}"
+                        if name == "apt-get" or name in present else None)
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 1000)
+    dev.ensure_container_tools()
+    assert calls == []  # not root: nothing to do but say so
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 0)
+    present.add("runc")
+    dev.ensure_container_tools()
+    assert calls[0][-2:] == ["/usr/bin/apt-get", "update"]
+    assert calls[1][-3:] == ["podman", "mmdebstrap", "eatmydata"]
+    assert "--no-install-recommends" in calls[1]
+    present.update(("podman", "mmdebstrap", "eatmydata"))
+    dev.ensure_container_tools()
+    assert len(calls) == 2
+
+
+def test_dev_py_runs_the_node_example_npm_install_once_per_package_json(
+        dev: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    example = tmp_path / "node-client"
+    example.mkdir()
+    (example / "package.json").write_text('{"name": "x"}')
+    installs: list[tuple[list[str], Path | None]] = []
+
+    def npm_install(command: list[str], cwd: Path | None = None) -> int:
+        installs.append((command, cwd))
+        (example / "node_modules").mkdir(exist_ok=True)
+        return 0
+
+    monkeypatch.setattr(dev, "NODE_CLIENT", example)
+    monkeypatch.setattr(dev, "call", npm_install)
+    monkeypatch.setattr(dev.shutil, "which", lambda name: f"/usr/bin/{name}")
+    dev.ensure_node_client()
+    dev.ensure_node_client()
+    assert installs == [(["/usr/bin/npm", "install", "--no-audit", "--no-fund"], example)]
+    (example / "package.json").write_text('{"name": "x", "private": true}')
+    dev.ensure_node_client()
+    assert len(installs) == 2

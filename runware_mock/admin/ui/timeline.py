@@ -40,6 +40,11 @@ def timeline(task: Task, services: Services) -> list[Event]:
 
     events = [_journal_event(task, entry) for entry in services.journal.entries(
         JournalQuery(task_uuid=task.task_uuid), services.settings.dashboard_timeline)]
+    for event in events:
+        # The journal stamps an exchange when it is answered: a sync submit, after its
+        # results. It came in when the task was submitted.
+        if event.kind == "submit":
+            event.time = min(event.time, wall(task.submitted_at))
     if not any(event.kind == "submit" for event in events):
         events.append(Event(wall(task.submitted_at), "submit", f"{task.task_type} accepted",
                             "its request is no longer in the journal", simulated=True))
@@ -61,7 +66,8 @@ def timeline(task: Task, services: Services) -> list[Event]:
                                 "submit (simulated)", simulated=True, body=generation.result))
     events.extend(_delivery_event(attempt)
                   for attempt in services.delivery.log.attempts(task.task_uuid))
-    events.sort(key=lambda event: event.time)
+    # A submit goes first among events of the same moment (an instant task's results).
+    events.sort(key=lambda event: (event.time, event.kind != "submit"))
     return events
 
 
