@@ -171,19 +171,18 @@ def test_a_server_killed_with_sigkill_leaves_no_stale_lock(machine: Machine,
     assert (lock_record(data_dir)["pid"], lock_record(data_dir)["port"]) == (second.pid, port)
 
 
-# The holder claims the dir, forks a child that lives on (blocked on its stdin), says so, and
-# waits: killed, it leaves the child behind.
+# The holder claims the dir and forks a child, which says it runs (its pid) and lives on,
+# blocked on its stdin; the holder waits too: killed, it leaves the child behind.
 _HOLDER_WITH_A_CHILD = """
 import os, sys
 from pathlib import Path
 from runware_mock import datadir
 from runware_mock.settings import Settings
 held = datadir.claim(Settings(data_dir=Path(sys.argv[1])))
-child = os.fork()
-if child == 0:
+if os.fork() == 0:
+    print(os.getpid(), flush=True)
     os.read(0, 1)
     os._exit(0)
-print(child, flush=True)
 os.read(0, 1)
 """
 
