@@ -3,9 +3,11 @@
 
     python3 dev.py serve [FLAGS]   set up .venv, start the emulator (runware-mock serve FLAGS)
     python3 dev.py run [FLAGS]     make a video through the running emulator (runware-mock run)
-    python3 dev.py test [ARGS]     set up .venv (and Debian's chromium, when missing and root),
-                                   then ruff, lint-imports, mkdocs build --strict and
-                                   pytest ARGS (a test process per core): what CI runs
+    python3 dev.py test [ARGS]     set up .venv (and Debian's chromium, podman, mmdebstrap,
+                                   runc and eatmydata, when missing and root; the node
+                                   example's npm install), then ruff, lint-imports,
+                                   mkdocs build --strict and pytest ARGS (a test
+                                   process per core): what CI runs
     python3 dev.py docs            serve the documentation site on http://127.0.0.1:8000
     python3 dev.py dist            build the sdist and the wheel into dist/, twine check them,
                                    install the wheel in a fresh virtualenv and serve one task

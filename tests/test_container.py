@@ -58,6 +58,14 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 """
 ADMIN_TOKEN = "container-test-token"
+TESTCONTAINERS_HERE = {
+    # Testcontainers' reaper container would be pulled from Docker Hub: not here.
+    "TESTCONTAINERS_RYUK_DISABLED": "true",
+    # The published port is on this host (Testcontainers would look for a gateway when it
+    # finds itself in a container, as CI's machine may be).
+    "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
+    "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1",
+}
 START_TIMEOUT = 120.0
 
 
@@ -228,25 +236,6 @@ def test_the_image_serves_a_video_keeps_it_across_restarts_and_runs_as_no_root(
     client.http.close()
 
 
-def test_the_node_client_example_passes_against_the_image(podman: Podman, image: str) -> None:
-    """examples/node-client's global setup runs the image instead of the command when
-    RUNWARE_MOCK_IMAGE names one (podman here, docker by default)."""
-    example = ROOT / "examples" / "node-client"
-    npm = shutil.which("npm")
-    if npm is None or not (example / "node_modules" / ".bin" / "vitest").exists():
-        pytest.skip("npm or the example's node_modules missing: `python3 dev.py test` runs its "
-                    "npm install")
-    env = {**podman.env, "RUNWARE_MOCK_IMAGE": image, "RUNWARE_MOCK_CONTAINER_CLI": "podman",
-           "NO_COLOR": "1", "CI": "true"}
-    env.pop("RUNWARE_URL", None)
-    done = subprocess.run([npm, "test"], cwd=example, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
-    output = done.stdout + done.stderr
-    assert done.returncode == 0 and "Tests  2 passed (2)" in output, output[-4000:]
-    left = podman("ps", "--all", "--quiet", "--filter", f"ancestor={image}").stdout.split()
-    assert left == [], "the global setup removed its container"
-
-
 @pytest.fixture(scope="module")
 def docker_api(podman: Podman, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """podman's Docker-compatible API on a Unix socket, for Docker clients (Testcontainers)."""
@@ -293,16 +282,30 @@ def test_the_testcontainers_python_recipe_runs_the_image(
     print(ping.json()["data"][0], httpx.get(api_url.replace("/v1", "/__admin/health")).json())
 """)
     (tmp_path / "recipe.py").write_text(script)
-    env = {**podman.env, "DOCKER_HOST": docker_api,
-           # Testcontainers' reaper container would be pulled from Docker Hub: not here.
-           "TESTCONTAINERS_RYUK_DISABLED": "true",
-           # The published port is on this host (Testcontainers would look for a gateway when
-           # it finds itself in a container, as CI's machine may be).
-           "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
-           "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"}
+    env = {**podman.env, **TESTCONTAINERS_HERE, "DOCKER_HOST": docker_api}
     done = subprocess.run([sys.executable, str(tmp_path / "recipe.py")], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "'pong': True" in done.stdout and "'baseURL': 'http://localhost:" in done.stdout
     left = podman("ps", "--all", "--quiet", "--filter", f"ancestor={image}").stdout.split()
     assert left == [], "the recipe's container was removed at the end of its with block"
+
+
+def test_the_node_client_example_passes_against_the_image(
+        podman: Podman, image: str, docker_api: str) -> None:
+    """examples/node-client's global setup runs the image with Testcontainers for Node (the
+    docs' recipe) when RUNWARE_MOCK_IMAGE names one; here through podman's Docker API."""
+    example = ROOT / "examples" / "node-client"
+    npm = shutil.which("npm")
+    if npm is None or not (example / "node_modules" / ".bin" / "vitest").exists():
+        pytest.skip("npm or the example's node_modules missing: `python3 dev.py test` runs its "
+                    "npm install")
+    env = {**podman.env, **TESTCONTAINERS_HERE, "DOCKER_HOST": docker_api,
+           "RUNWARE_MOCK_IMAGE": image, "NO_COLOR": "1", "CI": "true"}
+    env.pop("RUNWARE_URL", None)
+    done = subprocess.run([npm, "test"], cwd=example, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0 and "Tests  2 passed (2)" in output, output[-4000:]
+    left = podman("ps", "--all", "--quiet", "--filter", f"ancestor={image}").stdout.split()
+    assert left == [], "the global setup removed its container"

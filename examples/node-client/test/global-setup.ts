@@ -2,13 +2,14 @@
 // WebSocket URL with inject("runwareUrl").
 //
 //   RUNWARE_URL=wss://...       use a server that is already running (the emulator or not)
-//   RUNWARE_MOCK_IMAGE=IMAGE    run the container image (docker, or RUNWARE_MOCK_CONTAINER_CLI)
+//   RUNWARE_MOCK_IMAGE=IMAGE    run the container image with Testcontainers (Docker, or any
+//                               Docker API: DOCKER_HOST)
 //   otherwise                   the `runware-mock` command (RUNWARE_MOCK_COMMAND to name another)
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
-import { promisify } from "node:util";
+import { GenericContainer, Wait } from "testcontainers";
 import type { TestProject } from "vitest/node";
 
 declare module "vitest" {
@@ -22,7 +23,6 @@ interface Started {
   stop: () => Promise<void>;
 }
 
-const run = promisify(execFile);
 const START_TIMEOUT_MS = 60_000;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -76,20 +76,18 @@ async function startCommand(): Promise<Started> {
   }
 }
 
-/** The image on a free local port; the videos' URLs name that port (RUNWARE_MOCK_PUBLIC_URL). */
+/** The image with Testcontainers, on a free local port the videos' URLs name (RUNWARE_MOCK_PUBLIC_URL). */
 async function startContainer(image: string): Promise<Started> {
-  const cli = process.env.RUNWARE_MOCK_CONTAINER_CLI ?? "docker";
   const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  const { stdout } = await run(cli, [
-    "run", "--detach", "--rm", "--publish", `127.0.0.1:${port}:8787`,
-    "--env", `RUNWARE_MOCK_PUBLIC_URL=${publicUrl}`, image, "--latency", "instant",
-  ]);
-  const id = stdout.trim();
+  const container = await new GenericContainer(image)
+    .withExposedPorts({ container: 8787, host: port })
+    .withEnvironment({ RUNWARE_MOCK_PUBLIC_URL: `http://127.0.0.1:${port}`, RUNWARE_MOCK_LATENCY: "instant" })
+    .withWaitStrategy(Wait.forHttp("/__admin/health", 8787))
+    .start();
   return {
-    url: `${publicUrl}/v1`,
+    url: `http://127.0.0.1:${port}/v1`,
     stop: async () => {
-      await run(cli, ["rm", "--force", id]);
+      await container.stop();
     },
   };
 }
