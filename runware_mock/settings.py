@@ -123,6 +123,14 @@ class Settings:
     max_errors_per_reply: int = 50
     journal_entry_bytes: int = 4096
     shutdown_timeout: float = 5.0
+    # runware-mock proxy (runware_mock.proxy) and serve --replay: see PROXY_ONLY.
+    upstream: str = "https://api.runware.ai/v1"
+    upstream_ws: str = ""
+    record: Path | None = None
+    record_max_mb: int = 500
+    drift_report: Path | None = None
+    replay: Path | None = None
+    replay_strict: bool = False
 
     @property
     def base_url(self) -> str:
@@ -299,7 +307,27 @@ OPTIONS: tuple[Option, ...] = (
            "object keys included (the rest is cut)", int),
     Option("shutdown_timeout", "seconds shutdown waits for requests still held (faults, slow "
            "clients, waits on renders) before cancelling them", float),
+    Option("upstream", "runware-mock proxy: the service requests are forwarded to (REST and "
+           "server-sent events)", str, metavar="URL"),
+    Option("upstream_ws", "runware-mock proxy: the WebSocket URL frames are relayed to; empty = "
+           "--upstream with ws(s):// (wss://ws-api.runware.ai/v1 for the default)", str,
+           metavar="URL"),
+    Option("record", "runware-mock proxy: write a cassette of the exchanges to this folder "
+           "(keys redacted, result media downloaded) for serve --replay", Path, metavar="DIR",
+           shown_default="none"),
+    Option("record_max_mb", "runware-mock proxy: most megabytes a cassette may hold, media "
+           "included; later exchanges are not recorded (the drift report says how many)", int),
+    Option("drift_report", "runware-mock proxy: the drift report's JSON lines file; default: "
+           "drift.jsonl in the --record folder, else in the data dir", Path, metavar="FILE",
+           shown_default="drift.jsonl"),
+    Option("replay", "serve: answer the requests a cassette (runware-mock proxy --record) holds "
+           "with its recorded answers; the others are emulated", Path, metavar="DIR",
+           shown_default="none"),
+    Option("replay_strict", "serve --replay: answer a request the cassette does not hold with "
+           "a notInCassette error instead of emulating it", _parse_bool),
 )
+# Settings of `runware-mock proxy` only: `serve` has no flag for them.
+PROXY_ONLY = frozenset({"upstream", "upstream_ws", "record", "record_max_mb", "drift_report"})
 
 _OPTION_BY_NAME = {option.name: option for option in OPTIONS}
 assert set(_OPTION_BY_NAME) == {f.name for f in fields(Settings)}, "every setting needs an Option"
@@ -402,6 +430,8 @@ def _check_limits(settings: Settings) -> None:
             raise ValueError(f"{name} must be >= {floor}")
     if not 0 <= settings.shutdown_timeout <= 3600:
         raise ValueError("shutdown_timeout must be between 0 and 3600")
+    if settings.record_max_mb < 1:
+        raise ValueError("record_max_mb must be >= 1")
 
 
 def option_table(options: Sequence[Option] = OPTIONS) -> str:

@@ -1,0 +1,159 @@
+"""The drift checks of one client's exchanges: a REST request and its answer, or the frames of
+one WebSocket connection, compared task by task with what the emulator answers to the same.
+
+The emulator (``shadow``) is asked each request once, in the order the client sent them, so
+its tasks follow the client's: a poll is answered for the task the client submitted. An
+upstream item is compared with the emulator's item of the same task, type and status; when
+the emulator has none with that status yet, it is polled for the task once more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from runware_mock.protocol import jsoncodec
+from runware_mock.proxy.answers import Answer, read_answer
+from runware_mock.proxy.drift import (
+    Drift,
+    Outcome,
+    outcome,
+    outcome_drifts,
+    schema_drifts,
+    shape_drifts,
+)
+
+AskEmulator = Callable[[bytes, str | None], Awaitable[httpx.Response]]
+# Answers the upstream gives without looking at the task (no drift to measure there).
+_UNCHECKED = ("ping", "authentication")
+
+
+@dataclass
+class _Task:
+    task: dict[str, Any]
+    checked: bool = False
+    emulated: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Conversation:
+    def __init__(self, ask: AskEmulator) -> None:
+        self._ask = ask
+        self.api_key: str | None = None
+        self._tasks: dict[str, _Task] = {}
+        self._emulated_errors: dict[str, list[dict[str, Any]]] = {}
+        self._general: list[dict[str, Any]] = []
+
+    async def request(self, tasks: list[Any]) -> None:
+        """A request (a REST body or a client frame) the upstream was sent."""
+        objects = [task for task in tasks if isinstance(task, dict)]
+        for task in objects:
+            if task.get("taskType") == "authentication" and isinstance(task.get("apiKey"), str):
+                self.api_key = task["apiKey"]
+        asked = [task for task in objects if task.get("taskType") not in _UNCHECKED]
+        if not asked:
+            return
+        answer = await self._emulated(jsoncodec.dumps(asked))
+        self._general = answer.unattributed_errors() if not answer.items else []
+        for task in asked:
+            uuid = task.get("taskUUID")
+            if not isinstance(uuid, str):
+                continue
+            known = self._tasks.setdefault(uuid, _Task(task))
+            if task.get("taskType") == "getResponse":
+                known.emulated += answer.items_of(uuid)
+                continue
+            known.task, known.checked = task, False
+            known.emulated = answer.items_of(uuid)
+            self._emulated_errors[uuid] = answer.errors_of(uuid)
+
+    async def answer(self, answer: Answer) -> list[Drift]:
+        """An answer of the upstream (a whole REST answer, or one frame): its drifts."""
+        found: list[Drift] = []
+        for uuid, known in self._tasks.items():
+            if not known.checked and (answer.items_of(uuid) or answer.errors_of(uuid)
+                                      or (answer.unattributed_errors() and not answer.items)):
+                found += self._acceptance(known, uuid, answer)
+        for item in answer.items:
+            found += await self._item_drifts(item, answer.streamed)
+        found += self._error_drifts(answer)
+        return found
+
+    def _acceptance(self, known: _Task, uuid: str, answer: Answer) -> list[Drift]:
+        known.checked = True
+        if known.task.get("taskType") == "getResponse":
+            return []
+        upstream = outcome(answer, uuid)
+        emulated = Answer(None, known.emulated, self._emulated_errors.get(uuid, []) or
+                          self._general)
+        emulator = outcome(emulated, uuid) or Outcome(None)
+        return outcome_drifts(known.task, upstream, emulator) if upstream else []
+
+    async def _item_drifts(self, item: dict[str, Any], streamed: bool) -> list[Drift]:
+        where = _where(item, streamed)
+        found = schema_drifts(item, where)
+        uuid = item.get("taskUUID")
+        known = self._tasks.get(uuid) if isinstance(uuid, str) else None
+        if known is None:
+            return found
+        counterpart = _counterpart(item, known.emulated, streamed)
+        if counterpart is None and not streamed:
+            known.emulated += (await self._emulated(jsoncodec.dumps(
+                [{"taskType": "getResponse", "taskUUID": uuid}]))).items_of(uuid)
+            counterpart = _counterpart(item, known.emulated, streamed)
+        if counterpart is None:
+            if streamed and not any(_streamed(other) for other in known.emulated) \
+                    and known.emulated:
+                found.append(Drift("answer form", f"{item.get('taskType')}: streamed upstream, "
+                                   "JSON from the emulator", "the upstream answered with "
+                                   "server-sent events where the emulator answers JSON",
+                                   {"upstream": item}))
+            return found
+        return _unique(found + shape_drifts(item, counterpart, where))
+
+    def _error_drifts(self, answer: Answer) -> list[Drift]:
+        """The fields of an error the emulator gives with the same code."""
+        found: list[Drift] = []
+        for problem in answer.errors:
+            uuid = problem.get("taskUUID")
+            emulated = self._emulated_errors.get(uuid, []) if isinstance(uuid, str) \
+                else self._general
+            same = [other for other in emulated if other.get("code") == problem.get("code")]
+            if same:
+                found += shape_drifts(problem, same[0], f"error {problem.get('code')}")
+        return found
+
+    async def _emulated(self, body: bytes) -> Answer:
+        response = await self._ask(body, self.api_key)
+        answer = read_answer(response.status_code, response.headers.get("content-type", ""),
+                             response.content)
+        return answer or Answer(response.status_code)
+
+
+def _where(item: dict[str, Any], streamed: bool) -> str:
+    if streamed:
+        return f"{item.get('taskType')} stream {'end' if 'finishReason' in item else 'chunk'}"
+    return f"{item.get('taskType')} {item.get('status') or 'answer'}"
+
+
+def _streamed(item: dict[str, Any]) -> bool:
+    return "delta" in item
+
+
+def _counterpart(item: dict[str, Any], emulated: list[dict[str, Any]], streamed: bool
+                 ) -> dict[str, Any] | None:
+    for other in reversed(emulated):
+        if other.get("taskType") != item.get("taskType"):
+            continue
+        if streamed and _streamed(other) and ("finishReason" in other) == (
+                "finishReason" in item):
+            return other
+        if not streamed and not _streamed(other) and other.get("status") == item.get("status"):
+            return other
+    return None
+
+
+def _unique(drifts: list[Drift]) -> list[Drift]:
+    return list({drift.key: drift for drift in reversed(drifts)}.values())[::-1]

@@ -1,0 +1,183 @@
+"""Everything the proxy does with an exchange once the client has its answer: the drift checks
+and the recording, one exchange at a time in the order they happened, on a task of their own,
+so they never delay or change what the client gets. A backlog past ``BACKLOG`` exchanges is
+counted as not checked rather than held in memory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from runware_mock.protocol import jsoncodec
+from runware_mock.proxy.answers import Answer, decoded, read_answer, read_envelope
+from runware_mock.proxy.conversation import AskEmulator, Conversation
+from runware_mock.proxy.recorder import Recorder
+from runware_mock.proxy.report import DriftReport
+from runware_mock.replay.cassette import Recording, redacted
+
+log = logging.getLogger("runware_mock.proxy")
+
+BACKLOG = 10_000
+# Keys whose REST conversation (their tasks, for polls) is kept; the oldest go first.
+_CONVERSATIONS = 1000
+# An upstream that refused the key answered for the key, not for the request.
+_KEY_REFUSALS = ("invalidApiKey", "unauthorized", "authenticationFailed")
+
+Job = Callable[[], Awaitable[None]]
+
+
+def bearer(authorization: str) -> str | None:
+    scheme, _, credentials = authorization.partition(" ")
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
+
+
+class Observer:
+    def __init__(self, ask: AskEmulator, report: DriftReport, recorder: Recorder | None) -> None:
+        self._ask = ask
+        self.report = report
+        self._recorder = recorder
+        self._jobs: asyncio.Queue[Job] = asyncio.Queue(BACKLOG)
+        self._conversations: OrderedDict[str | None, Conversation] = OrderedDict()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def rest(self, authorization: str, body: bytes, status: int, headers: dict[str, str],
+             answer: bytes) -> None:
+        self._enqueue(lambda: self._rest(authorization, body, status, headers, answer))
+
+    def websocket(self, authorization: str) -> SocketObservation:
+        return SocketObservation(self, bearer(authorization))
+
+    async def run(self) -> None:
+        """The worker: until cancelled."""
+        while True:
+            job = await self._jobs.get()
+            try:
+                await job()
+            except Exception:
+                log.exception("a drift check failed")  # the client's exchange went through
+            finally:
+                if self._jobs.empty():
+                    await asyncio.to_thread(self.report.save)
+                    if self._jobs.empty():
+                        self._idle.set()
+
+    async def settled(self, timeout: float | None = None) -> None:
+        """Once every exchange seen so far is checked (and recorded)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
+
+    def _enqueue(self, job: Job) -> None:
+        try:
+            self._jobs.put_nowait(job)
+            self._idle.clear()
+        except asyncio.QueueFull:
+            self.report.unchecked += 1
+
+    def _conversation(self, key: str | None) -> Conversation:
+        conversation = self._conversations.pop(key, None) or Conversation(self._ask)
+        conversation.api_key = key
+        self._conversations[key] = conversation
+        while len(self._conversations) > _CONVERSATIONS:
+            self._conversations.popitem(last=False)
+        return conversation
+
+    async def _rest(self, authorization: str, body: bytes, status: int,
+                    headers: dict[str, str], raw: bytes) -> None:
+        tasks = _tasks_of(body)
+        text = decoded(raw, headers.get("content-encoding", ""))
+        content_type = headers.get("content-type", "")
+        answer = read_answer(status, content_type, text) if text is not None else None
+        key = bearer(authorization)
+        if tasks is None or answer is None or _refused_key(answer):
+            self.report.unchecked += 1
+            return
+        conversation = self._conversation(key)
+        await conversation.request(tasks)
+        self.report.add(await conversation.answer(answer))
+        secrets = [secret for secret in (key, conversation.api_key, authorization) if secret]
+        assert text is not None
+        await self.keep(Recording("rest", redacted(tasks), status, content_type,
+                                  text.decode("utf-8", "replace")), secrets)
+
+    async def keep(self, recording: Recording, secrets: list[str]) -> None:
+        if self._recorder is not None and not await self._recorder.record(recording, secrets):
+            self.report.not_recorded += 1
+
+
+class SocketObservation:
+    """One relayed WebSocket: its frames, in the order they crossed the proxy."""
+
+    def __init__(self, observer: Observer, api_key: str | None) -> None:
+        self._observer = observer
+        self._conversation = Conversation(observer._ask)
+        self._conversation.api_key = api_key
+        self._recordings: list[Recording] = []
+        self._by_task: dict[str, Recording] = {}
+        self._untasked: Recording | None = None  # the last frame without task UUIDs
+
+    def sent(self, frame: str | bytes) -> None:
+        self._observer._enqueue(lambda: self._sent(frame))
+
+    def received(self, frame: str | bytes) -> None:
+        self._observer._enqueue(lambda: self._received(frame))
+
+    def closed(self) -> None:
+        self._observer._enqueue(self._closed)
+
+    async def _sent(self, frame: str | bytes) -> None:
+        tasks = _tasks_of(frame)
+        if tasks is None:
+            return
+        await self._conversation.request(tasks)
+        recording = Recording("websocket", redacted(tasks))
+        self._recordings.append(recording)
+        uuids = [task["taskUUID"] for task in tasks
+                 if isinstance(task, dict) and isinstance(task.get("taskUUID"), str)]
+        for uuid in uuids:
+            self._by_task[uuid] = recording
+        if not uuids:
+            self._untasked = recording
+
+    async def _received(self, frame: str | bytes) -> None:
+        try:
+            answer = read_envelope(None, jsoncodec.loads(frame))
+        except ValueError:
+            answer = None
+        if answer is None:
+            self._observer.report.unchecked += 1
+            return
+        if not _refused_key(answer):
+            self._observer.report.add(await self._conversation.answer(answer))
+        text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+        owner = next((self._by_task[uuid] for uuid in _uuids(answer) if uuid in self._by_task),
+                     self._untasked)
+        if owner is not None:
+            owner.frames.append(text)
+
+    async def _closed(self) -> None:
+        key = self._conversation.api_key
+        for recording in self._recordings:
+            await self._observer.keep(recording, [key] if key else [])
+
+
+def _tasks_of(body: str | bytes) -> list[Any] | None:
+    try:
+        tasks = jsoncodec.loads(body)
+    except ValueError:
+        return None
+    return tasks if isinstance(tasks, list) else None
+
+
+def _uuids(answer: Answer) -> list[str]:
+    return [uuid for item in (*answer.items, *answer.errors)
+            if isinstance(uuid := item.get("taskUUID"), str)]
+
+
+def _refused_key(answer: Answer) -> bool:
+    return any(problem.get("code") in _KEY_REFUSALS for problem in answer.errors)

@@ -1,0 +1,103 @@
+"""``POST /v1`` through the proxy: the request forwarded to the upstream with the client's own
+headers (its key among them), the answer sent back as it arrives, byte for byte: status,
+headers (but the hop-by-hop ones), body chunks (server-sent events one by one)."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from runware_mock.contract.errors import error
+from runware_mock.protocol import jsoncodec
+from runware_mock.proxy.observer import Observer
+
+log = logging.getLogger("runware_mock.proxy")
+
+# RFC 9110 7.6.1: meant for one connection, never forwarded.
+HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate",
+                        b"proxy-authorization", b"te", b"trailer", b"transfer-encoding",
+                        b"upgrade", b"host", b"content-length"})
+
+
+def forwarded_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The client's request headers the upstream is sent (httpx sets Host and the length).
+    Without an Accept-Encoding of the client's, the upstream is asked for the body as is
+    (httpx would otherwise ask for gzip, which the client did not)."""
+    kept = [(name, value) for name, value in headers if name.lower() not in HOP_BY_HOP]
+    if not any(name.lower() == b"accept-encoding" for name, _ in kept):
+        kept.append((b"accept-encoding", b"identity"))
+    return kept
+
+
+def answer_headers(headers: list[tuple[bytes, bytes]], streamed: bool
+                   ) -> list[tuple[bytes, bytes]]:
+    """The upstream's answer headers the client is sent: all but the hop-by-hop ones (the
+    length is kept for a body sent whole, so the client reads it as the upstream sent it)."""
+    skipped = HOP_BY_HOP - ({b"content-length"} if not streamed else set())
+    return [(name, value) for name, value in headers if name.lower() not in skipped]
+
+
+class RestRelay:
+    def __init__(self, http: httpx.AsyncClient, upstream: str, observer: Observer,
+                 max_body_bytes: int) -> None:
+        self._http = http
+        self._upstream = upstream
+        self._observer = observer
+        self._most = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _read_body(receive)
+        if body is None:
+            return  # the client left before sending its body
+        headers = forwarded_headers(scope["headers"])
+        url = self._upstream + (f"?{scope['query_string'].decode('latin-1')}"
+                                if scope.get("query_string") else "")
+        request = self._http.build_request("POST", url, headers=headers, content=body)
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            await _unreachable(send, self._upstream, exc)
+            return
+        chunks: list[bytes] = []
+        try:
+            streamed = "content-length" not in response.headers
+            await send({"type": "http.response.start", "status": response.status_code,
+                        "headers": answer_headers(response.headers.raw, streamed)})
+            async for chunk in response.aiter_raw():
+                chunks.append(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except httpx.HTTPError as exc:
+            log.warning("the upstream's answer broke off: %s", exc)
+            return  # the client sees its answer cut off, as it was
+        finally:
+            await response.aclose()
+        if len(body) <= self._most:
+            headers_seen = {name.lower(): value for name, value in response.headers.items()}
+            authorization = next((value.decode("latin-1") for name, value in scope["headers"]
+                                  if name == b"authorization"), "")
+            self._observer.rest(authorization, body, response.status_code, headers_seen,
+                                b"".join(chunks))
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _unreachable(send: Send, upstream: str, exc: Exception) -> None:
+    problem = error("badGateway", f"runware-mock proxy cannot reach the upstream {upstream}: "
+                    f"{exc.__class__.__name__}.")
+    body = jsoncodec.dumps({"errors": [problem.to_json()]})
+    await send({"type": "http.response.start", "status": 502,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
