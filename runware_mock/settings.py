@@ -432,6 +432,12 @@ def _check_limits(settings: Settings) -> None:
         raise ValueError("shutdown_timeout must be between 0 and 3600")
     if settings.record_max_mb < 1:
         raise ValueError("record_max_mb must be >= 1")
+    if settings.replay is not None and not (settings.replay / "cassette.jsonl").is_file():
+        raise ValueError(f"replay: no cassette.jsonl in {settings.replay} (record one with "
+                         "runware-mock proxy --record DIR)")
+    if settings.replay is not None and settings.workers > 1:
+        raise ValueError("replay runs on one worker: a poll must reach the worker that "
+                         "replayed its task")
 
 
 def option_table(options: Sequence[Option] = OPTIONS) -> str:
