@@ -72,7 +72,9 @@ class Observer:
             async with asyncio.timeout(timeout):
                 await self._idle.wait()
 
-    def _enqueue(self, job: Job) -> None:
+    def _enqueue(self, job: Job, answer: bool = True) -> None:
+        """``answer``: the job checks an answer (counted in the report's ``relayed``)."""
+        self.report.relayed += answer
         try:
             self._jobs.put_nowait(job)
             self._idle.clear()
@@ -122,13 +124,13 @@ class SocketObservation:
         self._untasked: Recording | None = None  # the last frame without task UUIDs
 
     def sent(self, frame: str | bytes) -> None:
-        self._observer._enqueue(lambda: self._sent(frame))
+        self._observer._enqueue(lambda: self._sent(frame), answer=False)
 
     def received(self, frame: str | bytes) -> None:
         self._observer._enqueue(lambda: self._received(frame))
 
     def closed(self) -> None:
-        self._observer._enqueue(self._closed)
+        self._observer._enqueue(self._closed, answer=False)
 
     async def _sent(self, frame: str | bytes) -> None:
         tasks = _tasks_of(frame)
@@ -152,7 +154,9 @@ class SocketObservation:
         if answer is None:
             self._observer.report.unchecked += 1
             return
-        if not _refused_key(answer):
+        if _refused_key(answer):
+            self._observer.report.unchecked += 1
+        else:
             self._observer.report.add(await self._conversation.answer(answer))
         text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
         owner = next((self._by_task[uuid] for uuid in _uuids(answer) if uuid in self._by_task),

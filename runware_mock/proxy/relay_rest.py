@@ -68,18 +68,22 @@ class RestRelay:
             async for chunk in response.aiter_raw():
                 chunks.append(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if len(body) <= self._most:
+                # Before the answer's end: a client that has it finds the exchange counted.
+                self._observe(scope, body, response, b"".join(chunks))
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except httpx.HTTPError as exc:
             log.warning("the upstream's answer broke off: %s", exc)
             return  # the client sees its answer cut off, as it was
         finally:
             await response.aclose()
-        if len(body) <= self._most:
-            headers_seen = {name.lower(): value for name, value in response.headers.items()}
-            authorization = next((value.decode("latin-1") for name, value in scope["headers"]
-                                  if name == b"authorization"), "")
-            self._observer.rest(authorization, body, response.status_code, headers_seen,
-                                b"".join(chunks))
+
+    def _observe(self, scope: Scope, body: bytes, response: httpx.Response, answer: bytes
+                 ) -> None:
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        authorization = next((value.decode("latin-1") for name, value in scope["headers"]
+                              if name == b"authorization"), "")
+        self._observer.rest(authorization, body, response.status_code, headers, answer)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

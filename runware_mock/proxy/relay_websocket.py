@@ -92,6 +92,7 @@ async def _upstream_to_client(websocket: WebSocket, upstream: ClientConnection,
                               observation: SocketObservation) -> None:
     with contextlib.suppress(ConnectionClosed):
         async for frame in upstream:
+            observation.received(frame)  # first: a client that has it finds it counted
             try:
                 if isinstance(frame, str):
                     await websocket.send_text(frame)
@@ -99,4 +100,3 @@ async def _upstream_to_client(websocket: WebSocket, upstream: ClientConnection,
                     await websocket.send_bytes(frame)
             except _GONE:
                 return
-            observation.received(frame)

@@ -28,6 +28,7 @@ class DriftReport:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._entries: dict[str, Entry] = {}
+        self.relayed = 0  # answers the client was given; each is checked or counted unchecked
         self.exchanges = 0
         self.unchecked = 0  # answers that were not JSON, or arrived after the checks stopped
         self.not_recorded = 0
@@ -48,7 +49,8 @@ class DriftReport:
         return sorted(self._entries.values(), key=lambda e: (e.drift.rank, -e.count, e.drift.key))
 
     def to_json(self) -> dict[str, Any]:
-        return {"exchanges": self.exchanges, "unchecked": self.unchecked,
+        return {"relayed": self.relayed, "exchanges": self.exchanges,
+                "unchecked": self.unchecked,
                 "notRecorded": self.not_recorded,
                 "drifts": [entry.to_json() for entry in self.entries()]}
 
