@@ -2,7 +2,8 @@
 passed through unchanged and checked against what the emulator would have answered.
 
 ``relay_rest`` and ``relay_websocket`` pass the traffic through; ``observer`` takes each
-finished exchange off the client's path and hands it to ``drift`` (the comparison, against
-the in-process emulator of ``shadow``) and ``recorder`` (the cassette); ``report`` keeps the
-drift report. ``app`` assembles them.
+finished exchange off the client's path: ``parsed_answer`` reads it, ``conversation`` asks
+the in-process emulator of ``shadow`` the same and ``drift`` compares the two, ``report``
+keeps the drift report and ``recorder`` the cassette. ``assembly`` makes the app of them,
+``command`` serves it.
 """

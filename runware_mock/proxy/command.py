@@ -8,7 +8,7 @@ import sys
 import uvicorn
 
 from runware_mock.app import server_options
-from runware_mock.proxy.app import create_proxy_app, report_path, upstream_ws_url
+from runware_mock.proxy.assembly import create_proxy_app, report_path, upstream_ws_url
 from runware_mock.proxy.report import DriftReport
 from runware_mock.settings import Settings
 

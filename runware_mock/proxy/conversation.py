@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 
 from runware_mock.protocol import jsoncodec
-from runware_mock.proxy.answers import Answer, read_answer
 from runware_mock.proxy.drift import (
     Drift,
     Outcome,
@@ -25,6 +24,7 @@ from runware_mock.proxy.drift import (
     schema_drifts,
     shape_drifts,
 )
+from runware_mock.proxy.parsed_answer import Answer, read_answer
 
 AskEmulator = Callable[[bytes, str | None], Awaitable[httpx.Response]]
 # Answers the upstream gives without looking at the task (no drift to measure there).

@@ -25,7 +25,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 
 from runware_mock.contract import conformance, schemas
-from runware_mock.proxy.answers import Answer
+from runware_mock.proxy.parsed_answer import Answer
 from runware_mock.replay.cassette import is_secret_field
 
 KINDS = ("false refusal", "false acceptance", "error code", "answer form", "cost presence",

@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from runware_mock.protocol import jsoncodec
-from runware_mock.proxy.answers import Answer, decoded, read_answer, read_envelope
 from runware_mock.proxy.conversation import AskEmulator, Conversation
+from runware_mock.proxy.parsed_answer import Answer, decoded, read_answer, read_envelope
 from runware_mock.proxy.recorder import Recorder
 from runware_mock.proxy.report import DriftReport
 from runware_mock.replay.cassette import Recording, redacted
