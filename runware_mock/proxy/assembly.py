@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpcore
 import httpx
 import jinja2
 from starlette.applications import Starlette
@@ -18,6 +19,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
+from runware_mock.app import KEEP_ALIVE
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.proxy.observer import Observer
 from runware_mock.proxy.recorder import Recorder
@@ -57,9 +59,12 @@ def create_proxy_app(settings: Settings, report: DriftReport) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        timeout = httpx.Timeout(30.0, read=max(600.0, settings.sync_timeout))
+        timeouts = {"connect": 30.0, "read": max(600.0, settings.sync_timeout), "write": 60.0,
+                    "pool": 60.0}
         async with Shadow.running(settings) as shadow, httpx.AsyncClient(
-                timeout=timeout, follow_redirects=False) as http:
+                timeout=httpx.Timeout(30.0, read=timeouts["read"])) as http, \
+                httpcore.AsyncConnectionPool(max_connections=1000,
+                                             keepalive_expiry=KEEP_ALIVE) as pool:
             recorder = None
             if settings.record is not None:
                 writer = await asyncio.to_thread(
@@ -67,7 +72,8 @@ def create_proxy_app(settings: Settings, report: DriftReport) -> Starlette:
                 recorder = Recorder(writer, http)
             observer = Observer(shadow.post, report, recorder)
             app.state.observer, app.state.shadow = observer, shadow
-            relays["rest"] = RestRelay(http, upstream, observer, settings.max_body_bytes)
+            relays["rest"] = RestRelay(pool, upstream, observer, settings.max_body_bytes,
+                                       timeouts)
             relays["websocket"] = WebSocketRelay(upstream_ws_url(settings), observer,
                                                  settings.ws_max_bytes)
             worker = asyncio.create_task(observer.run())

@@ -13,8 +13,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from runware_mock.protocol import jsoncodec
 from runware_mock.proxy.drift import (
     Drift,
@@ -25,8 +23,9 @@ from runware_mock.proxy.drift import (
     shape_drifts,
 )
 from runware_mock.proxy.parsed_answer import Answer, read_answer
+from runware_mock.proxy.shadow import EmulatedAnswer
 
-AskEmulator = Callable[[bytes, str | None], Awaitable[httpx.Response]]
+AskEmulator = Callable[[bytes, str | None], Awaitable[EmulatedAnswer]]
 # Answers the upstream gives without looking at the task (no drift to measure there).
 _UNCHECKED = ("ping", "authentication")
 
@@ -126,10 +125,9 @@ class Conversation:
         return found
 
     async def _emulated(self, body: bytes) -> Answer:
-        response = await self._ask(body, self.api_key)
-        answer = read_answer(response.status_code, response.headers.get("content-type", ""),
-                             response.content)
-        return answer or Answer(response.status_code)
+        emulated = await self._ask(body, self.api_key)
+        answer = read_answer(emulated.status, emulated.content_type, emulated.body)
+        return answer or Answer(emulated.status)
 
 
 def _where(item: dict[str, Any], streamed: bool) -> str:

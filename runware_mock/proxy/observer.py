@@ -62,7 +62,8 @@ class Observer:
                 log.exception("a drift check failed")  # the client's exchange went through
             finally:
                 if self._jobs.empty():
-                    await asyncio.to_thread(self.report.save)
+                    if self.report.changed:
+                        await asyncio.to_thread(self.report.save)
                     if self._jobs.empty():
                         self._idle.set()
 

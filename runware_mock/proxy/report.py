@@ -54,6 +54,11 @@ class DriftReport:
                 "notRecorded": self.not_recorded,
                 "drifts": [entry.to_json() for entry in self.entries()]}
 
+    @property
+    def changed(self) -> bool:
+        """Whether the file is behind the report."""
+        return self._dirty and self.path is not None
+
     def save(self) -> None:
         """Rewrite the JSON lines file (atomically) when anything changed since the last save."""
         if self.path is None or not self._dirty:

@@ -1,15 +1,18 @@
 """The emulator the proxy compares the upstream with: one in this process, on a temporary data
-dir, with no latency, that each request is asked again (in process, never on the network)."""
+dir, with no latency, that each request is asked again: in process, through its ASGI app
+(never on the network, and without an HTTP client's cost)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import hashlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
+from starlette.types import Message
 
 from runware_mock.app import create_app
 from runware_mock.settings import Settings
@@ -22,12 +25,19 @@ def stand_in_key(api_key: str) -> str:
     return "proxy-" + hashlib.sha256(api_key.encode()).hexdigest()[:24]
 
 
+@dataclass(frozen=True)
+class EmulatedAnswer:
+    status: int
+    content_type: str
+    body: bytes
+
+
 class Shadow:
     """``async with Shadow.running(settings) as shadow: await shadow.post(body, key)``"""
 
-    def __init__(self, app: Any, http: httpx.AsyncClient) -> None:
+    def __init__(self, app: Any, settings: Settings) -> None:
         self.app = app
-        self._http = http
+        self._server = (settings.host, settings.port)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -37,14 +47,41 @@ class Shadow:
                                     api_keys=(), faults="", workers=1, replay=None)
         app = create_app(quiet)
         starlette = app.app
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 0))
-        async with starlette.router.lifespan_context(starlette), httpx.AsyncClient(
-                transport=transport, base_url=quiet.base_url, timeout=None) as http:
-            yield cls(app, http)
+        async with starlette.router.lifespan_context(starlette):
+            yield cls(app, quiet)
 
-    async def post(self, body: bytes, api_key: str | None) -> httpx.Response:
+    async def post(self, body: bytes, api_key: str | None) -> EmulatedAnswer:
         """The emulator's answer to ``POST /v1`` of ``body`` (a stream read to its end)."""
-        headers = {"Content-Type": "application/json"}
+        headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(body)).encode())]
         if api_key:
-            headers["Authorization"] = f"Bearer {stand_in_key(api_key)}"
-        return await self._http.post("/v1", content=body, headers=headers)
+            headers.append((b"authorization", f"Bearer {stand_in_key(api_key)}".encode()))
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "POST", "scheme": "http", "path": "/v1", "raw_path": b"/v1",
+                 "root_path": "", "query_string": b"", "headers": headers,
+                 "client": ("127.0.0.1", 0), "server": self._server}
+        answered = asyncio.Event()
+        sent = False
+        status, content_type, chunks = 500, "", []
+
+        async def receive() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await answered.wait()  # the client stays until the answer is whole
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            nonlocal status, content_type
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                content_type = next((value.decode("latin-1") for name, value in
+                                     message.get("headers", []) if name == b"content-type"), "")
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    answered.set()
+
+        await self.app(scope, receive, send)
+        return EmulatedAnswer(status, content_type, b"".join(chunks))
