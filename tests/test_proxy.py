@@ -246,3 +246,24 @@ def test_a_cassette_replays_offline_with_the_same_media(tmp_path: Path) -> None:
         missing = client.post(replay.url, json=[avatar_task(positivePrompt="not recorded")])
         assert missing.status_code == 404
         assert missing.json()["errors"][0]["code"] == "notInCassette"
+
+
+def test_the_contract_suite_through_the_proxy_finds_no_drift_in_the_emulator(
+        tmp_path: Path) -> None:
+    """The docs' recipe, with the emulator itself as the upstream: the whole suite's traffic
+    goes through the proxy and the report finds nothing (no false drift), while counting it."""
+    settings = Settings(ephemeral=True, api_keys=("suite-key",))
+    with ServerThread(settings) as upstream:
+        proxy = ProxyProcess(upstream.url, tmp_path)
+        try:
+            suite = subprocess.run(
+                [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--pyargs",
+                 "runware_mock.contract.suite", "--runware-url", f"{proxy.base_url}/v1",
+                 "--runware-api-key", "suite-key", "--runware-allow-spend",
+                 "--runware-examples", "2"], capture_output=True, text=True, timeout=600)
+            assert suite.returncode == 0, suite.stdout[-3000:]
+            report = proxy.settled_report()
+        finally:
+            output = proxy.stop()
+    assert report["exchanges"] >= 20 and report["drifts"] == [], report
+    assert "0 kinds of drift" in output

@@ -28,6 +28,7 @@ from runware_mock.proxy.shadow import EmulatedAnswer
 AskEmulator = Callable[[bytes, str | None], Awaitable[EmulatedAnswer]]
 # Answers the upstream gives without looking at the task (no drift to measure there).
 _UNCHECKED = ("ping", "authentication")
+_MOST_ALIASES = 10_000
 
 
 @dataclass
@@ -44,6 +45,9 @@ class Conversation:
         self._tasks: dict[str, _Task] = {}
         self._emulated_errors: dict[str, list[dict[str, Any]]] = {}
         self._general: list[dict[str, Any]] = []
+        # An identifier or URL the upstream made (mediaUUID, imageURL...) -> the emulator's
+        # for the same thing, so a later request that names it means the same to both.
+        self._aliases: dict[str, str] = {}
 
     async def request(self, tasks: list[Any]) -> None:
         """A request (a REST body or a client frame) the upstream was sent."""
@@ -54,7 +58,7 @@ class Conversation:
         asked = [task for task in objects if task.get("taskType") not in _UNCHECKED]
         if not asked:
             return
-        answer = await self._emulated(jsoncodec.dumps(asked))
+        answer = await self._emulated(jsoncodec.dumps(_aliased(asked, self._aliases)))
         self._general = answer.unattributed_errors() if not answer.items else []
         for task in asked:
             uuid = task.get("taskUUID")
@@ -67,6 +71,13 @@ class Conversation:
             known.task, known.checked = task, False
             known.emulated = answer.items_of(uuid)
             self._emulated_errors[uuid] = answer.errors_of(uuid)
+
+    async def malformed(self, body: bytes, answer: Answer) -> list[Drift]:
+        """A body that is no task array: the errors of both sides compared."""
+        upstream, emulator = outcome(answer, None), outcome(await self._emulated(body), None)
+        if upstream is None or emulator is None:
+            return []
+        return outcome_drifts({"taskType": "(no task array)"}, upstream, emulator)
 
     async def answer(self, answer: Answer) -> list[Drift]:
         """An answer of the upstream (a whole REST answer, or one frame): its drifts."""
@@ -110,7 +121,17 @@ class Conversation:
                                    "server-sent events where the emulator answers JSON",
                                    {"upstream": item}))
             return found
+        self._learn_aliases(item, counterpart)
         return _unique(found + shape_drifts(item, counterpart, where))
+
+    def _learn_aliases(self, upstream: dict[str, Any], emulated: dict[str, Any]) -> None:
+        for name, value in upstream.items():
+            other = emulated.get(name)
+            if name != "taskUUID" and name.endswith(("UUID", "URL")) and isinstance(
+                    value, str) and isinstance(other, str) and value != other:
+                if len(self._aliases) >= _MOST_ALIASES:
+                    self._aliases.pop(next(iter(self._aliases)))
+                self._aliases[value] = other
 
     def _error_drifts(self, answer: Answer) -> list[Drift]:
         """The fields of an error the emulator gives with the same code."""
@@ -128,6 +149,18 @@ class Conversation:
         emulated = await self._ask(body, self.api_key)
         answer = read_answer(emulated.status, emulated.content_type, emulated.body)
         return answer or Answer(emulated.status)
+
+
+def _aliased(value: Any, aliases: dict[str, str]) -> Any:
+    if not aliases:
+        return value
+    if isinstance(value, str):
+        return aliases.get(value, value)
+    if isinstance(value, list):
+        return [_aliased(inner, aliases) for inner in value]
+    if isinstance(value, dict):
+        return {key: _aliased(inner, aliases) for key, inner in value.items()}
+    return value
 
 
 def _where(item: dict[str, Any], streamed: bool) -> str:

@@ -97,10 +97,13 @@ class Observer:
         content_type = headers.get("content-type", "")
         answer = read_answer(status, content_type, text) if text is not None else None
         key = bearer(authorization)
-        if tasks is None or answer is None or _refused_key(answer):
+        if answer is None or _refused_key(answer):
             self.report.unchecked += 1
             return
         conversation = self._conversation(key)
+        if tasks is None:
+            self.report.add(await conversation.malformed(body, answer))
+            return
         await conversation.request(tasks)
         self.report.add(await conversation.answer(answer))
         secrets = [secret for secret in (key, conversation.api_key, authorization) if secret]
