@@ -318,7 +318,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("record_max_mb", "runware-mock proxy: most megabytes a cassette may hold, media "
            "included; later exchanges are not recorded (the drift report says how many)", int),
     Option("drift_report", "runware-mock proxy: the drift report's JSON lines file; default: "
-           "drift.jsonl in the --record folder, else in the data dir", Path, metavar="FILE",
+           "drift.jsonl in the --record folder, else in the current folder", Path,
+           metavar="FILE",
            shown_default="drift.jsonl"),
     Option("replay", "serve: answer the requests a cassette (runware-mock proxy --record) holds "
            "with its recorded answers; the others are emulated", Path, metavar="DIR",
