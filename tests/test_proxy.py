@@ -267,3 +267,37 @@ def test_the_contract_suite_through_the_proxy_finds_no_drift_in_the_emulator(
             output = proxy.stop()
     assert report["exchanges"] >= 20 and report["drifts"] == [], report
     assert "0 kinds of drift" in output
+
+
+def test_a_websocket_recording_replays_its_frames(tmp_path: Path) -> None:
+    task = avatar_task()
+    authentication = json.dumps([{"taskType": "authentication", "apiKey": API_KEY}])
+    with fake.DriftedServer(Settings(ephemeral=True, latency="fixed:60")) as upstream:
+        proxy = ProxyProcess(upstream.url, tmp_path)
+        try:
+            with connect(f"ws://127.0.0.1:{proxy.port}/v1", max_size=None) as socket:
+                socket.send(authentication)
+                socket.recv(timeout=30)
+                socket.send(json.dumps([task]))
+                assert json.loads(socket.recv(timeout=30))["data"][0]["taskUUID"] == \
+                    task["taskUUID"]
+                httpx.post(f"{upstream.base_url}/__admin/clock/advance", json={"seconds": 120})
+                [pushed] = json.loads(socket.recv(timeout=60))["data"]  # the result, pushed
+            assert pushed["status"] == "success"
+            recorded_video = httpx.get(pushed["videoURL"], timeout=120).content
+            proxy.settled_report()
+        finally:
+            proxy.stop()
+    cassette = (proxy.cassette / "cassette.jsonl").read_text()
+    assert API_KEY not in cassette
+    settings = Settings(ephemeral=True, replay=proxy.cassette)
+    with ServerThread(settings) as replay, connect(replay.ws_url, max_size=None) as socket:
+        socket.send(authentication)  # answered by the emulator: any key will do
+        assert json.loads(socket.recv(timeout=30))["data"][0]["taskType"] == "authentication"
+        fresh = {**task, "taskUUID": str(uuid.uuid4())}
+        socket.send(json.dumps([fresh]))
+        frames = [json.loads(socket.recv(timeout=30))["data"][0] for _ in range(2)]
+        assert [frame["taskUUID"] for frame in frames] == [fresh["taskUUID"]] * 2
+        assert frames[1]["status"] == "success"
+        assert frames[1]["videoURL"].startswith(f"{replay.base_url}/__replay/")
+        assert httpx.get(frames[1]["videoURL"], timeout=60).content == recorded_video
