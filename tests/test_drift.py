@@ -3,14 +3,19 @@ them over real sockets against a drifted fake upstream)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
+import httpx
+
+from runware_mock.proxy.assembly import create_proxy_app
 from runware_mock.proxy.drift import Outcome, outcome, outcome_drifts, schema_drifts, shape_drifts
 from runware_mock.proxy.parsed_answer import read_answer
 from runware_mock.proxy.report import DriftReport
 from runware_mock.replay.cassette import CassetteWriter, Recording, media_name, redacted
 from runware_mock.replay.layer import request_key
+from runware_mock.settings import Settings
 
 UUID = "3f0c6a6e-4b1f-4c1e-9a43-0d6f7f2b9d10"
 REFUSAL = {"code": "unsupportedOutputFormat", "parameter": "outputFormat",
@@ -104,3 +109,24 @@ def test_the_cassette_keeps_to_its_size_and_names_media_by_content(tmp_path: Pat
     assert not writer.write(recording, {"b.bin": b"x" * 5000}, [])
     assert not (tmp_path / "media" / "b.bin").exists()
     assert len((tmp_path / "cassette.jsonl").read_text().splitlines()) == 1
+
+
+def test_the_drift_report_asks_for_the_admin_token() -> None:
+    """Its examples hold the requests' content: --admin-token guards it as the admin API."""
+    settings = Settings(admin_token="admin-secret", upstream="http://127.0.0.1:9/v1")
+    app = create_proxy_app(settings, DriftReport(None))
+
+    async def statuses() -> list[int]:
+        found = []
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+            for path in ("/__admin/drift", "/__admin/ui/drift"):
+                found.append((await client.get(path)).status_code)
+                found.append((await client.get(path, headers={
+                    "X-Admin-Token": "admin-secret"})).status_code)
+            found.append((await client.get("/__admin/drift", headers={
+                "X-Admin-Token": "admin-secret", "Origin": "http://attacker.example"}
+                                           )).status_code)
+        return found
+
+    assert asyncio.run(statuses()) == [401, 200, 401, 200, 403]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpcore
@@ -19,6 +19,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
+from runware_mock.admin.guard import refusal
+from runware_mock.admin.ui.access import denied, given_token, token_matches
 from runware_mock.app import KEEP_ALIVE
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.proxy.observer import Observer
@@ -35,6 +37,7 @@ log = logging.getLogger("runware_mock.proxy")
 DEFAULT_WS = {"https://api.runware.ai/v1": "wss://ws-api.runware.ai/v1"}
 # Seconds the drift checks still have at shutdown for the exchanges already relayed.
 SETTLE_SECONDS = 10.0
+Endpoint = Callable[[Request], Awaitable[Response]]
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
 
@@ -88,9 +91,11 @@ def create_proxy_app(settings: Settings, report: DriftReport) -> Starlette:
     async def websocket(socket: object) -> None:
         await relays["websocket"](socket)  # type: ignore[operator]
 
+    @_guarded(settings)
     async def drift_json(request: Request) -> Response:
         return JSONResponse(report.to_json())
 
+    @_guarded(settings)
     async def drift_page(request: Request) -> Response:
         page = _TEMPLATES.get_template("drift.html").render(report=report.to_json(),
                                                             upstream=upstream)
@@ -111,6 +116,23 @@ def create_proxy_app(settings: Settings, report: DriftReport) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.router.default = emulator  # every other URL: the emulator's own (admin, dashboard)
     return app
+
+
+def _guarded(settings: Settings) -> Callable[[Endpoint], Endpoint]:
+    """The admin API's checks (host, cross-site requests, --admin-token) for the drift
+    report: its examples hold the requests' content."""
+    def guard(endpoint: Endpoint) -> Endpoint:
+        async def checked(request: Request) -> Response:
+            problem = refusal(request.scope, settings)
+            if problem is not None:
+                return JSONResponse({"errors": [problem.to_json()]}, problem.status)
+            if not token_matches(given_token(request.headers), settings.admin_token):
+                return denied()
+            return await endpoint(request)
+
+        return checked
+
+    return guard
 
 
 class _Late:
