@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from runware_mock.contract.errors import status_for
 from runware_mock.protocol import jsoncodec
 from runware_mock.proxy.conversation import AskEmulator, Conversation
 from runware_mock.proxy.parsed_answer import Answer, decoded, read_answer, read_envelope
@@ -97,7 +98,7 @@ class Observer:
         content_type = headers.get("content-type", "")
         answer = read_answer(status, content_type, text) if text is not None else None
         key = bearer(authorization)
-        if answer is None or _refused_key(answer):
+        if answer is None or _not_about_the_request(answer):
             self.report.unchecked += 1
             return
         conversation = self._conversation(key)
@@ -158,7 +159,7 @@ class SocketObservation:
         if answer is None:
             self._observer.report.unchecked += 1
             return
-        if _refused_key(answer):
+        if _not_about_the_request(answer):
             self._observer.report.unchecked += 1
         else:
             self._observer.report.add(await self._conversation.answer(answer))
@@ -187,5 +188,14 @@ def _uuids(answer: Answer) -> list[str]:
             if isinstance(uuid := item.get("taskUUID"), str)]
 
 
-def _refused_key(answer: Answer) -> bool:
-    return any(problem.get("code") in _KEY_REFUSALS for problem in answer.errors)
+def _not_about_the_request(answer: Answer) -> bool:
+    """An answer refusing the key, or saying the service cannot answer now (429, 5xx): it
+    tells nothing of how the service takes the request."""
+    if answer.status is not None and (answer.status == 429 or answer.status >= 500):
+        return True
+    return any(problem.get("code") in _KEY_REFUSALS or _transient(problem.get("code"))
+               for problem in answer.errors if "status" not in problem)
+
+
+def _transient(code: Any) -> bool:
+    return isinstance(code, str) and (status_for(code) == 429 or status_for(code) >= 500)
