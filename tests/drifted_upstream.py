@@ -1,7 +1,7 @@
 """A fake upstream for the proxy's tests: the emulator on 127.0.0.1, with its answers drifted on
 purpose, as the real service may drift from what the emulator knows:
 
-- an extra result field: every imageInference item gains ``NSFWContent``;
+- an extra result field: every imageInference result gains ``NSFWContent``;
 - a widened enum: imageInference's ``outputFormat: "GIF"`` is accepted (answered as PNG);
 - a field the emulator refuses: imageInference's ``clipSkipStrength`` is accepted (ignored);
 - a renamed error code: ``invalidTaskUUID`` is answered as ``invalidUUID``;
@@ -52,7 +52,8 @@ def _drift_answer(envelope: Any) -> Any:
     if not isinstance(envelope, dict):
         return envelope
     for item in envelope.get("data", []):
-        if isinstance(item, dict) and item.get("taskType") == "imageInference":
+        if isinstance(item, dict) and item.get("taskType") == "imageInference" \
+                and "imageUUID" in item:  # a result, not an ack
             item[EXTRA_FIELD] = False
     for problem in envelope.get("errors", []):
         if isinstance(problem, dict) and problem.get("code") == RENAMED[0]:

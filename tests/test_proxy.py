@@ -154,6 +154,8 @@ def test_a_stream_is_passed_on_event_by_event(proxy: ProxyProcess,
 def test_websocket_frames_pass_through_in_order(proxy: ProxyProcess,
                                                 upstream: fake.DriftedServer) -> None:
     before = len(upstream.drifted.sent)
+    extra_field = f"imageInference success: {fake.EXTRA_FIELD} (upstream only)"
+    counted = _count(proxy.settled_report(), extra_field)
     received = []
     with connect(f"ws://127.0.0.1:{proxy.port}/v1") as socket:
         socket.send(json.dumps([{"taskType": "authentication", "apiKey": API_KEY}]))
@@ -162,8 +164,17 @@ def test_websocket_frames_pass_through_in_order(proxy: ProxyProcess,
         received.append(socket.recv(timeout=30))
         socket.send(json.dumps([image_task(outputFormat="GIF")]))
         received.append(socket.recv(timeout=30))
-    assert [text.encode() for text in received] == upstream.drifted.sent[before:before + 3]
+        socket.send(json.dumps([image_task(deliveryMethod="async")]))
+        received += [socket.recv(timeout=30) for _ in range(2)]  # the ack, the pushed result
+    assert [text.encode() for text in received] == upstream.drifted.sent[before:before + 5]
     assert fake.EXTRA_FIELD in json.loads(received[1])["data"][0]
+    assert json.loads(received[4])["data"][0]["status"] == "success"
+    # The answer to a frame and a result pushed later are both compared with the emulator's.
+    assert _count(proxy.settled_report(), extra_field) == counted + 2
+
+
+def _count(report: dict[str, Any], key: str) -> int:
+    return next((entry["count"] for entry in report["drifts"] if entry["key"] == key), 0)
 
 
 def test_the_report_names_each_drift_once_false_refusals_first(proxy: ProxyProcess) -> None:

@@ -73,7 +73,7 @@ def create_proxy_app(settings: Settings, report: DriftReport) -> Starlette:
                 writer = await asyncio.to_thread(
                     CassetteWriter, settings.record, settings.record_max_mb * 1024 * 1024)
                 recorder = Recorder(writer, http)
-            observer = Observer(shadow.post, report, recorder)
+            observer = Observer(shadow.post, shadow.finished, report, recorder)
             app.state.observer, app.state.shadow = observer, shadow
             relays["rest"] = RestRelay(pool, upstream, observer, settings.max_body_bytes,
                                        timeouts)

@@ -26,9 +26,13 @@ from runware_mock.proxy.parsed_answer import Answer, read_answer
 from runware_mock.proxy.shadow import EmulatedAnswer
 
 AskEmulator = Callable[[bytes, str | None], Awaitable[EmulatedAnswer]]
+AwaitFinished = Callable[[str], Awaitable[None]]
 # Answers the upstream gives without looking at the task (no drift to measure there).
 _UNCHECKED = ("ping", "authentication")
 _MOST_ALIASES = 10_000
+_FINAL = ("success", "error")
+# Tasks one conversation remembers (for their polls), and emulated items per task.
+_KEPT_TASKS, _KEPT_ITEMS = 10_000, 20
 
 
 @dataclass
@@ -36,15 +40,23 @@ class _Task:
     task: dict[str, Any]
     checked: bool = False
     emulated: list[dict[str, Any]] = field(default_factory=list)
+    # The emulator was asked about the task with the request being answered: asking it
+    # again for a status it lacks would tell nothing new.
+    asked: bool = False
+
+    def emulated_more(self, items: list[dict[str, Any]]) -> None:
+        self.emulated = [*self.emulated, *items][-_KEPT_ITEMS:]
 
 
 class Conversation:
-    def __init__(self, ask: AskEmulator) -> None:
+    def __init__(self, ask: AskEmulator, finished: AwaitFinished) -> None:
         self._ask = ask
+        self._finished = finished
         self.api_key: str | None = None
         self._tasks: dict[str, _Task] = {}
         self._emulated_errors: dict[str, list[dict[str, Any]]] = {}
         self._general: list[dict[str, Any]] = []
+        self._last_asked: list[str] = []  # the taskUUIDs of the last request
         # An identifier or URL the upstream made (mediaUUID, imageURL...) -> the emulator's
         # for the same thing, so a later request that names it means the same to both.
         self._aliases: dict[str, str] = {}
@@ -60,17 +72,24 @@ class Conversation:
             return
         answer = await self._emulated(jsoncodec.dumps(_aliased(asked, self._aliases)))
         self._general = answer.unattributed_errors() if not answer.items else []
+        self._last_asked = []
         for task in asked:
             uuid = task.get("taskUUID")
             if not isinstance(uuid, str):
                 continue
+            self._last_asked.append(uuid)
             known = self._tasks.setdefault(uuid, _Task(task))
+            known.asked = True
             if task.get("taskType") == "getResponse":
-                known.emulated += answer.items_of(uuid)
+                known.emulated_more(answer.items_of(uuid))
                 continue
             known.task, known.checked = task, False
             known.emulated = answer.items_of(uuid)
             self._emulated_errors[uuid] = answer.errors_of(uuid)
+        while len(self._tasks) > _KEPT_TASKS:  # the oldest tasks are polled no more
+            forgotten = next(iter(self._tasks))
+            del self._tasks[forgotten]
+            self._emulated_errors.pop(forgotten, None)
 
     async def malformed(self, body: bytes, answer: Answer) -> list[Drift]:
         """A body that is no task array: the errors of both sides compared."""
@@ -82,13 +101,19 @@ class Conversation:
     async def answer(self, answer: Answer) -> list[Drift]:
         """An answer of the upstream (a whole REST answer, or one frame): its drifts."""
         found: list[Drift] = []
-        for uuid, known in self._tasks.items():
-            if not known.checked and (answer.items_of(uuid) or answer.errors_of(uuid)
-                                      or (answer.unattributed_errors() and not answer.items)):
+        mentioned = [item.get("taskUUID") for item in (*answer.items, *answer.errors)]
+        if answer.unattributed_errors() and not answer.items:  # the whole request refused
+            mentioned += self._last_asked
+        tasks = {uuid: self._tasks[uuid] for uuid in mentioned
+                 if isinstance(uuid, str) and uuid in self._tasks}
+        for uuid, known in tasks.items():
+            if not known.checked:
                 found += self._acceptance(known, uuid, answer)
         for item in answer.items:
             found += await self._item_drifts(item, answer.streamed)
         found += self._error_drifts(answer)
+        for known in tasks.values():
+            known.asked = False  # what comes next of the task (a pushed result) is news
         return found
 
     def _acceptance(self, known: _Task, uuid: str, answer: Answer) -> list[Drift]:
@@ -109,9 +134,11 @@ class Conversation:
         if known is None:
             return found
         counterpart = _counterpart(item, known.emulated, streamed)
-        if counterpart is None and not streamed:
-            known.emulated += (await self._emulated(jsoncodec.dumps(
-                [{"taskType": "getResponse", "taskUUID": uuid}]))).items_of(uuid)
+        if counterpart is None and not streamed and not known.asked:
+            if item.get("status") in _FINAL:
+                await self._finished(uuid)
+            known.emulated_more((await self._emulated(jsoncodec.dumps(
+                [{"taskType": "getResponse", "taskUUID": uuid}]))).items_of(uuid))
             counterpart = _counterpart(item, known.emulated, streamed)
         if counterpart is None:
             if streamed and not any(_streamed(other) for other in known.emulated) \

@@ -14,7 +14,7 @@ from typing import Any
 
 from runware_mock.contract.errors import status_for
 from runware_mock.protocol import jsoncodec
-from runware_mock.proxy.conversation import AskEmulator, Conversation
+from runware_mock.proxy.conversation import AskEmulator, AwaitFinished, Conversation
 from runware_mock.proxy.parsed_answer import Answer, decoded, read_answer, read_envelope
 from runware_mock.proxy.recorder import Recorder
 from runware_mock.proxy.report import DriftReport
@@ -37,8 +37,10 @@ def bearer(authorization: str) -> str | None:
 
 
 class Observer:
-    def __init__(self, ask: AskEmulator, report: DriftReport, recorder: Recorder | None) -> None:
+    def __init__(self, ask: AskEmulator, finished: AwaitFinished, report: DriftReport,
+                 recorder: Recorder | None) -> None:
         self._ask = ask
+        self._finished = finished
         self.report = report
         self._recorder = recorder
         self._jobs: asyncio.Queue[Job] = asyncio.Queue(BACKLOG)
@@ -84,7 +86,7 @@ class Observer:
             self.report.unchecked += 1
 
     def _conversation(self, key: str | None) -> Conversation:
-        conversation = self._conversations.pop(key, None) or Conversation(self._ask)
+        conversation = self._conversations.pop(key, None) or Conversation(self._ask, self._finished)
         conversation.api_key = key
         self._conversations[key] = conversation
         while len(self._conversations) > _CONVERSATIONS:
@@ -122,7 +124,7 @@ class SocketObservation:
 
     def __init__(self, observer: Observer, api_key: str | None) -> None:
         self._observer = observer
-        self._conversation = Conversation(observer._ask)
+        self._conversation = Conversation(observer._ask, observer._finished)
         self._conversation.api_key = api_key
         self._recordings: list[Recording] = []
         self._by_task: dict[str, Recording] = {}

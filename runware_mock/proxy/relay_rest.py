@@ -24,9 +24,9 @@ HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate",
 
 
 def forwarded_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The client's request headers the upstream is sent (httpx sets Host and the length).
+    """The client's request headers the upstream is sent.
     Without an Accept-Encoding of the client's, the upstream is asked for the body as is
-    (httpx would otherwise ask for gzip, which the client did not)."""
+    (a client library would otherwise ask for gzip, which the client did not)."""
     kept = [(name, value) for name, value in headers if name.lower() not in HOP_BY_HOP]
     if not any(name.lower() == b"accept-encoding" for name, _ in kept):
         kept.append((b"accept-encoding", b"identity"))
@@ -60,8 +60,7 @@ class RestRelay:
             return  # the client left before sending its body
         query = scope.get("query_string")
         url = self._upstream + (f"?{query.decode('latin-1')}" if query else "")
-        headers = forwarded_headers(scope["headers"])
-        headers.append((b"content-length", str(len(body)).encode()))
+        headers = forwarded_headers(scope["headers"])  # httpcore adds Host and the length
         started = False
 
         async def send_started(message: Message) -> None:
