@@ -74,7 +74,7 @@ def create_proxy_app(settings: Settings, report: DriftReport) -> Starlette:
                     CassetteWriter, settings.record, settings.record_max_mb * 1024 * 1024)
                 recorder = Recorder(writer, http)
             observer = Observer(shadow.post, shadow.finished, report, recorder)
-            app.state.observer, app.state.shadow = observer, shadow
+            app.state.shadow = shadow  # every URL but the relayed ones is the emulator's
             relays["rest"] = RestRelay(pool, upstream, observer, settings.max_body_bytes,
                                        timeouts)
             relays["websocket"] = WebSocketRelay(upstream_ws_url(settings), observer,

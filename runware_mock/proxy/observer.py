@@ -25,6 +25,9 @@ log = logging.getLogger("runware_mock.proxy")
 BACKLOG = 10_000
 # Keys whose REST conversation (their tasks, for polls) is kept; the oldest go first.
 _CONVERSATIONS = 1000
+# Recordings a WebSocket holds open for the frames still to come (pushed results); past
+# that, the oldest is written.
+_OPEN_RECORDINGS = 1000
 # An upstream that refused the key answered for the key, not for the request.
 _KEY_REFUSALS = ("invalidApiKey", "unauthorized", "authenticationFailed")
 
@@ -86,7 +89,8 @@ class Observer:
             self.report.unchecked += 1
 
     def _conversation(self, key: str | None) -> Conversation:
-        conversation = self._conversations.pop(key, None) or Conversation(self._ask, self._finished)
+        conversation = self._conversations.pop(key, None) or Conversation(self._ask,
+                                                                          self._finished)
         conversation.api_key = key
         self._conversations[key] = conversation
         while len(self._conversations) > _CONVERSATIONS:
@@ -113,6 +117,10 @@ class Observer:
         assert text is not None
         await self.keep(Recording("rest", redacted(tasks), status, content_type,
                                   text.decode("utf-8", "replace")), secrets)
+
+    @property
+    def recording(self) -> bool:
+        return self._recorder is not None
 
     async def keep(self, recording: Recording, secrets: list[str]) -> None:
         if self._recorder is not None and not await self._recorder.record(recording, secrets):
@@ -144,6 +152,8 @@ class SocketObservation:
         if tasks is None:
             return
         await self._conversation.request(tasks)
+        if not self._observer.recording:
+            return
         recording = Recording("websocket", redacted(tasks))
         self._recordings.append(recording)
         uuids = [task["taskUUID"] for task in tasks
@@ -152,6 +162,8 @@ class SocketObservation:
             self._by_task[uuid] = recording
         if not uuids:
             self._untasked = recording
+        if len(self._recordings) > _OPEN_RECORDINGS:  # a long-lived socket: write the oldest
+            await self._keep(self._recordings.pop(0))
 
     async def _received(self, frame: str | bytes) -> None:
         try:
@@ -165,6 +177,8 @@ class SocketObservation:
             self._observer.report.unchecked += 1
         else:
             self._observer.report.add(await self._conversation.answer(answer))
+        if not self._observer.recording:
+            return
         text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
         owner = next((self._by_task[uuid] for uuid in _uuids(answer) if uuid in self._by_task),
                      self._untasked)
@@ -172,9 +186,14 @@ class SocketObservation:
             owner.frames.append(text)
 
     async def _closed(self) -> None:
-        key = self._conversation.api_key
         for recording in self._recordings:
-            await self._observer.keep(recording, [key] if key else [])
+            await self._keep(recording)
+
+    async def _keep(self, recording: Recording) -> None:
+        for uuid in [uuid for uuid, owner in self._by_task.items() if owner is recording]:
+            del self._by_task[uuid]
+        key = self._conversation.api_key
+        await self._observer.keep(recording, [key] if key else [])
 
 
 def _tasks_of(body: str | bytes) -> list[Any] | None:

@@ -21,7 +21,6 @@ by event; a WebSocket request is answered with the recorded frames in their orde
 from __future__ import annotations
 
 import json
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,30 +77,28 @@ class Cassette:
                 self._recordings.setdefault(key, []).append(recording)
         self._taken: dict[tuple[str, tuple[str, ...]], int] = {}
         self._stands_for: OrderedDict[str, str] = OrderedDict()  # fresh -> recorded taskUUID
-        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return sum(len(found) for found in self._recordings.values())
 
     def match(self, tasks: list[Any]) -> Match | None:
-        with self._lock:
-            key = request_key(tasks, self._stands_for)
-            found = self._recordings.get(key) if key is not None else None
-            if not found:
-                return None
-            fresh = tuple(str(task.get("taskUUID")) for task in tasks)
-            # Polls count per polled task; other requests per content.
-            turn = (key, fresh if all(t.get("taskType") == "getResponse" for t in tasks) else ())
-            taken = self._taken.get(turn, 0)
-            self._taken[turn] = taken + 1
-            recording = found[min(taken, len(found) - 1)]
-            uuids = {}
-            for recorded, mine in zip(recording.tasks, tasks, strict=True):
-                old, new = recorded.get("taskUUID"), mine.get("taskUUID")
-                if isinstance(old, str) and isinstance(new, str):
-                    uuids[old] = new
-                    self._remember(new, old)
-            return Match(recording, uuids)
+        key = request_key(tasks, self._stands_for)
+        found = self._recordings.get(key) if key is not None else None
+        if not found:
+            return None
+        fresh = tuple(str(task.get("taskUUID")) for task in tasks)
+        # Polls count per polled task; other requests per content.
+        turn = (key, fresh if all(t.get("taskType") == "getResponse" for t in tasks) else ())
+        taken = self._taken.get(turn, 0)
+        self._taken[turn] = taken + 1
+        recording = found[min(taken, len(found) - 1)]
+        uuids = {}
+        for recorded, mine in zip(recording.tasks, tasks, strict=True):
+            old, new = recorded.get("taskUUID"), mine.get("taskUUID")
+            if isinstance(old, str) and isinstance(new, str):
+                uuids[old] = new
+                self._remember(new, old)
+        return Match(recording, uuids)
 
     def _remember(self, fresh: str, recorded: str) -> None:
         self._stands_for.pop(fresh, None)
