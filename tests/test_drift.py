@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from pathlib import Path
 
 import httpx
@@ -130,3 +131,20 @@ def test_the_drift_report_asks_for_the_admin_token() -> None:
         return found
 
     assert asyncio.run(statuses()) == [401, 200, 401, 200, 403]
+
+
+def test_an_upstream_that_cannot_be_reached_is_a_bad_gateway() -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    settings = Settings(upstream=f"http://127.0.0.1:{port}/v1")
+    app = create_proxy_app(settings, DriftReport(None))
+
+    async def answer() -> httpx.Response:
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+            return await client.post("/v1", json=[{"taskType": "ping", "ping": True}])
+
+    response = asyncio.run(answer())
+    assert response.status_code == 502
+    assert response.json()["errors"][0]["code"] == "badGateway"

@@ -36,7 +36,7 @@ from runware_mock.replay.cassette import MEDIA, Recording, is_secret_field, load
 MEDIA_PREFIX = "/__replay/"
 _REST_PATHS = ("/v1", "/v1/", "/")
 _NEVER_REPLAYED = ("ping", "authentication")
-# Fresh taskUUIDs remembered for their polls; the oldest are forgotten first.
+# Fresh taskUUIDs (and requests) remembered for their polls; the oldest are forgotten first.
 _REMEMBERED = 100_000
 
 
@@ -89,8 +89,10 @@ class Cassette:
         fresh = tuple(str(task.get("taskUUID")) for task in tasks)
         # Polls count per polled task; other requests per content.
         turn = (key, fresh if all(t.get("taskType") == "getResponse" for t in tasks) else ())
-        taken = self._taken.get(turn, 0)
+        taken = self._taken.pop(turn, 0)
         self._taken[turn] = taken + 1
+        if len(self._taken) > _REMEMBERED:
+            del self._taken[next(iter(self._taken))]
         recording = found[min(taken, len(found) - 1)]
         uuids = {}
         for recorded, mine in zip(recording.tasks, tasks, strict=True):
