@@ -19,7 +19,8 @@ log = logging.getLogger("runware_mock.proxy")
 
 # The handshake's own headers: the client library makes them for the upstream connection.
 _HANDSHAKE = HOP_BY_HOP | {b"sec-websocket-key", b"sec-websocket-version",
-                           b"sec-websocket-extensions", b"sec-websocket-accept"}
+                           b"sec-websocket-extensions", b"sec-websocket-accept",
+                           b"sec-websocket-protocol"}
 _GONE = (WebSocketDisconnect, ConnectionClosed, RuntimeError, OSError)
 
 
@@ -36,7 +37,8 @@ class WebSocketRelay:
         try:
             upstream = await connect(self._upstream, additional_headers=headers,
                                      subprotocols=protocols, max_size=self._max_frame,
-                                     ping_interval=None, compression=None, open_timeout=30)
+                                     ping_interval=None, compression=None, open_timeout=30,
+                                     user_agent_header=None)  # the client's is forwarded
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             await websocket.accept()
             await websocket.close(code=1011, reason=f"upstream unreachable: "
