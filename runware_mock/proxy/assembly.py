@@ -9,6 +9,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpcore
 import httpx
@@ -38,6 +39,8 @@ DEFAULT_WS = {"https://api.runware.ai/v1": "wss://ws-api.runware.ai/v1"}
 # Seconds the drift checks still have at shutdown for the exchanges already relayed.
 SETTLE_SECONDS = 10.0
 Endpoint = Callable[[Request], Awaitable[Response]]
+# runware 0.5 streams text to "/" when its WebSocket URL is ws://localhost:8080.
+_REST = ("/v1", "/v1/", "/")
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
 
@@ -55,7 +58,7 @@ def report_path(settings: Settings) -> Path:
     return (settings.record or Path.cwd()) / "drift.jsonl"
 
 
-def create_proxy_app(settings: Settings, report: DriftReport) -> Starlette:
+def create_proxy_app(settings: Settings, report: DriftReport) -> _RestFirst:
     """``report`` is filled as exchanges are checked; the caller prints it at exit."""
     upstream = settings.upstream.rstrip("/")
     relays: dict[str, object] = {}
@@ -105,9 +108,6 @@ def create_proxy_app(settings: Settings, report: DriftReport) -> Starlette:
         await scope["app"].state.shadow.app(scope, receive, send)
 
     routes = [
-        Route("/v1", _Late(relays), methods=["POST"]),
-        Route("/v1/", _Late(relays), methods=["POST"]),
-        Route("/", _Late(relays), methods=["POST"]),
         WebSocketRoute("/v1", websocket),
         WebSocketRoute("/v1/", websocket),
         Route("/__admin/drift", drift_json, methods=["GET"]),
@@ -115,7 +115,7 @@ def create_proxy_app(settings: Settings, report: DriftReport) -> Starlette:
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.router.default = emulator  # every other URL: the emulator's own (admin, dashboard)
-    return app
+    return _RestFirst(app, relays)
 
 
 def _guarded(settings: Settings) -> Callable[[Endpoint], Endpoint]:
@@ -135,11 +135,25 @@ def _guarded(settings: Settings) -> Callable[[Endpoint], Endpoint]:
     return guard
 
 
-class _Late:
-    """The REST relay as a plain ASGI endpoint, once the lifespan has made it."""
+class _RestFirst:
+    """``POST /v1`` straight to the relay, before Starlette's routing and middleware: nearly
+    every request is one, and the proxy's cost is what it adds to each. ``state`` is the
+    Starlette app's."""
 
-    def __init__(self, relays: dict[str, object]) -> None:
+    def __init__(self, app: Starlette, relays: dict[str, object]) -> None:
+        self.app = app
         self._relays = relays
 
+    @property
+    def state(self) -> Any:
+        return self.app.state
+
+    @property
+    def router(self) -> Any:
+        return self.app.router
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._relays["rest"](scope, receive, send)  # type: ignore[operator]
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in _REST:
+            await self._relays["rest"](scope, receive, send)  # type: ignore[operator]
+        else:
+            await self.app(scope, receive, send)
