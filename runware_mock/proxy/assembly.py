@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpcore
 import httpx
 import jinja2
 from starlette.applications import Starlette
@@ -30,6 +29,7 @@ from runware_mock.proxy.relay_rest import RestRelay
 from runware_mock.proxy.relay_websocket import WebSocketRelay
 from runware_mock.proxy.report import DriftReport
 from runware_mock.proxy.shadow import Shadow
+from runware_mock.proxy.upstream_http import UpstreamPool
 from runware_mock.replay.cassette import CassetteWriter
 from runware_mock.settings import Settings
 
@@ -38,6 +38,7 @@ log = logging.getLogger("runware_mock.proxy")
 DEFAULT_WS = {"https://api.runware.ai/v1": "wss://ws-api.runware.ai/v1"}
 # Seconds the drift checks still have at shutdown for the exchanges already relayed.
 SETTLE_SECONDS = 10.0
+CONNECT_SECONDS = 30.0
 Endpoint = Callable[[Request], Awaitable[Response]]
 # runware 0.5 streams text to "/" when its WebSocket URL is ws://localhost:8080.
 _REST = ("/v1", "/v1/", "/")
@@ -65,12 +66,10 @@ def create_proxy_app(settings: Settings, report: DriftReport) -> _RestFirst:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        timeouts = {"connect": 30.0, "read": max(600.0, settings.sync_timeout), "write": 60.0,
-                    "pool": 60.0}
+        read_timeout = max(600.0, settings.sync_timeout)
+        pool = UpstreamPool(upstream, KEEP_ALIVE - 1, CONNECT_SECONDS, read_timeout)
         async with Shadow.running(settings) as shadow, httpx.AsyncClient(
-                timeout=httpx.Timeout(30.0, read=timeouts["read"])) as http, \
-                httpcore.AsyncConnectionPool(max_connections=1000,
-                                             keepalive_expiry=KEEP_ALIVE) as pool:
+                timeout=httpx.Timeout(CONNECT_SECONDS, read=read_timeout)) as http:
             recorder = None
             if settings.record is not None:
                 writer = await asyncio.to_thread(
@@ -78,8 +77,7 @@ def create_proxy_app(settings: Settings, report: DriftReport) -> _RestFirst:
                 recorder = Recorder(writer, http)
             observer = Observer(shadow.post, shadow.finished, report, recorder)
             app.state.shadow = shadow  # every URL but the relayed ones is the emulator's
-            relays["rest"] = RestRelay(pool, upstream, observer, settings.max_body_bytes,
-                                       timeouts)
+            relays["rest"] = RestRelay(pool, upstream, observer, settings.max_body_bytes)
             relays["websocket"] = WebSocketRelay(upstream_ws_url(settings), observer,
                                                  settings.ws_max_bytes)
             worker = asyncio.create_task(observer.run())
@@ -90,6 +88,7 @@ def create_proxy_app(settings: Settings, report: DriftReport) -> _RestFirst:
                 worker.cancel()
                 await asyncio.gather(worker, return_exceptions=True)
                 await asyncio.to_thread(report.save)
+                await pool.close()
 
     async def websocket(socket: object) -> None:
         await relays["websocket"](socket)  # type: ignore[operator]

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import logging
 
-import httpcore
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from runware_mock.contract.errors import error
 from runware_mock.protocol import jsoncodec
 from runware_mock.proxy.observer import Observer
+from runware_mock.proxy.upstream_http import UpstreamError, UpstreamPool, UpstreamResponse
 
 log = logging.getLogger("runware_mock.proxy")
 
-UPSTREAM_FAILURES = (httpcore.NetworkError, httpcore.TimeoutException, httpcore.ProtocolError,
-                     httpcore.UnsupportedProtocol)
 # RFC 9110 7.6.1: meant for one connection, never forwarded.
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate",
                         b"proxy-authorization", b"te", b"trailer", b"transfer-encoding",
@@ -42,49 +40,37 @@ def answer_headers(headers: list[tuple[bytes, bytes]], streamed: bool
 
 
 class RestRelay:
-    """The relay: httpcore's connection pool, not httpx's client on top of it, which costs a
-    millisecond more per request on the 2-core machine (measured): the body is passed on as
-    is, so nothing of httpx (decoding, cookies, redirects) is wanted."""
-
-    def __init__(self, pool: httpcore.AsyncConnectionPool, upstream: str, observer: Observer,
-                 max_body_bytes: int, timeouts: dict[str, float]) -> None:
+    def __init__(self, pool: UpstreamPool, upstream: str, observer: Observer,
+                 max_body_bytes: int) -> None:
         self._pool = pool
         self._upstream = upstream
         self._observer = observer
         self._most = max_body_bytes
-        self._extensions = {"timeout": timeouts}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read_body(receive)
         if body is None:
             return  # the client left before sending its body
-        query = scope.get("query_string")
-        url = self._upstream + (f"?{query.decode('latin-1')}" if query else "")
-        headers = forwarded_headers(scope["headers"])  # httpcore adds Host and the length
-        started = False
-
-        async def send_started(message: Message) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
         try:
-            async with self._pool.stream("POST", url, headers=headers, content=body,
-                                         extensions=self._extensions) as response:
-                await self._relay(scope, body, response, send_started)
-        except UPSTREAM_FAILURES as exc:
-            if started:  # the client sees its answer cut off, as it was
-                log.warning("the upstream's answer broke off: %r", exc)
-            else:
-                await _unreachable(send, self._upstream, exc)
+            response = await self._pool.post(forwarded_headers(scope["headers"]), body,
+                                             scope.get("query_string", b""))
+        except UpstreamError as exc:
+            await _unreachable(send, self._upstream, exc)
+            return
+        try:
+            await self._relay(scope, body, response, send)
+        except UpstreamError as exc:
+            log.warning("the upstream's answer broke off: %s", exc)  # so does the client's
+        finally:
+            self._pool.give_back(response)
 
-    async def _relay(self, scope: Scope, body: bytes, response: httpcore.Response,
+    async def _relay(self, scope: Scope, body: bytes, response: UpstreamResponse,
                      send: Send) -> None:
         streamed = not any(name.lower() == b"content-length" for name, _ in response.headers)
         await send({"type": "http.response.start", "status": response.status,
                     "headers": answer_headers(response.headers, streamed)})
         chunks: list[bytes] = []
-        async for chunk in response.aiter_stream():
+        async for chunk in response.chunks():
             chunks.append(chunk)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         if len(body) <= self._most:
@@ -92,7 +78,7 @@ class RestRelay:
             self._observe(scope, body, response, b"".join(chunks))
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    def _observe(self, scope: Scope, body: bytes, response: httpcore.Response, answer: bytes
+    def _observe(self, scope: Scope, body: bytes, response: UpstreamResponse, answer: bytes
                  ) -> None:
         headers = {name.decode("latin-1").lower(): value.decode("latin-1")
                    for name, value in response.headers}
