@@ -46,6 +46,7 @@ class _Connection(asyncio.Protocol):
         self._head: asyncio.Future[UpstreamResponse] | None = None
         self._body: asyncio.Queue[bytes | Exception | None] = asyncio.Queue()
         self.complete = False
+        self.keep_alive = False
         self.answered = False  # a byte of the answer arrived
 
     # -- asyncio.Protocol -----------------------------------------------------------------
@@ -82,12 +83,14 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self.complete = True
+        # Asked now: the parser forgets it once the message is over.
+        self.keep_alive = self.parser.should_keep_alive()
         self._body.put_nowait(None)
 
     # -- the client's side ----------------------------------------------------------------
 
     def send(self, request: bytes) -> asyncio.Future[UpstreamResponse]:
-        self._headers, self.complete, self.answered = [], False, False
+        self._headers, self.complete, self.keep_alive, self.answered = [], False, False, False
         self._body = asyncio.Queue()
         self._head = asyncio.get_running_loop().create_future()
         assert self.transport is not None
@@ -102,7 +105,7 @@ class _Connection(asyncio.Protocol):
 
     @property
     def reusable(self) -> bool:
-        return self.complete and not self.closed and self.parser.should_keep_alive()
+        return self.complete and self.keep_alive and not self.closed
 
     def close(self) -> None:
         if self.transport is not None and not self.closed:
