@@ -12,8 +12,10 @@ import httpx
 
 from runware_mock.proxy.assembly import create_proxy_app
 from runware_mock.proxy.drift import Outcome, outcome, outcome_drifts, schema_drifts, shape_drifts
+from runware_mock.proxy.observer import Observer
 from runware_mock.proxy.parsed_answer import read_answer
 from runware_mock.proxy.report import DriftReport
+from runware_mock.proxy.shadow import EmulatedAnswer
 from runware_mock.replay.cassette import CassetteWriter, Recording, media_name, redacted
 from runware_mock.replay.layer import request_key
 from runware_mock.settings import Settings
@@ -148,3 +150,38 @@ def test_an_upstream_that_cannot_be_reached_is_a_bad_gateway() -> None:
     response = asyncio.run(answer())
     assert response.status_code == 502
     assert response.json()["errors"][0]["code"] == "badGateway"
+
+
+def test_a_poll_answered_as_before_counts_its_drifts_without_asking_the_emulator() -> None:
+    poll = json.dumps([{"taskType": "getResponse", "taskUUID": UUID}]).encode()
+    upstream = json.dumps({"data": [{"taskType": "imageInference", "taskUUID": UUID,
+                                     "status": "success", "imageURL": "u", "extra": 1}]})
+    emulated = json.dumps({"data": [{"taskType": "imageInference", "taskUUID": UUID,
+                                     "status": "success", "imageURL": "e"}]}).encode()
+    asked = []
+
+    async def ask(body: bytes, api_key: str | None) -> EmulatedAnswer:
+        asked.append(body)
+        return EmulatedAnswer(200, "application/json", emulated)
+
+    async def finished(task_uuid: str) -> None:
+        return None
+
+    async def three_polls(answers: list[str]) -> DriftReport:
+        report = DriftReport(None)
+        observer = Observer(ask, finished, report, None)
+        worker = asyncio.create_task(observer.run())
+        for answer in answers:
+            observer.rest("Bearer k", poll, 200, {"content-type": "application/json"},
+                          answer.encode())
+        await observer.settled()
+        worker.cancel()
+        return report
+
+    report = asyncio.run(three_polls([upstream] * 3))
+    assert [(entry.drift.kind, entry.count) for entry in report.entries()] == [
+        ("extra field", 3)]
+    assert len(asked) == 1
+    changed = upstream.replace('"u"', '"v"')  # another answer: asked again
+    asyncio.run(three_polls([upstream, changed]))
+    assert len(asked) == 3
