@@ -21,11 +21,15 @@ HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate",
                         b"upgrade", b"host", b"content-length"})
 
 
+# The body is read whole before it is forwarded: no 100 Continue is to be waited for.
+_NOT_FORWARDED = HOP_BY_HOP | {b"expect"}
+
+
 def forwarded_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """The client's request headers the upstream is sent.
     Without an Accept-Encoding of the client's, the upstream is asked for the body as is
     (a client library would otherwise ask for gzip, which the client did not)."""
-    kept = [(name, value) for name, value in headers if name.lower() not in HOP_BY_HOP]
+    kept = [(name, value) for name, value in headers if name.lower() not in _NOT_FORWARDED]
     if not any(name.lower() == b"accept-encoding" for name, _ in kept):
         kept.append((b"accept-encoding", b"identity"))
     return kept
