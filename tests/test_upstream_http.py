@@ -80,6 +80,16 @@ def test_a_chunked_answer_is_read_de_chunked() -> None:
     assert status == 200 and body == b"data: 1\n\n"
 
 
+def test_an_interim_answer_is_not_taken_for_the_answer() -> None:
+    async def early_hints(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        writer.write(b"HTTP/1.1 103 Early Hints\r\nlink: </x>\r\n\r\n" + OK)
+        await writer.drain()
+
+    (status, body), _ = asyncio.run(_served(early_hints, _body))
+    assert status == 200 and body == b"{}"
+
+
 def test_a_connection_the_server_closed_is_not_used_again() -> None:
     async def one_each(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _request(reader)  # answers as if kept alive, then closes

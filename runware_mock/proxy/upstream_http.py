@@ -74,6 +74,9 @@ class _Connection(asyncio.Protocol):
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        if 100 <= self.parser.get_status_code() < 200:
+            self._headers = []  # an interim answer (103 Early Hints...): the final one follows
+            return
         if self._head is not None and not self._head.done():
             self._head.set_result(UpstreamResponse(self.parser.get_status_code(), self._headers,
                                                    self))
@@ -82,6 +85,8 @@ class _Connection(asyncio.Protocol):
         self._body.put_nowait(body)
 
     def on_message_complete(self) -> None:
+        if 100 <= self.parser.get_status_code() < 200:
+            return
         self.complete = True
         # Asked now: the parser forgets it once the message is over.
         self.keep_alive = self.parser.should_keep_alive()
