@@ -23,7 +23,9 @@ from websockets.sync.client import connect
 from runware_mock.runner import ServerThread, free_port
 from runware_mock.settings import Settings
 from tests import drifted_upstream as fake
+from tests import sdks
 from tests.helpers import avatar_task
+from tests.test_sdks import check_runware_sdk_job
 
 API_KEY = "live-key-0123456789abcdef"  # stands for a user's real key: must never be written
 FLUX = "runware:101@1"
@@ -319,3 +321,25 @@ def test_a_websocket_recording_replays_its_frames(tmp_path: Path) -> None:
         assert frames[1]["status"] == "success"
         assert frames[1]["videoURL"].startswith(f"{replay.base_url}/__replay/")
         assert httpx.get(frames[1]["videoURL"], timeout=60).content == recorded_video
+
+
+@pytest.mark.parametrize("transport", ["websocket", "rest"])
+def test_the_official_sdk_runs_an_avatar_job_through_the_proxy(
+        runware_sdk_python: Path, tmp_path: Path, transport: str) -> None:
+    """runware-sdk as a user runs it, only its URLs pointed at the proxy: its job (uploads,
+    the avatar video, a refused model) goes through, and the report finds no drift between
+    the emulator and itself on that traffic (uploads' mediaUUIDs used as inputs included)."""
+    # Another seed than the proxy's emulator: its mediaUUIDs differ, as the real service's do.
+    settings = Settings(ephemeral=True, api_keys=(sdks.API_KEY,), seed=7)
+    with ServerThread(settings) as upstream:
+        proxy = ProxyProcess(upstream.url, tmp_path)
+        try:
+            task_uuid = str(uuid.uuid4())
+            done = sdks.run_to_end(sdks.runware_sdk_command(
+                runware_sdk_python, transport, f"ws://127.0.0.1:{proxy.port}/v1",
+                f"{proxy.base_url}/v1", task_uuid), tmp_path)
+            check_runware_sdk_job(upstream, done, task_uuid, tmp_path)
+            report = proxy.settled_report()
+        finally:
+            proxy.stop()
+    assert report["exchanges"] >= 4 and report["drifts"] == [], report

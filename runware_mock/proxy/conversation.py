@@ -17,6 +17,7 @@ from runware_mock.protocol import jsoncodec
 from runware_mock.proxy.drift import (
     Drift,
     Outcome,
+    false_failure,
     outcome,
     outcome_drifts,
     schema_drifts,
@@ -82,6 +83,7 @@ class Conversation:
             known.asked = True
             if task.get("taskType") == "getResponse":
                 known.emulated_more(answer.items_of(uuid))
+                self._emulated_errors[uuid] = answer.errors_of(uuid)
                 continue
             known.task, known.checked = task, False
             known.emulated = answer.items_of(uuid)
@@ -137,9 +139,15 @@ class Conversation:
         if counterpart is None and not streamed and not known.asked:
             if item.get("status") in _FINAL:
                 await self._finished(uuid)
-            known.emulated_more((await self._emulated(jsoncodec.dumps(
-                [{"taskType": "getResponse", "taskUUID": uuid}]))).items_of(uuid))
+            polled = await self._emulated(jsoncodec.dumps(
+                [{"taskType": "getResponse", "taskUUID": uuid}]))
+            known.emulated_more(polled.items_of(uuid))
+            self._emulated_errors[uuid] = polled.errors_of(uuid)
             counterpart = _counterpart(item, known.emulated, streamed)
+        failure = next((problem for problem in self._emulated_errors.get(uuid, [])
+                        if problem.get("status") == "error"), None)
+        if counterpart is None and failure is not None and item.get("status") == "success":
+            found.append(false_failure(known.task, item, failure))
         if counterpart is None:
             if streamed and not any(_streamed(other) for other in known.emulated) \
                     and known.emulated:

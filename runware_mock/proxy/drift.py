@@ -6,6 +6,8 @@ the order the report lists them:
 
 - ``false refusal``: the upstream accepted a task the emulator refuses (the one that breaks a
   user's CI: a valid request fails against the emulator);
+- ``false failure``: the upstream finished a task the emulator accepted but then failed (an
+  input it cannot use, say): as bad for a user's CI;
 - ``false acceptance``: the upstream refused a task the emulator accepts;
 - ``error code``: both refused it, with another code or ``parameter``;
 - ``answer form``: one side streamed (server-sent events), the other answered JSON;
@@ -28,8 +30,8 @@ from runware_mock.contract import conformance, schemas
 from runware_mock.proxy.parsed_answer import Answer
 from runware_mock.replay.cassette import is_secret_field
 
-KINDS = ("false refusal", "false acceptance", "error code", "answer form", "cost presence",
-         "extra field", "missing field", "type", "enum value")
+KINDS = ("false refusal", "false failure", "false acceptance", "error code", "answer form",
+         "cost presence", "extra field", "missing field", "type", "enum value")
 # Values in a drift's example are cut to this many characters (base64 media).
 _EXAMPLE_CHARS = 200
 
@@ -93,6 +95,15 @@ def outcome_drifts(task: dict[str, Any], upstream: Outcome, emulator: Outcome) -
                       f"the upstream refused with {_code(upstream.error)}, the emulator with "
                       f"{_code(emulator.error)}", example)]
     return []
+
+
+def false_failure(task: dict[str, Any], result: dict[str, Any], problem: dict[str, Any]
+                  ) -> Drift:
+    task_type = str(task.get("taskType"))
+    return Drift("false failure", f"{task_type}: emulator fails it with {_code(problem)}",
+                 f"the upstream finished what the emulator fails: {problem.get('message', '')}",
+                 {"request": trimmed(task), "upstream": trimmed(result),
+                  "emulator": trimmed(problem)})
 
 
 def _code(problem: dict[str, Any]) -> str:
