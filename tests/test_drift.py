@@ -185,3 +185,11 @@ def test_a_poll_answered_as_before_counts_its_drifts_without_asking_the_emulator
     changed = upstream.replace('"u"', '"v"')  # another answer: asked again
     asyncio.run(three_polls([upstream, changed]))
     assert len(asked) == 3
+
+
+def test_a_report_that_cannot_be_written_is_kept_in_memory(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    report = DriftReport(tmp_path / "file" / "drift.jsonl")  # a folder that is a file
+    report.add(shape_drifts({"x": 1}, {}, "w"))
+    report.save()  # logged, not raised: the checks go on
+    assert report.to_json()["drifts"][0]["count"] == 1

@@ -4,6 +4,7 @@ false refusals first. Kept as JSON lines (one per drift, rewritten as it changes
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from typing import Any
 
 from runware_mock.protocol import jsoncodec
 from runware_mock.proxy.drift import Drift
+
+log = logging.getLogger("runware_mock.proxy")
 
 
 @dataclass
@@ -33,6 +36,7 @@ class DriftReport:
         self.unchecked = 0  # answers that were not JSON, or arrived after the checks stopped
         self.not_recorded = 0
         self._dirty = True  # an empty file says no drift was seen
+        self._unwritable = False
 
     def add(self, drifts: list[Drift]) -> None:
         """One exchange's drifts (each key once)."""
@@ -65,11 +69,17 @@ class DriftReport:
             return
         self._dirty = False
         lines = b"".join(jsoncodec.dumps(entry.to_json()) + b"\n" for entry in self.entries())
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".drift-")
-        with os.fdopen(handle, "wb") as out:
-            out.write(lines)
-        os.replace(temporary, self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".drift-")
+            with os.fdopen(handle, "wb") as out:
+                out.write(lines)
+            os.replace(temporary, self.path)
+        except OSError as exc:
+            # The checks go on (the report is still served and printed at exit).
+            if not self._unwritable:
+                log.warning("cannot write the drift report to %s: %s", self.path, exc)
+            self._unwritable = True
 
     def table(self) -> str:
         """The summary printed at exit."""
