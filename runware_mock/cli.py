@@ -137,12 +137,14 @@ def serve(context: click.Context, config: Path | None, **values: Any) -> None:
 def proxy(context: click.Context, config: Path | None, **values: Any) -> None:
     """Forward the API to the real service (--upstream) with each client's own key, and check
     every exchange against the emulator: a drift report, and with --record a cassette."""
+    from runware_mock.proxy.command import check_record_folder, serve_proxy
+
     try:
         settings = settings_module.load(given_on_command_line(context, values),
                                         config_file=config)
+        check_record_folder(settings)
     except (OSError, ValueError) as exc:
         fail(str(exc), code=2, command="proxy")
-    from runware_mock.proxy.command import serve_proxy
 
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     try:

@@ -90,6 +90,14 @@ def test_proxy_help_shows_its_flags_and_not_the_replay(
     assert "--replay DIR" not in text and "--workers N" not in text
 
 
+def test_proxy_refuses_a_record_folder_it_cannot_make(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file").write_text("")
+    code, _, err = output_of(["proxy", "--port", "0", "--record", str(tmp_path / "file" / "c")],
+                             capsys)
+    assert code == 2 and "runware-mock proxy: cannot record to" in err
+
+
 def test_run_help_shows_its_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = output_of(["run", "--help"], capsys)
     text = flat(out)

@@ -10,7 +10,18 @@ import uvicorn
 from runware_mock.app import server_options
 from runware_mock.proxy.assembly import create_proxy_app, report_path, upstream_ws_url
 from runware_mock.proxy.report import DriftReport
+from runware_mock.replay.cassette import MEDIA
 from runware_mock.settings import Settings
+
+
+def check_record_folder(settings: Settings) -> None:
+    """ValueError, before serving, for a --record folder that cannot be made."""
+    if settings.record is not None:
+        try:
+            (settings.record / MEDIA).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"cannot record to {settings.record}: "
+                             f"{exc.strerror or exc}") from exc
 
 
 def serve_proxy(settings: Settings, listener: socket.socket) -> DriftReport:
