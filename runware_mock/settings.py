@@ -433,6 +433,9 @@ def _check_limits(settings: Settings) -> None:
         raise ValueError("shutdown_timeout must be between 0 and 3600")
     if settings.record_max_mb < 1:
         raise ValueError("record_max_mb must be >= 1")
+    if not settings.upstream.startswith(("http://", "https://")) or (
+            settings.upstream_ws and not settings.upstream_ws.startswith(("ws://", "wss://"))):
+        raise ValueError("upstream must be an http(s):// URL and upstream_ws a ws(s):// one")
     if settings.replay is not None and not (settings.replay / "cassette.jsonl").is_file():
         raise ValueError(f"replay: no cassette.jsonl in {settings.replay} (record one with "
                          "runware-mock proxy --record DIR)")

@@ -98,6 +98,14 @@ def test_proxy_refuses_a_record_folder_it_cannot_make(
     assert code == 2 and "runware-mock proxy: cannot record to" in err
 
 
+@pytest.mark.parametrize("flags", [["--upstream", "ftp://127.0.0.1/v1"],
+                                   ["--upstream-ws", "http://127.0.0.1/v1"]])
+def test_proxy_refuses_an_upstream_of_another_scheme(
+        flags: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = output_of(["proxy", "--port", "0", *flags], capsys)
+    assert code == 2 and "upstream must be an http(s):// URL" in err
+
+
 def test_run_help_shows_its_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = output_of(["run", "--help"], capsys)
     text = flat(out)
