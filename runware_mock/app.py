@@ -109,10 +109,19 @@ def create_app(settings: Settings | None = None, *, claim: datadir.Claim | None 
         Route("/schemas/{name:str}", serve_schema, methods=["GET"]),
         Route("/{kind:str}/{name:str}", serve_file, methods=["GET", "HEAD"]),
     ]
-    return RawTransport(Starlette(routes=routes, lifespan=lifespan,
-                                  middleware=[Middleware(_NoticeChanges)],
-                                  exception_handlers={Exception: _internal_error,
-                                                      404: _not_found, 405: _not_allowed}))
+    return RawTransport(_replaying(settings, Starlette(
+        routes=routes, lifespan=lifespan, middleware=[Middleware(_NoticeChanges)],
+        exception_handlers={Exception: _internal_error, 404: _not_found,
+                            405: _not_allowed})))
+
+
+def _replaying(settings: Settings, app: Starlette) -> ASGIApp:
+    """With ``--replay``, the cassette's requests are answered before the emulator sees them."""
+    if settings.replay is None:
+        return app
+    from runware_mock.replay.layer import Cassette, ReplayLayer
+
+    return ReplayLayer(app, Cassette(settings.replay), settings.base_url, settings.replay_strict)
 
 
 _READS = ("GET", "HEAD", "OPTIONS")

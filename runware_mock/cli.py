@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import gc
 import shlex
 import shutil
@@ -27,7 +28,7 @@ from runware_mock import __version__, datadir
 from runware_mock import settings as settings_module
 from runware_mock.admin import exposure
 from runware_mock.quickrun import avatar_models
-from runware_mock.settings import ENV_PREFIX, OPTIONS, Option, Settings
+from runware_mock.settings import ENV_PREFIX, OPTIONS, PROXY_ONLY, Option, Settings
 from runware_mock.store import database
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -54,10 +55,12 @@ def cli(context: click.Context) -> None:
         click.echo(context.get_help())
 
 
-def setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """One click option per setting, in the declaration's order."""
+def setting_options(command: Callable[..., Any], skip: frozenset[str] = PROXY_ONLY
+                    ) -> Callable[..., Any]:
+    """One click option per setting, in the declaration's order (but the ``skip`` ones)."""
     for option in reversed(OPTIONS):
-        command = click.option(*_declarations(option), **_option_arguments(option))(command)
+        if option.name not in skip:
+            command = click.option(*_declarations(option), **_option_arguments(option))(command)
     return command
 
 
@@ -134,6 +137,33 @@ def serve(context: click.Context, config: Path | None, **values: Any) -> None:
             claim.release()
         else:
             claim.abandon()
+
+
+@cli.command(context_settings=CONTEXT, epilog=(
+    "Every serve setting applies to the emulator the exchanges are compared with; see the docs "
+    "page \"Check the emulator against the real service\"."))
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
+              envvar=ENV_PREFIX + "CONFIG", metavar="FILE",
+              help=f"TOML file of settings  [env: {ENV_PREFIX}CONFIG]")
+@functools.partial(setting_options, skip=frozenset({"replay", "replay_strict", "workers"}))
+@click.pass_context
+def proxy(context: click.Context, config: Path | None, **values: Any) -> None:
+    """Forward the API to the real service (--upstream) with each client's own key, and check
+    every exchange against the emulator: a drift report, and with --record a cassette."""
+    from runware_mock.proxy.command import check_record_folder, serve_proxy
+
+    try:
+        settings = settings_module.load(given_on_command_line(context, values),
+                                        config_file=config)
+        check_record_folder(settings)
+    except (OSError, ValueError) as exc:
+        fail(str(exc), code=2, command="proxy")
+
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
+    try:
+        serve_proxy(settings, listen_or_fail(dataclasses.replace(settings, workers=1)))
+    except KeyboardInterrupt:
+        context.exit(EXIT_INTERRUPTED)
 
 
 def listen_or_fail(settings: Settings, *, joining: bool = False) -> socket.socket:

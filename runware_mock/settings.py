@@ -125,6 +125,14 @@ class Settings:
     shutdown_timeout: float = 5.0
     allow_private_targets: bool = False
     header_timeout: float = 10.0
+    # runware-mock proxy (runware_mock.proxy) and serve --replay: see PROXY_ONLY.
+    upstream: str = "https://api.runware.ai/v1"
+    upstream_ws: str = ""
+    record: Path | None = None
+    record_max_mb: int = 500
+    drift_report: Path | None = None
+    replay: Path | None = None
+    replay_strict: bool = False
 
     @property
     def base_url(self) -> str:
@@ -309,7 +317,28 @@ OPTIONS: tuple[Option, ...] = (
     Option("header_timeout", "seconds a connection may take to send a request's head (from "
            "its opening, or from the previous answer); then it is closed, silent or not, so "
            "idle and slow-header connections cannot hold the server's sockets", float),
+    Option("upstream", "runware-mock proxy: the service requests are forwarded to (REST and "
+           "server-sent events)", str, metavar="URL"),
+    Option("upstream_ws", "runware-mock proxy: the WebSocket URL frames are relayed to; empty = "
+           "--upstream with ws(s):// (wss://ws-api.runware.ai/v1 for the default)", str,
+           metavar="URL"),
+    Option("record", "runware-mock proxy: write a cassette of the exchanges to this folder "
+           "(keys redacted, result media downloaded) for serve --replay", Path, metavar="DIR",
+           shown_default="none"),
+    Option("record_max_mb", "runware-mock proxy: most megabytes a cassette may hold, media "
+           "included; later exchanges are not recorded (the drift report says how many)", int),
+    Option("drift_report", "runware-mock proxy: the drift report's JSON lines file; default: "
+           "drift.jsonl in the --record folder, else in the current folder", Path,
+           metavar="FILE",
+           shown_default="drift.jsonl"),
+    Option("replay", "serve: answer the requests a cassette (runware-mock proxy --record) holds "
+           "with its recorded answers; the others are emulated", Path, metavar="DIR",
+           shown_default="none"),
+    Option("replay_strict", "serve --replay: answer a request the cassette does not hold with "
+           "a notInCassette error instead of emulating it", _parse_bool),
 )
+# Settings of `runware-mock proxy` only: `serve` has no flag for them.
+PROXY_ONLY = frozenset({"upstream", "upstream_ws", "record", "record_max_mb", "drift_report"})
 
 _OPTION_BY_NAME = {option.name: option for option in OPTIONS}
 assert set(_OPTION_BY_NAME) == {f.name for f in fields(Settings)}, "every setting needs an Option"
@@ -416,6 +445,17 @@ def _check_limits(settings: Settings) -> None:
         raise ValueError("shutdown_timeout must be between 0 and 3600")
     if not 0 < settings.header_timeout <= 3600:
         raise ValueError("header_timeout must be between 0 and 3600")
+    if settings.record_max_mb < 1:
+        raise ValueError("record_max_mb must be >= 1")
+    if not settings.upstream.startswith(("http://", "https://")) or (
+            settings.upstream_ws and not settings.upstream_ws.startswith(("ws://", "wss://"))):
+        raise ValueError("upstream must be an http(s):// URL and upstream_ws a ws(s):// one")
+    if settings.replay is not None and not (settings.replay / "cassette.jsonl").is_file():
+        raise ValueError(f"replay: no cassette.jsonl in {settings.replay} (record one with "
+                         "runware-mock proxy --record DIR)")
+    if settings.replay is not None and settings.workers > 1:
+        raise ValueError("replay runs on one worker: a poll must reach the worker that "
+                         "replayed its task")
 
 
 def option_table(options: Sequence[Option] = OPTIONS) -> str:

@@ -21,7 +21,7 @@ import runware_mock
 from runware_mock.cli import accept_valued_booleans, main
 from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread, free_port
-from runware_mock.settings import OPTIONS
+from runware_mock.settings import OPTIONS, PROXY_ONLY
 from tests.conftest import ServerFactory
 from tests.helpers import PORTRAIT, VOICE, decode
 
@@ -66,6 +66,9 @@ def test_serve_help_shows_readable_defaults_and_env_vars(
     assert code == 0
     text = flat(out)
     for option in OPTIONS:
+        if option.name in PROXY_ONLY:  # runware-mock proxy's: test_proxy_help_...
+            assert f"{option.cli_flag} " not in text
+            continue
         assert option.cli_flag in text
         assert spaceless(f"[default: {option.readable_default()}; env: {option.env_var}]") in (
             spaceless(text))
@@ -74,6 +77,33 @@ def test_serve_help_shows_readable_defaults_and_env_vars(
     assert "--animate / --no-animate" in text and "--push-results / --no-push-results" in text
     assert "[default: 8787; env: RUNWARE_MOCK_PORT]" in text
     assert "[default: none; env: RUNWARE_MOCK_API_KEYS]" in text
+
+
+def test_proxy_help_shows_its_flags_and_not_the_replay(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = output_of(["proxy", "--help"], capsys)
+    text = flat(out)
+    assert code == 0
+    assert "[default: https://api.runware.ai/v1; env: RUNWARE_MOCK_UPSTREAM]" in text
+    for name in PROXY_ONLY:
+        assert name.replace("_", "-") in text
+    assert "--replay DIR" not in text and "--workers N" not in text
+
+
+def test_proxy_refuses_a_record_folder_it_cannot_make(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file").write_text("")
+    code, _, err = output_of(["proxy", "--port", "0", "--record", str(tmp_path / "file" / "c")],
+                             capsys)
+    assert code == 2 and "runware-mock proxy: cannot record to" in err
+
+
+@pytest.mark.parametrize("flags", [["--upstream", "ftp://127.0.0.1/v1"],
+                                   ["--upstream-ws", "http://127.0.0.1/v1"]])
+def test_proxy_refuses_an_upstream_of_another_scheme(
+        flags: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = output_of(["proxy", "--port", "0", *flags], capsys)
+    assert code == 2 and "upstream must be an http(s):// URL" in err
 
 
 def test_run_help_shows_its_defaults(capsys: pytest.CaptureFixture[str]) -> None:

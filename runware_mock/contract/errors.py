@@ -151,6 +151,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("gatewayTimeout", 504,
                  "the request waited too long in the queue (injected: `http_error` 504)"),
     CatalogEntry("notFound", 404, "a URL the emulator does not serve"),
+    CatalogEntry("notInCassette", 404,
+                 "`serve --replay-strict`: a request the cassette does not hold"),
     CatalogEntry("methodNotAllowed", 405, "a method the URL does not take (e.g. GET /v1)"),
     CatalogEntry("internalServerError", 500, "a bug in the emulator: please report it"),
 )
