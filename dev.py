@@ -130,52 +130,38 @@ def call(command: list[str], cwd: Path | None = None) -> int:
 def ensure_chromium() -> None:
     """apt-get install chromium, once, when it is missing and apt-get runs as root (CI does);
     elsewhere the browser tests skip and say why."""
-    if CHROMIUM.exists():
-        return
-    apt = shutil.which("apt-get")
-    if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        say(f"{CHROMIUM} is missing and apt-get cannot install it here (it needs root): "
-            "the dashboard's browser tests will skip")
-        return
-    say("installing Debian's chromium for the dashboard's browser tests (once; apt-get prints "
-        "its progress)")
-    started = time.monotonic()
-    quiet = ["env", "DEBIAN_FRONTEND=noninteractive", apt]
-    for command in ([*quiet, "update"], [*quiet, "install", "-y", "chromium"]):
-        code = call(command)
-        if code == EXIT_INTERRUPTED:
-            raise KeyboardInterrupt
-        if code != 0:
-            say(f"{' '.join(command[2:])} failed (exit {code}): the dashboard's browser tests "
-                "will skip")
-            return
-    say(f"chromium installed in {time.monotonic() - started:.0f} s")
+    if not CHROMIUM.exists():
+        apt_install(["chromium"], "the dashboard's browser tests")
 
 
 def ensure_container_tools() -> None:
     """apt-get install podman, mmdebstrap, runc and eatmydata, once, when missing and root (as
     chromium)."""
     missing = [package for tool, package in CONTAINER_TOOLS.items() if not shutil.which(tool)]
-    if not missing:
-        return
+    if missing:
+        apt_install(missing, "the container test", "--no-install-recommends")
+
+
+def apt_install(packages: list[str], needed_by: str, *options: str) -> None:
+    """Debian's packages, where apt-get runs as root; elsewhere the tests that need them skip
+    (and fail under CI=true), which is said here."""
+    names = ", ".join(packages)
     apt = shutil.which("apt-get")
     if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        say(f"{', '.join(missing)} missing and apt-get cannot install them here (it needs "
-            "root): the container test will skip")
+        say(f"{names} missing and apt-get cannot install them here (it needs root): "
+            f"{needed_by} will skip")
         return
-    say(f"installing {', '.join(missing)} for the container test (once; apt-get prints its "
-        "progress)")
+    say(f"installing Debian's {names} for {needed_by} (once; apt-get prints its progress)")
     started = time.monotonic()
     quiet = ["env", "DEBIAN_FRONTEND=noninteractive", apt]
-    for command in ([*quiet, "update"],
-                    [*quiet, "install", "-y", "--no-install-recommends", *missing]):
+    for command in ([*quiet, "update"], [*quiet, "install", "-y", *options, *packages]):
         code = call(command)
         if code == EXIT_INTERRUPTED:
             raise KeyboardInterrupt
         if code != 0:
-            say(f"{' '.join(command[2:])} failed (exit {code}): the container test will skip")
+            say(f"{' '.join(command[2:])} failed (exit {code}): {needed_by} will skip")
             return
-    say(f"{', '.join(missing)} installed in {time.monotonic() - started:.0f} s")
+    say(f"{names} installed in {time.monotonic() - started:.0f} s")
 
 
 def ensure_node_client() -> None:
