@@ -24,8 +24,9 @@ ServerFactory = Callable[..., ServerThread]
 
 # The longest files first (minutes each; the rest take seconds): with a test process per core
 # (dev.py test), a long file handed out last would run alone at the end of the run.
-LONGEST_FIRST = ("test_strategies.py", "test_faults.py", "test_hostile.py", "test_plugin.py",
-                 "test_quickstart.py", "test_websocket.py", "test_admin.py")
+LONGEST_FIRST = ("test_container.py", "test_dist.py", "test_proxy.py", "test_strategies.py",
+                 "test_faults.py", "test_hostile.py", "test_plugin.py", "test_quickstart.py",
+                 "test_websocket.py", "test_admin.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
