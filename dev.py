@@ -122,7 +122,7 @@ def ensure_chromium() -> None:
     apt = shutil.which("apt-get")
     if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
         say(f"{CHROMIUM} is missing and apt-get cannot install it here (it needs root): "
-            "the dashboard's browser tests will skip")
+            "the dashboard's browser tests will skip (under CI=true: fail)")
         return
     say("installing Debian's chromium for the dashboard's browser tests (once; apt-get prints "
         "its progress)")
@@ -134,7 +134,7 @@ def ensure_chromium() -> None:
             raise KeyboardInterrupt
         if code != 0:
             say(f"{' '.join(command[2:])} failed (exit {code}): the dashboard's browser tests "
-                "will skip")
+                "will skip (under CI=true: fail)")
             return
     say(f"chromium installed in {time.monotonic() - started:.0f} s")
 
