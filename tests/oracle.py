@@ -157,8 +157,30 @@ def edge_cases() -> list[Edge]:
     return [edge for bound in bounds() for edge in edges(bound)]
 
 
-def invalid_value(bound: Bound, above: bool) -> Any:
-    """A value just outside the bound (above its maximum, or below its minimum)."""
-    if above:
-        return bound.value(bound.high + bound.step)
-    return bound.value(bound.low - bound.step)
+def within(bound: Bound, size: float) -> bool:
+    """Whether ``size`` (a number, a length, a count) is inside the documented bound."""
+    return (bound.low is None or size >= bound.low) and (bound.high is None or size <= bound.high)
+
+
+def size_of(bound: Bound, value: Any) -> float:
+    return len(value) if bound.kind in ("length", "items") else value
+
+
+def verdicts(edges: list[Edge], errors: list[dict[str, Any]]) -> list[str]:
+    """What went wrong, one line per case whose answer is not the documented one: an accepted
+    case must get no error at all, a refused one exactly one error naming its field, with the
+    documented code."""
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for problem in errors:
+        by_task.setdefault(problem.get("taskUUID"), []).append(problem)
+    wrong = []
+    for edge in edges:
+        bound = edge.bound
+        found = by_task.get(edge.task["taskUUID"], [])
+        naming = [problem for problem in found if problem.get("parameter") == bound.parameter]
+        if edge.accepted and found:
+            wrong.append(f"{bound.label()} {edge.name}: refused, {found} ({bound.source})")
+        elif not edge.accepted and [p["code"] for p in naming] != [bound.error_code]:
+            wrong.append(f"{bound.label()} {edge.name}: expected one {bound.error_code} naming "
+                         f"{bound.parameter}, got {found} ({bound.source})")
+    return wrong

@@ -151,30 +151,12 @@ def test_the_documented_costs_are_what_the_catalog_charges() -> None:
 
 # ---------------------------------------------------------------- the edges over the wire
 
-def _verdicts(edges: list[oracle.Edge], errors: list[dict[str, Any]]) -> list[str]:
-    """What went wrong, one line per edge whose answer is not the documented one."""
-    by_task: dict[str, list[dict[str, Any]]] = {}
-    for problem in errors:
-        by_task.setdefault(problem.get("taskUUID"), []).append(problem)
-    wrong = []
-    for edge in edges:
-        bound = edge.bound
-        found = by_task.get(edge.task["taskUUID"], [])
-        naming = [problem for problem in found if problem.get("parameter") == bound.parameter]
-        if edge.accepted and found:
-            wrong.append(f"{bound.label()} {edge.name}: refused, {found} ({bound.source})")
-        elif not edge.accepted and [p["code"] for p in naming] != [bound.error_code]:
-            wrong.append(f"{bound.label()} {edge.name}: expected one {bound.error_code} naming "
-                         f"{bound.parameter}, got {found} ({bound.source})")
-    return wrong
-
-
 def test_every_bound_at_its_edges_over_rest(oracle_server: ServerThread) -> None:
     edges = oracle.edge_cases()
     answer = httpx.post(f"{oracle_server.base_url}/v1", json=[edge.task for edge in edges],
                         headers={"Authorization": "Bearer oracle-key"}, timeout=60)
     assert answer.status_code in (200, 400), answer.text[:500]
-    wrong = _verdicts(edges, answer.json().get("errors", []))
+    wrong = oracle.verdicts(edges, answer.json().get("errors", []))
     assert not wrong, "\n".join(wrong)
 
 
@@ -192,7 +174,7 @@ def test_every_bound_at_its_edges_over_the_websocket(oracle_server: ServerThread
             reply = json.loads(socket_.recv(60))
             errors += reply.get("errors", [])
             acks |= {item.get("taskUUID") for item in reply.get("data", [])}
-    wrong = _verdicts(edges, errors)
+    wrong = oracle.verdicts(edges, errors)
     assert not wrong, "\n".join(wrong)
 
 
