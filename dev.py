@@ -7,6 +7,8 @@
                                    then ruff, lint-imports, mkdocs build --strict and
                                    pytest ARGS (a test process per core): what CI runs
     python3 dev.py docs            serve the documentation site on http://127.0.0.1:8000
+    python3 dev.py mutate [ARGS]   set up .venv with mutmut, then the mutation score of the
+                                   modules in pyproject.toml's [tool.mutmut] (not part of CI)
 
 .venv is (re)installed only when pyproject.toml changed since the last setup, or a command
 needs an extra (test, docs) it lacks: serve and run install the emulator alone.
@@ -31,6 +33,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed-from"
 EXTRAS = {"serve": (), "run": (), "docs": ("docs",), "test": ("test", "docs")}
+EXTRAS["mutate"] = ("test", "mutate")
 EXIT_INTERRUPTED = 130
 # The dashboard's browser tests drive Debian's chromium (Playwright's own browser download is
 # not reachable from CI); `test` installs it when missing, where it can.
@@ -193,6 +196,9 @@ def main(argv: list[str]) -> int:
     if command == "docs":
         return call([str(BIN / "mkdocs"), "serve", "--config-file", str(ROOT / "mkdocs.yml"),
                      *rest])
+    if command == "mutate":
+        return call([str(BIN / "python"), str(ROOT / "benchmarks" / "mutation.py"), *rest],
+                    cwd=ROOT)
     return test(rest)
 
 

@@ -18,6 +18,7 @@ import pytest
 from websockets.sync.client import connect
 
 from runware_mock.contract import catalog, schemas
+from runware_mock.contract.validation import check_task
 from runware_mock.runner import ServerThread
 from tests import oracle
 
@@ -150,6 +151,14 @@ def test_the_documented_costs_are_what_the_catalog_charges() -> None:
 
 
 # ---------------------------------------------------------------- the edges over the wire
+
+def test_every_schema_bound_at_its_edges_in_process() -> None:
+    """The validator alone (a family's bounds are the task modules': over the wire below)."""
+    edges = [edge for edge in oracle.edge_cases() if not edge.bound.catalog]
+    errors = [problem.to_json() for edge in edges for problem in check_task(edge.task).errors]
+    wrong = oracle.verdicts(edges, errors)
+    assert not wrong, "\n".join(wrong)
+
 
 def test_every_bound_at_its_edges_over_rest(oracle_server: ServerThread) -> None:
     edges = oracle.edge_cases()
