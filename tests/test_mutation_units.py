@@ -498,3 +498,76 @@ def test_raw_transport_puts_the_connection_in_the_scope() -> None:
     asyncio.run(wrapped({"type": "http"}, None, lambda message: None))  # type: ignore[arg-type]
     assert seen[wire.SCOPE_KEY] is None
     assert math.isfinite(faults.MAX_DELAY) and faults.MAX_DELAY == 3600.0
+
+
+# --- the catalog and schemas read afresh (their cached copies were read at import) --------------
+
+REFERENCE_MODELS = Path("/work/shared/reference/runware-models.tsv")
+
+
+def test_the_catalog_read_afresh_holds_the_documented_models_and_prices() -> None:
+    from tests import oracle
+    fresh = catalog.models.__wrapped__()
+    for air, model in fresh.items():
+        row = oracle.price_for(air, model.task_type)
+        assert (model.price.rule, model.price.usd) == (row.rule, row.usd), air
+        assert model.air == air and model.name and model.family.typical_seconds > 0
+    avatar_family = fresh[AVATAR].family
+    assert avatar_family.name == "klingai-avatar-2-0"
+    assert avatar_family.task_type == "videoInference"
+    assert avatar_family.schema == "request.videoInference.klingai-avatar-2.0"
+    assert avatar_family.output == "video" and avatar_family.typical_seconds == 300.0
+    assert avatar_family.image == catalog.ImageInputLimits(("JPEG", "PNG", "WEBP"), 10_485_760,
+                                                           300, 2.5)
+    assert avatar_family.audio == catalog.AudioInputLimits(
+        ("mp3", "wav", "mov,mp4,m4a,3gp,3g2,mj2", "aac", "ogg", "flac"), 5_242_880, 2.0, 300.0)
+    assert fresh["luma:ray@3.2"].family.image is None
+    assert fresh["luma:ray@3.2"].family.details == {
+        "typical_seconds": 90, "video": {"duration_range": [1, 20],
+                                         "resolutions": ["480p", "720p", "1080p"],
+                                         "default_resolution": "720p"}}
+
+
+def test_the_catalog_serves_the_reference_models_of_their_task_types() -> None:
+    fresh = catalog.models.__wrapped__()
+    listed = dict(line.split("\t")[:2] for line in
+                  REFERENCE_MODELS.read_text("utf-8").splitlines()[1:] if line.strip())
+    served = {air: listed[air] for air in fresh if air in listed}
+    assert len(served) > 280
+    for air, task_type in served.items():
+        assert fresh[air].task_type == task_type, air
+
+
+def test_the_catalog_refuses_an_unknown_price_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = catalog._load.__wrapped__()
+    broken = {"families": original["families"],
+              "models": {AVATAR: {**original["models"][AVATAR],
+                                  "price": {"rule": "per_frame", "usd": 1.0}}}}
+    monkeypatch.setattr(catalog, "_load", lambda: broken)
+    with pytest.raises(ValueError, match=r"unknown price rules: \['per_frame'\]"):
+        catalog.models.__wrapped__()
+
+
+def test_the_schemas_read_afresh() -> None:
+    task_schemas = schemas._task_schemas()
+    assert task_schemas["getResponse"] == "request.getResponse"
+    assert task_schemas["imageUpscale"] == "request.imageUpscale"
+    assert "videoInference" not in task_schemas  # its models choose the schema
+    names = schemas.names.__wrapped__()
+    assert names == tuple(sorted(names)) and "response.webhook" in names
+    assert "__init__" not in names
+    loaded = schemas.load.__wrapped__("request.ping")
+    assert loaded["properties"]["taskType"]["const"] == "ping"
+    inlined = schemas.inlined.__wrapped__("request.videoInference.klingai-avatar-2.0")
+    assert inlined["properties"]["ttl"]["minimum"] == 60
+    assert "$ref" not in str(inlined)
+    validator = schemas.validator.__wrapped__("request.ping")
+    assert validator.is_valid({"taskType": "ping", "ping": True})
+    assert not validator.is_valid({"taskType": "ping", "ping": 1})
+    fast = schemas.fast_validator.__wrapped__("request.ping")
+    assert fast({"taskType": "ping", "ping": True}) is not None
+    resolved = schemas.resolve({"$ref": "common.json#/$defs/uuidV4", "description": "x"})
+    assert resolved["maxLength"] == 36 and resolved["description"] == "x"
+    registry = schemas.registry.__wrapped__()
+    assert registry.get_or_retrieve(schemas.load("common")["$id"]).value.contents[
+        "$defs"]["uuidV4"]["maxLength"] == 36
