@@ -25,23 +25,27 @@ def _inside(bound: oracle.Bound) -> st.SearchStrategy[float]:
     return st.integers(0, steps).map(lambda k: low + k * bound.step)
 
 
+def _below_room(bound: oracle.Bound) -> int:
+    """How many steps below the minimum a value may go (a length or a count stops at 0)."""
+    if bound.low is None:
+        return 0
+    if bound.kind in ("length", "items"):
+        return int(bound.low // bound.step)
+    return FARTHEST_STEPS[bound.kind]
+
+
 def _outside(bound: oracle.Bound) -> st.SearchStrategy[float]:
     sides = []
-    farthest = FARTHEST_STEPS[bound.kind]
     if bound.high is not None:
-        sides.append(st.integers(1, farthest).map(lambda k: bound.high + k * bound.step))
-    if bound.low is not None and (bound.kind not in ("length", "items")
-                                  or bound.low - bound.step >= 0):
-        lowest = int(bound.low // bound.step) if bound.kind in ("length", "items") else farthest
-        sides.append(st.integers(1, max(1, lowest)).map(
-            lambda k: bound.low - k * bound.step).filter(lambda size: size >= 0 or bound.kind
-                                                          in ("integer", "number")))
+        sides.append(st.integers(1, FARTHEST_STEPS[bound.kind]).map(
+            lambda k: bound.high + k * bound.step))
+    if _below_room(bound):
+        sides.append(st.integers(1, _below_room(bound)).map(lambda k: bound.low - k * bound.step))
     return st.one_of(*sides)
 
 
 def has_outside(bound: oracle.Bound) -> bool:
-    return bound.high is not None or (bound.low is not None and (
-        bound.kind not in ("length", "items") or bound.low - bound.step >= 0))
+    return bound.high is not None or _below_room(bound) > 0
 
 
 @st.composite

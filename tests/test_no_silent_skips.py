@@ -31,7 +31,8 @@ def _run(tmp_path: Path, ci: str | None) -> str:
     if ci is not None:
         env["CI"] = ci
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider",
-                           "-p", "no:xdist", "-p", "no:randomly", str(tmp_path)],
+                           "-p", "no:xdist", "-p", "no:randomly", "-p", "no:runware_mock",
+                           str(tmp_path)],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     return done.stdout
 

@@ -83,7 +83,7 @@ def test_the_contracts_strategies_respect_the_documented_bound(bound: oracle.Bou
     documented = (bound.low, bound.high)
     ranged = violations(node, path)
 
-    @settings(SEEDED, max_examples=30)
+    @settings(SEEDED, max_examples=15)
     @given(valid_values(node, path), st.one_of(*ranged))
     def case(valid: Any, violation: Any) -> None:
         assert oracle.within(bound, oracle.size_of(bound, valid)), (
