@@ -571,3 +571,127 @@ def test_the_schemas_read_afresh() -> None:
     registry = schemas.registry.__wrapped__()
     assert registry.get_or_retrieve(schemas.load("common")["$id"]).value.contents[
         "$defs"]["uuidV4"]["maxLength"] == 36
+
+
+# --- what is built at import, built again here (a mutant is active only after the import) --------
+
+def test_the_parameter_parsers_built_afresh() -> None:
+    number, integer = faults._number(0.5, 2), faults._integer(1, 5)
+    assert number("n", 0.5) == 0.5 and number("n", "2") == 2.0
+    assert integer("i", 1) == 1 and integer("i", "5") == 5 and integer("i", " 3") == 3
+    assert faults._integer(-3)("i", "-3") == -3 and faults._integer(0)("i", 10**9) == 10**9
+    refusals = [(number, 0.49, "n must be between 0.5 and 2, got 0.49."),
+                (number, 2.01, "n must be between 0.5 and 2, got 2.01."),
+                (number, float("inf"), "n must be between 0.5 and 2, got inf."),
+                (number, None, "n must be a number, got None."),
+                (number, True, "n must be a number, got True."),
+                (number, "x", "n must be a number, got 'x'."),
+                (integer, 0, "i must be between 1 and 5, got 0."),
+                (integer, 6, "i must be between 1 and 5, got 6."),
+                (integer, 2.0, "i must be a whole number, got 2.0."),
+                (integer, False, "i must be a whole number, got False."),
+                (integer, "two", "i must be a whole number, got 'two'."),
+                (faults._integer(1), 0, "i must be >= 1, got 0.")]
+    for parse, raw, message in refusals:
+        with pytest.raises(FaultSpecError) as refused:
+            parse("n" if parse is number else "i", raw)
+        assert str(refused.value) == message
+        assert refused.value.parameter == ("n" if parse is number else "i")
+
+
+def test_the_other_parsers_built_afresh() -> None:
+    assert faults._status("s", "503") == 503
+    assert faults._code("c", None) is None and faults._code("c", "a" + "B" * 63) == "a" + "B" * 63
+    assert faults._text("t", None) is None and faults._text("t", "x" * 500) == "x" * 500
+    assert faults._results("r", 3) == [3] and faults._results("r", [19, 0]) == [0, 19]
+    assert faults._failures("f", None) is None and faults._failures("f", 2) == 2
+    assert faults._close_code("c", 1000) == 1000 and faults._close_code("c", 4999) == 4999
+    assert faults._close_code("c", 1014) == 1014 and faults._close_code("c", 1007) == 1007
+    assert faults._seconds_or_distribution("s", 0) == "fixed:0"
+    assert faults._seconds_or_distribution("s", "fixed:3600") == "fixed:3600"
+    for parse, raw, message in [
+            (faults._code, "a" + "B" * 64, "c must be a camelCase error code such as "
+             "'timeoutProvider', got 'a" + "B" * 64 + "'."),
+            (faults._text, "   ", "t must be a non-empty string of at most 500 characters."),
+            (faults._results, [], "r must list at least one result index (0-based)."),
+            (faults._close_code, 1015, "c 1015 cannot be sent in a close frame: use 1000-1003, "
+             "1007-1014 or 3000-4999."),
+            (faults._close_code, 2999, "c 2999 cannot be sent in a close frame: use 1000-1003, "
+             "1007-1014 or 3000-4999."),
+            (faults._seconds_or_distribution, "fixed:3601", "s must be seconds (e.g. 2.5) or a "
+             "distribution: fixed:S, uniform:A:B or lognormal:MEDIAN:SIGMA, with seconds and "
+             "MEDIAN at most 3600 and SIGMA at most 3; got 'fixed:3601'."),
+            (faults._seconds_or_distribution, "normal:1:2", None),
+            (faults._seconds_or_distribution, [1], None)]:
+        with pytest.raises(FaultSpecError) as refused:
+            parse(parse.__name__.strip("_")[0], raw)
+        if message is not None:
+            assert str(refused.value) == message
+
+
+def test_a_fault_kind_built_afresh_knows_its_parameter_names() -> None:
+    kind = faults.FaultKind("k", faults.TASK, faults.BOTH, "effect",
+                            (faults.Param("a", 1, faults._integer(0), "a"),
+                             faults.Param("b", None, faults._text, "b")))
+    assert kind.param_names == frozenset({"a", "b"})
+    assert kind.parse_params({"a": "4"}) == {"a": 4, "b": None}
+    assert kind.processed and kind.applies(Traffic("rest"), {})
+    assert kind.resolve({}, random.Random(0)) == {}
+
+
+def test_a_lognormal_latency_fault_is_capped_at_the_longest_delay() -> None:
+    draws = [kind_named("latency").resolve({"seconds": "lognormal:3000:3"}, random.Random(seed))
+             ["delaySeconds"] for seed in range(40)]
+    assert max(draws) == faults.MAX_DELAY and min(draws) < 3000
+    assert kind_named("latency").resolve({"seconds": "fixed:0.1234567"}, random.Random(0)) == {
+        "delaySeconds": 0.123457}
+
+
+def test_wire_responses_are_well_formed() -> None:
+    original = Response(b"abc", status_code=202, headers={"x-a": "1", "x-b": "2"},
+                        media_type="text/plain")
+    dribbled = wire.DribbledResponse(original, 2, 0.0)
+    assert (dribbled.status_code, dribbled.media_type) == (202, "text/plain")
+    assert wire._extra_headers(original) == {"x-a": "1", "x-b": "2"}
+    sent = _respond(dribbled, FakeTransport())
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 202
+    assert all(message["type"] == "http.response.body" for message in sent[1:])
+    assert bytes(wire.EmptyResponse().body) == b"" and bytes(wire.ResetResponse().body) == b""
+    truncated = wire.TruncatedResponse(original, 0.5)
+    assert (truncated.status_code, truncated.media_type) == (202, "text/plain")
+    with pytest.raises(ConnectionAbortedError, match="no raw transport: dropping"):
+        _respond(wire.ResetResponse(), None)
+
+
+def test_reset_without_a_socket_still_aborts() -> None:
+    class NoSocket(FakeTransport):
+        def get_extra_info(self, name: str) -> Any:
+            return None
+
+    class Refusing(FakeTransport):
+        def setsockopt(self, level: int, option: int, value: bytes) -> None:
+            raise OSError("not a TCP socket")
+
+    for transport in (NoSocket(), Refusing()):
+        wire.reset(transport)  # type: ignore[arg-type]
+        assert transport.aborted
+
+
+def test_missing_fields_are_named_with_their_type() -> None:
+    task = avatar()
+    del task["inputs"]
+    (problem,) = errors_of(task)
+    assert (problem["parameter"], problem["type"]) == ("inputs", "object")
+    (problem,) = errors_of({**avatar(), "inputs": {"image": str(uuid.uuid4())}})
+    assert (problem["parameter"], problem["type"]) == ("inputs.audio", "string")
+    (problem,) = errors_of({"taskType": "getResponse"})
+    assert (problem["code"], problem["parameter"], problem["type"]) == (
+        "missingParameter", "taskUUID", "string")
+
+
+def test_inlined_references_are_their_targets() -> None:
+    inlined = schemas.inlined.__wrapped__("request.videoInference.klingai-avatar-2.0")
+    assert inlined["properties"]["taskUUID"]["maxLength"] == 36  # common.json's uuidV4
+    assert "request.ping" in schemas._task_schemas().values()
+    assert "response.pong" not in schemas._task_schemas().values()
+    assert "request.videoInference.pixverse" not in schemas._task_schemas().values()
