@@ -390,3 +390,158 @@ def test_a_restored_pending_task_is_due_when_it_was_due() -> None:
         await again.close()
 
     run(scenario)
+
+
+def test_a_restored_task_keeps_everything_it_had() -> None:
+    async def scenario() -> None:
+        engine, _, _ = engine_with(Store())
+        task = engine.submit(OWNER, request(numberResults=2), Work())
+        engine.complete_now("a-1")
+        await engine.wait_finished(task)
+        again, _, _ = engine_with(Store())
+        restored = again.restore("a-1", OWNER, task_state(task), task.faults,
+                                 reviver=None)  # type: ignore[arg-type]
+        assert (restored.owner, restored.submitted_at) == (OWNER, task.submitted_at)
+        assert (restored.output_seconds, restored.ready_at) == (0.0, task.ready_at)
+        assert restored.faults is task.faults
+        assert [g.index for g in restored.generations] == [0, 1]
+        assert restored.generations[1].result == task.generations[1].result
+        assert restored.generations[1].file == ("video", "f")
+        assert again.get(OWNER, "A-1") is restored
+        await engine.close()
+
+    run(scenario)
+
+
+def test_a_restored_task_never_measured_is_revived_at_once() -> None:
+    async def scenario() -> None:
+        engine, _, _ = engine_with(Store())
+        task = engine.submit(OWNER, request(), Work(seconds=None))
+        state = task_state(task)  # written before its measure: no due time
+        assert state["readyAt"] is None
+        await engine.close()
+        again, _, _ = engine_with(Store())
+        revived: list[Any] = []
+
+        async def reviver(task: Any) -> None:
+            revived.append(task)
+
+        restored = again.restore("a-1", OWNER, state, task.faults, reviver)
+        await settle()
+        assert revived == [restored] and restored.reviver is None
+        await again.close()
+
+    run(scenario)
+
+
+def test_a_cold_task_is_thawed_when_asked_for_and_swept_when_stale() -> None:
+    async def scenario() -> None:
+        store = Store()
+        engine, clock, _ = engine_with(store, task_retention=100)
+        thawed: list[tuple[str, str, bytes]] = []
+
+        def thaw(key: str, owner: str, state: bytes) -> Any:
+            thawed.append((key, owner, state))
+            return engine.submit(owner, request(key), Work())
+
+        engine.keep_cold("c-1", OWNER, clock.now(), b"state", thaw)
+        engine.keep_cold("c-2", OWNER, clock.now() - 50, b"old", thaw)
+        assert engine.count() == 2 and engine.holds("C-1") and engine.loaded() == []
+        assert engine.get(OWNER, "C-1").task_uuid == "c-1"
+        assert thawed == [("c-1", OWNER, b"state")]
+        assert engine.count() == 2 and engine.task_uuids() == {"c-1", "c-2"}
+        clock.advance(60)  # c-2 finished 110 s ago: past the retention; c-1 60 s ago
+        assert engine.sweep(keep={"c-1"}) == 1
+        assert engine.task_uuids() == {"c-1"}
+        engine.keep_cold("c-3", OWNER, clock.now() - 200, b"stale", thaw)
+        assert engine.sweep(keep={"c-1", "c-3"}) == 0  # still delivering: kept
+        await engine.close()
+
+    run(scenario)
+
+
+def test_inline_data_is_forgotten_and_the_request_as_sent_kept() -> None:
+    class Inline(Work):
+        def __init__(self, task_request: dict[str, Any]) -> None:
+            super().__init__(seconds=None)
+            self.request = task_request
+
+        def forget_inline_data(self) -> None:
+            self.request["inputs"] = {"image": "summary"}
+
+    async def scenario() -> None:
+        store = Store()
+        engine, _, _ = engine_with(store)
+        sent = request(inputs={"image": "data:image/png;base64,AAAA"})
+        task = engine.submit(OWNER, sent, Inline(sent))
+        await settle()
+        assert ("summarised", {**sent, "inputs": {"image": "data:image/png;base64,AAAA"}}) in \
+            store.events
+        assert task.request["inputs"] == {"image": "summary"}
+        assert store.states()[-1]["request"]["inputs"] == {"image": "summary"}
+        await engine.close()
+
+    run(scenario)
+
+
+def test_a_crash_inside_production_is_an_internal_error_logged(
+        caplog: pytest.LogCaptureFixture) -> None:
+    class Crashing(Work):
+        async def produce(self, generation: Any, expiry: Any) -> Produced:
+            raise RuntimeError("boom")
+
+    async def scenario() -> None:
+        engine, _, _ = engine_with(Store())
+        task = engine.submit(OWNER, request(), Crashing())
+        engine.complete_now("a-1")
+        await engine.wait_finished(task)
+        problem = task.generations[0].error
+        assert problem.code == "internalServerError"
+        assert problem.message == "The emulator failed to run this task: boom"
+        await engine.close()
+
+    with caplog.at_level("ERROR", logger="runware_mock.engine"):
+        run(scenario)
+    (record,) = [r for r in caplog.records if "failed inside" in r.getMessage()]
+    assert record.getMessage() == "task a-1 failed inside the emulator"
+    assert record.exc_info is not None and str(record.exc_info[1]) == "boom"
+
+
+def test_an_injected_task_error_fails_only_its_result() -> None:
+    from runware_mock.engine.task_faults import TaskFaults
+    problem = error("inferenceError", "injected")
+
+    class OneFails(TaskFaults):  # type: ignore[misc]
+        def error_for(self, index: int) -> ApiError | None:
+            return problem if index == 1 else None
+
+    async def scenario() -> None:
+        engine, _, _ = engine_with(Store())
+        faults = OneFails.__new__(OneFails)
+        for name, value in vars(lifecycle.NO_FAULTS).items():
+            object.__setattr__(faults, name, value)
+        task = engine.submit(OWNER, request(numberResults=2), Work(), faults=faults)
+        engine.complete_now("a-1")
+        await engine.wait_finished(task)
+        assert [g.status for g in task.generations] == [SUCCESS, ERROR]
+        assert task.generations[1].error == problem
+        await engine.close()
+
+    run(scenario)
+
+
+def test_progress_is_a_share_of_the_latency() -> None:
+    async def scenario() -> None:
+        engine, clock, _ = engine_with(Store())
+        task = engine.submit(OWNER, request(), Work())
+        generation = task.generations[0]
+        task.submitted_at, task.ready_at = clock.now() - 1.0, clock.now() + 1.0
+        assert engine.progress(task, generation) in (49, 50)  # half of a 2 s span
+        task.submitted_at, task.ready_at = clock.now() - 0.5, clock.now() + 0.5
+        assert 49 <= engine.progress(task, generation) <= 51
+        generation.progress = 0
+        task.submitted_at, task.ready_at = clock.now() - 10, clock.now() - 1
+        assert engine.progress(task, generation) == 99  # overdue: 99 until it is done
+        await engine.close()
+
+    run(scenario)
