@@ -695,3 +695,114 @@ def test_inlined_references_are_their_targets() -> None:
     assert "request.ping" in schemas._task_schemas().values()
     assert "response.pong" not in schemas._task_schemas().values()
     assert "request.videoInference.pixverse" not in schemas._task_schemas().values()
+
+
+# --- validation: whole errors, as the error catalog's rules make them (docs/errors.md) -----------
+
+U = "00000000-0000-4000-8000-000000000009"
+IMAGE = {"taskType": "imageInference", "taskUUID": U, "model": "runware:100@1",
+         "positivePrompt": "a cat", "width": 512, "height": 512}
+DOC = "https://runware.ai/docs/en/video-inference/api-reference"
+
+
+def _avatar_at(**fields: Any) -> dict[str, Any]:
+    return {"taskType": "videoInference", "taskUUID": U, "model": AVATAR,
+            "inputs": {"image": U, "audio": U}, **fields}
+
+
+def _error(code: str, message: str, parameter: str, task_type: str, **more: Any) -> dict[str, Any]:
+    found = {"code": code, "message": message, "parameter": parameter, **more,
+             "documentation": DOC, "taskType": task_type, "taskUUID": U}
+    return {key: value for key, value in found.items() if value is not None}
+
+
+FORMATS = ["URL", "base64Data", "dataURI"]
+WHOLE_ERRORS = [
+    ({"taskType": "ping", "ping": "yes"},
+     [{"code": "invalidPing", "message": "Invalid value for ping: 'yes'. ping must be a boolean.",
+       "parameter": "ping", "type": "boolean", "documentation": DOC, "taskType": "ping"}]),
+    ({**IMAGE, "outputType": "PDF"},
+     [_error("unsupportedOutputType", "Unsupported value 'PDF' for outputType. Allowed values: "
+             "URL, base64Data, dataURI.", "outputType", "imageInference", type="string",
+             allowedValues=FORMATS)]),
+    ({**IMAGE, "outputType": ["URL", "PDF"]},
+     [_error("unsupportedOutputType", "Unsupported value 'PDF' for outputType.1. Allowed "
+             "values: URL, base64Data, dataURI.", "outputType.1", "imageInference",
+             type="string", allowedValues=FORMATS)]),
+    ({**IMAGE, "outputType": 5},
+     [_error("invalidOutputType", "Invalid value for outputType: 5. outputType must be URL, "
+             "base64Data or dataURI, or a list of them.", "outputType", "imageInference")]),
+    (_avatar_at(inputs={"image": U, "audio": U, "video": U}),
+     [_error("unsupportedParameter", "Unsupported parameter: inputs.video. This model does not "
+             "take it.", "inputs.video", "videoInference")]),
+    (_avatar_at(**{"z" * 150: 1}),
+     [_error("unsupportedParameter", f"Unsupported parameter: {'z' * 27}...{'z' * 28}. This "
+             "model does not take it.", f"{'z' * 27}...{'z' * 28}", "videoInference")]),
+    (_avatar_at(**{"z" * 100: 1}),
+     [_error("unsupportedParameter", f"Unsupported parameter: {'z' * 100}. This model does not "
+             "take it.", "z" * 100, "videoInference")]),
+    (_avatar_at(outputQuality={"a": 1}),
+     [_error("invalidOutputQuality", "Invalid value for outputQuality: {'a': 1} (object). "
+             "outputQuality must be an integer from 20 to 99.", "outputQuality",
+             "videoInference", type="integer")]),
+    (_avatar_at(positivePrompt=["x"]),
+     [_error("invalidPositivePrompt", "Invalid value for positivePrompt: ['x'] (array). "
+             "positivePrompt must be a string of 1 to 2500 characters.", "positivePrompt",
+             "videoInference", type="string")]),
+    (_avatar_at(outputFormat="M" * 500),
+     [_error("unsupportedOutputFormat", f"Unsupported value '{'M' * 60}'... (500 characters) "
+             "for outputFormat. Allowed values: MP4, WEBM, MOV.", "outputFormat",
+             "videoInference", type="string", allowedValues=["MP4", "WEBM", "MOV"])]),
+    (_avatar_at(safety={"checkContent": "yes", "mode": "odd"}),
+     [_error("invalidCheckContent", "Invalid value for safety.checkContent: 'yes'. "
+             "safety.checkContent must be a boolean.", "safety.checkContent", "videoInference",
+             type="boolean"),
+      _error("unsupportedMode", "Unsupported value 'odd' for safety.mode. Allowed values: none, "
+             "fast, full.", "safety.mode", "videoInference", type="string",
+             allowedValues=["none", "fast", "full"])]),
+    ({**IMAGE, "referenceImages": [U, 5]},
+     [_error("invalidReferenceImages", "Invalid value for referenceImages.1: 5. "
+             "referenceImages.1 must be a URL, a UUID from an upload task, a data URI or base64 "
+             "data.", "referenceImages.1", "imageInference", type="string")]),
+    ({"taskUUID": U},
+     [{"code": "missingParameter", "message": "Missing required parameter: taskType.",
+       "parameter": "taskType", "type": "string", "documentation": DOC, "taskUUID": U}]),
+    ({"taskType": "videoInference", "taskUUID": U},
+     [_error("missingParameter", "Missing required parameter: model.", "model",
+             "videoInference", type="string")]),
+]
+
+
+@pytest.mark.parametrize(("task", "expected"), WHOLE_ERRORS)
+def test_whole_errors(task: dict[str, Any], expected: list[dict[str, Any]]) -> None:
+    checked = check_task(task)
+    assert [problem.to_json() for problem in checked.errors] == expected
+    assert checked.omitted == 0 and checked.task == task
+
+
+def test_unsupported_task_type_and_invalid_model_in_whole() -> None:
+    (problem,) = errors_of({"taskType": "vectorize", "taskUUID": U})
+    supported = list(schemas.TASK_TYPES)
+    assert problem == {"code": "unsupportedTaskType", "message": "Unsupported taskType "
+                       f"'vectorize'. Supported: {', '.join(supported)}.",
+                       "parameter": "taskType", "type": "string", "allowedValues": supported,
+                       "documentation": DOC, "taskType": "vectorize", "taskUUID": U}
+    (problem,) = errors_of({"taskType": "audioInference", "taskUUID": U, "model": "x:1@1"})
+    served = list(catalog.airs("audioInference"))
+    assert problem == {"code": "invalidModel", "message": f"Invalid model 'x:1@1': this "
+                       f"emulator serves {', '.join(served)} for audioInference.",
+                       "parameter": "model", "type": "string", "allowedValues": served,
+                       "documentation": DOC, "taskType": "audioInference", "taskUUID": U}
+
+
+def test_unknown_fields_past_the_cap_are_counted() -> None:
+    checked = check_task(_avatar_at(**{f"x{number}": 1 for number in range(3)}), most_errors=2)
+    assert [problem.parameter for problem in checked.errors] == ["x0", "x1"]
+    assert checked.omitted == 1
+    nested = check_task(_avatar_at(inputs={"image": U, "audio": U, "a": 1, "b": 2, "c": 3}),
+                        most_errors=1)
+    assert [problem.parameter for problem in nested.errors] == ["inputs.a"]
+    assert nested.omitted == 2
+    # A task with exactly the fields the schema knows is checked fully too.
+    full = _avatar_at(outputQuality=5)
+    assert [p.code for p in check_task(full).errors] == ["invalidOutputQuality"]
