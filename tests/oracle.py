@@ -1,8 +1,9 @@
 """The oracle table (tests/oracle.toml): documented bounds and prices, read apart from the code.
 
 ``edge_cases()`` turns every bound into its four edges (min - step, min, max, max + step), each
-a task with one field set and the verdict the documentation gives; ``invalid_value`` gives a
-value just outside a bound, for strategies that need invalid cases of their own.
+a task with one field set and the verdict the documentation gives; ``verdicts`` lists the
+answers that are not that verdict; ``within`` says whether a size is inside a bound (for the
+strategies of tests/oracle_strategies.py).
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ class Bound:
     def error_code(self) -> str:
         if self.code:
             return self.code
-        name = self.parameter.split(".")[-1] if not self.parameter.endswith(".0") else \
-            self.parameter.split(".")[-2]
+        # An array item's error is named after its array (docs/errors.md: invalid<Param>).
+        name = next(part for part in reversed(self.parameter.split(".")) if not part.isdigit())
         return f"invalid{name[:1].upper()}{name[1:]}"
 
     def value(self, size: float) -> Any:
