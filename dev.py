@@ -11,6 +11,8 @@
     python3 dev.py docs            serve the documentation site on http://127.0.0.1:8000
     python3 dev.py dist            build the sdist and the wheel into dist/, twine check them,
                                    install the wheel in a fresh virtualenv and serve one task
+    python3 dev.py mutate [ARGS]   set up .venv with mutmut, then the mutation score of the
+                                   modules in pyproject.toml's [tool.mutmut] (not part of CI)
 
 .venv is (re)installed only when pyproject.toml changed since the last setup, or a command
 needs an extra (test, docs) it lacks: serve and run install the emulator alone.
@@ -36,7 +38,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed-from"
 EXTRAS = {"serve": (), "run": (), "docs": ("docs",),
-          "test": ("test", "docs", "dist", "containers"), "dist": ("dist",)}
+          "test": ("test", "docs", "dist", "containers"), "dist": ("dist",),
+          "mutate": ("test", "mutate")}
 EXIT_INTERRUPTED = 130
 # The dashboard's browser tests drive Debian's chromium (Playwright's own browser download is
 # not reachable from CI); `test` installs it when missing, where it can.
@@ -149,7 +152,7 @@ def apt_install(packages: list[str], needed_by: str, *options: str) -> None:
     apt = shutil.which("apt-get")
     if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
         say(f"{names} missing and apt-get cannot install them here (it needs root): "
-            f"{needed_by} will skip")
+            f"{needed_by} will skip (under CI=true: fail)")
         return
     say(f"installing Debian's {names} for {needed_by} (once; apt-get prints its progress)")
     started = time.monotonic()
@@ -159,7 +162,8 @@ def apt_install(packages: list[str], needed_by: str, *options: str) -> None:
         if code == EXIT_INTERRUPTED:
             raise KeyboardInterrupt
         if code != 0:
-            say(f"{' '.join(command[2:])} failed (exit {code}): {needed_by} will skip")
+            say(f"{' '.join(command[2:])} failed (exit {code}): {needed_by} will skip "
+                "(under CI=true: fail)")
             return
     say(f"{names} installed in {time.monotonic() - started:.0f} s")
 
@@ -309,6 +313,9 @@ def main(argv: list[str]) -> int:
     if command == "docs":
         return call([str(BIN / "mkdocs"), "serve", "--config-file", str(ROOT / "mkdocs.yml"),
                      *rest])
+    if command == "mutate":
+        return call([str(BIN / "python"), str(ROOT / "benchmarks" / "mutation.py"), *rest],
+                    cwd=ROOT)
     return test(rest)
 
 

@@ -16,6 +16,7 @@ from runware_mock.fixtures import media_dir
 from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
 from tests.helpers import RestClient
+from tests.no_silent_skips import pytest_configure, pytest_runtest_makereport  # noqa: F401
 from tests.sdks import RUNWARE_05, RUNWARE_SDK, node_sdk_env, python_sdk_env
 from tests.supervised import SupervisedServer
 

@@ -8,6 +8,8 @@ Every URL a case carries points at 127.0.0.1 (port 9, where nothing listens): a 
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import uuid
 from collections.abc import Iterator
@@ -158,3 +160,77 @@ def all_field_cases() -> Iterator[tuple[str, Path]]:
     for label, schema_name in sorted(task_schemas().items()):
         for path in field_paths(schema_name):
             yield label, path
+
+
+# --- the sweep: every (task label, field) pair, each in every batch it belongs to ---------------
+
+Pair = tuple[str, Path]
+SweepCase = tuple[str, Path, dict[str, Any]]
+
+
+def sweep_task(label: str, path: Path, value: Any) -> dict[str, Any]:
+    """A task of ``label`` with ``value`` at ``path``, and a taskUUID of its own."""
+    task = copy.deepcopy(_sweep_base(label))
+    if "taskUUID" in task:
+        task["taskUUID"] = str(uuid.uuid4())
+    _put(task, path, value)
+    return task
+
+
+@functools.cache
+def _sweep_base(label: str) -> dict[str, Any]:
+    """``label``'s base task, asynchronous where the schema allows it: a task the fuzzed value
+    leaves valid is acked, not made while the batch waits (its files are made only if
+    downloaded)."""
+    name = task_schemas()[label]
+    task = base_task(name, label.split(":", 1)[1] if ":" in label else None)
+    if "async" in json.dumps(schemas.inlined(name).get("properties", {})
+                             .get("deliveryMethod", {})):
+        task["deliveryMethod"] = "async"
+    return task
+
+
+# The sweep's values: json_values without the huge texts, which go to one task per batch (dealt
+# to every task, they made most frames megabytes).
+_short_texts = st.one_of(st.text(max_size=40).map(_safe), LONE_SURROGATES,
+                         st.sampled_from(["", "data:", "=", str(uuid.UUID(int=0)), NOWHERE]))
+_short_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), HUGE_NUMBERS, st.floats(), _short_texts),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(_short_texts, inner, max_size=4)), max_leaves=12)
+
+
+@st.composite
+def sweep_batch(draw: st.DrawFn, pairs: list[Pair], pool: int = 8) -> list[SweepCase]:
+    """One task per pair, each with arbitrary JSON at its field: ``pool`` values are drawn and
+    dealt out in turn from a drawn offset (drawing one per pair made Hypothesis's bookkeeping
+    most of the campaign's time), and one drawn task gets a huge text instead."""
+    values = draw(st.lists(_short_values, min_size=pool, max_size=pool))
+    offset = draw(st.integers(0, pool - 1))
+    huge_at = draw(st.integers(0, len(pairs) - 1))
+    huge = draw(st.text(min_size=1, max_size=3).map(lambda unit: unit * 5000))
+    return SweepBatch((label, path, sweep_task(label, path, huge if index == huge_at
+                                              else values[(offset + index) % pool]))
+                      for index, (label, path) in enumerate(pairs))
+
+
+class SweepBatch(list[SweepCase]):
+    """A batch of the sweep, shown short: Hypothesis prints (and on every example, prepares)
+    the repr of what it drew, and a batch's full repr is hundreds of kilobytes."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} tasks from {self[0][0]} {'.'.join(self[0][1])} on>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+def chunks(pairs: list[Pair], size: int) -> Iterator[list[Pair]]:
+    for start in range(0, len(pairs), size):
+        yield pairs[start:start + size]
+
+
+def missed(covered: set[Pair]) -> list[str]:
+    """The pairs the campaign claims and did not reach, readable."""
+    return [f"{label} {'.'.join(path)}" for label, path in all_field_cases()
+            if (label, path) not in covered]

@@ -33,6 +33,8 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-sync"]
 VOICE_SECONDS = 12.266
 WAIT_MS = 20_000
+# python3 dev.py test installs chromium and Playwright: under CI=true a skip here fails.
+pytestmark = pytest.mark.installed_by_test_command
 
 
 # --- the browser, and a screenshot of any failure -----------------------------------------------

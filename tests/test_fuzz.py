@@ -1,5 +1,7 @@
 """A seeded fuzz campaign over both transports: arbitrary JSON at every field of every task type,
-deep nesting, huge numbers, bad UTF-8, cut and scalar bodies. Whatever is sent, the emulator
+deep nesting, huge numbers, bad UTF-8, cut and scalar bodies. The field sweep measures what it
+reached and fails unless that is every (task label, field) pair it claims (all_field_cases);
+Hypothesis's health checks are all on. Whatever is sent, the emulator
 answers with a Runware-shaped error or a result: never a 5xx, never a dropped connection (the
 same keep-alive connection, or socket, answers a ping afterwards), never a hang (every read has
 a client timeout), and a WebSocket it must close gets a proper close frame."""
@@ -7,23 +9,28 @@ a client timeout), and a WebSocket it must close gets a proper close frame."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from runware_mock.contract import schemas
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.fuzz_cases import (
+    Pair,
+    SweepCase,
     all_field_cases,
+    chunks,
     encode,
     field_paths,
-    fuzzed_task,
     hostile_bodies,
+    missed,
+    sweep_batch,
     task_schemas,
 )
 from tests.wire import KeepAlive
@@ -31,9 +38,12 @@ from tests.wire import KeepAlive
 KEY = {"Authorization": "Bearer fuzz-key"}
 PING = '[{"taskType":"ping","ping":true}]'
 # Seeded and bounded: the campaign replays the same cases and fits the suite's time budget.
-CAMPAIGN = settings(derandomize=True, database=None, deadline=None, max_examples=250,
-                    suppress_health_check=list(HealthCheck))
+CAMPAIGN = settings(derandomize=True, database=None, deadline=None, max_examples=250)
 WS_MAX_BYTES = 256 * 1024
+MAX_BODY_BYTES = 16 * 1024 * 1024  # --max-body-bytes's default (docs/configuration.md)
+# The sweep (every pair, SWEEP_BATCH to a request or frame, each sent max_examples times).
+SWEEP_BATCH = 100  # --max-tasks-per-request's default
+SWEEP = settings(derandomize=True, database=None, deadline=None, max_examples=2)
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +56,54 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThre
     server.stop()
 
 
-def test_the_campaign_covers_every_field_of_every_task_type() -> None:
+def test_the_campaign_claims_every_field_of_every_task_type() -> None:
     labels = {label for label, _ in all_field_cases()}
-    assert {label.split(":")[0] for label in labels} >= {"ping", "getResponse",
-                                                         "videoInference"}
+    assert {label.split(":")[0] for label in labels} >= set(schemas.TASK_TYPES)
+    assert labels == set(task_schemas())
     for label, schema_name in task_schemas().items():
         assert len(field_paths(schema_name)) > 1, label
+
+
+def test_the_coverage_check_fails_when_a_pair_is_missed() -> None:
+    pairs = list(all_field_cases())
+    assert missed(set(pairs)) == []
+    assert missed(set(pairs[1:])) == [f"{pairs[0][0]} {'.'.join(pairs[0][1])}"]
+    skipped_chunk = {pair for chunk in list(chunks(pairs, SWEEP_BATCH))[1:] for pair in chunk}
+    assert len(missed(skipped_chunk)) == SWEEP_BATCH
+
+
+def _sweep(send: Callable[[list[Any]], None], most_bytes: int) -> set[Pair]:
+    """Every (task label, field) pair, SWEEP_BATCH pairs to a batch; each batch is a seeded
+    Hypothesis run whose every example holds one task per pair of the batch, so each pair is
+    sent SWEEP.max_examples times with different JSON. Returns the pairs whose tasks were
+    answered (a batch over ``most_bytes`` goes in parts)."""
+    covered: set[Pair] = set()
+    for batch in chunks(list(all_field_cases()), SWEEP_BATCH):
+
+        @SWEEP
+        @given(sweep_batch(batch))
+        def case(cases: list[SweepCase]) -> None:
+            _send_in_parts(send, [task for *_, task in cases], most_bytes)
+            covered.update((label, path) for label, path, _ in cases)
+
+        case()
+    return covered
+
+
+def _assert_covers_every_pair(covered: set[Pair]) -> None:
+    left = missed(covered)
+    claimed = len(list(all_field_cases()))
+    assert not left, (f"the sweep reached {claimed - len(left)} of the {claimed} (task label, "
+                      f"field) pairs it claims; not reached: {left[:20]}")
+
+
+def _send_in_parts(send: Callable[[list[Any]], None], tasks: list[Any], most_bytes: int) -> None:
+    if len(tasks) > 1 and _size(json.dumps(tasks)) > most_bytes:
+        half = len(tasks) // 2
+        _send_in_parts(send, tasks[:half], most_bytes)
+        _send_in_parts(send, tasks[half:], most_bytes)
+        return
+    send(tasks)
 
 
 def test_rest_survives_every_hostile_body(fuzz_server: ServerThread) -> None:
@@ -73,16 +125,16 @@ def test_rest_survives_every_hostile_body(fuzz_server: ServerThread) -> None:
 def test_rest_answers_every_field_of_every_task_type(fuzz_server: ServerThread) -> None:
     with KeepAlive(fuzz_server.base_url, timeout=30) as http:
 
-        @CAMPAIGN
-        @given(st.lists(fuzzed_task(), min_size=1, max_size=4))
-        def case(tasks: list[Any]) -> None:
+        def send(tasks: list[Any]) -> None:
             answer = http.post("/v1", encode(tasks), KEY)
             assert answer.status < 500, (tasks, answer.body[:500])
             codes = [problem["code"] for problem in answer.json().get("errors", [])]
             assert "internalServerError" not in codes, answer.body[:500]
+            assert "payloadTooLarge" not in codes, "a batch too big to reach the fields"
             assert http.ping().status == 200 and http.reused
 
-        case()
+        covered = _sweep(send, MAX_BODY_BYTES)
+    _assert_covers_every_pair(covered)
 
 
 class FuzzSocket:
@@ -167,11 +219,9 @@ def test_an_oversized_frame_is_closed_with_1009(fuzz_server: ServerThread) -> No
 def test_websocket_answers_every_field_of_every_task_type(fuzz_server: ServerThread) -> None:
     socket_ = FuzzSocket(fuzz_server.ws_url)
 
-    @CAMPAIGN
-    @given(st.lists(fuzzed_task(), min_size=1, max_size=4))
-    def case(tasks: list[Any]) -> None:
+    def send(tasks: list[Any]) -> None:
         frame = json.dumps(tasks)
-        if _size(frame) > WS_MAX_BYTES:
+        if _size(frame) > WS_MAX_BYTES:  # one task alone over the limit: closed properly
             _assert_closed_properly(socket_, frame)
             return
         reply = socket_.ask(frame)
@@ -179,9 +229,10 @@ def test_websocket_answers_every_field_of_every_task_type(fuzz_server: ServerThr
         assert "internalServerError" not in codes, (tasks, reply)
 
     try:
-        case()
+        covered = _sweep(send, WS_MAX_BYTES)
     finally:
         socket_.connection.close()
+    _assert_covers_every_pair(covered)
 
 
 @pytest.mark.parametrize("body", [b"", b" ", b"\xef\xbb\xbf[]", b"\xff\xfe[\x00]\x00", b"[]",

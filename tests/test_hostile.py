@@ -326,7 +326,7 @@ def test_shutdown_finishes_within_its_bound_whatever_requests_are_held(tmp_path:
                                    shutdown_timeout=1.0)).start()
     held = threading.Thread(target=_held_request, args=(server.url,), daemon=True)
     held.start()
-    wait_until(lambda: len(server.services.journal) > 0)
+    assert wait_until(lambda: len(server.services.journal) > 0), "nothing was journaled"
     server._server.should_exit = True
     server._thread.join(timeout=20)
     assert not server._thread.is_alive()

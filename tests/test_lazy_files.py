@@ -137,7 +137,7 @@ def test_a_download_past_the_backlog_or_the_wait_gets_a_clear_503(
         assert problem["code"] == code and problem["message"]
     assert renders(server)["refused"] == 1
     # The render given up on goes on; once made, its file is served, and the backlog frees.
-    wait_until(lambda: renders(server)["made"] == 1)
+    assert wait_until(lambda: renders(server)["made"] == 1), renders(server)
     assert httpx.get(first["videoURL"], timeout=60).status_code == 200
     assert renders(server)["queued"] + renders(server)["running"] == 0
 
@@ -174,7 +174,7 @@ def test_sigterm_with_renders_queued_and_running_stops_within_the_bound(tmp_path
          "--shutdown-timeout", str(shutdown), "--log-level", "warning"],
         stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: _serving(base_url), timeout=60)
+        assert wait_until(lambda: _serving(base_url), timeout=60), "the server did not start"
         client = RestClient(f"{base_url}/v1")
         tasks = [dict(example["request"], taskUUID=str(uuid.uuid4()), outputFormat="WEBM")
                  for example in seed_examples() for _ in range(25)]
@@ -182,7 +182,7 @@ def test_sigterm_with_renders_queued_and_running_stops_within_the_bound(tmp_path
         urls = [client.wait(task["taskUUID"])["data"][0]["videoURL"] for task in tasks]
         for url in urls[:20]:
             threading.Thread(target=_download_cut_short, args=(url,), daemon=True).start()
-        wait_until(lambda: _backlog(base_url) == (1, True))
+        assert wait_until(lambda: _backlog(base_url) == (1, True)), _backlog(base_url)
 
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=shutdown + SHUTDOWN_CLEANUP)

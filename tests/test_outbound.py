@@ -5,6 +5,7 @@ the server's shutdown (it held it 10 s when the event loop's resolver did the lo
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -17,14 +18,17 @@ import httpx
 from runware_mock.contract.receivers import MediaHost, Receiver
 from runware_mock.fixtures import seed_examples
 from tests.server_process import free_port
+from tests.wire import wait_until
 
 # The server, with the system resolver answering two names no DNS has: hooks.test is this
-# machine, and a lookup of hang.test never ends (as when a DNS server does not answer).
+# machine, and a lookup of hang.test never ends (as when a DNS server does not answer); the
+# file named by HANG_STARTED tells the test when that lookup has begun.
 SERVE = """
-import socket, sys, threading
+import os, pathlib, socket, sys, threading
 system = socket.getaddrinfo
 def getaddrinfo(host, *args, **kwargs):
     if host == "hang.test":
+        pathlib.Path(os.environ["HANG_STARTED"]).touch()  # the test waits for this
         threading.Event().wait()
     return system("127.0.0.1" if host == "hooks.test" else host, *args, **kwargs)
 socket.getaddrinfo = getaddrinfo
@@ -40,7 +44,8 @@ def _serve(tmp_path: Path) -> tuple[subprocess.Popen[bytes], str]:
     server = subprocess.Popen(
         [sys.executable, "-c", SERVE, "serve", "--port", str(port), "--data-dir",
          str(tmp_path / "data"), "--latency", "instant", "--log-level", "warning",
-         "--shutdown-timeout", str(SHUTDOWN_TIMEOUT)])
+         "--shutdown-timeout", str(SHUTDOWN_TIMEOUT)],
+        env={**os.environ, "HANG_STARTED": str(tmp_path / "hang-started")})
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -75,7 +80,9 @@ def test_fetches_and_webhooks_go_where_the_lookup_says_and_a_hung_one_holds_no_s
                     webhookURL="http://hang.test/receiver")
         assert httpx.post(url, json=[hung], headers={"Authorization": "Bearer k"}
                           ).status_code == 200
-        time.sleep(1.0)  # the task has finished, and its webhook's lookup hangs
+        # The task has finished, and its webhook's lookup hangs.
+        assert wait_until(lambda: (tmp_path / "hang-started").exists(), timeout=60), \
+            "the webhook's lookup of hang.test never began"
         stopping = time.monotonic()
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 128 + signal.SIGTERM
