@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -24,6 +24,15 @@ def in_ci() -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}: needs a tool `python3 dev.py test` installs "
                             "(chromium, playwright): under CI=true its skip is a failure")
+
+
+def missing_install(reason: str) -> NoReturn:
+    """Something the test command installs is missing: a skip that says so, or under CI=true
+    a failure (for a test whose other skips are legitimate, so it cannot take the marker)."""
+    if in_ci():
+        pytest.fail(f"skipped under CI=true, but the test command installs what it needs: "
+                    f"{reason}")
+    pytest.skip(reason)
 
 
 @pytest.hookimpl(hookwrapper=True)

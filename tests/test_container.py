@@ -32,6 +32,7 @@ import pytest
 
 from runware_mock.fixtures import media_path
 from tests.helpers import PORTRAIT, VOICE, RestClient, decode, mono_pcm
+from tests.no_silent_skips import missing_install
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "localhost/runware-mock:test"
@@ -89,7 +90,8 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Podman:
     missing = [tool for tool in ("podman", "mmdebstrap", "runc", "eatmydata")
                if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"{', '.join(missing)} missing: `python3 dev.py test` installs them as root")
+        missing_install(f"{', '.join(missing)} missing: `python3 dev.py test` installs them as "
+                        "root")
     if os.geteuid() != 0:
         pytest.skip("the container test runs podman as root (rootless podman needs subuids "
                     "and a user session this test does not set up)")
@@ -298,8 +300,8 @@ def test_the_node_client_example_passes_against_the_image(
     example = ROOT / "examples" / "node-client"
     npm = shutil.which("npm")
     if npm is None or not (example / "node_modules" / ".bin" / "vitest").exists():
-        pytest.skip("npm or the example's node_modules missing: `python3 dev.py test` runs its "
-                    "npm install")
+        missing_install("npm or the example's node_modules missing: `python3 dev.py test` runs "
+                        "its npm install")
     env = {**podman.env, **TESTCONTAINERS_HERE, "DOCKER_HOST": docker_api,
            "RUNWARE_MOCK_IMAGE": image, "NO_COLOR": "1", "CI": "true"}
     env.pop("RUNWARE_URL", None)

@@ -13,12 +13,17 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = '''
 import pytest
 
+from tests.no_silent_skips import missing_install
+
 @pytest.mark.installed_by_test_command
 def test_needs_chromium():
     pytest.skip("/usr/bin/chromium is missing")
 
 def test_skips_by_design():
     pytest.skip("not this platform")
+
+def test_needs_podman():
+    missing_install("podman missing")
 '''
 
 
@@ -40,11 +45,13 @@ def _run(tmp_path: Path, ci: str | None) -> str:
 @pytest.mark.parametrize("ci", ["true"])
 def test_under_ci_a_skip_of_an_installed_tool_fails(tmp_path: Path, ci: str) -> None:
     output = _run(tmp_path, ci)
-    assert "1 failed, 1 skipped" in output, output
+    assert "2 failed, 1 skipped" in output, output
     assert "FAILED test_cases.py::test_needs_chromium" in output, output
+    assert "FAILED test_cases.py::test_needs_podman" in output, output
     assert "the test command installs what it needs: /usr/bin/chromium is missing" in output
 
 
 def test_outside_ci_it_skips_and_says_why(tmp_path: Path) -> None:
     output = _run(tmp_path, None)
-    assert "2 skipped" in output and "chromium is missing" in output, output
+    assert "3 skipped" in output and "chromium is missing" in output, output
+    assert "podman missing" in output, output

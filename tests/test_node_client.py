@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.no_silent_skips import missing_install
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "node-client"
 
@@ -24,8 +26,8 @@ def test_the_node_client_example_passes_against_the_emulator(tmp_path: Path) -> 
     if npm is None or shutil.which("node") is None:
         pytest.skip("node and npm are needed to run examples/node-client")
     if not (EXAMPLE / "node_modules" / ".bin" / "vitest").exists():
-        pytest.skip("examples/node-client has no node_modules: `python3 dev.py test` runs its "
-                    "npm install")
+        missing_install("examples/node-client has no node_modules: `python3 dev.py test` runs "
+                        "its npm install")
     command = Path(sys.executable).parent / "runware-mock"
     env = {**os.environ, "RUNWARE_MOCK_COMMAND": str(command), "CI": "true", "NO_COLOR": "1",
            "HOME": os.environ.get("HOME", str(tmp_path))}
