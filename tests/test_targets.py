@@ -331,6 +331,9 @@ def _one_shot_server(handle: Any) -> Any:
             yield listener.getsockname()[1]
         finally:
             stop.set()
+            # A close alone leaves accept() blocked on Linux: the shutdown wakes it.
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
             listener.close()
             thread.join(5)
 
