@@ -5,9 +5,9 @@ dist`` (sdist and wheel, ``twine check --strict``, the wheel installed into a vi
 own that prints its version and serves one task), ``pip install`` of the wheel, ``pipx install``
 of it, ``pip install`` of the git URL, and ``runware-mock --version``. Only what the commands
 reach differs from a user's machine: the git URL is a clone of this checkout's HEAD
-(``git+file://``), pipx keeps its files in the test's folder, pip's cache is shared by the
-virtualenvs, and runware-mock is uninstalled between two pip installs so each one installs it
-for real.
+(``git+file://``), pipx keeps its files in the test's folder, pip's cache is the user's own
+(as .venv's setup left it), and runware-mock is uninstalled between two pip installs so each one
+installs it for real.
 """
 
 from __future__ import annotations
@@ -66,7 +66,6 @@ def test_the_docs_install_commands_work_as_written(tmp_path: Path) -> None:
         # One pip cache for the three fresh virtualenvs (the user's, dev.py dist's and pipx's):
         # the dependencies are downloaded once; and no bytecode compiled at install (most of an
         # install's time on two busy cores; Python compiles what it imports anyway).
-        PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR", str(tmp_path / "pip-cache")),
         PIP_NO_COMPILE="1")
 
     def shell(command: str) -> str:
