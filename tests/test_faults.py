@@ -267,8 +267,10 @@ def test_ws_latency_holds_the_reply_frame(server: ServerThread, sockets: list[So
     assert connection.read() == PONG
 
 
-def test_ws_duplicate_sends_the_reply_twice(server: ServerThread,
+def test_ws_duplicate_sends_the_reply_twice(server_factory: ServerFactory,
                                            sockets: list[Socket]) -> None:
+    # The task stays processing, so its pushed result cannot come before the ping's answer.
+    server = server_factory(latency="fixed:600")
     connection = fault_socket(server, sockets, "ws_duplicate; taskType=videoInference")
     task = avatar_task()
     ack = connection.ask([task])
