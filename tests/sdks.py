@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import httpx
+
 from runware_mock.fixtures import media_path
-from tests.helpers import PORTRAIT, VOICE
+from runware_mock.runner import ServerThread
+from tests.helpers import PORTRAIT, VOICE, RestClient, decode
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVS = ROOT / ".sdk-envs"
@@ -176,3 +179,43 @@ def runware_sdk_command(python: Path, transport: str, ws_url: str, http_url: str
 def runware_05_command(python: Path, ws_url: str, task_uuid: str, *extra: str) -> list[str]:
     return [str(python), str(SCRIPTS / "runware_05_avatar.py"), "--ws-url", ws_url,
             "--api-key", API_KEY, "--task-uuid", task_uuid, *media_args(), *extra]
+
+
+# --- checking what an SDK got ---------------------------------------------------------------------
+
+def check_video(server: ServerThread, done: dict[str, Any], task_uuid: str,
+                inputs: dict[str, str], tmp_path: Path) -> None:
+    """The SDK's one result is the task's finished video, made from the uploads it sent."""
+    (video,) = done["videos"]
+    assert (video["taskUUID"], video["status"], video["cost"]) == (task_uuid, "success", COST)
+    assert video["videoURL"].startswith(server.base_url + "/")
+    polled = RestClient(server.url, API_KEY).poll(task_uuid).json()["data"]
+    assert [item["videoUUID"] for item in polled] == [video["videoUUID"]]
+    assert server.services.engine.get(API_KEY, task_uuid).request["inputs"] == inputs
+
+    path = tmp_path / "sdk-video.mp4"
+    path.write_bytes(httpx.get(video["videoURL"], timeout=30).content)
+    decoded = decode(path)
+    assert (decoded["video_codec"], decoded["audio_codec"], decoded["errors"]) == (
+        "h264", "aac", 0)
+    assert abs(decoded["frames"] / 25 - VOICE_SECONDS) <= 1 / 25
+    assert abs(decoded["audio_seconds"] - VOICE_SECONDS) <= 1 / 25
+
+
+def served_bytes(url: str) -> bytes:
+    reply = httpx.get(url, timeout=30)
+    assert reply.status_code == 200, url
+    return reply.content
+
+
+def check_runware_sdk_job(server: ServerThread, done: dict[str, Any], task_uuid: str,
+                          tmp_path: Path) -> None:
+    image, audio = done["uploads"]["image"], done["uploads"]["audio"]
+    assert served_bytes(image["mediaURL"]) == media_path(PORTRAIT).read_bytes()
+    assert served_bytes(audio["mediaURL"]) == media_path(VOICE).read_bytes()
+    check_video(server, done, task_uuid, {"image": image["mediaUUID"],
+                                          "audio": audio["mediaUUID"]}, tmp_path)
+    invalid = done["invalid_model"]
+    assert (invalid["raised"], invalid["code"], invalid["parameter"]) == (
+        "RunwareError", "validation", "model")
+    assert "nonexistent:999@999" in invalid["message"]

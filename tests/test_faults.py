@@ -28,8 +28,13 @@ from runware_mock.runner import ServerThread
 from runware_mock.settings import from_mapping
 from tests.conftest import ServerFactory
 from tests.helpers import MODEL, RestClient, avatar_task
-from tests.sdks import RUNWARE_SDK, python_sdk_env, run_to_end, runware_sdk_command
-from tests.test_sdks import check_runware_sdk_job
+from tests.sdks import (
+    RUNWARE_SDK,
+    check_runware_sdk_job,
+    python_sdk_env,
+    run_to_end,
+    runware_sdk_command,
+)
 from tests.test_websocket import PING, PONG, Socket
 
 # Also against serve --workers 2: one emulator whichever worker a connection reaches.

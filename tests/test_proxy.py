@@ -25,7 +25,7 @@ from runware_mock.settings import Settings
 from tests import drifted_upstream as fake
 from tests import sdks
 from tests.helpers import avatar_task
-from tests.test_sdks import check_runware_sdk_job
+from tests.sdks import check_runware_sdk_job
 
 API_KEY = "live-key-0123456789abcdef"  # stands for a user's real key: must never be written
 FLUX = "runware:101@1"

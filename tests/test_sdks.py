@@ -23,44 +23,20 @@ import pytest
 from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
-from tests.helpers import PORTRAIT, VOICE, RestClient, decode
+from tests.helpers import PORTRAIT, VOICE, RestClient
 from tests.sdks import (
     API_KEY,
-    COST,
     SCRIPTS,
-    VOICE_SECONDS,
     ScriptRun,
+    check_runware_sdk_job,
+    check_video,
     run_to_end,
     runware_05_command,
     runware_sdk_command,
+    served_bytes,
 )
 
 # --- checking what an SDK got ---------------------------------------------------------------------
-
-def check_video(server: ServerThread, done: dict[str, Any], task_uuid: str,
-                inputs: dict[str, str], tmp_path: Path) -> None:
-    """The SDK's one result is the task's finished video, made from the uploads it sent."""
-    (video,) = done["videos"]
-    assert (video["taskUUID"], video["status"], video["cost"]) == (task_uuid, "success", COST)
-    assert video["videoURL"].startswith(server.base_url + "/")
-    polled = RestClient(server.url, API_KEY).poll(task_uuid).json()["data"]
-    assert [item["videoUUID"] for item in polled] == [video["videoUUID"]]
-    assert server.services.engine.get(API_KEY, task_uuid).request["inputs"] == inputs
-
-    path = tmp_path / "sdk-video.mp4"
-    path.write_bytes(httpx.get(video["videoURL"], timeout=30).content)
-    decoded = decode(path)
-    assert (decoded["video_codec"], decoded["audio_codec"], decoded["errors"]) == (
-        "h264", "aac", 0)
-    assert abs(decoded["frames"] / 25 - VOICE_SECONDS) <= 1 / 25
-    assert abs(decoded["audio_seconds"] - VOICE_SECONDS) <= 1 / 25
-
-
-def served_bytes(url: str) -> bytes:
-    reply = httpx.get(url, timeout=30)
-    assert reply.status_code == 200, url
-    return reply.content
-
 
 def journal(server: ServerThread, **filters: str) -> list[dict[str, Any]]:
     reply = httpx.get(f"{server.base_url}/__admin/journal", params=filters, timeout=30)
@@ -175,19 +151,6 @@ def _hang_up(each: socket.socket) -> None:
 
 
 # --- runware-sdk 1.8.x ---------------------------------------------------------------------------
-
-def check_runware_sdk_job(server: ServerThread, done: dict[str, Any], task_uuid: str,
-                          tmp_path: Path) -> None:
-    image, audio = done["uploads"]["image"], done["uploads"]["audio"]
-    assert served_bytes(image["mediaURL"]) == media_path(PORTRAIT).read_bytes()
-    assert served_bytes(audio["mediaURL"]) == media_path(VOICE).read_bytes()
-    check_video(server, done, task_uuid, {"image": image["mediaUUID"],
-                                          "audio": audio["mediaUUID"]}, tmp_path)
-    invalid = done["invalid_model"]
-    assert (invalid["raised"], invalid["code"], invalid["parameter"]) == (
-        "RunwareError", "validation", "model")
-    assert "nonexistent:999@999" in invalid["message"]
-
 
 @pytest.mark.parametrize("transport", ["websocket", "rest"])
 def test_runware_sdk_runs_an_avatar_job(server: ServerThread, runware_sdk_python: Path,
