@@ -28,10 +28,10 @@ from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services, open_store
 from runware_mock.settings import Settings
 from runware_mock.store.health import disk_trouble
-from runware_mock.transport.files import serve_file, unwritable_response
+from runware_mock.transport.file_downloads import serve_file, unwritable_response
 from runware_mock.transport.http_connections import http_protocol
-from runware_mock.transport.limits import TransportLimits
 from runware_mock.transport.offload import ExchangeServer
+from runware_mock.transport.request_limits import TransportLimits
 from runware_mock.transport.rest import RestTransport, relayed_exchange, reused_answer
 from runware_mock.transport.websocket import websocket_tasks
 

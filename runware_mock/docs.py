@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from runware_mock.contract.errors import catalog_table
-from runware_mock.faults.catalog import catalog_table as fault_table
+from runware_mock.faults.fault_kinds import catalog_table as fault_table
 from runware_mock.settings import option_table
 
 GENERATED: dict[str, Callable[[], str]] = {"settings": option_table, "errors": catalog_table,

@@ -118,9 +118,9 @@ def fresh_task_uuid() -> str:
 def avatar_models() -> tuple[str, ...]:
     """The catalog's models that make a video from a portrait and a voice: what ``run`` sends
     (the official model list, so the real service knows them too)."""
-    from runware_mock.contract import catalog
+    from runware_mock.contract import model_catalog
 
-    return tuple(air for air, model in catalog.models().items()
+    return tuple(air for air, model in model_catalog.models().items()
                  if model.family.task_type == "videoInference" and model.family.image
                  and model.family.audio)
 

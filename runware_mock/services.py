@@ -5,23 +5,24 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from runware_mock.delivery.service import Delivery
+from runware_mock.delivery.sender import Delivery
 from runware_mock.engine.clock import Clock
 from runware_mock.engine.lifecycle import TaskEngine
 from runware_mock.engine.randomness import Randomness
 from runware_mock.faults import FaultInjector, load_profile
-from runware_mock.media.service import Media
+from runware_mock.handling.dispatcher import Dispatcher
+from runware_mock.handling.recovery import Recovered, recover
+from runware_mock.handling.reporting import Reporter
+from runware_mock.handling.task_type import TaskServices
+from runware_mock.media.facade import Media
 from runware_mock.settings import Settings
 from runware_mock.store.database import FILENAME, Database
-from runware_mock.store.deliveries import DeliveryTable
-from runware_mock.store.faults import FaultRuleTable
-from runware_mock.store.files import FileTable
-from runware_mock.store.meta import MetaTable
-from runware_mock.store.tasks import TaskTable
-from runware_mock.tasks.base import TaskServices
-from runware_mock.tasks.dispatch import Dispatcher
-from runware_mock.tasks.recovery import Recovered, recover
-from runware_mock.tasks.registry import Reporter
+from runware_mock.store.delivery_table import DeliveryTable
+from runware_mock.store.fault_rule_table import FaultRuleTable
+from runware_mock.store.file_table import FileTable
+from runware_mock.store.meta_table import MetaTable
+from runware_mock.store.task_table import TaskTable
+from runware_mock.tasks import task_types
 from runware_mock.transport.auth import Authenticator
 from runware_mock.transport.journal import Journal
 from runware_mock.transport.sessions import ResultPush, SessionRegistry
@@ -52,7 +53,7 @@ class Services:
     def build(cls, settings: Settings, database: Database) -> Services:
         """Blocking (reads what the store keeps of the clock): called before serving."""
         meta = MetaTable(database)
-        clock = Clock(advanced=meta.clock_advanced())
+        clock = Clock(advanced=meta.load_clock_advance())
         randomness = Randomness(settings.seed)
         task_table, file_table = TaskTable(database), FileTable(database)
         media = Media(settings, randomness.result_uuid, file_table)
@@ -61,7 +62,8 @@ class Services:
         profile = load_profile(settings.faults) if settings.faults else ()
         faults = FaultInjector(randomness, profile, fault_rules)
         faults.restore(fault_rules.load())
-        task_services = TaskServices(settings, engine, media, faults, database.health)
+        task_services = TaskServices(settings, engine, media, faults, database.health,
+                                     task_types())
         reporter = Reporter(task_services)
         delivery = Delivery(settings, clock, randomness, media, reporter.body,
                             DeliveryTable(database))

@@ -18,7 +18,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from runware_mock.contract import schemas
-from runware_mock.tasks.registry import task_types
+from runware_mock.tasks import task_types
 
 NOWHERE = "http://127.0.0.1:9/fuzz"
 Path = tuple[str, ...]

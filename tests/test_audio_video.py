@@ -13,12 +13,12 @@ import httpx
 import pytest
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.contract.receivers import Receiver
 from runware_mock.fixtures import media_path
+from runware_mock.handling.video_plans import Plan, plan
 from runware_mock.runner import ServerThread
 from runware_mock.tasks.audio_inference import spoken_seconds
-from runware_mock.tasks.generic_video import Plan, plan
 from tests.helpers import (
     PORTRAIT,
     RestClient,
@@ -344,19 +344,20 @@ def test_video_validation_per_family(client: RestClient, model: str, task: dict[
 def test_every_reference_audio_and_video_model_is_served() -> None:
     rows = [line.split("\t") for line in REFERENCE_MODELS.read_text().splitlines()[1:]]
     for task_type in ("audioInference", "videoInference"):
-        assert set(catalog.airs(task_type)) >= {air for air, kind, _ in rows if kind == task_type}
+        listed = {air for air, kind, _ in rows if kind == task_type}
+        assert set(model_catalog.airs(task_type)) >= listed
 
 
-@pytest.mark.parametrize("air", [air for air in catalog.airs("videoInference")
-                                 if catalog.model(air).family.image is None])
+@pytest.mark.parametrize("air", [air for air in model_catalog.airs("videoInference")
+                                 if model_catalog.model(air).family.image is None])
 def test_every_generated_video_model_has_a_default_size_and_length(air: str) -> None:
-    planned = plan({"model": air}, catalog.model(air).family)
+    planned = plan({"model": air}, model_catalog.model(air).family)
     assert isinstance(planned, Plan), planned
     assert planned.width >= 128 and planned.height >= 128 and planned.seconds >= 1
 
 
 def test_the_avatar_models_keep_their_family(server: ServerThread) -> None:
     for air in ("klingai:avatar@2.0-standard", "klingai:avatar@2.0-pro"):
-        family = catalog.model(air).family
+        family = model_catalog.model(air).family
         assert (family.name, family.schema) == (
             "klingai-avatar-2-0", "request.videoInference.klingai-avatar-2.0")

@@ -33,7 +33,7 @@ from tests.fuzz_cases import (
     sweep_batch,
     task_schemas,
 )
-from tests.wire import KeepAlive
+from tests.raw_wire import KeepAlive
 
 KEY = {"Authorization": "Bearer fuzz-key"}
 PING = '[{"taskType":"ping","ping":true}]'

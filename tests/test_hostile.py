@@ -24,7 +24,7 @@ from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
 from tests.conftest import ServerFactory
 from tests.helpers import VOICE, RestClient, avatar_task, raw_base64
-from tests.wire import KeepAlive, RawOrigin, dribbling, nested, wait_until
+from tests.raw_wire import KeepAlive, RawOrigin, dribbling, nested, wait_until
 
 # Also against serve --workers 2, whose followers read every request's HTTP first.
 pytestmark = pytest.mark.workers

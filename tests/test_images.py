@@ -17,7 +17,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
@@ -81,7 +81,7 @@ def test_sync_rest_images_decode_at_the_asked_size_and_format(client: RestClient
     for item in items:
         assert (item["taskType"], item["taskUUID"], item["status"]) == (
             "imageInference", task["taskUUID"], "success")
-        assert item["cost"] == catalog.model(KLEIN).price.of(megapixels=768 * 1024 / 1e6) > 0
+        assert item["cost"] == model_catalog.model(KLEIN).price.of(megapixels=768 * 1024 / 1e6) > 0
         image = fetched(item["imageURL"])
         assert (image.format, image.size) == (PIL_FORMATS[output_format], (768, 1024))
         extension = "jpg" if output_format == "JPG" else output_format.lower()
@@ -292,7 +292,7 @@ def test_upscale_makes_the_input_factor_times_larger(client: RestClient, task_ty
     assert (item["taskType"], item["status"]) == (task_type, "success")
     image = fetched(item["imageURL"])
     assert (image.format, image.size) == ("WEBP", (width * 3, height * 3))
-    assert item["cost"] == catalog.model("runware:504@1").price.of(
+    assert item["cost"] == model_catalog.model("runware:504@1").price.of(
         megapixels=width * height * 9 / 1e6)
 
 

@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.engine.latency import parse_profile
 from runware_mock.engine.randomness import Randomness
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.workers
 KEYS = [("latency", f"task-{number}", 0) for number in range(4000)]
 
 
-AVATAR = catalog.model("klingai:avatar@2.0-standard").family
+AVATAR = model_catalog.model("klingai:avatar@2.0-standard").family
 
 
 def latencies(spec: str, seed: int = 0, audio: float = 5.0, scale: float = 1.0,
@@ -54,7 +54,7 @@ def test_realistic_takes_minutes_and_longer_clips_take_longer() -> None:
 
 
 def test_realistic_follows_the_model_familys_typical_time() -> None:
-    image = catalog.model(catalog.airs("imageInference")[0]).family
+    image = model_catalog.model(model_catalog.airs("imageInference")[0]).family
     drawn = latencies("realistic", audio=0.0, typical=image.typical_seconds)
     assert statistics.median(drawn) == pytest.approx(image.typical_seconds, rel=0.05)
     assert statistics.median(drawn) < 30 < statistics.median(latencies("realistic", audio=0.0))

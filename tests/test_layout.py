@@ -8,8 +8,8 @@ import tomllib
 from collections import defaultdict
 from pathlib import Path
 
-from runware_mock.contract import catalog, schemas
-from runware_mock.tasks.registry import task_types
+from runware_mock.contract import model_catalog, schemas
+from runware_mock.tasks import task_types
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,14 +23,14 @@ def test_each_task_type_names_the_schema_the_contract_validates_it_with() -> Non
         # None: the model's family chooses the schema, from the catalog.
         assert task_type.schema == schemas.TASK_SCHEMAS.get(name), name
         if task_type.schema is None:
-            assert catalog.airs(name), f"{name} takes a model but the catalog has none"
+            assert model_catalog.airs(name), f"{name} takes a model but the catalog has none"
 
 
 def test_every_catalog_model_has_a_schema_and_a_price() -> None:
-    for air, model in catalog.models().items():
+    for air, model in model_catalog.models().items():
         assert model.family.schema in schemas.names(), air
         assert model.price.usd > 0, air
-        assert catalog.PRICE_RULES[model.price.rule](defaultdict(lambda: 10.0)) > 0, air
+        assert model_catalog.PRICE_RULES[model.price.rule](defaultdict(lambda: 10.0)) > 0, air
 
 
 def test_the_wheel_lists_every_package_folder() -> None:

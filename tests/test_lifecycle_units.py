@@ -43,17 +43,17 @@ class Store:
         self.commit = asyncio.Event()
         self.commit.set()
 
-    def saved(self, task_uuid: str, owner: str, state: dict[str, Any],
+    def save(self, task_uuid: str, owner: str, state: dict[str, Any],
               finished_at: float | None) -> None:
         self.events.append(("saved", (task_uuid, owner, state, finished_at)))
 
-    def summarised(self, task_uuid: str, sent: dict[str, Any]) -> None:
+    def summarise(self, task_uuid: str, sent: dict[str, Any]) -> None:
         self.events.append(("summarised", sent))
 
-    def forgotten(self, task_uuids: Any) -> None:
+    def forget(self, task_uuids: Any) -> None:
         self.events.append(("forgotten", sorted(task_uuids)))
 
-    def cleared(self) -> None:
+    def clear(self) -> None:
         self.events.append(("cleared", None))
 
     async def committed(self) -> None:

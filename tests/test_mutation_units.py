@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from starlette.responses import Response
 
-from runware_mock.contract import catalog, schemas
+from runware_mock.contract import model_catalog, schemas
 from runware_mock.contract.validation import MOST_ERRORS, apply_defaults, check_task
 from runware_mock.delivery import signing
 from runware_mock.delivery.backoff import retry_delay
-from runware_mock.faults import catalog as faults
+from runware_mock.faults import fault_kinds as faults
 from runware_mock.faults import wire
-from runware_mock.faults.catalog import FaultSpecError, Traffic, kind_named
+from runware_mock.faults.fault_kinds import FaultSpecError, Traffic, kind_named
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 AVATAR = "klingai:avatar@2.0-standard"
@@ -86,43 +86,43 @@ def test_a_secret_without_the_prefix_is_its_own_utf8_bytes() -> None:
     ("alibaba:qwen@3.5-27b", {"tokens": 5000}, 0.01),
     ("pixverse:1@5", {"seconds": 5}, 0.299)])
 def test_documented_costs(air: str, measures: dict[str, float], cost: float) -> None:
-    assert catalog.model(air).price.of(**measures) == cost
+    assert model_catalog.model(air).price.of(**measures) == cost
 
 
 def test_a_cost_is_rounded_to_five_decimals() -> None:
-    assert catalog.Price("per_1k_tokens", 0.002).of(tokens=1) == 0.0
-    assert catalog.Price("per_1k_tokens", 0.002).of(tokens=7) == 0.00001
-    assert catalog.Price("per_result", 0.25).of() == 0.25
+    assert model_catalog.Price("per_1k_tokens", 0.002).of(tokens=1) == 0.0
+    assert model_catalog.Price("per_1k_tokens", 0.002).of(tokens=7) == 0.00001
+    assert model_catalog.Price("per_result", 0.25).of() == 0.25
 
 
 def test_the_catalog_knows_its_models_families_and_task_types() -> None:
-    model = catalog.model(AVATAR)
+    model = model_catalog.model(AVATAR)
     assert (model.name, model.task_type) == ("KlingAI Avatar 2.0 Standard", "videoInference")
     family = model.family
     assert (family.schema, family.output) == ("request.videoInference.klingai-avatar-2.0",
                                               "video")
     # The seed's avatar inputs: 10 MB portraits of at least 300 px, 2-300 s of 5 MB audio.
-    assert family.image == catalog.ImageInputLimits(("JPEG", "PNG", "WEBP"), 10_485_760, 300,
+    assert family.image == model_catalog.ImageInputLimits(("JPEG", "PNG", "WEBP"), 10_485_760, 300,
                                                     2.5)
     assert (family.audio.min_seconds, family.audio.max_seconds) == (2.0, 300.0)
     assert family.audio.max_bytes == 5_242_880
-    assert catalog.family_of(AVATAR) is family
-    assert catalog.family_of("nope") is None and catalog.family_of(3) is None
-    assert catalog.airs("videoInference")[:2] == ("klingai:avatar@2.0-standard",
+    assert model_catalog.family_of(AVATAR) is family
+    assert model_catalog.family_of("nope") is None and model_catalog.family_of(3) is None
+    assert model_catalog.airs("videoInference")[:2] == ("klingai:avatar@2.0-standard",
                                                   "klingai:avatar@2.0-pro")
-    assert set(catalog.airs()) == set(catalog.models())
+    assert set(model_catalog.airs()) == set(model_catalog.models())
     assert {"videoInference", "imageInference", "audioInference", "textInference",
-            "upscale"} <= set(catalog.task_types_with_models())
+            "upscale"} <= set(model_catalog.task_types_with_models())
     with pytest.raises(KeyError):
-        catalog.model("unknown:0@0")
+        model_catalog.model("unknown:0@0")
     # A family's other keys are its details (the text-to-video family: durations 1-20).
-    assert catalog.model("luma:ray@3.2").family.details["video"]["duration_range"] == [1, 20]
-    assert "task_type" not in catalog.model("luma:ray@3.2").family.details
+    assert model_catalog.model("luma:ray@3.2").family.details["video"]["duration_range"] == [1, 20]
+    assert "task_type" not in model_catalog.model("luma:ray@3.2").family.details
 
 
 def test_a_family_without_typical_seconds_is_refused() -> None:
     with pytest.raises(ValueError, match="has no typical_seconds"):
-        catalog._family("lost", {"task_type": "x", "schema": "s", "output": "video"})
+        model_catalog._family("lost", {"task_type": "x", "schema": "s", "output": "video"})
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -507,7 +507,7 @@ REFERENCE_MODELS = Path("/work/shared/reference/runware-models.tsv")
 
 def test_the_catalog_read_afresh_holds_the_documented_models_and_prices() -> None:
     from tests import oracle
-    fresh = catalog.models.__wrapped__()
+    fresh = model_catalog.models.__wrapped__()
     for air, model in fresh.items():
         row = oracle.price_for(air, model.task_type)
         assert (model.price.rule, model.price.usd) == (row.rule, row.usd), air
@@ -517,9 +517,9 @@ def test_the_catalog_read_afresh_holds_the_documented_models_and_prices() -> Non
     assert avatar_family.task_type == "videoInference"
     assert avatar_family.schema == "request.videoInference.klingai-avatar-2.0"
     assert avatar_family.output == "video" and avatar_family.typical_seconds == 300.0
-    assert avatar_family.image == catalog.ImageInputLimits(("JPEG", "PNG", "WEBP"), 10_485_760,
-                                                           300, 2.5)
-    assert avatar_family.audio == catalog.AudioInputLimits(
+    assert avatar_family.image == model_catalog.ImageInputLimits(
+        ("JPEG", "PNG", "WEBP"), 10_485_760, 300, 2.5)
+    assert avatar_family.audio == model_catalog.AudioInputLimits(
         ("mp3", "wav", "mov,mp4,m4a,3gp,3g2,mj2", "aac", "ogg", "flac"), 5_242_880, 2.0, 300.0)
     assert fresh["luma:ray@3.2"].family.image is None
     assert fresh["luma:ray@3.2"].family.details == {
@@ -529,7 +529,7 @@ def test_the_catalog_read_afresh_holds_the_documented_models_and_prices() -> Non
 
 
 def test_the_catalog_serves_the_reference_models_of_their_task_types() -> None:
-    fresh = catalog.models.__wrapped__()
+    fresh = model_catalog.models.__wrapped__()
     listed = dict(line.split("\t")[:2] for line in
                   REFERENCE_MODELS.read_text("utf-8").splitlines()[1:] if line.strip())
     served = {air: listed[air] for air in fresh if air in listed}
@@ -539,13 +539,13 @@ def test_the_catalog_serves_the_reference_models_of_their_task_types() -> None:
 
 
 def test_the_catalog_refuses_an_unknown_price_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = catalog._load.__wrapped__()
+    original = model_catalog._load.__wrapped__()
     broken = {"families": original["families"],
               "models": {AVATAR: {**original["models"][AVATAR],
                                   "price": {"rule": "per_frame", "usd": 1.0}}}}
-    monkeypatch.setattr(catalog, "_load", lambda: broken)
+    monkeypatch.setattr(model_catalog, "_load", lambda: broken)
     with pytest.raises(ValueError, match=r"unknown price rules: \['per_frame'\]"):
-        catalog.models.__wrapped__()
+        model_catalog.models.__wrapped__()
 
 
 def test_the_schemas_read_afresh() -> None:
@@ -788,7 +788,7 @@ def test_unsupported_task_type_and_invalid_model_in_whole() -> None:
                        "parameter": "taskType", "type": "string", "allowedValues": supported,
                        "documentation": DOC, "taskType": "vectorize", "taskUUID": U}
     (problem,) = errors_of({"taskType": "audioInference", "taskUUID": U, "model": "x:1@1"})
-    served = list(catalog.airs("audioInference"))
+    served = list(model_catalog.airs("audioInference"))
     assert problem == {"code": "invalidModel", "message": f"Invalid model 'x:1@1': this "
                        f"emulator serves {', '.join(served)} for audioInference.",
                        "parameter": "model", "type": "string", "allowedValues": served,

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from runware_mock.contract import catalog, schemas
+from runware_mock.contract import model_catalog, schemas
 from runware_mock.contract.validation import check_task
 from runware_mock.runner import ServerThread
 from tests import oracle
@@ -82,7 +82,7 @@ def test_the_table_agrees_with_the_schemas() -> None:
 
 def test_the_table_agrees_with_the_catalog_families() -> None:
     for bound in (bound for bound in oracle.bounds() if bound.catalog):
-        family = catalog.model(bound.model or oracle.bases()[bound.schema]["model"]).family
+        family = model_catalog.model(bound.model or oracle.bases()[bound.schema]["model"]).family
         section, key = bound.catalog.split(".")
         actual = family.details[section][key]
         assert list(actual) == [bound.low, bound.high], (
@@ -128,7 +128,7 @@ def test_every_bound_of_the_schemas_is_in_the_table() -> None:
 
 def test_the_table_agrees_with_the_catalog_prices() -> None:
     disagreements = []
-    for air, model in catalog.models().items():
+    for air, model in model_catalog.models().items():
         row = oracle.price_for(air, model.task_type)
         if (model.price.rule, model.price.usd) != (row.rule, row.usd):
             disagreements.append(f"{air}: oracle.toml says {row.rule} ${row.usd} "
@@ -139,14 +139,14 @@ def test_the_table_agrees_with_the_catalog_prices() -> None:
 
 def test_the_documented_costs_are_what_the_catalog_charges() -> None:
     for row in oracle.prices():
-        airs = row.models or tuple(air for air, model in catalog.models().items()
+        airs = row.models or tuple(air for air, model in model_catalog.models().items()
                                    if model.task_type in row.task_types
                                    and oracle.price_for(air, model.task_type) is row)
         assert airs, row.source
         for example in row.examples:
             measures = {key: value for key, value in example.items() if key != "cost"}
             for air in airs:
-                assert catalog.model(air).price.of(**measures) == example["cost"], (
+                assert model_catalog.model(air).price.of(**measures) == example["cost"], (
                     air, example, row.source)
 
 

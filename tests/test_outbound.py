@@ -17,8 +17,8 @@ import httpx
 
 from runware_mock.contract.receivers import MediaHost, Receiver
 from runware_mock.fixtures import seed_examples
+from tests.raw_wire import wait_until
 from tests.server_process import free_port
-from tests.wire import wait_until
 
 # The server, with the system resolver answering two names no DNS has: hooks.test is this
 # machine, and a lookup of hang.test never ends (as when a DNS server does not answer); the

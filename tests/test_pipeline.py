@@ -15,7 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import decode, decode_audio
@@ -51,7 +51,7 @@ def test_a_voice_a_portrait_and_an_avatar_through_one_sdk(
     assert video["audio_seconds"] == pytest.approx(seconds, abs=1 / 25)
     assert video["frames"] == pytest.approx(seconds * 25, abs=1)
 
-    price = {step: catalog.model(air).price for step, air in (
+    price = {step: model_catalog.model(air).price for step, air in (
         ("voice", "inworld:tts@1.5-max"), ("portrait", "runware:400@2"),
         ("upscaled", "runware:504@1"), ("avatar", "klingai:avatar@2.0-standard"))}
     expected = {

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
@@ -65,7 +65,7 @@ def test_runware_sdk_generates_and_upscales(server: ServerThread, runware_sdk_py
     width, height = portrait_size()
     assert upscaled["taskType"] == "upscale"
     assert image_at(upscaled["imageURL"]).size == (2 * width, 2 * height)
-    assert upscaled["cost"] == catalog.model("runware:500@1").price.of(
+    assert upscaled["cost"] == model_catalog.model("runware:500@1").price.of(
         megapixels=4 * width * height / 1e6)
 
 
@@ -79,7 +79,7 @@ def test_runware_05_generates_and_upscales(server: ServerThread, runware_05_pyth
     assert [image["seed"] for image in images] == [77, 78]
     for image in images:
         assert image["taskType"] == "imageInference"
-        assert image["cost"] == catalog.model("runware:100@1").price.of(megapixels=0.262144)
+        assert image["cost"] == model_catalog.model("runware:100@1").price.of(megapixels=0.262144)
         decoded = Image.open(io.BytesIO(base64.b64decode(image["imageBase64Data"])))
         assert (decoded.format, decoded.size) == ("PNG", (512, 512))
         assert image["imageDataURI"] == "data:image/png;base64," + image["imageBase64Data"]

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 from runware_mock.admin.client import AdminClient, AdminError
-from runware_mock.contract import catalog, conformance
+from runware_mock.contract import conformance, model_catalog
 from runware_mock.contract import strategies as rs
 from runware_mock.contract.samples import SEED_PORTRAIT, SEED_VOICE, SEED_VOICES
 from runware_mock.fixtures import SEED_ASSET_PREFIX, media_path
@@ -199,7 +199,7 @@ class EmulatorMachine(RuleBasedStateMachine):
         before = self.admin.clock()
         reply = self.rest.post([task])
         assert_conforms(conformance.check_ack(reply.json(), reply.status_code, task))
-        cost = round(catalog.model(model).price.usd * seconds, 5) if include_cost else None
+        cost = round(model_catalog.model(model).price.usd * seconds, 5) if include_cost else None
         self.expected[task["taskUUID"]] = Expected(task["taskUUID"], count, cost, before,
                                                    audio_ok, faulted=self.fault_on)
         return str(task["taskUUID"])

@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runware_mock.admin.client import AdminClient
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.contract import strategies_audio_video as avs
 from runware_mock.contract.harness import Emulator, start_emulator
 from runware_mock.contract.strategies import InvalidCase
-from runware_mock.tasks.generic_video import Plan, plan
+from runware_mock.handling.video_plans import Plan, plan
 from tests.helpers import RestClient, decode_audio, length_tolerance
 from tests.test_strategies import admin, emulator, rest  # noqa: F401 (fixtures)
 
@@ -79,7 +79,7 @@ def test_valid_video_tasks_are_acknowledged_and_planned_as_promised(
                                           "taskUUID": task["taskUUID"]}]}, reply.text
         assert admin.task(task["taskUUID"])["audioSeconds"] == expected.seconds
         assert expected.size is not None
-        assert plan(task, catalog.model(task["model"]).family) == Plan(
+        assert plan(task, model_catalog.model(task["model"]).family) == Plan(
             *expected.size, expected.seconds)
 
     acknowledged()

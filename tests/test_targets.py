@@ -22,9 +22,9 @@ import pytest
 from runware_mock.admin.client import AdminClient
 from runware_mock.contract.receivers import LocalServer, Receiver
 from runware_mock.media import outbound
+from runware_mock.media.file_store import MediaStore
 from runware_mock.media.inputs import InputError, InputResolver
 from runware_mock.media.outbound import Resolver
-from runware_mock.media.store import MediaStore
 from runware_mock.media.targets import TargetPolicy, TargetRefused, admin_path, plain
 from runware_mock.runner import ServerThread, free_port
 from tests.conftest import ServerFactory

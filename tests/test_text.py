@@ -12,7 +12,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.media.text import count_tokens
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
@@ -145,7 +145,7 @@ def test_text_inference_answers_with_usage_and_cost(client: RestClient) -> None:
     assert usage["completionTokens"] == count_tokens(item["text"])
     assert usage["totalTokens"] == usage["promptTokens"] + usage["completionTokens"]
     assert item["finishReason"] == "stop"
-    assert item["cost"] == catalog.model(GEMMA).price.of(tokens=usage["totalTokens"])
+    assert item["cost"] == model_catalog.model(GEMMA).price.of(tokens=usage["totalTokens"])
 
 
 def test_text_inference_is_reproducible_from_the_request_seed(client: RestClient) -> None:
@@ -392,7 +392,7 @@ def test_model_search_finds_the_catalog_models(client: RestClient) -> None:
     assert [model["air"] for model in found["results"]] == [GEMMA]
     assert found["results"][0]["source"] == "official"
     text = search(client, capabilities=["textInference"], limit=100)
-    assert text["totalResults"] == len(catalog.airs("textInference"))
+    assert text["totalResults"] == len(model_catalog.airs("textInference"))
 
 
 @pytest.mark.parametrize(("fields", "expected"), [

@@ -36,7 +36,7 @@ from runware_mock.contract.errors import error
 from runware_mock.delivery.log import UPLOAD, WEBHOOK
 from runware_mock.engine.lifecycle import Task, TaskFinished, TaskNotFound
 from runware_mock.faults import FaultSpecError
-from runware_mock.faults.catalog import KINDS
+from runware_mock.faults.fault_kinds import KINDS
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
 from runware_mock.store.health import StoreHealth
@@ -232,7 +232,7 @@ async def advance(request: Request, services: Services) -> Response:
     reject_unknown(request.query_params, ("seconds",))
     seconds = seconds_field(body, request.query_params)
     services.clock.advance(seconds)
-    services.meta.clock_advanced_to(services.clock.advanced)
+    services.meta.save_clock_advance(services.clock.advanced)
     return JSONResponse({"advancedBy": seconds, "now": services.clock.now()})
 
 

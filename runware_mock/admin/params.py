@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from runware_mock.faults.catalog import KIND_BY_NAME
+from runware_mock.faults.fault_kinds import KIND_BY_NAME
 from runware_mock.transport.journal import KINDS, TRANSPORTS, JournalQuery
 
 JOURNAL_FILTERS = ("taskUUID", "taskType", "since", "until", "transport", "kind", "apiKey",

@@ -6,7 +6,7 @@ from typing import Any
 
 from runware_mock.delivery.log import DeliveryLog
 from runware_mock.engine.lifecycle import ERROR, PROCESSING, SUCCESS, Generation, Task, TaskEngine
-from runware_mock.tasks.registry import Reporter
+from runware_mock.handling.reporting import Reporter
 
 TASK_STATES = (PROCESSING, SUCCESS, ERROR, "partial")
 

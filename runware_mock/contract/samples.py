@@ -2,9 +2,10 @@
 
 A ``Sample`` is an image or an audio track, its media type, and ``code``: ``None`` when it is
 within the model's published limits, else the code of the one limit it breaks. Limits are read
-from the model catalog (``runware_mock.contract.catalog``); the rule that turns a size or a length
-into a verdict is the published one, written out here. Images are drawn with Pillow; audio
-tracks are written with the standard library (WAV and Sun AU), so no encoder is needed.
+from the model catalog (``runware_mock.contract.model_catalog``); the rule that turns a
+size or a length into a verdict is the published one, written out here. Images are drawn
+with Pillow; audio tracks are written with the standard library (WAV and Sun AU), so no
+encoder is needed.
 
 ``catalog(kind)`` holds the edge cases by name; ``image_sample`` and ``tone_sample`` make any
 other size or length (the Hypothesis strategies draw those).
@@ -24,11 +25,11 @@ from functools import cache
 
 from PIL import Image
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.fixtures import media_path
 
 # The avatar models' published limits: these samples are portraits and voice tracks.
-_AVATAR = catalog.model("klingai:avatar@2.0-standard").family
+_AVATAR = model_catalog.model("klingai:avatar@2.0-standard").family
 assert _AVATAR.image is not None and _AVATAR.audio is not None
 IMAGE_LIMITS = _AVATAR.image
 AUDIO_LIMITS = _AVATAR.audio

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from hypothesis import strategies as st
 
-from runware_mock.contract import catalog, schemas
+from runware_mock.contract import model_catalog, schemas
 from runware_mock.contract.samples import (
     AUDIO_LIMITS,
     IMAGE_FORMATS,
@@ -49,7 +49,7 @@ from runware_mock.fixtures import SEED_ASSET_PREFIX, seed_examples
 
 AVATAR_SCHEMA = "request.videoInference.klingai-avatar-2.0"
 # The models this schema validates (the catalog lists many others, of other task types).
-MODELS = tuple(air for air, model in catalog.models().items()
+MODELS = tuple(air for air, model in model_catalog.models().items()
                if model.family.schema == AVATAR_SCHEMA)
 UNDECODABLE = "invalidValueUploadFailed"
 
@@ -191,7 +191,7 @@ def _dispatch_violations() -> dict[tuple[str, ...], list[st.SearchStrategy[Viola
         ("model",): [
             absent.map(lambda value: Violation(("model",), value, "missingParameter")),
             other_model.map(lambda value: Violation(("model",), value, "invalidModel",
-                                                    list(catalog.airs("videoInference"))))],
+                                                    list(model_catalog.airs("videoInference"))))],
     }
 
 
@@ -388,7 +388,7 @@ def _outcomes(draw: st.DrawFn, task_uuid: str, seed: int, seconds: float, includ
              "videoUUID": video, "videoURL": f"https://vm.example.invalid/video/{video}.mp4",
              "seed": seed}
     if include_cost:
-        final["cost"] = catalog.model(model).price.of(seconds=seconds)
+        final["cost"] = model_catalog.model(model).price.of(seconds=seconds)
     return _Outcome(progress, final, failed=False)
 
 

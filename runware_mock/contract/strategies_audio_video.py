@@ -14,14 +14,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from runware_mock.contract import catalog, schemas
+from runware_mock.contract import model_catalog, schemas
 from runware_mock.contract.strategies import InvalidCase, task_uuids
 from runware_mock.contract.video_sizes import sized
 
-AUDIO_MODELS = catalog.airs("audioInference")
+AUDIO_MODELS = model_catalog.airs("audioInference")
 # The generated video models: every video family but the portrait-and-voice ones.
-VIDEO_MODELS = tuple(air for air in catalog.airs("videoInference")
-                     if catalog.model(air).family.image is None)
+VIDEO_MODELS = tuple(air for air in model_catalog.airs("videoInference")
+                     if model_catalog.model(air).family.image is None)
 AUDIO_FORMATS = ("MP3", "WAV", "FLAC", "OGG")
 VIDEO_FORMATS = ("MP4", "WEBM", "MOV")
 SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
@@ -159,7 +159,7 @@ def video_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None) -
     """Valid generated-video tasks of any catalog model, with the size and length their video
     must have (an odd side renders one pixel smaller: yuv420p needs even ones)."""
     model = draw(models or st.sampled_from(VIDEO_MODELS))
-    family = catalog.model(model).family
+    family = model_catalog.model(model).family
     rules, properties = family.details["video"], _properties(model)
     task: dict[str, Any] = {"taskType": "videoInference", "taskUUID": draw(task_uuids()),
                             "model": model}
@@ -206,7 +206,7 @@ def _drawn_duration(draw: st.DrawFn, rules: dict[str, Any], task: dict[str, Any]
 def invalid_video_tasks(draw: st.DrawFn) -> InvalidCase:
     """A valid generated-video task with exactly one field broken, and the error it must get."""
     task = draw(video_tasks()).task
-    rules = catalog.model(task["model"]).family.details["video"]
+    rules = model_catalog.model(task["model"]).family.details["video"]
     breaks: list[tuple[str, st.SearchStrategy[Any], str]] = [
         ("outputType", st.sampled_from(["base64Data", "dataURI"]), "unsupportedOutputType"),
         ("outputFormat", st.text(max_size=8).filter(lambda v: v not in VIDEO_FORMATS),
@@ -226,4 +226,4 @@ def invalid_video_tasks(draw: st.DrawFn) -> InvalidCase:
     parameter, values, code = draw(st.sampled_from(breaks))
     broken = {**task, parameter: draw(values)}
     return InvalidCase(broken, parameter, code,
-                       list(catalog.airs("videoInference")) if parameter == "model" else None)
+                       list(model_catalog.airs("videoInference")) if parameter == "model" else None)

@@ -15,12 +15,12 @@ from typing import Any
 from hypothesis import strategies as st
 from PIL import Image
 
-from runware_mock.contract import catalog, schemas
+from runware_mock.contract import model_catalog, schemas
 from runware_mock.contract.strategies import InvalidCase, task_uuids
 
-IMAGE_MODELS = catalog.airs("imageInference")
-UPSCALE_MODELS = tuple(air for air in catalog.airs("upscale")
-                       if catalog.model(air).family.output == "image")
+IMAGE_MODELS = model_catalog.airs("imageInference")
+UPSCALE_MODELS = tuple(air for air in model_catalog.airs("upscale")
+                       if model_catalog.model(air).family.output == "image")
 SIDES = tuple(range(512, 2049, 64))
 OUTPUT_TYPES = ("URL", "base64Data", "dataURI")
 FORMATS = ("JPG", "PNG", "WEBP")

@@ -21,7 +21,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from runware_mock.contract import catalog, schemas
+from runware_mock.contract import model_catalog, schemas
 from runware_mock.contract.schema_strategies import (
     MISSING,
     Path,
@@ -42,7 +42,7 @@ Special = dict[Path, list[st.SearchStrategy[Violation]]]
 def text_tasks(delivery: tuple[str, ...] = ("sync", "async")) -> st.SearchStrategy[dict[str, Any]]:
     """Valid textInference tasks; ``delivery`` limits deliveryMethod (stream answers SSE)."""
     overrides = _hand_written(TEXT_SCHEMA)
-    overrides[("model",)] = st.sampled_from(catalog.airs("textInference"))
+    overrides[("model",)] = st.sampled_from(model_catalog.airs("textInference"))
     overrides[("messages",)] = _conversations()
     overrides[("deliveryMethod",)] = st.sampled_from(delivery)
     return valid_values(schemas.inlined(TEXT_SCHEMA), (), overrides)
@@ -50,7 +50,7 @@ def text_tasks(delivery: tuple[str, ...] = ("sync", "async")) -> st.SearchStrate
 
 def enhance_tasks() -> st.SearchStrategy[dict[str, Any]]:
     overrides = _hand_written(ENHANCE_SCHEMA)
-    overrides[("model",)] = st.sampled_from(catalog.airs("promptEnhance"))
+    overrides[("model",)] = st.sampled_from(model_catalog.airs("promptEnhance"))
     return valid_values(schemas.inlined(ENHANCE_SCHEMA), (), overrides)
 
 
@@ -124,7 +124,7 @@ def _common_special(schema_name: str, task_type: str | None) -> Special:
     arrays of strings get their own violations."""
     special: Special = {("taskType",): []}
     if task_type is not None:
-        served = list(catalog.airs(task_type))
+        served = list(model_catalog.airs(task_type))
         others = st.one_of(st.sampled_from(["runware:101@1", "openai:gpt@4"]),
                            st.text(min_size=1, max_size=24)).filter(
             lambda model: model not in served)

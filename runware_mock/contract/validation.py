@@ -14,7 +14,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
-from runware_mock.contract import catalog, schemas
+from runware_mock.contract import model_catalog, schemas
 from runware_mock.contract.errors import ApiError, error
 
 # Error codes spell acronyms in capitals, as Runware does (invalidTaskUUID, invalidWebhookURL).
@@ -81,7 +81,7 @@ def _schema_for(task: dict[str, Any], scope: dict[str, Any]) -> tuple[str, ApiEr
     if model is None:
         return "", error("missingParameter", "Missing required parameter: model.",
                          parameter="model", type="string", **scope)
-    served = catalog.airs(task_type)
+    served = model_catalog.airs(task_type)
     if not isinstance(model, str) or model not in served:
         return "", error(
             "invalidModel",

@@ -27,14 +27,14 @@ from collections.abc import Callable, Container, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.contract.errors import ApiError, error
 from runware_mock.engine.clock import Alarm, Clock
 from runware_mock.engine.latency import UNTYPED_TYPICAL_SECONDS, parse_profile
 from runware_mock.engine.randomness import Randomness
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
 from runware_mock.settings import Settings
-from runware_mock.store.tasks import TaskTable
+from runware_mock.store.task_table import TaskTable
 
 log = logging.getLogger("runware_mock.engine")
 
@@ -232,7 +232,7 @@ class TaskEngine:
             if runner.get_name() == task.task_uuid:
                 runner.cancel()
         # Rows of it a later batch may have committed (the task measured meanwhile, say).
-        self._table.withdrawn(task.task_uuid)
+        self._table.withdraw(task.task_uuid)
 
     def restore(self, task_uuid: str, owner: str, state: dict[str, Any],
                 faults: TaskFaults, reviver: Reviver) -> Task:
@@ -340,7 +340,7 @@ class TaskEngine:
         for uuid in stale_cold:
             del self._cold[uuid]
         stale += stale_cold
-        self._table.forgotten(stale)
+        self._table.forget(stale)
         return len(stale)
 
     def find(self, task_uuid: str) -> Task:
@@ -376,7 +376,7 @@ class TaskEngine:
         await self.close()
         self._tasks.clear()
         self._cold.clear()
-        self._table.cleared()
+        self._table.clear()
 
     def _processing(self, task_uuid: str) -> Task:
         task = self.find(task_uuid)
@@ -417,7 +417,7 @@ class TaskEngine:
         sent = dict(task.request)
         task.work.forget_inline_data()
         if task.request != sent:
-            self._table.summarised(task.task_uuid, sent)
+            self._table.summarise(task.task_uuid, sent)
             self._save(task)
 
     def _schedule(self, task: Task, output_seconds: float) -> None:
@@ -440,13 +440,13 @@ class TaskEngine:
         if task.withdrawn:
             return
         task.stored = True
-        self._table.saved(task.task_uuid, task.owner, task_state(task, outcomes, finished_at),
+        self._table.save(task.task_uuid, task.owner, task_state(task, outcomes, finished_at),
                           finished_at)
 
     def _ready_at(self, task: Task) -> float:
         draws = self._random.draws("latency", task.task_uuid)
         # A task names its model (the schemas default it where the client may leave it out).
-        family = catalog.family_of(task.request.get("model"))
+        family = model_catalog.family_of(task.request.get("model"))
         typical = family.typical_seconds if family is not None else UNTYPED_TYPICAL_SECONDS
         latency = self._profile.latency(draws, task.output_seconds or 0.0,
                                         self._settings.time_scale, typical)

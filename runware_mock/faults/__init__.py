@@ -1,6 +1,6 @@
 """Fault injection: the catalog of faults, the rules that choose them, and the injector."""
 
-from runware_mock.faults.catalog import (
+from runware_mock.faults.fault_kinds import (
     DELIVERY,
     TASK,
     TRANSPORT,

@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from runware_mock.contract.errors import ApiError, error
-from runware_mock.faults.catalog import FaultSpecError
+from runware_mock.faults.fault_kinds import FaultSpecError
 from runware_mock.faults.injector import Fault
 from runware_mock.protocol.envelope import Reply
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from runware_mock.engine.randomness import Randomness
-from runware_mock.faults.catalog import KIND_BY_NAME, FaultKind, Traffic
+from runware_mock.faults.fault_kinds import KIND_BY_NAME, FaultKind, Traffic
 from runware_mock.faults.rules import Rule, count_seen, rule_from_spec, rule_spec
-from runware_mock.store.faults import FaultRuleTable
+from runware_mock.store.fault_rule_table import FaultRuleTable
 
 
 @dataclass(frozen=True)
@@ -123,16 +123,16 @@ class FaultInjector:
                                  "fired": rule.fired, "signature": rule.signature}
         if rule.source == "admin":
             state["spec"] = rule_spec(rule)
-        self._table.saved(rule.id, position, state)
+        self._table.save(rule.id, position, state)
 
     def _forget(self, rule_id: str, keep_removal: bool = False) -> None:
         if self._table is None:
             return
         if keep_removal:
             position = self._positions.setdefault(rule_id, len(self._positions))
-            self._table.saved(rule_id, position, {"source": "profile", "removed": True})
+            self._table.save(rule_id, position, {"source": "profile", "removed": True})
         else:
-            self._table.removed(rule_id)
+            self._table.remove(rule_id)
 
     def clear(self) -> int:
         """Remove every admin and profile rule; returns how many there were."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runware_mock.faults.catalog import (
+from runware_mock.faults.fault_kinds import (
     BOTH,
     FaultKind,
     FaultSpecError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runware_mock.faults.catalog import Traffic
+from runware_mock.faults.fault_kinds import Traffic
 
 
 def request_traffic(tasks: list[Any], api_key: Any, transport: str) -> Traffic:

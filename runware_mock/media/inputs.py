@@ -14,8 +14,8 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from runware_mock.media import outbound
+from runware_mock.media.file_store import MediaStore, Pending
 from runware_mock.media.outbound import Resolver
-from runware_mock.media.store import MediaStore, Pending
 from runware_mock.media.targets import TargetPolicy, TargetRefused
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

@@ -18,15 +18,15 @@ import asyncio
 import base64
 from typing import Any
 
-from runware_mock.contract import catalog, schemas
+from runware_mock.contract import model_catalog, schemas
 from runware_mock.contract.validation import apply_defaults
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced
-from runware_mock.media.service import Media
+from runware_mock.handling.submission import submit
+from runware_mock.handling.task_type import Context, TaskServices, TaskType, bytes_needed_now
+from runware_mock.handling.video_plans import result_seed, summarised
+from runware_mock.media.facade import Media
 from runware_mock.media.sound import Sound
 from runware_mock.protocol.envelope import Reply
-from runware_mock.tasks.base import Context, TaskServices, TaskType, bytes_needed_now
-from runware_mock.tasks.generic_video import result_seed, summarised
-from runware_mock.tasks.submission import submit
 from runware_mock.tasks.video_inference import video_item
 
 CHARACTERS_PER_SECOND = 15.0
@@ -54,7 +54,7 @@ class AudioWork:
     def __init__(self, request: dict[str, Any], media: Media) -> None:
         self._request = request
         self._media = media
-        family = catalog.model(request["model"]).family
+        family = model_catalog.model(request["model"]).family
         self._sound = str(family.details["sound"])
         self._seconds = (spoken_seconds(request["speech"]) if self._sound == "speech"
                          else float(request["duration"]))
@@ -88,7 +88,7 @@ class AudioWork:
             else:
                 fields["audioDataURI"] = f"data:{sound.format.mime};base64,{data}"
         characters = len(request["speech"]["text"]) if "speech" in request else 0
-        price = catalog.model(request["model"]).price
+        price = model_catalog.model(request["model"]).price
         return Produced(fields, cost=price.of(seconds=self._seconds, characters=characters),
                         file=("audio", audio.uuid))
 

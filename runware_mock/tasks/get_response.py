@@ -6,9 +6,9 @@ from typing import Any
 
 from runware_mock.contract.errors import error
 from runware_mock.engine.lifecycle import TaskNotFound
+from runware_mock.handling.submission import results
+from runware_mock.handling.task_type import Context, TaskServices, TaskType, scoped
 from runware_mock.protocol.envelope import Reply, failed
-from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped
-from runware_mock.tasks.submission import results
 
 
 async def get_response(task: dict[str, Any], context: Context,

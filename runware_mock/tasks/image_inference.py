@@ -13,21 +13,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.contract.errors import error
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced
-from runware_mock.media.placeholder import Picture
-from runware_mock.media.service import Media
-from runware_mock.protocol.envelope import Reply, failed
-from runware_mock.tasks.base import (
+from runware_mock.handling.image_results import image_fields, image_input
+from runware_mock.handling.submission import submit
+from runware_mock.handling.task_type import (
     Context,
     TaskServices,
     TaskType,
     scoped,
     without_inline_data,
 )
-from runware_mock.tasks.image_results import image_fields, image_input
-from runware_mock.tasks.submission import submit
+from runware_mock.media.facade import Media
+from runware_mock.media.placeholder import Picture
+from runware_mock.protocol.envelope import Reply, failed
 from runware_mock.tasks.video_inference import video_item
 
 # The size of a model whose width and height are optional, when the request gives neither.
@@ -90,7 +90,7 @@ class ImageWork:
         fields["seed"] = seed
         if request.get("checkNSFW") or request.get("safety", {}).get("checkContent"):
             fields["NSFWContent"] = False
-        price = catalog.model(request["model"]).price
+        price = model_catalog.model(request["model"]).price
         return Produced(fields, cost=price.of(megapixels=width * height / 1e6),
                         file=("image", image_uuid))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from runware_mock.media.service import MediaInputError
+from runware_mock.handling.task_type import Context, TaskServices, TaskType
+from runware_mock.media.facade import MediaInputError
 from runware_mock.protocol.envelope import Reply, failed, succeeded
-from runware_mock.tasks.base import Context, TaskServices, TaskType
 from runware_mock.tasks.media_storage import upload_error
 
 

@@ -4,7 +4,7 @@ the client sent: 0.5 picks its result class from the reply's taskType, and would
 
 from __future__ import annotations
 
-from runware_mock.tasks.base import TaskType
+from runware_mock.handling.task_type import TaskType
 from runware_mock.tasks.upscale import upscale, upscale_work
 from runware_mock.tasks.video_inference import video_item
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from runware_mock.contract.errors import ApiError, error
-from runware_mock.media.service import MediaInputError
+from runware_mock.handling.task_type import Context, TaskServices, TaskType, scoped
+from runware_mock.media.facade import MediaInputError
 from runware_mock.protocol.envelope import Reply, failed, succeeded
-from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped
 
 
 async def media_storage(task: dict[str, Any], context: Context,

@@ -19,9 +19,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
+from runware_mock.handling.task_type import Context, TaskServices, TaskType
 from runware_mock.protocol.envelope import Reply, succeeded
-from runware_mock.tasks.base import Context, TaskServices, TaskType
 
 LIBRARY = "search-library.toml"
 # What a model reports beyond the required fields when its entry says nothing.
@@ -43,17 +43,17 @@ async def model_search(task: dict[str, Any], context: Context,
 def searchable() -> tuple[dict[str, Any], ...]:
     """Every model modelSearch can find, as it reports them: the catalog's, then the
     library's."""
-    data = tomllib.loads(resources.files(catalog.__package__).joinpath("models", LIBRARY)
+    data = tomllib.loads(resources.files(model_catalog.__package__).joinpath("models", LIBRARY)
                          .read_text("utf-8"))
     categories: dict[str, str] = data.get("catalog_categories", {})
-    official = [_official(model, categories) for model in catalog.models().values()]
+    official = [_official(model, categories) for model in model_catalog.models().values()]
     community = [{"air": air, **_DEFAULTS, **entry, "source": "community",
                   "capabilities": ["imageInference"], "private": False}
                  for air, entry in data.get("library", {}).items()]
     return tuple(official + community)
 
 
-def _official(model: catalog.Model, categories: dict[str, str]) -> dict[str, Any]:
+def _official(model: model_catalog.Model, categories: dict[str, str]) -> dict[str, Any]:
     return {"air": model.air, **_DEFAULTS, "name": model.name,
             "version": model.air.rpartition("@")[2],
             "category": categories.get(model.task_type, model.task_type),

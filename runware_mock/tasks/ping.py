@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from runware_mock.handling.task_type import Context, TaskServices, TaskType
 from runware_mock.protocol.envelope import Reply, succeeded
-from runware_mock.tasks.base import Context, TaskServices, TaskType
 
 
 async def ping(task: dict[str, Any], context: Context, services: TaskServices) -> Reply:

@@ -11,21 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.contract.errors import error
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced
 from runware_mock.engine.randomness import Randomness
+from runware_mock.handling.submission import submit
+from runware_mock.handling.task_type import Context, TaskServices, TaskType, scoped
 from runware_mock.media.text import count_tokens, enhanced_prompt
 from runware_mock.protocol.envelope import Reply, failed
-from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped
-from runware_mock.tasks.submission import submit
 from runware_mock.tasks.text_inference import TextWork
 from runware_mock.tasks.video_inference import video_item
 
 
 async def prompt_enhance(task: dict[str, Any], context: Context,
                          services: TaskServices) -> Reply:
-    served = catalog.airs("promptEnhance")
+    served = model_catalog.airs("promptEnhance")
     if task["model"] not in served:
         return failed(scoped(error(
             "invalidModel", f"Invalid model {str(task['model'])[:100]!r}: this emulator serves "

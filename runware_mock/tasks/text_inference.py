@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.contract.errors import error
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced
 from runware_mock.engine.randomness import Randomness
+from runware_mock.handling.submission import accept_kept, submit
+from runware_mock.handling.task_type import Context, TaskServices, TaskType, scoped
+from runware_mock.handling.text_events import text_events
 from runware_mock.media.text import Answer, Conversation, answer, request_seed, tokens
 from runware_mock.protocol.envelope import Reply, failed
-from runware_mock.tasks.base import Context, TaskServices, TaskType, scoped
-from runware_mock.tasks.submission import accept_kept, submit
-from runware_mock.tasks.text_stream import text_events
 from runware_mock.tasks.video_inference import video_item
 
 
@@ -44,7 +44,7 @@ class TextWork:
     def __init__(self, request: dict[str, Any], randomness: Randomness) -> None:
         self._request = request
         self._randomness = randomness
-        self._price = catalog.model(request["model"]).price
+        self._price = model_catalog.model(request["model"]).price
 
     def measured_now(self) -> float:
         return 0.0

@@ -14,22 +14,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runware_mock.contract import catalog, schemas
+from runware_mock.contract import model_catalog, schemas
 from runware_mock.contract.errors import ApiError, error
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFailed
-from runware_mock.media.placeholder import FORMATS, upscaled_size
-from runware_mock.media.probe import ImageInfo
-from runware_mock.media.service import Media
-from runware_mock.protocol.envelope import Reply, failed
-from runware_mock.tasks.base import (
+from runware_mock.handling.image_results import image_fields, image_input
+from runware_mock.handling.submission import submit
+from runware_mock.handling.task_type import (
     Context,
     TaskServices,
     TaskType,
     scoped,
     without_inline_data,
 )
-from runware_mock.tasks.image_results import image_fields, image_input
-from runware_mock.tasks.submission import submit
+from runware_mock.media.facade import Media
+from runware_mock.media.placeholder import FORMATS, upscaled_size
+from runware_mock.media.probe import ImageInfo
+from runware_mock.protocol.envelope import Reply, failed
 from runware_mock.tasks.video_inference import video_item
 
 # The model an upscale task that names none runs: the schema's default.
@@ -49,7 +49,8 @@ def upscale_work(request: dict[str, Any], services: TaskServices) -> UpscaleWork
 
 
 def image_upscalers() -> list[str]:
-    return [air for air in catalog.airs("upscale") if catalog.model(air).family.output == "image"]
+    return [air for air in model_catalog.airs("upscale")
+            if model_catalog.model(air).family.output == "image"]
 
 
 def _problem(task: dict[str, Any]) -> ApiError | None:
@@ -57,7 +58,7 @@ def _problem(task: dict[str, Any]) -> ApiError | None:
     model = task["model"]
     served = image_upscalers()
     if model not in served:
-        listed = model in catalog.airs("upscale")
+        listed = model in model_catalog.airs("upscale")
         return error(
             "unsupportedModel" if listed else "invalidModel",
             f"{'Video upscaler' if listed else 'Invalid model'} {model[:100]!r}: this emulator "
@@ -120,7 +121,7 @@ class UpscaleWork:
         _, spec = self._input()
         if len(spec) == _UUID_LENGTH and spec.count("-") == 4:
             fields["inputImageUUID"] = spec
-        price = catalog.model(request["model"]).price
+        price = model_catalog.model(request["model"]).price
         return Produced(fields, cost=price.of(megapixels=size[0] * size[1] / 1e6),
                         file=("image", image_uuid))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 from runware_mock.contract.errors import ApiError, error
 from runware_mock.engine.lifecycle import (
     SUCCESS,
@@ -20,10 +20,8 @@ from runware_mock.engine.lifecycle import (
     Task,
     WorkFailed,
 )
-from runware_mock.media.limits import input_limits
-from runware_mock.media.service import Media, MediaInputError, PreparedInputs
-from runware_mock.protocol.envelope import Reply, failed
-from runware_mock.tasks.base import (
+from runware_mock.handling.submission import submit
+from runware_mock.handling.task_type import (
     Context,
     TaskServices,
     TaskType,
@@ -31,8 +29,10 @@ from runware_mock.tasks.base import (
     scoped,
     without_inline_data,
 )
-from runware_mock.tasks.generic_video import GeneratedVideo, plan
-from runware_mock.tasks.submission import submit
+from runware_mock.handling.video_plans import GeneratedVideo, plan
+from runware_mock.media.facade import Media, MediaInputError, PreparedInputs
+from runware_mock.media.input_checks import input_limits
+from runware_mock.protocol.envelope import Reply, failed
 
 
 async def video_inference(task: dict[str, Any], context: Context,
@@ -45,7 +45,7 @@ async def video_inference(task: dict[str, Any], context: Context,
 
 def video_work(request: dict[str, Any],
                services: TaskServices) -> AvatarVideo | GeneratedVideo | ApiError:
-    family = catalog.model(request["model"]).family
+    family = model_catalog.model(request["model"]).family
     if family.image is not None and family.audio is not None:
         return AvatarVideo(request, services.media)
     planned = plan(request, family)
@@ -92,7 +92,7 @@ class AvatarVideo:
             needed_now=bytes_needed_now(request))
         seconds = inputs.audio_info.seconds
         return Produced({"videoUUID": video.uuid, "videoURL": video.url, "seed": generation.seed},
-                        cost=catalog.model(request["model"]).price.of(seconds=seconds),
+                        cost=model_catalog.model(request["model"]).price.of(seconds=seconds),
                         file=("video", video.uuid))
 
     def forget_inline_data(self) -> None:

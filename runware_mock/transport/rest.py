@@ -21,14 +21,14 @@ from runware_mock.faults.answers import fault_header_error
 from runware_mock.faults.rest_faults import spoiled_response, stopping_response
 from runware_mock.faults.traffic import request_traffic
 from runware_mock.faults.wire import NoAnswer
+from runware_mock.handling.task_type import Context
 from runware_mock.protocol import jsoncodec
 from runware_mock.protocol.envelope import Reply, failed, read_task_array
 from runware_mock.protocol.jsoncodec import JSONResponse
 from runware_mock.services import Services
 from runware_mock.store.health import RETRY_AFTER, disk_trouble, refusal
-from runware_mock.tasks.base import Context
 from runware_mock.transport.cross_site import cross_site_refusal
-from runware_mock.transport.limits import TransportLimits
+from runware_mock.transport.request_limits import TransportLimits
 
 log = logging.getLogger("runware_mock.rest")
 

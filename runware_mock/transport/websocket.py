@@ -25,14 +25,13 @@ from runware_mock.faults import Fault, FaultSpecError, Rule, header_rules
 from runware_mock.faults.answers import error_reply, fault_header_error, malformed, truncated
 from runware_mock.faults.traffic import request_traffic
 from runware_mock.faults.wire import reset, transport_of
+from runware_mock.handling.task_type import Context
 from runware_mock.protocol import jsoncodec
 from runware_mock.protocol.envelope import Reply, failed, read_task_array
 from runware_mock.services import Services
-from runware_mock.tasks.base import Context
-from runware_mock.tasks.registry import task_types
 from runware_mock.transport.buffers import ABNORMAL_CLOSES, collect_soon
 from runware_mock.transport.cross_site import cross_site_refusal
-from runware_mock.transport.limits import TransportLimits
+from runware_mock.transport.request_limits import TransportLimits
 from runware_mock.transport.sessions import Frame, Session
 
 log = logging.getLogger("runware_mock.websocket")
@@ -232,7 +231,7 @@ class Connection:
         context = Context(self._owner or "", TRANSPORT, self._session_uuid,
                           header_faults=self._header_faults, fired=fired)
         reply = await self._services.dispatcher.run_one(task, index, context)
-        if _watches_task(task_type) and self._owner and self._session_uuid:
+        if self._watches_task(task_type) and self._owner and self._session_uuid:
             follow_ups.append(self._watcher(self._owner, task.get("taskUUID"),
                                             self._session_uuid))
         return reply
@@ -253,6 +252,13 @@ class Connection:
         self._owner, self._session_uuid = key, session_uuid
         follow_ups.append(lambda: self._join_session(key, session_uuid))
         return reply
+
+    def _watches_task(self, task_type: Any) -> bool:
+        """Whether the session watches the task a task of this type names, to push its
+        results."""
+        found = (self._services.tasks.task_types.get(task_type) if isinstance(task_type, str)
+                 else None)
+        return found is not None and found.watches_task
 
     def _watcher(self, owner: str, task_uuid: object, session_uuid: str) -> FollowUp:
         return lambda: self._services.push.watch(owner, task_uuid, session_uuid)
@@ -385,12 +391,6 @@ def _not_authenticated(task: Any) -> ApiError:
                  '[{"taskType": "authentication", "apiKey": "<key>"}] before any other task.',
                  parameter="apiKey", task_type=_str_or_none(scope.get("taskType")),
                  task_uuid=_str_or_none(scope.get("taskUUID")))
-
-
-def _watches_task(task_type: Any) -> bool:
-    """Whether the session watches the task a task of this type names, to push its results."""
-    found = task_types().get(task_type) if isinstance(task_type, str) else None
-    return found is not None and found.watches_task
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -36,7 +36,7 @@ from runware_mock.admin.ui.timeline import shown, timeline
 from runware_mock.admin.views import TASK_STATES, task_json
 from runware_mock.delivery.log import UPLOAD, WEBHOOK
 from runware_mock.engine.lifecycle import TaskNotFound
-from runware_mock.faults.catalog import KINDS
+from runware_mock.faults.fault_kinds import KINDS
 from runware_mock.faults.rules import FIRING_FIELDS, MATCH_FIELDS
 from runware_mock.faults.wire import transport_of
 from runware_mock.services import Services

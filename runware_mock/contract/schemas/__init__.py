@@ -16,12 +16,12 @@ import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from runware_mock.contract import catalog
+from runware_mock.contract import model_catalog
 
 # Which schema validates which task: request.<taskType>.json, or for a task type whose models
 # the catalog lists, the schema of the model's family.
-MODELS = catalog.airs()
-MODEL_SCHEMAS = {air: model.family.schema for air, model in catalog.models().items()}
+MODELS = model_catalog.airs()
+MODEL_SCHEMAS = {air: model.family.schema for air, model in model_catalog.models().items()}
 
 
 def _task_schemas() -> dict[str, str]:
@@ -108,6 +108,6 @@ def resolve(schema: dict[str, Any]) -> dict[str, Any]:
 TASK_SCHEMAS = _task_schemas()
 # A task type with a request schema of its own keeps it even when the catalog lists models for
 # it (their model is optional: the task module checks it against the catalog).
-MODEL_TASK_TYPES = tuple(name for name in catalog.task_types_with_models()
+MODEL_TASK_TYPES = tuple(name for name in model_catalog.task_types_with_models()
                          if name not in TASK_SCHEMAS)
 TASK_TYPES = (*TASK_SCHEMAS, *MODEL_TASK_TYPES)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from runware_mock.contract import catalog, conformance
+from runware_mock.contract import conformance, model_catalog
 from runware_mock.contract import strategies as rs
 from runware_mock.contract.harness import Emulator
 from runware_mock.contract.receivers import Receiver
@@ -67,7 +67,7 @@ def test_a_task_runs_to_success_with_its_cost(target: Target) -> None:
     assert_conforms(conformance.check_result_sequence(replies, task["taskUUID"], 2))
     final = replies[-1]
     assert "errors" not in final, final
-    expected = round(catalog.model(SEED["model"]).price.usd * SEED_SECONDS, 5)
+    expected = round(model_catalog.model(SEED["model"]).price.usd * SEED_SECONDS, 5)
     assert [item["cost"] for item in final["data"]] == [expected, expected]
 
 

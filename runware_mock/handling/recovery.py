@@ -31,13 +31,12 @@ from runware_mock.engine.lifecycle import (
 )
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
 from runware_mock.faults import Fault
-from runware_mock.media.service import MediaInputError
-from runware_mock.media.store import REQUESTER
+from runware_mock.handling.task_type import TaskServices
+from runware_mock.media.facade import MediaInputError
+from runware_mock.media.file_store import REQUESTER
 from runware_mock.store.database import decode
-from runware_mock.store.files import FileRow, FileTable
-from runware_mock.store.tasks import TaskTable
-from runware_mock.tasks.base import TaskServices
-from runware_mock.tasks.registry import task_types
+from runware_mock.store.file_table import FileRow, FileTable
+from runware_mock.store.task_table import TaskTable
 
 log = logging.getLogger("runware_mock.recovery")
 
@@ -117,7 +116,7 @@ async def _work_again(services: TaskServices, table: TaskTable,
     """The task's work made anew from its request as it was sent, with that request; or why
     it cannot be."""
     request = await table.sent(task.task_uuid) or task.request
-    task_type = task_types().get(task.task_type)
+    task_type = services.task_types.get(task.task_type)
     if task_type is None or task_type.work is None:
         return f"{task.task_type} has no work to run again"
     work = task_type.work(request, services)

@@ -26,15 +26,15 @@ class FileTable:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def published(self, row: FileRow) -> None:
+    def save(self, row: FileRow) -> None:
         self._db.write("INSERT OR REPLACE INTO files (kind, uuid, path, extension, expires_at,"
                        " owner, made, task_uuid, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        row)
 
-    def removed(self, kind: str, item_uuid: str) -> None:
+    def remove(self, kind: str, item_uuid: str) -> None:
         self._db.write("DELETE FROM files WHERE kind = ? AND uuid = ?", (kind, item_uuid))
 
-    def cleared(self) -> None:
+    def clear(self) -> None:
         self._db.write("DELETE FROM files")
 
     def load(self) -> list[FileRow]:

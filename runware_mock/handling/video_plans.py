@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runware_mock.contract import catalog
-from runware_mock.contract.catalog import Family
+from runware_mock.contract import model_catalog
 from runware_mock.contract.errors import ApiError, error
+from runware_mock.contract.model_catalog import Family
 from runware_mock.contract.video_sizes import sized
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFailed
+from runware_mock.handling.task_type import bytes_needed_now, without_inline_data
+from runware_mock.media.facade import Media, MediaInputError
 from runware_mock.media.placeholder import Picture
-from runware_mock.media.service import Media, MediaInputError
 from runware_mock.media.sound import Sound
-from runware_mock.tasks.base import bytes_needed_now, without_inline_data
 
 SEEDS = 2**32
 # When the family allows a range of durations and names no default.
@@ -173,7 +173,7 @@ class GeneratedVideo:
             self._media.video_extension(request["outputFormat"]), expiry,
             lambda: self._render(generation, seed), needed_now=bytes_needed_now(request))
         return Produced({"videoUUID": video.uuid, "videoURL": video.url, "seed": seed},
-                        cost=catalog.model(request["model"]).price.of(seconds=planned.seconds),
+                        cost=model_catalog.model(request["model"]).price.of(seconds=planned.seconds),
                         file=("video", video.uuid))
 
     async def _render(self, generation: Generation, seed: int) -> Path:

@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runware_mock.store.files import FileRow, FileTable
+from runware_mock.store.file_table import FileRow, FileTable
 
 # The API key the current task runs as (the dispatcher sets it around each handler; a task's
 # input preparation, started from the handler, inherits it). None outside a task: serving a
@@ -146,7 +146,7 @@ class MediaStore:
             self.written += path.stat().st_size  # a new output (inputs count when saved)
         self._served[kind][served.uuid] = served
         self._pending[kind].pop(served.uuid, None)
-        self._files.published(FileRow(kind, served.uuid, str(path), extension, expires_at,
+        self._files.save(FileRow(kind, served.uuid, str(path), extension, expires_at,
                                       owner, made=1))
         return served
 
@@ -169,7 +169,7 @@ class MediaStore:
                                                    functools.partial(remake, task_uuid, index),
                                                    (task_uuid, index))
             else:
-                self._files.removed(kind, item_uuid)
+                self._files.remove(kind, item_uuid)
 
     async def committed(self) -> None:
         """Wait until what was published so far is in the store (an upload's ack waits)."""
@@ -180,7 +180,7 @@ class MediaStore:
         self._served[pending.kind].pop(pending.uuid, None)
         self._pending[pending.kind][pending.uuid] = pending
         origin = pending.origin or (None, None)
-        self._files.published(FileRow(pending.kind, pending.uuid, "", pending.extension,
+        self._files.save(FileRow(pending.kind, pending.uuid, "", pending.extension,
                                       pending.expires_at, None, 0, *origin))
 
     def find_pending(self, kind: str, item_uuid: str, now: float) -> Pending | None:
@@ -188,7 +188,7 @@ class MediaStore:
         pending = self._pending.get(kind, {}).get(item_uuid)
         if pending is not None and pending.expires_at is not None and now >= pending.expires_at:
             del self._pending[kind][item_uuid]
-            self._files.removed(kind, item_uuid)
+            self._files.remove(kind, item_uuid)
             return None
         return pending
 
@@ -204,7 +204,7 @@ class MediaStore:
             return None
         if served.expires_at is not None and now >= served.expires_at:
             del self._served[kind][item_uuid]
-            self._files.removed(kind, item_uuid)
+            self._files.remove(kind, item_uuid)
             return None
         return served
 
@@ -213,7 +213,7 @@ class MediaStore:
         if served is None or not served.visible():
             return False
         del self._served[kind][item_uuid]
-        self._files.removed(kind, item_uuid)
+        self._files.remove(kind, item_uuid)
         return True
 
     def sweep(self, now: float) -> None:
@@ -224,7 +224,7 @@ class MediaStore:
             for item_uuid, pending in list(waiting.items()):
                 if pending.expires_at is not None and now >= pending.expires_at:
                     del waiting[item_uuid]
-                    self._files.removed(pending.kind, item_uuid)
+                    self._files.remove(pending.kind, item_uuid)
 
     def trim_cache(self, budget: int, now: float | None = None,
                    keep: Collection[Path] = ()) -> int:
@@ -260,7 +260,7 @@ class MediaStore:
                 continue
             if entry in served:
                 self._served[served[entry][0]].pop(served[entry][1], None)
-                self._files.removed(*served[entry])
+                self._files.remove(*served[entry])
             entry.unlink(missing_ok=True)
             freed += stat.st_size
         self._measured = total - freed

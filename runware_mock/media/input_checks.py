@@ -1,7 +1,7 @@
 """The checks of a model's published input limits, naming the limit and the measured value.
 
 The limits themselves are facts of the model, kept in the catalog
-(``runware_mock.contract.catalog``).
+(``runware_mock.contract.model_catalog``).
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from runware_mock.contract import catalog
-from runware_mock.contract.catalog import AudioInputLimits, ImageInputLimits
+from runware_mock.contract import model_catalog
+from runware_mock.contract.model_catalog import AudioInputLimits, ImageInputLimits
 from runware_mock.media.probe import AudioInfo, ImageInfo
 
 MB = 1024 * 1024
@@ -97,7 +97,7 @@ class InputLimits:
 
 @cache
 def input_limits(air: str) -> InputLimits:
-    family = catalog.model(air).family
+    family = model_catalog.model(air).family
     if family.image is None or family.audio is None:
         raise ValueError(f"{air} takes no image and audio inputs")
     return InputLimits(ImageLimits.published(family.image), AudioLimits.published(family.audio))
@@ -107,7 +107,7 @@ def longest_audio_measured() -> float:
     """Audio is decoded up to this many seconds: past every model's longest accepted track, so
     one measurement (kept per file) answers every model's check."""
     return max(family.audio.max_seconds for family in
-               {model.family for model in catalog.models().values()} if family.audio)
+               {model.family for model in model_catalog.models().values()} if family.audio)
 
 
 def _mb(size: int) -> str:

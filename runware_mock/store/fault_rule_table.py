@@ -12,13 +12,13 @@ class FaultRuleTable:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def saved(self, rule_id: str, position: int, state: dict[str, Any]) -> None:
+    def save(self, rule_id: str, position: int, state: dict[str, Any]) -> None:
         """``state``: ``source``, ``matched``, ``fired``, the ``spec`` of an admin rule, and
         ``removed`` for a profile rule the admin API removed."""
         self._db.write("INSERT OR REPLACE INTO fault_rules (id, position, state) VALUES (?, ?, ?)",
                        (rule_id, position, encode(state)))
 
-    def removed(self, rule_id: str) -> None:
+    def remove(self, rule_id: str) -> None:
         self._db.write("DELETE FROM fault_rules WHERE id = ?", (rule_id,))
 
     def load(self) -> list[tuple[str, dict[str, Any]]]:

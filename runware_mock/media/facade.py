@@ -15,25 +15,25 @@ from pathlib import Path
 from typing import TypeVar
 
 from runware_mock.media.ffmpeg import FFmpegPool
+from runware_mock.media.file_store import REQUESTER, Maker, MediaStore, Pending, Served
 from runware_mock.media.images import ImageMaker
-from runware_mock.media.inputs import InputError, InputResolver
-from runware_mock.media.limits import (
+from runware_mock.media.input_checks import (
     MAX_DECODED_PIXELS,
     AudioLimits,
     ImageLimits,
     InputLimits,
     longest_audio_measured,
 )
+from runware_mock.media.inputs import InputError, InputResolver
 from runware_mock.media.memo import AsyncMemo
 from runware_mock.media.ondemand import Backlog, RenderQueue
 from runware_mock.media.outbound import Resolver
 from runware_mock.media.probe import AudioInfo, ImageInfo, ProbeError, probe_audio, probe_image
 from runware_mock.media.render import FORMATS, Renderer, RenderRequest, file_identity
 from runware_mock.media.sound import SoundMaker
-from runware_mock.media.store import REQUESTER, Maker, MediaStore, Pending, Served
 from runware_mock.media.targets import TargetPolicy
 from runware_mock.settings import Settings
-from runware_mock.store.files import FileTable
+from runware_mock.store.file_table import FileTable
 from runware_mock.store.health import StoreUnwritable
 
 Info = TypeVar("Info", ImageInfo, AudioInfo)

@@ -15,10 +15,10 @@ from typing import Any
 
 from runware_mock.contract.errors import error
 from runware_mock.engine.lifecycle import Expiry, WorkFailed
+from runware_mock.handling.task_type import bytes_needed_now
+from runware_mock.media.facade import Media, MediaInputError
+from runware_mock.media.file_store import CONTENT_TYPES, Maker
 from runware_mock.media.probe import ImageInfo
-from runware_mock.media.service import Media, MediaInputError
-from runware_mock.media.store import CONTENT_TYPES, Maker
-from runware_mock.tasks.base import bytes_needed_now
 
 
 def output_types(request: dict[str, Any]) -> list[str]:

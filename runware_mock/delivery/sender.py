@@ -40,10 +40,10 @@ from runware_mock.engine.clock import Clock
 from runware_mock.engine.lifecycle import ERROR, SUCCESS, Generation, ResultBody, Task
 from runware_mock.engine.randomness import Randomness
 from runware_mock.media import outbound
-from runware_mock.media.service import Media
+from runware_mock.media.facade import Media
 from runware_mock.media.targets import TargetRefused
 from runware_mock.settings import Settings
-from runware_mock.store.deliveries import DeliveryTable, Progress
+from runware_mock.store.delivery_table import DeliveryTable, Progress
 
 log = logging.getLogger("runware_mock.delivery")
 
@@ -299,7 +299,7 @@ class Delivery:
 
     def _record(self, message: Outbound, number: int, started: float, answer: Answer,
                 outcome: str) -> None:
-        self._table.tried(*self._key_of(message), number, ended=outcome != RETRYING)
+        self._table.save_tries(*self._key_of(message), number, ended=outcome != RETRYING)
         self.log.add(Attempt(
             task_uuid=message.task.task_uuid, generation=message.generation.index,
             kind=message.kind, method=message.method, url=message.url, attempt=number,
@@ -311,7 +311,7 @@ class Delivery:
                      message.task.task_uuid, number, answer.error or f"HTTP {answer.status}")
 
     def _skip(self, message: Outbound, reason: str) -> None:
-        self._table.tried(*self._key_of(message), 0, ended=True)
+        self._table.save_tries(*self._key_of(message), 0, ended=True)
         self.log.add(Attempt(
             task_uuid=message.task.task_uuid, generation=message.generation.index,
             kind=message.kind, method=message.method, url=message.url, attempt=1,
@@ -321,7 +321,7 @@ class Delivery:
     def _refuse(self, task: Task, generation: Generation, kind: str, method: str, url: str,
                 reason: str, body_sha256: str = "", body_bytes: int = 0) -> None:
         log.warning("%s to %s for task %s refused: %s", kind, url, task.task_uuid, reason)
-        self._table.tried(task.task_uuid, generation.index, kind, 0, ended=True)
+        self._table.save_tries(task.task_uuid, generation.index, kind, 0, ended=True)
         self.log.add(Attempt(
             task_uuid=task.task_uuid, generation=generation.index, kind=kind, method=method,
             url=url, attempt=1, time=time.time(), duration_ms=0.0, status=None, error=reason,

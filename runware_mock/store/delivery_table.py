@@ -14,7 +14,7 @@ class DeliveryTable:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def tried(self, task_uuid: str, generation: int, kind: str, tries: int,
+    def save_tries(self, task_uuid: str, generation: int, kind: str, tries: int,
               ended: bool) -> None:
         self._db.write("INSERT OR REPLACE INTO deliveries (task_uuid, generation, kind, tries,"
                        " ended) VALUES (?, ?, ?, ?, ?)",

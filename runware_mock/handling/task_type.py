@@ -4,14 +4,14 @@ use, and the ``TaskType`` record a module exports as ``TASK_TYPE``."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from runware_mock.contract.errors import ApiError
 from runware_mock.engine.lifecycle import ERROR, Generation, Task, TaskEngine, Work
 from runware_mock.faults import Fault, FaultInjector, Rule
-from runware_mock.media.service import Media
+from runware_mock.media.facade import Media
 from runware_mock.protocol.envelope import Reply
 from runware_mock.settings import Settings
 from runware_mock.store.health import StoreHealth
@@ -40,6 +40,8 @@ class TaskServices:
     faults: FaultInjector
     # Whether the data dir takes writes now (the store's): what a refusal reports to.
     health: StoreHealth = field(default_factory=StoreHealth)
+    # Every task type by name (``runware_mock.tasks``): what dispatch and reporting look up.
+    task_types: Mapping[str, TaskType] = field(default_factory=dict)
 
 
 Handler = Callable[[dict[str, Any], Context, TaskServices], Awaitable[Reply]]

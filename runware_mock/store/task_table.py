@@ -12,7 +12,7 @@ class TaskTable:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def saved(self, task_uuid: str, owner: str, state: dict[str, Any],
+    def save(self, task_uuid: str, owner: str, state: dict[str, Any],
               finished_at: float | None = None) -> None:
         """A task as it is now (a new one: its ``state["request"]`` as it came)."""
         self._db.write("INSERT INTO tasks (task_uuid, owner, state, finished_at) VALUES"
@@ -20,22 +20,22 @@ class TaskTable:
                        " excluded.state, finished_at = excluded.finished_at",
                        (task_uuid, owner, encode(state), finished_at))
 
-    def summarised(self, task_uuid: str, sent: dict[str, Any]) -> None:
+    def summarise(self, task_uuid: str, sent: dict[str, Any]) -> None:
         """The task's request now holds less than ``sent`` (its inline media are on disk)."""
         self._db.write("UPDATE tasks SET sent = ? WHERE task_uuid = ? AND sent IS NULL",
                        (encode(sent), task_uuid))
 
-    def forgotten(self, task_uuids: Iterable[str]) -> None:
+    def forget(self, task_uuids: Iterable[str]) -> None:
         for task_uuid in task_uuids:
             self._db.write("DELETE FROM tasks WHERE task_uuid = ?", (task_uuid,))
             self._db.write("DELETE FROM deliveries WHERE task_uuid = ?", (task_uuid,))
 
-    def withdrawn(self, task_uuid: str) -> None:
+    def withdraw(self, task_uuid: str) -> None:
         """Nothing of a task whose ack could not be kept: its row, deliveries and files."""
         for table in ("tasks", "deliveries", "files"):
             self._db.write(f"DELETE FROM {table} WHERE task_uuid = ?", (task_uuid,))
 
-    def cleared(self) -> None:
+    def clear(self) -> None:
         self._db.write("DELETE FROM tasks")
         self._db.write("DELETE FROM deliveries")
 

@@ -16,11 +16,11 @@ from runware_mock.engine.lifecycle import ERROR, Task, TaskConflict, Work
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
 from runware_mock.faults import DELIVERY, TASK
 from runware_mock.faults.traffic import task_traffic
+from runware_mock.handling.reporting import result_item
+from runware_mock.handling.task_type import Context, TaskServices, generation_error, scoped
 from runware_mock.protocol.envelope import Reply, failed, succeeded
 from runware_mock.store.database import StoreError
 from runware_mock.store.health import StoreUnwritable, refusal
-from runware_mock.tasks.base import Context, TaskServices, generation_error, scoped
-from runware_mock.tasks.registry import result_item
 
 
 async def submit(task: dict[str, Any], context: Context, services: TaskServices,

@@ -7,11 +7,10 @@ from typing import Any
 
 from runware_mock.contract.errors import error
 from runware_mock.contract.validation import MOST_ERRORS, check_task
-from runware_mock.media.store import REQUESTER
+from runware_mock.handling.task_type import Context, TaskServices
+from runware_mock.media.file_store import REQUESTER
 from runware_mock.protocol.envelope import Reply
 from runware_mock.store.health import disk_trouble, refusal
-from runware_mock.tasks.base import Context, TaskServices
-from runware_mock.tasks.registry import task_types
 
 log = logging.getLogger("runware_mock.dispatch")
 
@@ -37,7 +36,8 @@ class Dispatcher:
         # (preparing a task's inputs) inherits this.
         requester = REQUESTER.set(context.owner)
         try:
-            return await task_types()[task_type].handle(checked.task, context, self._services)
+            handle = self._services.task_types[task_type].handle
+            return await handle(checked.task, context, self._services)
         except Exception as exc:
             if disk_trouble(exc):  # not a bug: a file it had to write found no room
                 return Reply(errors=[refusal(self._services.health, exc, task_type=task_type,

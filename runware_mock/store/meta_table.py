@@ -11,11 +11,11 @@ class MetaTable:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def clock_advanced(self) -> float:
+    def load_clock_advance(self) -> float:
         """Blocking, at start."""
         rows = self._db.read("SELECT value FROM meta WHERE key = ?", (_ADVANCED,))
         return float(rows[0][0]) if rows else 0.0
 
-    def clock_advanced_to(self, seconds: float) -> None:
+    def save_clock_advance(self, seconds: float) -> None:
         self._db.write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                        (_ADVANCED, repr(seconds)))

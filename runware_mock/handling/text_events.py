@@ -25,8 +25,8 @@ from typing import Any
 from runware_mock.contract.errors import ApiError, error
 from runware_mock.engine.lifecycle import ERROR, Generation, Task, TaskEngine, TaskFinished
 from runware_mock.engine.task_faults import stream_cut_error
+from runware_mock.handling.task_type import TaskServices, generation_error
 from runware_mock.protocol import jsoncodec
-from runware_mock.tasks.base import TaskServices, generation_error
 
 DONE = b"data: [DONE]\n\n"
 
