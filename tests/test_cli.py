@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 import runware_mock
@@ -22,8 +21,10 @@ from runware_mock.cli import accept_valued_booleans, main
 from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread, free_port
 from runware_mock.settings import OPTIONS, PROXY_ONLY
+from tests.cli_settings import load
 from tests.conftest import ServerFactory
 from tests.helpers import PORTRAIT, VOICE, decode
+from tests.server_process import wait_until_serving
 
 COMMAND = [sys.executable, "-m", "runware_mock"]
 
@@ -115,8 +116,6 @@ def test_run_help_shows_its_defaults(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_boolean_flags_turn_on_and_off(server_factory: ServerFactory) -> None:
     # Through the real command parser: see tests/test_settings.py for every source.
-    from tests.test_settings import load
-
     assert (load([]).animate, load([]).push_results) == (False, True)
     assert load(["--animate", "--no-push-results"]).push_results is False
     assert load(["--animate", "--no-animate"]).animate is False, "the last one wins"
@@ -143,17 +142,6 @@ def serve_process(port: int, data: Path, *extra: str) -> subprocess.Popen[str]:
                              "--latency", "instant", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             stdin=subprocess.DEVNULL)
-
-
-def wait_until_serving(process: subprocess.Popen[str], port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/__admin/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError(f"not serving: {process.communicate(timeout=10)}")
 
 
 def test_a_port_in_use_fails_before_any_banner(tmp_path: Path) -> None:

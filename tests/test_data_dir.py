@@ -31,7 +31,7 @@ from runware_mock.contract.harness import start_emulator
 from runware_mock.datadir import LOCK_NAME, DataDirInUse, claim
 from runware_mock.runner import ServerThread, free_port
 from runware_mock.settings import Settings
-from tests.test_cli import wait_until_serving
+from tests.server_process import wait_until_serving
 
 pytest_plugins = ["pytester"]
 

@@ -1,9 +1,10 @@
 """Issue 11: the package's shape. Each task type is one module the registry finds, agreeing
 with the contract's schemas; the catalog is the one source of model knowledge; the wheel's
-package list covers every folder."""
+package list covers every folder; no test module imports another."""
 
 from __future__ import annotations
 
+import ast
 import tomllib
 from collections import defaultdict
 from pathlib import Path
@@ -39,3 +40,26 @@ def test_the_wheel_lists_every_package_folder() -> None:
     folders = {".".join(init.parent.relative_to(ROOT).parts)
                for init in (ROOT / "runware_mock").rglob("__init__.py")}
     assert folders | {"runware_mock.fixtures"} == listed
+
+
+def imported_modules(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_no_test_module_imports_another() -> None:
+    """What tests share lives in conftest.py and helper modules, so a test module can move or
+    go without breaking another."""
+    tests = ROOT / "tests"
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in imported_modules(path)
+            if name.rpartition(".")[2].startswith("test_"))
+        for path in tests.rglob("*.py") if "sdk_scripts" not in path.parts}
+    assert {path: names for path, names in offenders.items() if names} == {}

@@ -28,7 +28,7 @@ import pytest
 
 from runware_mock.runner import free_port
 from tests.helpers import decode
-from tests.test_docs import README, quickstart_blocks
+from tests.readme_text import README, quickstart_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP_TIMEOUT = 900.0  # the first-run pip install, from the network or pip's cache

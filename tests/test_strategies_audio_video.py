@@ -3,7 +3,7 @@ valid audio tasks answered with sound of the promised length (decoded), valid vi
 acknowledged and measured at the promised length (the latency is an hour: nothing renders; the
 size is the family's plan), invalid tasks of both answered with exactly the promised error."""
 
-# The emulator fixtures are test_strategies.py's, imported by name: their parameters
+# The emulator fixtures are tests/strategy_server.py's, imported by name: their parameters
 # "redefine" them (F811), as pytest intends.
 # ruff: noqa: F811
 
@@ -26,7 +26,7 @@ from runware_mock.contract.harness import Emulator, start_emulator
 from runware_mock.contract.strategies import InvalidCase
 from runware_mock.handling.video_plans import Plan, plan
 from tests.helpers import RestClient, decode_audio, length_tolerance
-from tests.test_strategies import admin, emulator, rest  # noqa: F401 (fixtures)
+from tests.strategy_server import admin, emulator, rest  # noqa: F401 (fixtures)
 
 EXAMPLES = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
