@@ -23,6 +23,7 @@ from runware_mock.runner import ServerThread, free_port
 from runware_mock.settings import OPTIONS, PROXY_ONLY
 from tests.cli_settings import load
 from tests.conftest import ServerFactory
+from tests.ctrl_c import children_take_ctrl_c
 from tests.helpers import PORTRAIT, VOICE, decode
 from tests.server_process import wait_until_serving
 
@@ -138,10 +139,11 @@ def test_a_bad_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> Non
 # --- errors before the banner, Ctrl-C ------------------------------------------------------
 
 def serve_process(port: int, data: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([*COMMAND, "serve", "--port", str(port), "--data-dir", str(data),
-                             "--latency", "instant", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL)
+    with children_take_ctrl_c():
+        return subprocess.Popen([*COMMAND, "serve", "--port", str(port), "--data-dir", str(data),
+                                 "--latency", "instant", *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                stdin=subprocess.DEVNULL)
 
 
 def test_a_port_in_use_fails_before_any_banner(tmp_path: Path) -> None:
@@ -178,9 +180,10 @@ def test_ctrl_c_stops_the_server_quietly(tmp_path: Path) -> None:
 
 def test_ctrl_c_stops_run_quietly(server_factory: ServerFactory, tmp_path: Path) -> None:
     server = server_factory(latency="fixed:3600")
-    process = subprocess.Popen([*COMMAND, "run", "--url", server.url, "--output", str(tmp_path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               stdin=subprocess.DEVNULL)
+    with children_take_ctrl_c():
+        process = subprocess.Popen(
+            [*COMMAND, "run", "--url", server.url, "--output", str(tmp_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not server.services.engine.tasks() and time.monotonic() < deadline:
         time.sleep(0.05)
