@@ -24,7 +24,7 @@ from runware_mock.faults import fault_kinds as faults
 from runware_mock.faults import wire
 from runware_mock.faults.fault_kinds import FaultSpecError, Traffic, kind_named
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 AVATAR = "klingai:avatar@2.0-standard"
 
 

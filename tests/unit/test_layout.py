@@ -12,7 +12,7 @@ from pathlib import Path
 from runware_mock.contract import model_catalog, schemas
 from runware_mock.tasks import task_types
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_task_type_the_contract_names_has_one_module_and_no_more() -> None:
