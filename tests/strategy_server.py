@@ -15,13 +15,18 @@ from runware_mock.contract.harness import Emulator, start_emulator
 from tests.helpers import RestClient
 
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+def emulator_process(tmp_path_factory: pytest.TempPathFactory, folder: str,
+                     latency: str) -> Iterator[Emulator]:
     """A subprocess: Hypothesis and the emulator then run on two cores, not one GIL."""
-    data: Path = tmp_path_factory.mktemp("strategies")
-    server = start_emulator("subprocess", {"latency": "fixed:3600"}, data, "test-key")
+    data: Path = tmp_path_factory.mktemp(folder)
+    server = start_emulator("subprocess", {"latency": latency}, data, "test-key")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    yield from emulator_process(tmp_path_factory, "strategies", "fixed:3600")
 
 
 @pytest.fixture(scope="module")
