@@ -63,3 +63,24 @@ def test_no_test_module_imports_another() -> None:
             if name.rpartition(".")[2].startswith("test_"))
         for path in tests.rglob("*.py") if "sdk_scripts" not in path.parts}
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+SERVER_FIXTURES = {"server", "server_factory", "client", "file_server", "emulator", "rest"}
+SERVER_MODULES = ("runware_mock.runner", "runware_mock.contract.harness", "tests.server_process",
+                  "tests.supervised", "subprocess")
+
+
+def test_the_unit_tests_start_no_server() -> None:
+    """tests/unit/ runs in process, in under a minute (README): a test that needs a server,
+    its command or a subprocess lives beside them in tests/ (the store's own writer process is
+    the store's business)."""
+    found: dict[str, list[str]] = {}
+    for path in (ROOT / "tests" / "unit").rglob("test_*.py"):
+        tree = ast.parse(path.read_text("utf-8"))
+        fixtures = {arg.arg for node in ast.walk(tree)
+                    if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+                    for arg in node.args.args} & SERVER_FIXTURES
+        modules = {name for name in imported_modules(path) if name.startswith(SERVER_MODULES)}
+        if fixtures or modules:
+            found[path.name] = sorted(fixtures | modules)
+    assert found == {}
