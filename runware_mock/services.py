@@ -57,7 +57,7 @@ class Services:
         randomness = Randomness(settings.seed)
         task_table, file_table = TaskTable(database), FileTable(database)
         media = Media(settings, randomness.result_uuid, file_table)
-        engine = TaskEngine(settings, clock, randomness, task_table)
+        engine = TaskEngine(settings, clock, randomness, task_table, file_table)
         fault_rules = FaultRuleTable(database)
         profile = load_profile(settings.faults) if settings.faults else ()
         faults = FaultInjector(randomness, profile, fault_rules)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -219,3 +219,11 @@ def check_runware_sdk_job(server: ServerThread, done: dict[str, Any], task_uuid:
     assert (invalid["raised"], invalid["code"], invalid["parameter"]) == (
         "RunwareError", "validation", "model")
     assert "nonexistent:999@999" in invalid["message"]
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.05)

@@ -98,3 +98,14 @@ class ServerProcess:
         if self.process is not None:
             self.kill(signal.SIGTERM)
         self.http.close()
+
+
+def wait_until_serving(process: subprocess.Popen[str], port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/__admin/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError(f"not serving: {process.communicate(timeout=10)}")

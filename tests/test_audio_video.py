@@ -19,6 +19,7 @@ from runware_mock.fixtures import media_path
 from runware_mock.handling.video_plans import Plan, plan
 from runware_mock.runner import ServerThread
 from runware_mock.tasks.audio_inference import spoken_seconds
+from tests.downloads import fetched
 from tests.helpers import (
     PORTRAIT,
     RestClient,
@@ -28,35 +29,11 @@ from tests.helpers import (
     ffmpeg,
     length_tolerance,
 )
+from tests.task_bodies import TEXT, speech_task, video_task
 
-TEXT = "Hello, I am your guide to this emulator, and this is my voice."  # 62 characters
 SPOKEN = round(62 / 15, 3)
 CODECS = {"MP3": "mp3", "WAV": "pcm_s16le", "FLAC": "flac", "OGG": "vorbis"}
 REFERENCE_MODELS = Path("/work/shared/reference/runware-models.tsv")
-
-
-def speech_task(**overrides: Any) -> dict[str, Any]:
-    task: dict[str, Any] = {"taskType": "audioInference", "taskUUID": str(uuid.uuid4()),
-                            "model": "inworld:tts@1.5-max",
-                            "speech": {"text": TEXT, "voice": "Dennis"}}
-    task.update(overrides)
-    return task
-
-
-def video_task(**overrides: Any) -> dict[str, Any]:
-    task: dict[str, Any] = {"taskType": "videoInference", "taskUUID": str(uuid.uuid4()),
-                            "model": "pixverse:1@5", "positivePrompt": "a mountain lake",
-                            "width": 360, "height": 640, "duration": 5}
-    task.update(overrides)
-    return task
-
-
-def fetched(url: str, tmp_path: Path, name: str) -> Path:
-    reply = httpx.get(url, timeout=30)
-    assert reply.status_code == 200, url
-    path = tmp_path / name
-    path.write_bytes(reply.content)
-    return path
 
 
 def only_item(body: dict[str, Any]) -> dict[str, Any]:

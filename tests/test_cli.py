@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 import runware_mock
@@ -22,8 +21,11 @@ from runware_mock.cli import accept_valued_booleans, main
 from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread, free_port
 from runware_mock.settings import OPTIONS, PROXY_ONLY
+from tests.cli_settings import load
 from tests.conftest import ServerFactory
+from tests.ctrl_c import children_take_ctrl_c
 from tests.helpers import PORTRAIT, VOICE, decode
+from tests.server_process import wait_until_serving
 
 COMMAND = [sys.executable, "-m", "runware_mock"]
 
@@ -115,8 +117,6 @@ def test_run_help_shows_its_defaults(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_boolean_flags_turn_on_and_off(server_factory: ServerFactory) -> None:
     # Through the real command parser: see tests/test_settings.py for every source.
-    from tests.test_settings import load
-
     assert (load([]).animate, load([]).push_results) == (False, True)
     assert load(["--animate", "--no-push-results"]).push_results is False
     assert load(["--animate", "--no-animate"]).animate is False, "the last one wins"
@@ -139,21 +139,11 @@ def test_a_bad_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> Non
 # --- errors before the banner, Ctrl-C ------------------------------------------------------
 
 def serve_process(port: int, data: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([*COMMAND, "serve", "--port", str(port), "--data-dir", str(data),
-                             "--latency", "instant", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL)
-
-
-def wait_until_serving(process: subprocess.Popen[str], port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/__admin/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError(f"not serving: {process.communicate(timeout=10)}")
+    with children_take_ctrl_c():
+        return subprocess.Popen([*COMMAND, "serve", "--port", str(port), "--data-dir", str(data),
+                                 "--latency", "instant", *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                stdin=subprocess.DEVNULL)
 
 
 def test_a_port_in_use_fails_before_any_banner(tmp_path: Path) -> None:
@@ -190,9 +180,10 @@ def test_ctrl_c_stops_the_server_quietly(tmp_path: Path) -> None:
 
 def test_ctrl_c_stops_run_quietly(server_factory: ServerFactory, tmp_path: Path) -> None:
     server = server_factory(latency="fixed:3600")
-    process = subprocess.Popen([*COMMAND, "run", "--url", server.url, "--output", str(tmp_path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               stdin=subprocess.DEVNULL)
+    with children_take_ctrl_c():
+        process = subprocess.Popen(
+            [*COMMAND, "run", "--url", server.url, "--output", str(tmp_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not server.services.engine.tasks() and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -31,7 +31,8 @@ from runware_mock.contract.harness import start_emulator
 from runware_mock.datadir import LOCK_NAME, DataDirInUse, claim
 from runware_mock.runner import ServerThread, free_port
 from runware_mock.settings import Settings
-from tests.test_cli import wait_until_serving
+from tests.ctrl_c import children_take_ctrl_c
+from tests.server_process import wait_until_serving
 
 pytest_plugins = ["pytester"]
 
@@ -51,10 +52,12 @@ class Machine:
         self.started: list[subprocess.Popen[str]] = []
 
     def serve(self, port: int, *flags: str) -> subprocess.Popen[str]:
-        process = subprocess.Popen([str(RUNWARE_MOCK), "serve", "--port", str(port),
-                                    "--latency", "instant", *flags],
-                                   env=self.environment, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        with children_take_ctrl_c():
+            process = subprocess.Popen([str(RUNWARE_MOCK), "serve", "--port", str(port),
+                                        "--latency", "instant", *flags],
+                                       env=self.environment, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True,
+                                       stdin=subprocess.DEVNULL)
         self.started.append(process)
         return process
 

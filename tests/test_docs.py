@@ -18,10 +18,10 @@ import pytest
 
 from runware_mock import docs as docs_module
 from runware_mock.docs import GENERATED, PAGES, blocks, refreshed
+from tests.readme_text import README, quickstart_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-README = ROOT / "README.md"
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 
 
@@ -97,11 +97,6 @@ def test_strict_build_fails_on_a_stale_generated_table(docs_copy: Path, tmp_path
 
 
 # --- the README ----------------------------------------------------------------------------
-
-def quickstart_blocks(text: str) -> list[str]:
-    section = text[text.index("## Quickstart"):text.index("\n## ", text.index("## Quickstart"))]
-    return re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
-
 
 def test_readme_quickstart_is_serve_and_test_then_run_and_curl() -> None:
     serve, test, run, curl = quickstart_blocks(README.read_text("utf-8"))

@@ -203,8 +203,8 @@ def test_reset_empties_the_store(start: Start) -> None:
     assert server.post([task]).status_code == 200  # its UUID is free again
 
 
-def test_a_store_of_the_previous_schema_version_is_upgraded(start: Start,
-                                                            tmp_path: Path) -> None:
+def test_a_store_of_the_first_schema_version_is_upgraded(start: Start, tmp_path: Path) -> None:
+    """Written by the first runware-mock with a store (version 1): every migration runs."""
     data = tmp_path / "data"
     data.mkdir()
     picture = data / "kept.png"
@@ -212,7 +212,7 @@ def test_a_store_of_the_previous_schema_version_is_upgraded(start: Start,
     previous = sqlite3.connect(data / "state.sqlite3")
     for statement in schema.MIGRATIONS[0]:
         previous.execute(statement)
-    previous.execute(f"PRAGMA user_version = {schema.VERSION - 1}")
+    previous.execute("PRAGMA user_version = 1")
     task_uuid, image_uuid = str(uuid.uuid4()), str(uuid.uuid4())
     result = {"imageUUID": image_uuid, "imageURL": "", "seed": 1}
     state = {"request": image_task(taskUUID=task_uuid), "submittedAt": time.time(),

@@ -35,7 +35,7 @@ from tests.sdks import (
     run_to_end,
     runware_sdk_command,
 )
-from tests.test_websocket import PING, PONG, Socket
+from tests.socket_client import PING, PONG, Socket
 
 # Also against serve --workers 2: one emulator whichever worker a connection reaches.
 pytestmark = pytest.mark.workers

@@ -22,26 +22,10 @@ from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import PORTRAIT, RestClient, data_uri
-from tests.test_websocket import Socket
+from tests.socket_client import Socket
+from tests.task_bodies import KLEIN, image_task, upscale_task
 
 PIL_FORMATS = {"JPG": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
-KLEIN = "runware:400@2"
-
-
-def image_task(**overrides: Any) -> dict[str, Any]:
-    task: dict[str, Any] = {"taskType": "imageInference", "taskUUID": str(uuid.uuid4()),
-                            "model": KLEIN, "positivePrompt": "A serene mountain lake",
-                            "width": 512, "height": 512}
-    task.update(overrides)
-    return {name: value for name, value in task.items() if value is not None}
-
-
-def upscale_task(task_type: str = "upscale", **overrides: Any) -> dict[str, Any]:
-    task: dict[str, Any] = {"taskType": task_type, "taskUUID": str(uuid.uuid4()),
-                            "inputImage": data_uri(media_path(PORTRAIT), "image/jpeg"),
-                            "upscaleFactor": 2}
-    task.update(overrides)
-    return task
 
 
 def decoded(content: bytes) -> Image.Image:

@@ -27,8 +27,7 @@ from runware_mock.runner import ServerThread, free_port
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient, avatar_task
 from tests.raw_wire import wait_until
-from tests.test_audio_video import speech_task, video_task
-from tests.test_images import image_task, upscale_task
+from tests.task_bodies import image_task, speech_task, upscale_task, video_task
 
 URL_FIELDS = ("videoURL", "imageURL", "audioURL")
 UUID_FIELDS = ("videoUUID", "imageUUID", "audioUUID")

@@ -18,9 +18,9 @@ from PIL import Image
 from runware_mock.contract import model_catalog
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
+from tests.downloads import fetched
 from tests.helpers import decode, decode_audio
 from tests.sdks import API_KEY, SCRIPTS, run_to_end
-from tests.test_audio_video import fetched
 
 TEXT = "Welcome to the museum. I will be your guide through the collection today."
 

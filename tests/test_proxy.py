@@ -24,6 +24,7 @@ from runware_mock.runner import ServerThread, free_port
 from runware_mock.settings import Settings
 from tests import drifted_upstream as fake
 from tests import sdks
+from tests.ctrl_c import children_take_ctrl_c
 from tests.helpers import avatar_task
 from tests.sdks import check_runware_sdk_job
 
@@ -53,7 +54,7 @@ class ProxyProcess:
         command = [sys.executable, "-m", "runware_mock", "proxy", "--port", str(self.port),
                    "--upstream", upstream, "--record", str(self.cassette),
                    "--drift-report", str(self.report), "--log-level", "info"]
-        with self.log.open("wb") as log:
+        with self.log.open("wb") as log, children_take_ctrl_c():
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         self.http = httpx.Client(timeout=60, headers={"Authorization": f"Bearer {API_KEY}"})
         deadline = time.monotonic() + 60

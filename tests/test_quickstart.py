@@ -27,8 +27,9 @@ import httpx
 import pytest
 
 from runware_mock.runner import free_port
+from tests.ctrl_c import children_take_ctrl_c
 from tests.helpers import decode
-from tests.test_docs import README, quickstart_blocks
+from tests.readme_text import README, quickstart_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP_TIMEOUT = 900.0  # the first-run pip install, from the network or pip's cache
@@ -43,7 +44,7 @@ class Quickstart:
         self.server: subprocess.Popen[bytes] | None = None
 
     def start_serving(self) -> None:
-        with self.log.open("wb") as log:
+        with self.log.open("wb") as log, children_take_ctrl_c():
             self.server = subprocess.Popen(shlex.split(self.serve), cwd=self.clone,
                                            env=self.environment, stdout=log,
                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

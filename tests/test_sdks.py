@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from tests.sdks import (
     runware_05_command,
     runware_sdk_command,
     served_bytes,
+    wait_until,
 )
 
 # --- checking what an SDK got ---------------------------------------------------------------------
@@ -62,14 +61,6 @@ def complete(server: ServerThread, task_uuid: str) -> None:
 
 def task_exists(server: ServerThread, task_uuid: str) -> bool:
     return RestClient(server.url, API_KEY).poll(task_uuid).status_code == 200
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.05)
 
 
 class FlakyLink:

@@ -7,12 +7,15 @@ latency is an hour, so nothing renders: validation answers on submit, media chec
 the latency.
 """
 
+# The emulator fixtures are tests/strategy_server.py's, imported by name: their parameters
+# "redefine" them (F811), as pytest intends.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,33 +24,13 @@ from hypothesis import HealthCheck, given, settings
 from runware_mock.admin.client import AdminClient
 from runware_mock.contract import conformance
 from runware_mock.contract import strategies as rs
-from runware_mock.contract.harness import Emulator, start_emulator
 from runware_mock.contract.receivers import MediaHost
 from runware_mock.contract.samples import Sample, catalog
 from tests.helpers import RestClient
+from tests.strategy_server import admin, emulator, rest  # noqa: F401 (fixtures)
 
 EXAMPLES = settings(max_examples=500, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """A subprocess: Hypothesis and the emulator then run on two cores, not one GIL."""
-    data: Path = tmp_path_factory.mktemp("strategies")
-    server = start_emulator("subprocess", {"latency": "fixed:3600"}, data, "test-key")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def rest(emulator: Emulator) -> RestClient:
-    return RestClient(emulator.url)
-
-
-@pytest.fixture(scope="module")
-def admin(emulator: Emulator) -> Iterator[AdminClient]:
-    with AdminClient(emulator.base_url) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ valid audio tasks answered with sound of the promised length (decoded), valid vi
 acknowledged and measured at the promised length (the latency is an hour: nothing renders; the
 size is the family's plan), invalid tasks of both answered with exactly the promised error."""
 
-# The emulator fixtures are test_strategies.py's, imported by name: their parameters
+# The emulator fixtures are tests/strategy_server.py's, imported by name: their parameters
 # "redefine" them (F811), as pytest intends.
 # ruff: noqa: F811
 
@@ -22,11 +22,16 @@ from hypothesis import strategies as st
 from runware_mock.admin.client import AdminClient
 from runware_mock.contract import model_catalog
 from runware_mock.contract import strategies_audio_video as avs
-from runware_mock.contract.harness import Emulator, start_emulator
+from runware_mock.contract.harness import Emulator
 from runware_mock.contract.strategies import InvalidCase
 from runware_mock.handling.video_plans import Plan, plan
 from tests.helpers import RestClient, decode_audio, length_tolerance
-from tests.test_strategies import admin, emulator, rest  # noqa: F401 (fixtures)
+from tests.strategy_server import (  # noqa: F401 (fixtures)
+    admin,
+    emulator,
+    emulator_process,
+    rest,
+)
 
 EXAMPLES = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -36,10 +41,7 @@ EXAMPLES = settings(max_examples=40, deadline=None,
 @pytest.fixture(scope="module")
 def instant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """For sync audio, whose reply waits for the sound."""
-    data: Path = tmp_path_factory.mktemp("strategies-av-instant")
-    server = start_emulator("subprocess", {"latency": "instant"}, data, "test-key")
-    yield server
-    server.stop()
+    yield from emulator_process(tmp_path_factory, "strategies-av-instant", "instant")
 
 
 def audio_bytes(item: dict[str, Any]) -> bytes:

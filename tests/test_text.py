@@ -17,7 +17,7 @@ from runware_mock.media.text import count_tokens
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient
-from tests.test_sdks import wait_until
+from tests.sdks import wait_until
 
 GEMMA = "google:gemma@4-31b"
 MESSAGES = [{"role": "user", "content": "Reply with exactly: hello"}]

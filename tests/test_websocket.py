@@ -20,7 +20,7 @@ import httpx
 import pytest
 from PIL import Image
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from runware_mock.contract.conformance import check_envelope, describe
 from runware_mock.fixtures import media_path
@@ -35,49 +35,10 @@ from tests.helpers import (
     decode,
     raw_base64,
 )
+from tests.socket_client import KEY, PING, PONG, Socket
 
 # Also against serve --workers 2: one emulator whichever worker a connection reaches.
 pytestmark = pytest.mark.workers
-KEY = "test-key"
-PING = [{"taskType": "ping", "ping": True}]
-PONG = {"data": [{"taskType": "ping", "pong": True}]}
-
-
-class Socket:
-    """A thin JSON client: every frame sent is a list of tasks, every frame read an object."""
-
-    def __init__(self, url: str) -> None:
-        self._closing = contextlib.ExitStack()
-        self.connection: ClientConnection = self._closing.enter_context(
-            connect(url, max_size=None, open_timeout=10))
-
-    def send(self, tasks: list[Any] | str | bytes) -> None:
-        self.connection.send(tasks if isinstance(tasks, str | bytes) else json.dumps(tasks))
-
-    def read(self, timeout: float = 60) -> dict[str, Any]:
-        return json.loads(self.connection.recv(timeout))
-
-    def ask(self, tasks: list[Any] | str | bytes) -> dict[str, Any]:
-        self.send(tasks)
-        return self.read()
-
-    def authenticate(self, key: str = KEY, session: str | None = None) -> str:
-        task: dict[str, Any] = {"taskType": "authentication", "apiKey": key}
-        if session is not None:
-            task["connectionSessionUUID"] = session
-        reply = self.ask([task])
-        assert "errors" not in reply, reply
-        return str(reply["data"][0]["connectionSessionUUID"])
-
-    def nothing_pending(self) -> bool:
-        """Frames arrive in order, so if a ping's pong is the next frame, nothing else was
-        queued before it."""
-        return self.ask(PING) == PONG
-
-    def close(self) -> None:
-        self._closing.close()
-
-
 @pytest.fixture
 def sockets(server: ServerThread) -> Iterator[list[Socket]]:
     opened: list[Socket] = []
@@ -556,7 +517,6 @@ def test_a_slow_task_does_not_hold_back_a_pong(
 
 def test_frame_size_limit_is_a_setting(server_factory) -> None:
     from websockets.exceptions import ConnectionClosed
-    from websockets.sync.client import connect
 
     padding = "x" * 20_000_000  # bigger than a task with 10 MB + 5 MB of media inline
     big = json.dumps([{"taskType": "ping", "ping": True, "padding": padding}])

@@ -34,6 +34,7 @@ from runware_mock.engine.latency import UNTYPED_TYPICAL_SECONDS, parse_profile
 from runware_mock.engine.randomness import Randomness
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
 from runware_mock.settings import Settings
+from runware_mock.store.file_table import FileTable
 from runware_mock.store.task_table import TaskTable
 
 log = logging.getLogger("runware_mock.engine")
@@ -123,7 +124,7 @@ class Task:
     # One process: futures of wait_finished callers (sync requests held here); None until
     # someone waits.
     waiters: list[asyncio.Future[None]] | None = field(default=None, repr=False)
-    # Its ack could not be kept (``TaskEngine.withdraw``): it writes nothing more and tells
+    # Its ack could not be committed (``TaskEngine.withdraw``): it writes nothing more and tells
     # nobody anything.
     withdrawn: bool = False
 
@@ -172,12 +173,13 @@ ResultBody = Callable[[Task, Generation], dict[str, Any]]
 
 class TaskEngine:
     def __init__(self, settings: Settings, clock: Clock, randomness: Randomness,
-                 table: TaskTable) -> None:
+                 table: TaskTable, files: FileTable) -> None:
         self._settings = settings
         self._clock = clock
         self._random = randomness
         # The source of truth: every change of a task is written there; ``_tasks`` caches it.
         self._table = table
+        self._files = files  # a withdrawn task's outputs not made yet
         self._profile = parse_profile(settings.latency)
         self._tasks: dict[str, Task] = {}
         # Tasks restored finished and not asked for since: their stored state, undecoded, and
@@ -221,7 +223,7 @@ class TaskEngine:
         await self._table.committed()
 
     def withdraw(self, task: Task) -> None:
-        """Forget a task whose ack could not be kept (its commit failed), as if it had never
+        """Forget a task whose ack could not be committed, as if it had never
         come: its work stops, nothing of it stays in memory or in the store, nobody is told of
         it, and its taskUUID may be sent again."""
         task.withdrawn = True
@@ -232,7 +234,8 @@ class TaskEngine:
             if runner.get_name() == task.task_uuid:
                 runner.cancel()
         # Rows of it a later batch may have committed (the task measured meanwhile, say).
-        self._table.withdraw(task.task_uuid)
+        self._table.forget([task.task_uuid])
+        self._files.forget_outputs(task.task_uuid)
 
     def restore(self, task_uuid: str, owner: str, state: dict[str, Any],
                 faults: TaskFaults, reviver: Reviver) -> Task:

@@ -1,8 +1,9 @@
 """Every fault the emulator can inject: its name, scope, where it applies, and its parameters.
 
-A fault of scope ``transport`` acts on one REST request or one WebSocket frame; ``task`` on an
-avatar task's generations; ``delivery`` on its webhooks and uploads. The README's catalog table
-is generated from this module, so the docs and the code cannot drift apart.
+A fault of scope ``transport`` acts on one REST request or one WebSocket frame; ``task`` on the
+generations of a task the engine runs (any task type with results: images, upscaling, prompt
+enhancement, text, audio, video); ``delivery`` on its webhooks and uploads. docs/faults.md's
+catalog table is generated from this module, so the docs and the code cannot drift apart.
 """
 
 from __future__ import annotations
@@ -220,7 +221,7 @@ def _within_bounds(kind: str, numbers: list[str]) -> bool:
 
 # --- applicability and draws ---------------------------------------------------------------------
 
-def _submits_avatar_task(traffic: Traffic, params: Mapping[str, Any]) -> bool:
+def _submits_a_video_task(traffic: Traffic, params: Mapping[str, Any]) -> bool:
     return "videoInference" in traffic.task_types
 
 
@@ -306,7 +307,7 @@ KINDS: tuple[FaultKind, ...] = (
               "server closes the socket",
               (Param("code", 1011, _close_code, "close code"),
                Param("reason", "fault injected: closed mid-task", _text, "close reason")),
-              applies=_submits_avatar_task),
+              applies=_submits_a_video_task),
     FaultKind("ws_no_pong", TRANSPORT, (WEBSOCKET,),
               "a frame of pings gets no pong", applies=_only_pings),
     FaultKind("ws_duplicate", TRANSPORT, (WEBSOCKET,),

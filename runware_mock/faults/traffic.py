@@ -17,7 +17,8 @@ def request_traffic(tasks: list[Any], api_key: Any, transport: str) -> Traffic:
 
 
 def task_traffic(task: dict[str, Any], owner: str, transport: str) -> Traffic:
-    """One validated avatar task, as the task and delivery faults see it."""
+    """One validated task the engine runs (any task type with results), as the task and
+    delivery faults see it."""
     safety = task.get("safety")
     return Traffic(transport=transport, api_key=owner, task_types=(str(task["taskType"]),),
                    models=(str(task["model"]),), task_uuids=(str(task["taskUUID"]).lower(),),

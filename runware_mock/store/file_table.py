@@ -34,6 +34,10 @@ class FileTable:
     def remove(self, kind: str, item_uuid: str) -> None:
         self._db.write("DELETE FROM files WHERE kind = ? AND uuid = ?", (kind, item_uuid))
 
+    def forget_outputs(self, task_uuid: str) -> None:
+        """The rows of the task's outputs not made yet (the only rows naming their task)."""
+        self._db.write("DELETE FROM files WHERE task_uuid = ?", (task_uuid,))
+
     def clear(self) -> None:
         self._db.write("DELETE FROM files")
 

@@ -36,6 +36,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE files ADD COLUMN task_uuid TEXT",
         "ALTER TABLE files ADD COLUMN generation INTEGER",
     ),
+    # 3: a task's deliveries go with its row, so each table's methods touch that table only
+    # (a task forgotten, cleared or withdrawn owes no delivery).
+    (
+        "CREATE TRIGGER task_deleted_drops_its_deliveries AFTER DELETE ON tasks BEGIN"
+        " DELETE FROM deliveries WHERE task_uuid = OLD.task_uuid; END",
+    ),
 )
 VERSION = len(MIGRATIONS)
 

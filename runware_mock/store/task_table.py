@@ -26,18 +26,13 @@ class TaskTable:
                        (encode(sent), task_uuid))
 
     def forget(self, task_uuids: Iterable[str]) -> None:
+        """The tasks' rows; their deliveries go with them (the schema's trigger)."""
         for task_uuid in task_uuids:
             self._db.write("DELETE FROM tasks WHERE task_uuid = ?", (task_uuid,))
-            self._db.write("DELETE FROM deliveries WHERE task_uuid = ?", (task_uuid,))
-
-    def withdraw(self, task_uuid: str) -> None:
-        """Nothing of a task whose ack could not be kept: its row, deliveries and files."""
-        for table in ("tasks", "deliveries", "files"):
-            self._db.write(f"DELETE FROM {table} WHERE task_uuid = ?", (task_uuid,))
 
     def clear(self) -> None:
+        """Every task's row, and with them every delivery (the schema's trigger)."""
         self._db.write("DELETE FROM tasks")
-        self._db.write("DELETE FROM deliveries")
 
     def load(self) -> list[tuple[str, str, float | None, bytes]]:
         """Every task as (taskUUID, owner, finished at or None, encoded state); blocking, at

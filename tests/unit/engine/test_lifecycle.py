@@ -36,7 +36,8 @@ LATENCY = 10.0
 
 
 class Store:
-    """Stands for store.tasks: records each write and each commit wait, in order."""
+    """Stands for the tasks and files tables: records each write and each commit wait, in
+    order."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, Any]] = []
@@ -55,6 +56,9 @@ class Store:
 
     def clear(self) -> None:
         self.events.append(("cleared", None))
+
+    def forget_outputs(self, task_uuid: str) -> None:
+        self.events.append(("outputs forgotten", task_uuid))
 
     async def committed(self) -> None:
         self.events.append(("commit wait", None))
@@ -94,7 +98,7 @@ class Work:
 def engine_with(store: Store, **settings: Any) -> tuple[TaskEngine, Clock, list[Any]]:
     clock = Clock()
     engine = TaskEngine(dataclasses.replace(
-        Settings(latency=f"fixed:{LATENCY:g}"), **settings), clock, Randomness(7), store)
+        Settings(latency=f"fixed:{LATENCY:g}"), **settings), clock, Randomness(7), store, store)
     finished: list[Any] = []
     engine.subscribe(lambda task, generation: finished.append(
         (task.task_uuid, generation.index, generation.status, generation.finished_at)))
@@ -141,6 +145,27 @@ def test_a_task_is_stored_before_its_ack_and_its_results_after_the_commit() -> N
             "seed": task.generations[0].seed, "cost": 0.5}
         assert task.generations[1].file == ("video", "f")
         assert engine.progress(task, task.generations[0]) == 100
+        await engine.close()
+
+    run(scenario)
+
+
+def test_a_withdrawn_task_leaves_nothing_and_its_uuid_is_free_again() -> None:
+    """docs/configuration.md, a full disk: a task whose commit fails "is not run, polls as
+    taskNotFound, and its taskUUID is taken when sent again", with nothing of it stored."""
+    async def scenario() -> None:
+        store = Store()
+        engine, clock, finished = engine_with(store)
+        task = engine.submit(OWNER, request(), Work())
+        engine.withdraw(task)
+        assert store.events[-2:] == [("forgotten", ["a-1"]), ("outputs forgotten", "a-1")]
+        with pytest.raises(TaskNotFound):
+            engine.find("A-1")
+        clock.advance(LATENCY)
+        await settle()
+        assert finished == [] and not task.finished
+        again = engine.submit(OWNER, request(), Work())
+        assert again is not task and engine.find("A-1") is again
         await engine.close()
 
     run(scenario)
