@@ -1,0 +1,111 @@
+"""A foreground matte of a picture: how far each pixel is from the colour of its border.
+
+What a background-removal, masking or pose model finds is, in a mock, what stands out from the
+backdrop: the border's dominant colour is taken as the background, and each pixel's alpha grows
+with its distance (largest channel difference) from that colour, ramped between two distances
+and smoothed. Everything is computed on a small working copy (at most ``WORKING_SIDE`` pixels
+along the long side) with Pillow's C operations, so a 1024x1024 picture costs about a
+millisecond; callers scale the matte back to the picture's size.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageChops, ImageFilter
+
+# The working copy's long side: enough for a mask's outline, cheap for every filter.
+WORKING_SIDE = 256
+# Channel differences from the border colour below LOW are background, above HIGH foreground;
+# a straight ramp between them keeps the edges soft.
+_LOW, _HIGH = 24, 72
+# Colours the border is reduced to before the most common one is picked.
+_BORDER_COLOURS = 8
+
+
+def decode(data: bytes) -> Image.Image:
+    """The picture in ``data`` as RGB (a transparent input lies on white, as a viewer shows it)."""
+    picture = Image.open(io.BytesIO(data))
+    picture.load()
+    if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+        rgba = picture.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return picture if picture.mode == "RGB" else picture.convert("RGB")
+
+
+def working_copy(picture: Image.Image, side: int = WORKING_SIDE) -> Image.Image:
+    """``picture`` shrunk (box filter) so its long side is at most ``side``."""
+    scale = side / max(picture.size)
+    if scale >= 1:
+        return picture.copy()
+    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    return picture.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
+
+
+def border_colour(picture: Image.Image) -> tuple[int, int, int]:
+    """The most common colour (of a few) along the picture's four edges."""
+    width, height = picture.size
+    edges = [picture.crop(box) for box in ((0, 0, width, 1), (0, height - 1, width, height),
+                                           (0, 0, 1, height), (width - 1, 0, width, height))]
+    strip = Image.new("RGB", (2 * width + 2 * height, 1))
+    offset = 0
+    for edge in edges:
+        line = edge if edge.height == 1 else edge.transpose(Image.Transpose.ROTATE_90)
+        strip.paste(line, (offset, 0))
+        offset += line.width
+    quantised = strip.quantize(_BORDER_COLOURS, method=Image.Quantize.MEDIANCUT)
+    counts = quantised.getcolors() or [(1, 0)]
+    _, index = max(counts)
+    palette = quantised.getpalette() or [0, 0, 0]
+    red, green, blue = palette[3 * index:3 * index + 3]
+    return red, green, blue
+
+
+def distance(picture: Image.Image, colour: tuple[int, int, int]) -> Image.Image:
+    """Per pixel, the largest channel difference from ``colour`` (mode L)."""
+    difference = ImageChops.difference(picture, Image.new("RGB", picture.size, colour))
+    red, green, blue = difference.split()
+    return ImageChops.lighter(red, ImageChops.lighter(green, blue))
+
+
+def _ramp(value: int) -> int:
+    return min(255, max(0, (value - _LOW) * 255 // (_HIGH - _LOW)))
+
+
+_RAMP = [_ramp(value) for value in range(256)]
+
+
+def matte(small: Image.Image) -> Image.Image:
+    """The soft foreground matte (mode L, 255 = foreground) of a working copy."""
+    alpha = distance(small, border_colour(small)).point(_RAMP)
+    return alpha.filter(ImageFilter.GaussianBlur(1))
+
+
+def threshold(mask: Image.Image, level: int = 128) -> Image.Image:
+    """``mask`` made binary: 255 from ``level`` up, else 0."""
+    return mask.point([255 if value >= level else 0 for value in range(256)])
+
+
+def dilate(mask: Image.Image, radius: int) -> Image.Image:
+    """A binary ``mask`` grown by ``radius`` pixels (a box mean above 0; Pillow's rank
+    filters sort every window, hundreds of times slower)."""
+    if radius < 1:
+        return mask
+    return threshold(mask.filter(ImageFilter.BoxBlur(radius)), 1)
+
+
+def erode(mask: Image.Image, radius: int) -> Image.Image:
+    """A binary ``mask`` shrunk by ``radius`` pixels (a box mean of fully set only)."""
+    if radius < 1:
+        return mask
+    return threshold(mask.filter(ImageFilter.BoxBlur(radius)), 255)
+
+
+def local_maximum(grey: Image.Image) -> Image.Image:
+    """Each pixel's largest 3x3 neighbour (mode L), from shifted copies."""
+    rows = ImageChops.lighter(grey, ImageChops.lighter(ImageChops.offset(grey, 1, 0),
+                                                       ImageChops.offset(grey, -1, 0)))
+    return ImageChops.lighter(rows, ImageChops.lighter(ImageChops.offset(rows, 0, 1),
+                                                       ImageChops.offset(rows, 0, -1)))
