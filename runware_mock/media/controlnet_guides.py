@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
 from runware_mock.media import matte
 from runware_mock.media.placeholder import encode
@@ -103,7 +103,9 @@ def _gradient(grey: Image.Image) -> Image.Image:
     middle = Image.new("L", grey.size, 128)
     across = ImageChops.difference(grey.filter(_SOBEL_X), middle)
     down = ImageChops.difference(grey.filter(_SOBEL_Y), middle)
-    return ImageChops.add(across, down)
+    # Pillow's kernels leave the outermost pixels as they were: not a gradient.
+    inner = ImageChops.add(across, down).crop((1, 1, grey.width - 1, grey.height - 1))
+    return ImageOps.expand(inner, 1, 0)
 
 
 def _ridges(magnitude: Image.Image) -> Image.Image:
