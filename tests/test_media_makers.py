@@ -90,7 +90,7 @@ def test_background_removal_return_only_mask_is_the_mask_itself():
 
 
 def test_post_process_mask_makes_the_soft_edge_hard():
-    soft = picture(soft=True)
+    soft = picture((512, 384), soft=True)  # larger than the matte's working copy
     plain = opened(remove_background(soft, Removal())).getchannel("A")
     cleaned = opened(remove_background(soft, Removal(post_process_mask=True))).getchannel("A")
     assert len(values(plain)) > 2
@@ -230,6 +230,8 @@ def test_face_mask_is_binary_without_blur_and_covers_the_detection():
     assert 0 <= found.x_min < found.x_max <= SIZE[0] and 0 <= found.y_min < found.y_max <= SIZE[1]
     middle = ((found.x_min + found.x_max) // 2, (found.y_min + found.y_max) // 2)
     assert image.getpixel(middle) == 255 and image.getpixel((2, 2)) == 0
+    corner = (found.x_min, found.y_min)
+    assert image.getpixel(corner) == 0  # a face is painted as an ellipse in its box
     # The face lies in the upper part of the figure (the ellipse from 20% to 95% down).
     assert found.y_max < SIZE[1] * 0.6 and found.y_min >= SIZE[1] * 0.18
 
@@ -263,6 +265,9 @@ def test_mask_padding_grows_and_shrinks_the_mask():
 def test_each_target_masks_its_own_region():
     boxes = {target: mask(picture(), Masking(target)).detections for target in masking.TARGETS}
     assert len(boxes["hand"]) == 2
+    hands = mask(picture(), Masking("hand", padding=0, blur=0, output_format="PNG"))
+    corner = (hands.detections[0].x_min + 1, hands.detections[0].y_min + 1)
+    assert opened(hands.image).convert("L").getpixel(corner) == 255  # a hand, as a box
     spots = {target: [(d.x_min, d.y_min, d.x_max, d.y_max) for d in found]
              for target, found in boxes.items()}
     assert len({tuple(found) for found in spots.values()}) == len(spots)
