@@ -273,6 +273,17 @@ def test_each_target_masks_its_own_region():
     assert len({tuple(found) for found in spots.values()}) == len(spots)
 
 
+def test_a_jpeg_input_read_at_reduced_scale_keeps_its_size_and_aspect():
+    data = picture((600, 300), fmt="JPEG")
+    root = ElementTree.fromstring(vectorize.vectorize(data, vectorize.Tracing()))
+    assert (root.get("width"), root.get("height")) == ("600", "300")
+    assert opened(mask(data, Masking("face")).image).size == (600, 300)
+    document, _ = read_glb(glb.model(data, "GLB"))
+    positions = document["accessors"][0]
+    width = positions["max"][0] - positions["min"][0]
+    assert abs(width / (positions["max"][1] - positions["min"][1]) - 2) < 0.01
+
+
 # 3D (§2.7).
 
 def read_glb(data: bytes) -> tuple[dict, bytes]:

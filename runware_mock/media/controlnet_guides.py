@@ -1,9 +1,9 @@
 """ControlNet preprocess guides (``imageControlNetPreProcess`` / ``controlNetPreprocess``): one
 guide image per documented ``preProcessorType``, computed from the input picture.
 
-Each guide is worked out on a copy of at most ``_WORKING_SIDE`` pixels along the long side and
-scaled to the output size (nearest neighbour for line drawings, so lines stay crisp). What
-each is made from:
+Each guide is worked out on a copy of at most ``_WORKING_SIDE`` pixels along the long side
+(``_SMOOTH_SIDE`` for the blurry ones) and scaled to the output size (nearest neighbour for
+line drawings, so lines stay crisp). What each is made from:
 
 - ``canny``: white edges on black. The gradient is Sobel's (L1 magnitude, as OpenCV measures
   it), thinned to its local maxima, kept from ``highThresholdCanny`` up and, by hysteresis,
@@ -43,6 +43,9 @@ from runware_mock.media.placeholder import encode
 PREPROCESSORS = ("canny", "depth", "mlsd", "normalbae", "openpose", "tile", "seg", "lineart",
                  "lineart_anime", "shuffle", "scribble", "softedge")
 _WORKING_SIDE = 512
+# The blurry guides (depth, normal map, tile, shuffle) lose nothing on a copy half as large.
+_SMOOTH_SIDE = 256
+_SMOOTH = {"depth", "normalbae", "tile", "shuffle"}
 _SOBEL_X = ImageFilter.Kernel((3, 3), [-1, 0, 1, -2, 0, 2, -1, 0, 1], scale=8, offset=128)
 _SOBEL_Y = ImageFilter.Kernel((3, 3), [-1, -2, -1, 0, 0, 0, 1, 2, 1], scale=8, offset=128)
 # _gradient's value times this is the L1 Sobel magnitude OpenCV's Canny compares thresholds to.
@@ -90,7 +93,8 @@ def guide(data: bytes, settings: Guide) -> bytes:
     """The guide image of the picture in ``data``."""
     picture = matte.decode(data)
     size = output_size(picture.size, settings.width, settings.height)
-    small = matte.working_copy(picture, min(_WORKING_SIDE, max(size)))
+    side = _SMOOTH_SIDE if settings.preprocessor in _SMOOTH else _WORKING_SIDE
+    small = matte.working_copy(picture, min(side, max(size)))
     drawn, smooth = _MAKERS[settings.preprocessor](small, settings, size)
     resample = Image.Resampling.BILINEAR if smooth else Image.Resampling.NEAREST
     if drawn.size != size:

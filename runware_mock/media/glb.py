@@ -51,21 +51,20 @@ class Relief:
 
 def model(data: bytes, output_format: str = "GLB") -> bytes:
     """The 3D file, in ``output_format`` (one of ``FORMATS``), of the picture in ``data``."""
-    picture = matte.decode(data)
-    relief = _relief(picture)
+    picture, size = matte.decode_reduced(data, _TEXTURE_SIDE)
+    relief = _relief(picture, size[0] / size[1])
     if output_format == "GLB":
         return _glb(relief, _texture(picture))
     return {"OBJ": _obj, "PLY": _ply, "STL": _stl}[output_format](relief)
 
 
-def _relief(picture: Image.Image) -> Relief:
+def _relief(picture: Image.Image, aspect: float) -> Relief:
     grid = matte.working_copy(picture, GRID + 1)
     if min(grid.size) < 2:  # a sliver of a picture still makes a surface
         grid = grid.resize((max(2, grid.width), max(2, grid.height)))
     columns, rows = grid.size
     heights = grid.convert("L").filter(ImageFilter.GaussianBlur(1)).tobytes()
     colours = list(zip(*(iter(grid.tobytes()),) * 3, strict=True))
-    aspect = picture.width / picture.height
     positions, texcoords = [], []
     for j in range(rows):
         for i in range(columns):
@@ -84,7 +83,7 @@ def _relief(picture: Image.Image) -> Relief:
 
 def _texture(picture: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    matte.working_copy(picture, _TEXTURE_SIDE).save(buffer, "JPEG", quality=_TEXTURE_QUALITY)
+    picture.save(buffer, "JPEG", quality=_TEXTURE_QUALITY)
     return buffer.getvalue()
 
 

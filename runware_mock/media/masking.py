@@ -70,15 +70,14 @@ class Mask:
 
 def mask(data: bytes, masking: Masking) -> Mask:
     """The mask image and the detections of ``masking.target`` in the picture in ``data``."""
-    picture = matte.decode(data)
-    small = matte.working_copy(picture)
+    small, size = matte.decode_reduced(data, matte.WORKING_SIDE)
     foreground = matte.threshold(matte.matte(small))
-    scale = picture.width / small.width
+    scale = size[0] / small.width
     found = [detection for person in _persons(foreground)
              for detection in _detect(person, foreground, masking.target, scale)]
     kept = sorted((detection for detection in found if detection.confidence >= masking.confidence),
                   key=lambda detection: -detection.confidence)[:masking.max_detections]
-    drawn = _draw(kept, foreground, picture.size, masking)
+    drawn = _draw(kept, foreground, size, masking)
     return Mask(encode(drawn.convert("RGB"), masking.output_format, masking.quality),
                 tuple(kept))
 

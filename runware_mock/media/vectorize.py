@@ -38,13 +38,12 @@ class Tracing:
 
 def vectorize(data: bytes, tracing: Tracing) -> bytes:
     """The SVG document (UTF-8) tracing the picture in ``data``."""
-    picture = matte.decode(data)
-    grid = matte.working_copy(picture, GRID)
+    grid, (picture_width, picture_height) = matte.decode_reduced(data, GRID)
     cells = _quantised(grid, tracing.colours).filter(ImageFilter.ModeFilter(3))
     palette = cells.getpalette() or []
     counts = sorted(cells.getcolors() or [], reverse=True)
-    width = tracing.width or picture.width
-    height = tracing.height or picture.height
+    width = tracing.width or picture_width
+    height = tracing.height or picture_height
     columns, rows = cells.size
     backdrop = tracing.background or tuple(palette[3 * counts[0][1]:3 * counts[0][1] + 3])
     parts = [
