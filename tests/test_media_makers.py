@@ -10,6 +10,7 @@ import json
 import re
 import struct
 import xml.etree.ElementTree as ElementTree
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -345,6 +346,26 @@ def test_the_other_3d_formats_are_well_formed():
     stl = glb.model(data, "STL")
     (triangles,) = struct.unpack_from("<I", stl, 80)
     assert len(stl) == 84 + 50 * triangles and triangles == len(faces)
+
+
+def test_3mf_and_usdz_are_well_formed_packages():
+    data = picture()
+    with zipfile.ZipFile(io.BytesIO(glb.model(data, "3MF"))) as package:
+        assert {"[Content_Types].xml", "_rels/.rels", "3D/3dmodel.model"} <= set(package.namelist())
+        model = ElementTree.fromstring(package.read("3D/3dmodel.model"))
+    core = "{http://schemas.microsoft.com/3dmanufacturing/core/2015/02}"
+    vertices = len(model.findall(f".//{core}vertex"))
+    corners = [int(t.get(key)) for t in model.iter(f"{core}triangle") for key in ("v1", "v2", "v3")]
+    assert corners and max(corners) < vertices
+    usdz = glb.model(data, "USDZ")
+    with zipfile.ZipFile(io.BytesIO(usdz)) as package:
+        (entry,) = package.infolist()
+        assert entry.filename.endswith(".usda") and entry.compress_type == zipfile.ZIP_STORED
+        layer = package.read(entry).decode()
+    # The USDZ specification: stored (not compressed) files whose data starts on 64 bytes.
+    name_length, extra_length = struct.unpack_from("<HH", usdz, entry.header_offset + 26)
+    assert (entry.header_offset + 30 + name_length + extra_length) % 64 == 0
+    assert layer.startswith("#usda 1.0") and "point3f[] points" in layer
 
 
 # Videos (§2.8, §2.2).

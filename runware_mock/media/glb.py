@@ -10,7 +10,14 @@ for 3D output:
   most ``_TEXTURE_SIDE`` pixels) as the base-colour texture of an unlit-looking material;
 - ``OBJ``: Wavefront text: ``v``, ``vt`` and ``f v/vt`` lines;
 - ``PLY``: binary little-endian, each vertex with the picture's colour under it;
-- ``STL``: binary, an 80-byte header, the triangle count and each triangle's normal and corners.
+- ``STL``: binary, an 80-byte header, the triangle count and each triangle's normal and corners;
+- ``3MF``: the 3D Manufacturing Format's ZIP package (content types, relationships and the
+  ``3D/3dmodel.model`` XML of vertices and triangles);
+- ``USDZ``: an uncompressed ZIP whose first file is a USDA layer of the mesh (points, faces,
+  texture coordinates and the picture's colours as ``displayColor``), each file's data 64-byte
+  aligned as the USDZ specification asks.
+
+ZIP entries carry a fixed date, so the same picture gives the same bytes.
 
 Synchronous and CPU-bound: callers run it in a worker thread.
 """
@@ -21,6 +28,7 @@ import io
 import json
 import struct
 import sys
+import zipfile
 from array import array
 from dataclasses import dataclass
 
@@ -29,7 +37,7 @@ from PIL import Image, ImageFilter
 from runware_mock.media import matte
 
 GRID = 32
-FORMATS = ("GLB", "OBJ", "PLY", "STL")
+FORMATS = ("GLB", "OBJ", "PLY", "STL", "3MF", "USDZ")
 _RELIEF = 0.12
 _TEXTURE_SIDE = 512
 _TEXTURE_QUALITY = 85
@@ -55,7 +63,8 @@ def model(data: bytes, output_format: str = "GLB") -> bytes:
     relief = _relief(picture, size[0] / size[1])
     if output_format == "GLB":
         return _glb(relief, _texture(picture))
-    return {"OBJ": _obj, "PLY": _ply, "STL": _stl}[output_format](relief)
+    makers = {"OBJ": _obj, "PLY": _ply, "STL": _stl, "3MF": _three_mf, "USDZ": _usdz}
+    return makers[output_format](relief)
 
 
 def _relief(picture: Image.Image, aspect: float) -> Relief:
@@ -185,3 +194,83 @@ def _normal(a: tuple[float, float, float], b: tuple[float, float, float],
     nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
     length = (nx * nx + ny * ny + nz * nz) ** 0.5 or 1.0
     return nx / length, ny / length, nz / length
+
+
+# ZIP entries' date: fixed, so equal pictures give equal packages.
+_ZIP_DATE = (2024, 1, 1, 0, 0, 0)
+_3MF_TYPES = """<?xml version="1.0" encoding="UTF-8"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
+<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
+<Default Extension="model" ContentType="application/vnd.ms-package.3dmanufacturing-3dmodel+xml"/>
+</Types>"""
+_3MF_RELATIONSHIPS = """<?xml version="1.0" encoding="UTF-8"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Target="/3D/3dmodel.model" Id="rel0"
+ Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/>
+</Relationships>"""
+
+
+def _three_mf(relief: Relief) -> bytes:
+    vertices = "".join(f'<vertex x="{x * 100:.3f}" y="{y * 100:.3f}" z="{z * 100:.3f}"/>'
+                       for x, y, z in relief.positions)
+    triangles = "".join(f'<triangle v1="{a}" v2="{b}" v3="{c}"/>' for a, b, c in relief.triangles)
+    document = ('<?xml version="1.0" encoding="UTF-8"?>\n<model unit="millimeter" '
+                'xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">'
+                f'<resources><object id="1" type="model"><mesh><vertices>{vertices}</vertices>'
+                f'<triangles>{triangles}</triangles></mesh></object></resources>'
+                '<build><item objectid="1"/></build></model>')
+    return _zip([("[Content_Types].xml", _3MF_TYPES.encode()),
+                 ("_rels/.rels", _3MF_RELATIONSHIPS.encode()),
+                 ("3D/3dmodel.model", document.encode())], zipfile.ZIP_DEFLATED)
+
+
+def _usdz(relief: Relief) -> bytes:
+    def listed(items: list[str]) -> str:
+        return "[" + ", ".join(items) + "]"
+
+    points = listed([f"({x:.5f}, {y:.5f}, {z:.5f})" for x, y, z in relief.positions])
+    uvs = listed([f"({u:.5f}, {1 - v:.5f})" for u, v in relief.texcoords])
+    colours = listed([f"({r / 255:.3f}, {g / 255:.3f}, {b / 255:.3f})"
+                      for r, g, b in relief.colours])
+    layer = f"""#usda 1.0
+(
+    defaultPrim = "Relief"
+    metersPerUnit = 1
+    upAxis = "Y"
+)
+
+def Xform "Relief"
+{{
+    def Mesh "Mesh"
+    {{
+        int[] faceVertexCounts = {listed(["3"] * len(relief.triangles))}
+        int[] faceVertexIndices = {listed([str(i) for t in relief.triangles for i in t])}
+        point3f[] points = {points}
+        texCoord2f[] primvars:st = {uvs} (
+            interpolation = "vertex"
+        )
+        color3f[] primvars:displayColor = {colours} (
+            interpolation = "vertex"
+        )
+        uniform token subdivisionScheme = "none"
+    }}
+}}
+"""
+    return _zip([("relief.usda", layer.encode())], zipfile.ZIP_STORED, align=64)
+
+
+def _zip(entries: list[tuple[str, bytes]], compression: int, align: int = 1) -> bytes:
+    """A ZIP of ``entries``; with ``align``, each entry's data starts at a multiple of it (the
+    local header's extra field is padded, as USDZ asks)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as package:
+        for name, data in entries:
+            entry = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            entry.compress_type = compression
+            if align > 1:
+                # Data begins after the 30-byte local header, the name and the extra field.
+                start = buffer.tell() + 30 + len(name.encode())
+                padding = -(start + 4) % align
+                entry.extra = struct.pack("<HH", 0x1986, padding) + b"\0" * padding
+            package.writestr(entry, data)
+    return buffer.getvalue()
