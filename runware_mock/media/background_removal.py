@@ -70,6 +70,7 @@ def _cut_out(picture: Image.Image, alpha: Image.Image, removal: Removal) -> Imag
         picture.paste((red, green, blue), mask=alpha.point(lambda value: 255 - value))
     if removal.output_format == "JPG":
         return picture
+    opacity = min(1.0, max(0.0, opacity))
     if opacity > 0:
         alpha = alpha.point([round(value + opacity * (255 - value)) for value in range(256)])
     picture.putalpha(alpha)
