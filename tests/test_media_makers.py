@@ -368,6 +368,56 @@ def test_3mf_and_usdz_are_well_formed_packages():
     assert layer.startswith("#usda 1.0") and "point3f[] points" in layer
 
 
+def read_fbx_records(data: bytes, offset: int, end: int) -> dict[str, list]:
+    """Binary FBX 7.4 records from ``offset`` up to a null record: name -> [(properties,
+    children)], each end offset checked."""
+    found: dict[str, list] = {}
+    while offset < end:
+        record_end, count, _, name_length = struct.unpack_from("<IIIB", data, offset)
+        if record_end == 0:
+            return found
+        name = data[offset + 13:offset + 13 + name_length].decode()
+        position, properties = offset + 13 + name_length, []
+        for _ in range(count):
+            kind = chr(data[position])
+            position += 1
+            if kind in "dfil":
+                length, _, size = struct.unpack_from("<III", data, position)
+                properties.append(struct.unpack_from(f"<{length}{kind}", data, position + 12))
+                position += 12 + size
+            elif kind == "S":
+                (size,) = struct.unpack_from("<I", data, position)
+                properties.append(data[position + 4:position + 4 + size])
+                position += 4 + size
+            else:
+                form = {"I": "<i", "L": "<q", "D": "<d", "C": "<?", "Y": "<h", "F": "<f"}[kind]
+                properties.append((kind, *struct.unpack_from(form, data, position)))
+                position += struct.calcsize(form)
+        children = read_fbx_records(data, position, record_end) if position < record_end else {}
+        if children:  # a list of children ends on a null record
+            assert data[record_end - 13:record_end] == bytes(13), name
+        found.setdefault(name, []).append((properties, children))
+        offset = record_end
+    return found
+
+
+def test_fbx_is_binary_fbx_with_the_mesh():
+    data = glb.model(picture(), "FBX")
+    assert data.startswith(b"Kaydara FBX Binary  \x00\x1a\x00")
+    assert struct.unpack_from("<I", data, 23) == (7400,)
+    tree = read_fbx_records(data, 27, len(data))
+    ((_, objects),) = tree["Objects"]
+    ((geometry_properties, geometry),) = objects["Geometry"]
+    assert geometry_properties[0][0] == "L"  # object ids are 64-bit
+    ((vertices,), _), = geometry["Vertices"]
+    ((corners,), _), = geometry["PolygonVertexIndex"]
+    assert len(vertices) % 3 == 0 and len(corners) % 3 == 0
+    ends = [index for index in corners if index < 0]  # each polygon ends on -(index + 1)
+    assert len(ends) == len(corners) // 3
+    assert max(max(corners), max(-index - 1 for index in ends)) < len(vertices) // 3
+    assert {"FBXHeaderExtension", "GlobalSettings", "Connections"} <= set(tree)
+
+
 # Videos (§2.8, §2.2).
 
 @pytest.fixture(scope="module")

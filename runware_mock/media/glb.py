@@ -15,7 +15,8 @@ for 3D output:
   ``3D/3dmodel.model`` XML of vertices and triangles);
 - ``USDZ``: an uncompressed ZIP whose first file is a USDA layer of the mesh (points, faces,
   texture coordinates and the picture's colours as ``displayColor``), each file's data 64-byte
-  aligned as the USDZ specification asks.
+  aligned as the USDZ specification asks;
+- ``FBX``: binary FBX 7.4 with the mesh and its UVs (``media.fbx``).
 
 ZIP entries carry a fixed date, so the same picture gives the same bytes.
 
@@ -35,9 +36,10 @@ from dataclasses import dataclass
 from PIL import Image, ImageFilter
 
 from runware_mock.media import matte
+from runware_mock.media.fbx import fbx
 
 GRID = 32
-FORMATS = ("GLB", "OBJ", "PLY", "STL", "3MF", "USDZ")
+FORMATS = ("GLB", "OBJ", "PLY", "STL", "3MF", "USDZ", "FBX")
 _RELIEF = 0.12
 _TEXTURE_SIDE = 512
 _TEXTURE_QUALITY = 85
@@ -63,7 +65,8 @@ def model(data: bytes, output_format: str = "GLB") -> bytes:
     relief = _relief(picture, size[0] / size[1])
     if output_format == "GLB":
         return _glb(relief, _texture(picture))
-    makers = {"OBJ": _obj, "PLY": _ply, "STL": _stl, "3MF": _three_mf, "USDZ": _usdz}
+    makers = {"OBJ": _obj, "PLY": _ply, "STL": _stl, "3MF": _three_mf, "USDZ": _usdz,
+              "FBX": _fbx}
     return makers[output_format](relief)
 
 
@@ -185,6 +188,10 @@ def _stl(relief: Relief) -> bytes:
         corners = relief.positions[a], relief.positions[b], relief.positions[c]
         parts.append(facet.pack(*_normal(*corners), *corners[0], *corners[1], *corners[2], 0))
     return b"".join(parts)
+
+
+def _fbx(relief: Relief) -> bytes:
+    return fbx(relief.positions, relief.texcoords, relief.triangles)
 
 
 def _normal(a: tuple[float, float, float], b: tuple[float, float, float],
