@@ -66,6 +66,28 @@ def test_background_removal_default_is_a_png_with_real_alpha_at_the_input_size()
     assert out.getpixel((128, 110))[:3] == SUBJECT
 
 
+@pytest.mark.parametrize("across", [False, True])
+def test_a_graded_backdrop_is_removed_and_a_subject_cut_by_the_frame_kept(across):
+    """A backdrop dark on one side and light on the other (a sky, a studio wall), a subject
+    running out of the frame; ``across``: graded left to right instead of top to bottom."""
+    shade = Image.linear_gradient("L")  # dark at the top, light at the bottom
+    shade = (shade.transpose(Image.Transpose.TRANSPOSE) if across else shade).resize(SIZE)
+    canvas = Image.merge("RGB", (shade.point(lambda v: 30 + v * 2 // 3), shade.point(
+        lambda v: 60 + v * 2 // 3), Image.new("L", SIZE, 200)))
+    width, height = SIZE
+    subject = (100, 80, width, 140) if across else (100, 80, 160, height)
+    ImageDraw.Draw(canvas).rectangle(subject, fill=SUBJECT)
+    buffer = io.BytesIO()
+    canvas.save(buffer, "PNG")
+    alpha = opened(remove_background(buffer.getvalue(), Removal())).getchannel("A")
+    for backdrop in ((2, 2), (width - 3, 2), (2, height - 3), (width - 3, height - 3),
+                     (40, height // 2), (width // 2, 30)):
+        assert alpha.getpixel(backdrop) == 0, backdrop
+    inside = ((110, 110), (width - 2, 110)) if across else ((130, 90), (130, height - 2))
+    for point in inside:
+        assert alpha.getpixel(point) == 255, point
+
+
 def test_background_removal_webp_keeps_the_alpha_and_jpg_flattens_onto_rgba():
     webp = opened(remove_background(picture(), Removal(output_format="WEBP")))
     assert (webp.format, webp.mode) == ("WEBP", "RGBA")

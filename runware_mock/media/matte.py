@@ -1,11 +1,15 @@
-"""A foreground matte of a picture: how far each pixel is from the colour of its border.
+"""A foreground matte of a picture: how far each pixel is from the colours of its border.
 
 What a background-removal, masking or pose model finds is, in a mock, what stands out from the
-backdrop: the border's dominant colour is taken as the background, and each pixel's alpha grows
-with its distance (largest channel difference) from that colour, ramped between two distances
-and smoothed. Everything is computed on a small working copy (at most ``WORKING_SIDE`` pixels
-along the long side) with Pillow's C operations, so a 1024x1024 picture costs about a
-millisecond; callers scale the matte back to the picture's size.
+backdrop. The backdrop is known three ways: the border's dominant colour; per row, the colour at
+whichever end of the row is nearer that dominant colour (so a sky or a studio wall that darkens
+upwards stays backdrop, and a subject cut by one side does not become backdrop); per column,
+likewise from its top or bottom end. Each pixel's alpha grows with its smallest distance
+(largest channel difference) from these, ramped between two distances and smoothed.
+
+Everything is computed on a small working copy (at most ``WORKING_SIDE`` pixels along the long
+side) with Pillow's C operations, so a 1024x1024 picture costs a few milliseconds; callers
+scale the matte back to the picture's size.
 """
 
 from __future__ import annotations
@@ -80,9 +84,19 @@ def border_colour(picture: Image.Image) -> tuple[int, int, int]:
 
 def distance(picture: Image.Image, colour: tuple[int, int, int]) -> Image.Image:
     """Per pixel, the largest channel difference from ``colour`` (mode L)."""
-    difference = ImageChops.difference(picture, Image.new("RGB", picture.size, colour))
-    red, green, blue = difference.split()
+    return _largest_difference(picture, Image.new("RGB", picture.size, colour))
+
+
+def _largest_difference(first: Image.Image, second: Image.Image) -> Image.Image:
+    red, green, blue = ImageChops.difference(first, second).split()
     return ImageChops.lighter(red, ImageChops.lighter(green, blue))
+
+
+def _nearer_end(first: Image.Image, second: Image.Image,
+                colour: tuple[int, int, int]) -> Image.Image:
+    """Pixel by pixel, whichever of two border lines is nearer ``colour``."""
+    further = ImageChops.subtract(distance(first, colour), distance(second, colour))
+    return Image.composite(first, second, further.point([255] + [0] * 255))
 
 
 def _ramp(value: int) -> int:
@@ -94,8 +108,17 @@ _RAMP = [_ramp(value) for value in range(256)]
 
 def matte(small: Image.Image) -> Image.Image:
     """The soft foreground matte (mode L, 255 = foreground) of a working copy."""
-    alpha = distance(small, border_colour(small)).point(_RAMP)
-    return alpha.filter(ImageFilter.GaussianBlur(1))
+    colour = border_colour(small)
+    width, height = small.size
+    rows = _nearer_end(small.crop((0, 0, 1, height)), small.crop((width - 1, 0, width, height)),
+                       colour)
+    columns = _nearer_end(small.crop((0, 0, width, 1)), small.crop((0, height - 1, width, height)),
+                          colour)
+    nearest = ImageChops.darker(
+        distance(small, colour),
+        ImageChops.darker(_largest_difference(small, rows.resize(small.size)),
+                          _largest_difference(small, columns.resize(small.size))))
+    return nearest.point(_RAMP).filter(ImageFilter.GaussianBlur(1))
 
 
 def threshold(mask: Image.Image, level: int = 128) -> Image.Image:
