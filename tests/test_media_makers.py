@@ -61,7 +61,7 @@ def test_background_removal_default_is_a_png_with_real_alpha_at_the_input_size()
     out = opened(remove_background(picture(), Removal()))
     assert (out.format, out.mode, out.size) == ("PNG", "RGBA", SIZE)
     alpha = out.getchannel("A")
-    assert alpha.getpixel((2, 2)) == 0  # the backdrop is gone
+    assert out.getpixel((2, 2)) == (0, 0, 0, 0)  # the backdrop is gone: the default rgba
     assert alpha.getpixel((128, 110)) == 255  # the subject stays, opaque, in its colour
     assert out.getpixel((128, 110))[:3] == SUBJECT
 
@@ -97,6 +97,8 @@ def test_background_removal_webp_keeps_the_alpha_and_jpg_flattens_onto_rgba():
     assert (jpg.format, jpg.mode, jpg.size) == ("JPEG", "RGB", SIZE)
     red, green, blue = jpg.getpixel((2, 2))
     assert green > 240 and red < 15 and blue < 15
+    plain = opened(remove_background(picture(), Removal(output_format="JPG")))
+    assert max(plain.getpixel((2, 2))) < 15  # flattened onto the default rgba's black
 
 
 def test_background_removal_rgba_colours_the_removed_background_with_its_opacity():

@@ -6,7 +6,8 @@ colour, ramped and smoothed), worked out on a small copy and scaled back. The do
 settings change it as the Runware docs describe them:
 
 - ``rgba`` ``[r, g, b, a]`` (``a`` from 0 to 1): the colour put behind the foreground; the
-  removed background gets that colour with opacity ``a`` (default: fully transparent);
+  removed background gets that colour with opacity ``a``. The default is the documented
+  ``[0, 0, 0, 0]``: transparent black, as rembg leaves it (flat, so it also encodes fast);
 - ``returnOnlyMask``: the output is the mask itself, white foreground on black;
 - ``postProcessMask``: the mask is cleaned (a morphological opening, a blur) and made hard:
   every alpha is 0 or 255;
@@ -14,7 +15,7 @@ settings change it as the Runware docs describe them:
   ``alphaMattingBackgroundThreshold`` transparent, both regions are eroded by
   ``alphaMattingErodeSize`` pixels and the band left between them keeps the smooth matte;
 - ``outputFormat``: PNG or WEBP keep the alpha; JPG has none, so the foreground is flattened
-  onto the ``rgba`` colour (white when none is given).
+  onto the ``rgba`` colour (black by default, as rembg's JPG shows it).
 
 Synchronous and CPU-bound: callers run it in a worker thread.
 """
@@ -28,8 +29,8 @@ from PIL import Image, ImageFilter
 from runware_mock.media import matte
 from runware_mock.media.placeholder import encode
 
-# What a JPG (no alpha) shows where the background was, when no ``rgba`` is given.
-_FLATTEN_ON = (255, 255, 255)
+# The documented default ``rgba`` (bria:51@1's; rembg leaves the same behind its cut-outs).
+_TRANSPARENT_BLACK = (0, 0, 0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -65,16 +66,23 @@ def remove_background(data: bytes, removal: Removal) -> bytes:
 
 
 def _cut_out(picture: Image.Image, alpha: Image.Image, removal: Removal) -> Image.Image:
-    red, green, blue, opacity = removal.rgba or (*_FLATTEN_ON, 0.0)
-    if removal.rgba or removal.output_format == "JPG":
-        picture.paste((red, green, blue), mask=alpha.point(lambda value: 255 - value))
-    if removal.output_format == "JPG":
-        return picture
-    opacity = min(1.0, max(0.0, opacity))
-    if opacity > 0:
-        alpha = alpha.point([round(value + opacity * (255 - value)) for value in range(256)])
+    red, green, blue, opacity = removal.rgba or _TRANSPARENT_BLACK
+    # A JPG has no alpha to keep: the cut-out is flattened onto the opaque colour.
+    opacity = 1.0 if removal.output_format == "JPG" else min(1.0, max(0.0, opacity))
+    if opacity >= 1:  # an opaque backdrop: a plain blend, and nothing left transparent
+        picture.paste((red, green, blue), mask=alpha.point(_INVERTED))
+        return picture if removal.output_format == "JPG" else picture.convert("RGBA")
+    # Invisible pixels take the colour (flat areas encode fast); the others keep theirs, as
+    # straight alpha wants.
+    picture.paste((red, green, blue), mask=matte.threshold(alpha.point(_INVERTED), 255))
     picture.putalpha(alpha)
+    if opacity > 0:
+        behind = Image.new("RGBA", picture.size, (red, green, blue, round(opacity * 255)))
+        picture = Image.alpha_composite(behind, picture)
     return picture
+
+
+_INVERTED = [255 - value for value in range(256)]
 
 
 def _post_processed(alpha: Image.Image) -> Image.Image:
