@@ -104,14 +104,18 @@ def guide(data: bytes, settings: Guide) -> bytes:
     return encode(drawn.convert("RGB"), settings.output_format, settings.quality)
 
 
+def _slope(grey: Image.Image, kernel: ImageFilter.Kernel) -> Image.Image:
+    """``grey`` through a 3x3 kernel whose offset is 128 (no slope)."""
+    # Pillow's kernels leave the outermost pixels as they were: they are given no slope.
+    inner = grey.filter(kernel).crop((1, 1, grey.width - 1, grey.height - 1))
+    return ImageOps.expand(inner, 1, 128)
+
+
 def _gradient(grey: Image.Image) -> Image.Image:
     """The L1 Sobel magnitude divided by ``_GRADIENT_UNIT`` (mode L)."""
     middle = Image.new("L", grey.size, 128)
-    across = ImageChops.difference(grey.filter(_SOBEL_X), middle)
-    down = ImageChops.difference(grey.filter(_SOBEL_Y), middle)
-    # Pillow's kernels leave the outermost pixels as they were: not a gradient.
-    inner = ImageChops.add(across, down).crop((1, 1, grey.width - 1, grey.height - 1))
-    return ImageOps.expand(inner, 1, 0)
+    across = ImageChops.difference(_slope(grey, _SOBEL_X), middle)
+    return ImageChops.add(across, ImageChops.difference(_slope(grey, _SOBEL_Y), middle))
 
 
 def _ridges(magnitude: Image.Image) -> Image.Image:
@@ -154,8 +158,8 @@ def _normalbae(small: Image.Image, _: Guide, __: tuple[int, int]) -> tuple[Image
     depth = _depth_map(small)
     slope = ImageFilter.Kernel((3, 3), [-1, 0, 1, -2, 0, 2, -1, 0, 1], scale=1, offset=128)
     rise = ImageFilter.Kernel((3, 3), [-1, -2, -1, 0, 0, 0, 1, 2, 1], scale=1, offset=128)
-    red = depth.filter(slope).point(lambda value: 255 - value)
-    green = depth.filter(rise)
+    red = _slope(depth, slope).point(lambda value: 255 - value)
+    green = _slope(depth, rise)
     tilt = ImageChops.add(ImageChops.difference(red, Image.new("L", depth.size, 127)),
                           ImageChops.difference(green, Image.new("L", depth.size, 128)))
     blue = tilt.point(lambda value: 255 - value // 2)

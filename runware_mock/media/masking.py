@@ -72,9 +72,9 @@ def mask(data: bytes, masking: Masking) -> Mask:
     """The mask image and the detections of ``masking.target`` in the picture in ``data``."""
     small, size = matte.decode_reduced(data, matte.WORKING_SIDE)
     foreground = matte.threshold(matte.matte(small))
-    scale = size[0] / small.width
+    scale = (size[0] / small.width, size[1] / small.height)
     found = [detection for person in _persons(foreground)
-             for detection in _detect(person, foreground, masking.target, scale)]
+             for detection in _detect(person, masking.target, scale)]
     kept = sorted((detection for detection in found if detection.confidence >= masking.confidence),
                   key=lambda detection: -detection.confidence)[:masking.max_detections]
     drawn = _draw(kept, foreground, size, masking)
@@ -100,11 +100,13 @@ def _persons(foreground: Image.Image) -> list[tuple[Box, float]]:
     return found
 
 
-def _detect(person: tuple[Box, float], foreground: Image.Image, target: str,
-            scale: float) -> list[Detection]:
-    box, fill = person
+def _detect(person: tuple[Box, float], target: str,
+            scale: tuple[float, float]) -> list[Detection]:
+    """The detections of ``target`` in one person (its box in working pixels, its fill)."""
+    (left, top, right, bottom), fill = person
     confidence = round(min(0.99, 0.3 + 0.7 * fill), 2)
-    left, top, right, bottom = (value * scale for value in box)
+    left, right = left * scale[0], right * scale[0]
+    top, bottom = top * scale[1], bottom * scale[1]
     tall = bottom - top
     if target == "person":
         return [_detection((left, top, right, bottom), confidence, ())]
