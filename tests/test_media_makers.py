@@ -467,6 +467,14 @@ def test_video_upscale_is_factor_times_the_size_and_as_long(clip, tmp_path, outp
     assert list(tmp_path.iterdir()) == [target]  # no partial file left behind
 
 
+def test_video_upscale_fps_resamples_the_frames_and_keeps_the_length(clip, tmp_path):
+    target = tmp_path / "up.mp4"
+    asyncio.run(upscale_video(FFmpegPool(1), clip, target, 2, "MP4", fps=10))
+    made = decode(target)
+    assert made["frames"] == 10  # one second at 10 fps
+    assert abs(made["audio_seconds"] - decode(clip)["audio_seconds"]) < 0.05
+
+
 # How ffmpeg reports the alpha: VP9 carries it beside the picture (a WebM track flag, decoded
 # by libvpx), ProRes 4444 in the pixel format.
 @pytest.mark.parametrize(("output_format", "decoder", "alpha_marker"), [

@@ -30,11 +30,12 @@ async def upscale_video(pool: FFmpegPool, source: Path, target: Path, factor: fl
                         output_format: str = "MP4", fps: float | None = None) -> Path:
     """Write ``source`` upscaled by ``factor`` to ``target`` (in ``output_format``)."""
     muxer, video, audio = CONTAINERS[output_format]
-    scale = (f"scale=trunc(iw*{factor}/2)*2:trunc(ih*{factor}/2)*2:flags=fast_bilinear")
-    rate = ["-r", f"{fps:g}"] if fps else []
+    filters = f"scale=trunc(iw*{factor}/2)*2:trunc(ih*{factor}/2)*2:flags=fast_bilinear"
+    if fps:
+        filters += f",fps={fps:g}"
     await write_whole(pool, target, [
         "-v", "error", "-i", str(source), "-map", "0:v:0", "-map", "0:a:0?",
-        "-vf", scale, *rate, *video, "-pix_fmt", "yuv420p", *audio,
+        "-vf", filters, *video, "-pix_fmt", "yuv420p", *audio,
         *container_args(muxer), "-f", muxer])
     return target
 
