@@ -551,7 +551,7 @@ def test_the_catalog_refuses_an_unknown_price_rule(monkeypatch: pytest.MonkeyPat
 def test_the_schemas_read_afresh() -> None:
     task_schemas = schemas._task_schemas()
     assert task_schemas["getResponse"] == "request.getResponse"
-    assert task_schemas["imageUpscale"] == "request.imageUpscale"
+    assert task_schemas["imageUpscale"] == "request.upscale"  # an alias: one schema
     assert "videoInference" not in task_schemas  # its models choose the schema
     names = schemas.names.__wrapped__()
     assert names == tuple(sorted(names)) and "response.webhook" in names
