@@ -46,6 +46,8 @@ class TaskServices:
     task_types: Mapping[str, TaskType] = field(default_factory=dict)
 
 
+# A handler takes its task type's typed request (contract/request_types.py), validated, its
+# defaults applied; a refusal it raises (ApiRefusal) the dispatcher answers.
 Handler = Callable[[Any, Context, TaskServices], Awaitable[Reply]]
 ResultItem = Callable[[TaskServices, Task, Generation], dict[str, Any]]
 # The engine's Work for a validated request (raising ApiRefusal when the request cannot run):
