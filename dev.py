@@ -13,6 +13,8 @@
                                    install the wheel in a fresh virtualenv and serve one task
     python3 dev.py mutate [ARGS]   set up .venv with mutmut, then the mutation score of the
                                    modules in pyproject.toml's [tool.mutmut] (not part of CI)
+    python3 dev.py types           write the typed requests (TypedDicts) the request schemas
+                                   give to runware_mock/contract/request_types.py
 
 .venv is (re)installed only when pyproject.toml changed since the last setup, or a command
 needs an extra (test, docs) it lacks: serve and run install the emulator alone.
@@ -313,10 +315,24 @@ def main(argv: list[str]) -> int:
     if command == "docs":
         return call([str(BIN / "mkdocs"), "serve", "--config-file", str(ROOT / "mkdocs.yml"),
                      *rest])
+    if command == "types":
+        return types()
     if command == "mutate":
         return call([str(BIN / "python"), str(ROOT / "benchmarks" / "mutation.py"), *rest],
                     cwd=ROOT)
     return test(rest)
+
+
+# `types` writes runware_mock/contract/request_types.py from the request schemas.
+EXTRAS["types"] = ()
+
+
+def types() -> int:
+    """The typed requests written anew (runware_mock/contract/request_typing.py), with the
+    emulator's own Python: it reads the schemas from the package."""
+    return call([str(BIN / "python"), "-c",
+                 "from runware_mock.contract import request_typing; request_typing.write()"],
+                cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def task_schemas() -> dict[str, str]:
 
 
 def _task_type_of(schema_name: str) -> str:
-    return str(schemas.inlined(schema_name)["properties"]["taskType"]["const"])
+    return schemas.task_type_names(schema_name)[0]
 
 
 def base_task(schema_name: str, model: str | None = None) -> dict[str, Any]:
@@ -184,6 +184,8 @@ def _sweep_base(label: str) -> dict[str, Any]:
     downloaded)."""
     name = task_schemas()[label]
     task = base_task(name, label.split(":", 1)[1] if ":" in label else None)
+    # Sent under the label's name: a schema may take several (an alias: imageUpscale).
+    task["taskType"] = label.split(":", 1)[0]
     if "async" in json.dumps(schemas.inlined(name).get("properties", {})
                              .get("deliveryMethod", {})):
         task["deliveryMethod"] = "async"

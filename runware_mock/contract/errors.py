@@ -41,6 +41,15 @@ class ApiError:
         return body
 
 
+class ApiRefusal(Exception):
+    """A task refused with ``problem``: raised where the refusal is found (a handler, a rule
+    of the model, a conflict), answered once by the dispatcher, which names the task."""
+
+    def __init__(self, problem: ApiError) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 @dataclass(frozen=True)
 class CatalogEntry:
     code: str

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from runware_mock.contract import model_catalog
 from runware_mock.contract.errors import ApiError, error
+from runware_mock.contract.request_types import TaskRequest
 from runware_mock.engine.clock import Alarm, Clock
 from runware_mock.engine.latency import UNTYPED_TYPICAL_SECONDS, parse_profile
 from runware_mock.engine.randomness import Randomness
@@ -100,7 +101,7 @@ class Generation:
 class Task:
     owner: str
     task_uuid: str
-    request: dict[str, Any]
+    request: TaskRequest
     submitted_at: float
     generations: list[Generation]
     # None for a task restored finished from the store: it has nothing left to do.
@@ -203,7 +204,7 @@ class TaskEngine:
         """Called once per generation when it reaches a terminal state."""
         self._listeners.append(listener)
 
-    def submit(self, owner: str, request: dict[str, Any], work: Work,
+    def submit(self, owner: str, request: TaskRequest, work: Work,
                faults: TaskFaults | None = None) -> Task:
         task_uuid = str(request["taskUUID"]).lower()
         if self.holds(task_uuid):
@@ -257,7 +258,7 @@ class TaskEngine:
             task.alarm = self._clock.call_at(task.ready_at, self._due, task)
         return task
 
-    def resume(self, task: Task, work: Work, request: dict[str, Any]) -> None:
+    def resume(self, task: Task, work: Work, request: TaskRequest) -> None:
         """Run a restored task again from where it was: measured again (inputs are fetched
         anew, from ``request`` as it was sent, which ``work`` holds), then produced if it is
         due, else due when it was due."""

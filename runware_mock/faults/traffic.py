@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from runware_mock.contract.request_types import TaskRequest
 from runware_mock.faults.fault_kinds import Traffic
 
 
@@ -16,7 +17,7 @@ def request_traffic(tasks: list[Any], api_key: Any, transport: str) -> Traffic:
                    task_uuids=_strings(_lower(task.get("taskUUID")) for task in objects))
 
 
-def task_traffic(task: dict[str, Any], owner: str, transport: str) -> Traffic:
+def task_traffic(task: TaskRequest, owner: str, transport: str) -> Traffic:
     """One validated task the engine runs (any task type with results), as the task and
     delivery faults see it."""
     safety = task.get("safety")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
-from runware_mock.contract.errors import error
+from runware_mock.contract.errors import ApiError, ApiRefusal, error
 from runware_mock.contract.validation import MOST_ERRORS, check_task
 from runware_mock.handling.task_type import Context, TaskServices
 from runware_mock.media.file_store import REQUESTER
@@ -38,6 +39,8 @@ class Dispatcher:
         try:
             handle = self._services.task_types[task_type].handle
             return await handle(checked.task, context, self._services)
+        except ApiRefusal as refused:
+            return Reply(errors=[labelled(refused.problem, checked.task)])
         except Exception as exc:
             if disk_trouble(exc):  # not a bug: a file it had to write found no room
                 return Reply(errors=[refusal(self._services.health, exc, task_type=task_type,
@@ -48,3 +51,10 @@ class Dispatcher:
                                        task_uuid=checked.task.get("taskUUID"))])
         finally:
             REQUESTER.reset(requester)
+
+
+def labelled(problem: ApiError, task: dict[str, Any]) -> ApiError:
+    """The error, naming the task it answers (its taskType as sent: an alias is answered
+    under the name received)."""
+    return dataclasses.replace(problem, task_type=task.get("taskType"),
+                               task_uuid=task.get("taskUUID"))

@@ -14,20 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from runware_mock.contract.errors import error
+from runware_mock.contract.request_types import ImageInferenceRequest, UpscaleRequest
 from runware_mock.engine.lifecycle import Expiry, WorkFailed
 from runware_mock.handling.task_type import bytes_needed_now
 from runware_mock.media.facade import Media, MediaInputError
 from runware_mock.media.file_store import CONTENT_TYPES, Maker
 from runware_mock.media.probe import ImageInfo
 
+# The requests whose results are images.
+ImageRequest = ImageInferenceRequest | UpscaleRequest
 
-def output_types(request: dict[str, Any]) -> list[str]:
+
+def output_types(request: ImageRequest) -> list[str]:
     """``outputType`` as a list: runware 0.5 may send several, and gets each."""
     asked = request.get("outputType", "URL")
     return [asked] if isinstance(asked, str) else list(asked)
 
 
-async def image_fields(media: Media, request: dict[str, Any], index: int, extension: str,
+async def image_fields(media: Media, request: ImageRequest, index: int, extension: str,
                        expiry: Expiry, make: Maker) -> tuple[dict[str, Any], str]:
     """The result's ``imageUUID`` and one key per asked ``outputType``; and the UUID. The
     image (drawn by ``make``) is made now when its bytes are in the result, else when first

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runware_mock.contract.errors import ApiError
+from runware_mock.contract.errors import ApiRefusal
+from runware_mock.contract.request_types import TaskRequest
 from runware_mock.engine.lifecycle import (
     Generation,
     Reviver,
@@ -112,17 +113,17 @@ def _reviver(services: TaskServices, table: TaskTable) -> Reviver:
 
 
 async def _work_again(services: TaskServices, table: TaskTable,
-                      task: Task) -> tuple[Work, dict[str, Any]] | str:
+                      task: Task) -> tuple[Work, TaskRequest] | str:
     """The task's work made anew from its request as it was sent, with that request; or why
     it cannot be."""
     request = await table.sent(task.task_uuid) or task.request
     task_type = services.task_types.get(task.task_type)
     if task_type is None or task_type.work is None:
         return f"{task.task_type} has no work to run again"
-    work = task_type.work(request, services)
-    if isinstance(work, ApiError):
-        return work.message
-    return work, request
+    try:
+        return task_type.work(request, services), request
+    except ApiRefusal as refused:
+        return refused.problem.message
 
 
 def _remaker(services: TaskServices,

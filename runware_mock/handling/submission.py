@@ -9,36 +9,34 @@ result replies are the same for all of them.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from runware_mock.contract.errors import error
+from runware_mock.contract.errors import ApiRefusal, error
+from runware_mock.contract.request_types import TaskRequest
 from runware_mock.engine.lifecycle import ERROR, Task, TaskConflict, Work
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
 from runware_mock.faults import DELIVERY, TASK
 from runware_mock.faults.traffic import task_traffic
 from runware_mock.handling.reporting import result_item
-from runware_mock.handling.task_type import Context, TaskServices, generation_error, scoped
-from runware_mock.protocol.envelope import Reply, failed, succeeded
+from runware_mock.handling.task_type import Context, TaskServices, generation_error
+from runware_mock.protocol.envelope import Reply, succeeded
 from runware_mock.store.database import StoreError
 from runware_mock.store.health import StoreUnwritable, refusal
 
 
-async def submit(task: dict[str, Any], context: Context, services: TaskServices,
+async def submit(task: TaskRequest, context: Context, services: TaskServices,
                  work: Work) -> Reply:
     """``task`` is validated, its defaults applied (``deliveryMethod`` among them)."""
-    submitted = await accept_kept(task, context, services, work)
-    if isinstance(submitted, Reply):
-        return submitted
+    submitted = await accept_committed(task, context, services, work)
     if task.get("deliveryMethod", "async") == "async":
         # The ack carries no *URL key and no status: SDKs would take either for a result.
         return succeeded({"taskType": submitted.task_type, "taskUUID": submitted.sent_uuid})
     return await _when_finished(submitted, services)
 
 
-def accept(task: dict[str, Any], context: Context, services: TaskServices,
-           work: Work) -> Task | Reply:
-    """The task handed to the engine (its faults chosen), or the conflict error a reused
-    taskUUID gets. ``submit`` answers it as its deliveryMethod asks; a streamed answer
+def accept(task: TaskRequest, context: Context, services: TaskServices,
+           work: Work) -> Task:
+    """The task handed to the engine (its faults chosen); a reused taskUUID is refused
+    (``conflictTaskUUID``). ``submit`` answers it as its deliveryMethod asks; a streamed answer
     (textInference) follows it chunk by chunk instead."""
     try:
         # Checked first, so a resent task draws no faults.
@@ -47,28 +45,27 @@ def accept(task: dict[str, Any], context: Context, services: TaskServices,
         return services.engine.submit(context.owner, task, work,
                                       _pick_faults(task, context, services))
     except TaskConflict:
-        return failed(scoped(error(
+        raise ApiRefusal(error(
             "conflictTaskUUID",
             f"taskUUID {task['taskUUID']} was already used: every task needs a new UUID v4.",
-            parameter="taskUUID", type="string"), task))
+            parameter="taskUUID", type="string")) from None
 
 
-async def accept_kept(task: dict[str, Any], context: Context, services: TaskServices,
-                      work: Work) -> Task | Reply:
+async def accept_committed(task: TaskRequest, context: Context, services: TaskServices,
+                      work: Work) -> Task:
     """``accept``, once the store has the task: whatever answers it (an ack, the first
     streamed chunk) tells the client a task that survives a crash."""
     accepted = accept(task, context, services, work)
-    if isinstance(accepted, Task):
-        try:
-            await services.engine.committed()
-        except StoreUnwritable as exc:
-            # Refused without a trace: acknowledged, it would run but be lost at a restart.
-            services.engine.withdraw(accepted)
-            return failed(scoped(refusal(services.health, exc), task))
-        except StoreError as exc:
-            services.engine.withdraw(accepted)
-            return failed(scoped(error(
-                "internalServerError", f"The emulator could not keep this task: {exc}."), task))
+    try:
+        await services.engine.committed()
+    except StoreUnwritable as exc:
+        # Refused without a trace: acknowledged, it would run but be lost at a restart.
+        services.engine.withdraw(accepted)
+        raise ApiRefusal(refusal(services.health, exc)) from exc
+    except StoreError as exc:
+        services.engine.withdraw(accepted)
+        raise ApiRefusal(error(
+            "internalServerError", f"The emulator could not keep this task: {exc}.")) from exc
     return accepted
 
 
@@ -89,14 +86,14 @@ async def _when_finished(task: Task, services: TaskServices) -> Reply:
         async with asyncio.timeout(services.settings.sync_timeout):
             await services.engine.wait_finished(task)
     except TimeoutError:
-        return failed(error(
+        raise ApiRefusal(error(
             "timeoutProvider", f"The task did not finish within {services.settings.sync_timeout:g}"
             " s, the longest a sync request is held (--sync-timeout); it goes on: poll it with "
-            "getResponse.", task_type=task.task_type, task_uuid=task.sent_uuid))
+            "getResponse.")) from None
     return results(task, services)
 
 
-def _pick_faults(task: dict[str, Any], context: Context, services: TaskServices) -> TaskFaults:
+def _pick_faults(task: TaskRequest, context: Context, services: TaskServices) -> TaskFaults:
     """Decided at submit, so the journal shows them beside the request that caused them."""
     faults = services.faults
     if not faults.armed(context.header_faults):

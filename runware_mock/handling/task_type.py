@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runware_mock.contract.errors import ApiError
+from runware_mock.contract.request_types import TaskRequest
 from runware_mock.engine.lifecycle import ERROR, Generation, Task, TaskEngine, Work
 from runware_mock.faults import Fault, FaultInjector, Rule
+from runware_mock.handling.result_items import generation_item
 from runware_mock.media.facade import Media
 from runware_mock.protocol.envelope import Reply
 from runware_mock.settings import Settings
@@ -44,33 +46,52 @@ class TaskServices:
     task_types: Mapping[str, TaskType] = field(default_factory=dict)
 
 
-Handler = Callable[[dict[str, Any], Context, TaskServices], Awaitable[Reply]]
+# A handler takes its task type's typed request (contract/request_types.py), validated, its
+# defaults applied; a refusal it raises (ApiRefusal) the dispatcher answers.
+Handler = Callable[[Any, Context, TaskServices], Awaitable[Reply]]
 ResultItem = Callable[[TaskServices, Task, Generation], dict[str, Any]]
-# The engine's Work for a validated request, or why the request cannot run: what a handler
-# submits, and what runs a task again after a restart.
-WorkFactory = Callable[[dict[str, Any], TaskServices], "Work | ApiError"]
+# The engine's Work for a validated request (raising ApiRefusal when the request cannot run):
+# what a handler submits, and what runs a task again after a restart.
+WorkFactory = Callable[[Any, TaskServices], Work]
 
 
 @dataclass(frozen=True)
 class TaskType:
-    """One task type: its name, the schema that validates it (``None``: the schema of the
-    model's family, from the catalog), its handler, and, for task types whose results come
-    later, how a generation is reported (getResponse, webhooks, pushed frames, admin)."""
+    """One task type: its name (and the other names it is sent under, each answered under
+    the name received), its handler, the schema that validates it (``None``: the schema of
+    the model's family, from the catalog), and, for task types whose results come later, how
+    a generation is reported (getResponse, webhooks, pushed frames, admin) and their Work.
+    Declared by ``immediate`` or ``later``, which set the flags that go together."""
 
     name: str
-    schema: str | None
     handle: Handler
-    result_item: ResultItem | None = None
+    schema: str | None = None
+    aliases: tuple[str, ...] = ()
+    needs_key: bool = True
     # Over WebSocket, the session watches the task it names, to push its results.
     watches_task: bool = False
+    result_item: ResultItem | None = None
     # For task types whose results come later: their Work, to run a task again.
     work: WorkFactory | None = None
 
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
 
-def scoped(problem: ApiError, task: dict[str, Any]) -> ApiError:
-    """The error, naming the task it answers."""
-    return dataclasses.replace(problem, task_type=task.get("taskType"),
-                               task_uuid=task.get("taskUUID"))
+    @classmethod
+    def immediate(cls, name: str, handle: Handler, schema: str | None, *,
+                  aliases: tuple[str, ...] = (), needs_key: bool = True,
+                  watches_task: bool = False) -> TaskType:
+        """A task type answered at once, in the reply to its request."""
+        return cls(name, handle, schema, aliases, needs_key, watches_task)
+
+    @classmethod
+    def later(cls, name: str, handle: Handler, work: WorkFactory, *, schema: str | None = None,
+              aliases: tuple[str, ...] = (), result_item: ResultItem = generation_item,
+              ) -> TaskType:
+        """A task type whose results the engine produces later (its ``work``), reported per
+        generation by ``result_item`` on every channel, the WebSocket session watching it."""
+        return cls(name, handle, schema, aliases, watches_task=True, result_item=result_item,
+                   work=work)
 
 
 def generation_error(task: Task, generation: Generation) -> ApiError:
@@ -83,7 +104,7 @@ def generation_error(task: Task, generation: Generation) -> ApiError:
 _INLINE_OUTPUTS = ("base64Data", "dataURI")
 
 
-def bytes_needed_now(request: dict[str, Any]) -> bool:
+def bytes_needed_now(request: TaskRequest) -> bool:
     """Whether the result carries its file's bytes (base64Data, dataURI) or sends them to an
     ``uploadEndpoint``: such a file is made before the result is reported, whatever
     ``--renders`` says."""

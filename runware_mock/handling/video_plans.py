@@ -21,12 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from runware_mock.contract import model_catalog
-from runware_mock.contract.errors import ApiError, error
+from runware_mock.contract.errors import ApiRefusal, error
 from runware_mock.contract.model_catalog import Family
+from runware_mock.contract.request_types import (
+    AudioInferenceRequest,
+    TaskRequest,
+    VideoInferenceRequest,
+)
 from runware_mock.contract.video_sizes import sized
-from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFailed
+from runware_mock.engine.lifecycle import Expiry, Generation, Produced
+from runware_mock.handling.image_results import image_input
 from runware_mock.handling.task_type import bytes_needed_now, without_inline_data
-from runware_mock.media.facade import Media, MediaInputError
+from runware_mock.media.facade import Media
 from runware_mock.media.placeholder import Picture
 from runware_mock.media.sound import Sound
 
@@ -38,7 +44,8 @@ DEFAULT_ASPECT = "16:9"
 _TONE_RATE = 48000
 
 
-def result_seed(request: dict[str, Any], generation: Generation) -> int:
+def result_seed(request: VideoInferenceRequest | AudioInferenceRequest,
+                generation: Generation) -> int:
     """The seed of one result: the request's (plus the result's index), else the drawn one."""
     if "seed" in request:
         return (int(request["seed"]) + generation.index) % SEEDS
@@ -54,22 +61,16 @@ class Plan:
     seconds: float
 
 
-def plan(task: dict[str, Any], family: Family) -> Plan | ApiError:
-    """The size and length the family gives this task, or the rule it breaks."""
+def plan(task: VideoInferenceRequest, family: Family) -> Plan:
+    """The size and length the family gives this task; a rule it breaks raises ApiRefusal."""
     rules: dict[str, Any] = family.details["video"]
     seconds = _duration(task, rules)
-    if isinstance(seconds, ApiError):
-        return seconds
-    problem = _fps_problem(task, rules)
-    if problem is not None:
-        return problem
-    size = _size(task, rules)
-    if isinstance(size, ApiError):
-        return size
-    return Plan(size[0], size[1], seconds)
+    _check_fps(task, rules)
+    width, height = _size(task, rules)
+    return Plan(width, height, seconds)
 
 
-def _duration(task: dict[str, Any], rules: dict[str, Any]) -> float | ApiError:
+def _duration(task: VideoInferenceRequest, rules: dict[str, Any]) -> float:
     allowed, span = rules.get("durations"), rules.get("duration_range")
     if "duration" not in task:
         if "default_duration" in rules:
@@ -77,57 +78,61 @@ def _duration(task: dict[str, Any], rules: dict[str, Any]) -> float | ApiError:
         return float(allowed[0]) if allowed else min(max(DEFAULT_SECONDS, span[0]), span[1])
     duration = task["duration"]
     if allowed and duration not in allowed:
-        return error("unsupportedDuration", f"Unsupported value {duration} for duration. "
-                     f"Allowed values: {', '.join(map(str, allowed))}.", parameter="duration",
-                     type="number", allowed_values=allowed)
+        raise ApiRefusal(error(
+            "unsupportedDuration", f"Unsupported value {duration} for duration. Allowed values: "
+            f"{', '.join(map(str, allowed))}.", parameter="duration", type="number",
+            allowed_values=allowed))
     if span and not span[0] <= duration <= span[1]:
-        return error("invalidDuration", f"Invalid value for duration: {duration}. duration "
-                     f"must be a number from {span[0]} to {span[1]}.", parameter="duration",
-                     type="number")
+        raise ApiRefusal(error(
+            "invalidDuration", f"Invalid value for duration: {duration}. duration must be a "
+            f"number from {span[0]} to {span[1]}.", parameter="duration", type="number"))
     return float(duration)
 
 
-def _fps_problem(task: dict[str, Any], rules: dict[str, Any]) -> ApiError | None:
+def _check_fps(task: VideoInferenceRequest, rules: dict[str, Any]) -> None:
     allowed = rules.get("fps")
     if "fps" in task and allowed and task["fps"] not in allowed:
-        return error("unsupportedFps", f"Unsupported value {task['fps']} for fps. Allowed "
-                     f"values: {', '.join(map(str, allowed))}.", parameter="fps",
-                     type="integer", allowed_values=allowed)
-    return None
+        raise ApiRefusal(error(
+            "unsupportedFps", f"Unsupported value {task['fps']} for fps. Allowed values: "
+            f"{', '.join(map(str, allowed))}.", parameter="fps", type="integer",
+            allowed_values=allowed))
 
 
-def _size(task: dict[str, Any], rules: dict[str, Any]) -> tuple[int, int] | ApiError:
+def _size(task: VideoInferenceRequest, rules: dict[str, Any]) -> tuple[int, int]:
     given = [name for name in ("width", "height") if name in task]
     if len(given) == 1:
         other = "height" if given == ["width"] else "width"
-        return error("missingParameter", f"Missing required parameter: {other}. width and "
-                     "height must be used together.", parameter=other, type="integer")
+        raise ApiRefusal(error(
+            "missingParameter", f"Missing required parameter: {other}. width and height must "
+            "be used together.", parameter=other, type="integer"))
     resolutions = rules.get("resolutions", [])
     ratios = rules.get("aspect_ratios", [DEFAULT_ASPECT])
     if given and "resolution" in task:
-        return error("conflictingParameters", "width and height cannot be combined with "
-                     "resolution: give one or the other.",
-                     parameter=["width", "height", "resolution"])
+        raise ApiRefusal(error(
+            "conflictingParameters", "width and height cannot be combined with resolution: "
+            "give one or the other.", parameter=["width", "height", "resolution"]))
     if given:
         # JSON's 720.0 is an integer to the schema; Pillow and ffmpeg want 720.
         size = (int(task["width"]), int(task["height"]))
         if "aspect_ratios" in rules:
             allowed = [sized(name, ratio) for name in resolutions for ratio in ratios]
             if size not in allowed:
-                return error("unsupportedDimensions", f"Unsupported size {size[0]}x{size[1]}. "
-                             "Allowed sizes: " + ", ".join(f"{w}x{h}" for w, h in allowed)
-                             + ".", parameter=["width", "height"], type="integer",
-                             allowed_values=[f"{w}x{h}" for w, h in allowed])
+                raise ApiRefusal(error(
+                    "unsupportedDimensions", f"Unsupported size {size[0]}x{size[1]}. Allowed "
+                    "sizes: " + ", ".join(f"{w}x{h}" for w, h in allowed) + ".",
+                    parameter=["width", "height"], type="integer",
+                    allowed_values=[f"{w}x{h}" for w, h in allowed]))
         return size
     resolution = task.get("resolution", rules["default_resolution"])
     if resolution not in resolutions:
-        return error("unsupportedResolution", f"Unsupported value {resolution!r} for "
-                     f"resolution. Allowed values: {', '.join(resolutions)}.",
-                     parameter="resolution", type="string", allowed_values=resolutions)
+        raise ApiRefusal(error(
+            "unsupportedResolution", f"Unsupported value {resolution!r} for resolution. "
+            f"Allowed values: {', '.join(resolutions)}.", parameter="resolution",
+            type="string", allowed_values=resolutions))
     return sized(resolution, ratios[0])
 
 
-def first_image(task: dict[str, Any]) -> tuple[str, str] | None:
+def first_image(task: VideoInferenceRequest) -> tuple[str, str] | None:
     """(field path, input) of the image a video starts from, if the task gives one."""
     inputs = task.get("inputs", {})
     candidates = [
@@ -145,7 +150,7 @@ class GeneratedVideo:
     """The engine's ``Work`` for a generated video: its length is known at once; an input
     image to start from is fetched and checked first."""
 
-    def __init__(self, request: dict[str, Any], media: Media, planned: Plan) -> None:
+    def __init__(self, request: VideoInferenceRequest, media: Media, planned: Plan) -> None:
         self._request = request
         self._media = media
         self._plan = planned
@@ -158,10 +163,7 @@ class GeneratedVideo:
     async def measure(self) -> float:
         if self._start is not None:
             parameter, spec = self._start
-            try:
-                self._picture_source, _ = await self._media.image_input(parameter, spec)
-            except MediaInputError as exc:
-                raise WorkFailed(error(exc.code, str(exc), parameter=exc.parameter)) from exc
+            self._picture_source, _ = await image_input(self._media, parameter, spec)
         return self._plan.seconds
 
     async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
@@ -200,7 +202,7 @@ class GeneratedVideo:
 INPUT_FIELDS = ("inputs", "frameImages", "referenceImages")
 
 
-def summarised(request: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+def summarised(request: TaskRequest, fields: tuple[str, ...]) -> dict[str, Any]:
     """``fields`` of ``request`` with their inline media summarised, however deep (a list of
     frame images of base64 data): a kept task must not hold megabytes."""
     return {name: _summarised(request[name]) for name in fields if name in request}

@@ -17,7 +17,9 @@ import hashlib
 import random
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
+
+from runware_mock.contract.request_types import TextInferenceChatRequest
 
 _TOKEN = re.compile(r"\s*\S+")
 # Words of the answer's sentences: plain, so any client can print them.
@@ -82,7 +84,7 @@ class Conversation:
     stop_sequences: tuple[str, ...]
 
     @classmethod
-    def of(cls, task: dict[str, Any]) -> Conversation:
+    def of(cls, task: TextInferenceChatRequest) -> Conversation:
         settings = {**{name: task[name] for name in _LEGACY if name in task},
                     **task.get("settings", {})}
         return cls(str(task["model"]),
@@ -108,7 +110,7 @@ class Conversation:
 _LEGACY = ("seed", "maxTokens", "temperature", "topP", "topK", "stopSequences", "systemPrompt")
 
 
-def request_seed(task: dict[str, Any]) -> int | None:
+def request_seed(task: TextInferenceChatRequest) -> int | None:
     """The seed the client asked for (``settings.seed`` or the top-level ``seed``)."""
     seed = task.get("settings", {}).get("seed", task.get("seed"))
     return None if seed is None else int(seed)

@@ -19,6 +19,11 @@ import base64
 from typing import Any
 
 from runware_mock.contract import model_catalog, schemas
+from runware_mock.contract.request_types import (
+    AudioInferenceInworldTtsRequestSpeech,
+    AudioInferenceRequest,
+    AudioInferenceSpeechRequestSpeech,
+)
 from runware_mock.contract.validation import apply_defaults
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced
 from runware_mock.handling.submission import submit
@@ -27,22 +32,24 @@ from runware_mock.handling.video_plans import result_seed, summarised
 from runware_mock.media.facade import Media
 from runware_mock.media.sound import Sound
 from runware_mock.protocol.envelope import Reply
-from runware_mock.tasks.video_inference import video_item
+
+# What speech asks to be said (the TTS models take more fields).
+Speech = AudioInferenceSpeechRequestSpeech | AudioInferenceInworldTtsRequestSpeech
 
 CHARACTERS_PER_SECOND = 15.0
 SHORTEST_SPEECH = 2.0
 
 
-async def audio_inference(task: dict[str, Any], context: Context,
+async def audio_inference(task: AudioInferenceRequest, context: Context,
                           services: TaskServices) -> Reply:
     return await submit(task, context, services, audio_work(task, services))
 
 
-def audio_work(request: dict[str, Any], services: TaskServices) -> AudioWork:
+def audio_work(request: AudioInferenceRequest, services: TaskServices) -> AudioWork:
     return AudioWork(request, services.media)
 
 
-def spoken_seconds(speech: dict[str, Any]) -> float:
+def spoken_seconds(speech: Speech) -> float:
     """How long the placeholder voice takes to say ``speech.text``."""
     seconds = len(speech["text"]) / CHARACTERS_PER_SECOND / speech.get("speed", 1.0)
     return round(max(SHORTEST_SPEECH, seconds), 3)
@@ -51,7 +58,7 @@ def spoken_seconds(speech: dict[str, Any]) -> float:
 class AudioWork:
     """The engine's ``Work`` for an audio task: its length is known at once."""
 
-    def __init__(self, request: dict[str, Any], media: Media) -> None:
+    def __init__(self, request: AudioInferenceRequest, media: Media) -> None:
         self._request = request
         self._media = media
         family = model_catalog.model(request["model"]).family
@@ -96,5 +103,4 @@ class AudioWork:
         self._request.update(summarised(self._request, ("inputs",)))
 
 
-TASK_TYPE = TaskType("audioInference", None, audio_inference, result_item=video_item,
-                     watches_task=True, work=audio_work)
+TASK_TYPE = TaskType.later("audioInference", audio_inference, audio_work)

@@ -11,10 +11,10 @@ shows; mask and reference images are fetched and checked, and named in the capti
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from runware_mock.contract import model_catalog
-from runware_mock.contract.errors import error
+from runware_mock.contract.errors import ApiRefusal, error
+from runware_mock.contract.request_types import ImageInferenceRequest
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced
 from runware_mock.handling.image_results import image_fields, image_input
 from runware_mock.handling.submission import submit
@@ -22,13 +22,11 @@ from runware_mock.handling.task_type import (
     Context,
     TaskServices,
     TaskType,
-    scoped,
     without_inline_data,
 )
 from runware_mock.media.facade import Media
 from runware_mock.media.placeholder import Picture
-from runware_mock.protocol.envelope import Reply, failed
-from runware_mock.tasks.video_inference import video_item
+from runware_mock.protocol.envelope import Reply
 
 # The size of a model whose width and height are optional, when the request gives neither.
 DEFAULT_SIZE = (1024, 1024)
@@ -37,26 +35,26 @@ DEFAULT_STRENGTH = 0.8
 SEEDS = 2**32
 
 
-async def image_inference(task: dict[str, Any], context: Context,
+async def image_inference(task: ImageInferenceRequest, context: Context,
                           services: TaskServices) -> Reply:
     given = [name for name in ("width", "height") if name in task]
     if len(given) == 1:
         absent = "height" if given == ["width"] else "width"
-        return failed(scoped(error(
+        raise ApiRefusal(error(
             "missingParameter", f"Missing required parameter: {absent}. width and height are "
             "given together, or neither (the model's default size).", parameter=absent,
-            type="integer"), task))
+            type="integer"))
     return await submit(task, context, services, image_work(task, services))
 
 
-def image_work(request: dict[str, Any], services: TaskServices) -> ImageWork:
+def image_work(request: ImageInferenceRequest, services: TaskServices) -> ImageWork:
     return ImageWork(request, services.media)
 
 
 class ImageWork:
     """The engine's ``Work`` for one imageInference task."""
 
-    def __init__(self, request: dict[str, Any], media: Media) -> None:
+    def __init__(self, request: ImageInferenceRequest, media: Media) -> None:
         self._request = request
         self._media = media
         self._seed_image: Path | None = None
@@ -139,5 +137,4 @@ def _summarised(specs: list[str]) -> list[str]:
     return list(without_inline_data({str(i): spec for i, spec in enumerate(specs)}).values())
 
 
-TASK_TYPE = TaskType("imageInference", None, image_inference, result_item=video_item,
-                     watches_task=True, work=image_work)
+TASK_TYPE = TaskType.later("imageInference", image_inference, image_work)

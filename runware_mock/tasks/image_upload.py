@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from runware_mock.contract.request_types import ImageUploadRequest
 from runware_mock.handling.task_type import Context, TaskServices, TaskType
-from runware_mock.media.facade import MediaInputError
-from runware_mock.protocol.envelope import Reply, failed, succeeded
-from runware_mock.tasks.media_storage import upload_error
+from runware_mock.handling.uploads import uploaded
+from runware_mock.protocol.envelope import Reply, succeeded
 
 
-async def image_upload(task: dict[str, Any], context: Context, services: TaskServices) -> Reply:
-    try:
-        upload = await services.media.upload(task["image"], "image")
-    except MediaInputError as exc:
-        return failed(upload_error(exc, task))
+async def image_upload(task: ImageUploadRequest, context: Context, services: TaskServices) -> Reply:
+    upload = await uploaded(services.media, task["image"], "image")
     return succeeded({"taskType": "imageUpload", "taskUUID": task["taskUUID"],
                       "imageUUID": upload.served.uuid, "imageURL": upload.url})
 
 
-TASK_TYPE = TaskType("imageUpload", "request.imageUpload", image_upload)
+TASK_TYPE = TaskType.immediate("imageUpload", image_upload, "request.imageUpload")

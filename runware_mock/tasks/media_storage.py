@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from runware_mock.contract.errors import ApiRefusal, error
+from runware_mock.contract.request_types import MediaStorageRequest
+from runware_mock.handling.task_type import Context, TaskServices, TaskType
+from runware_mock.handling.uploads import uploaded
+from runware_mock.protocol.envelope import Reply, succeeded
 
-from runware_mock.contract.errors import ApiError, error
-from runware_mock.handling.task_type import Context, TaskServices, TaskType, scoped
-from runware_mock.media.facade import MediaInputError
-from runware_mock.protocol.envelope import Reply, failed, succeeded
 
-
-async def media_storage(task: dict[str, Any], context: Context,
+async def media_storage(task: MediaStorageRequest, context: Context,
                         services: TaskServices) -> Reply:
     if task["operation"] == "delete":
         if not services.media.delete_upload(task["media"]):
-            return failed(scoped(error(
-                "mediaNotFound", f"No uploaded media with mediaUUID {task['media']}.",
-                parameter="media"), task))
+            raise ApiRefusal(error("mediaNotFound",
+                                   f"No uploaded media with mediaUUID {task['media']}.",
+                                   parameter="media"))
         return succeeded({"taskType": "mediaStorage", "taskUUID": task["taskUUID"],
                           "operation": "delete", "mediaUUID": task["media"]})
-    try:
-        upload = await services.media.upload(task["media"], "media")
-    except MediaInputError as exc:
-        return failed(upload_error(exc, task))
+    upload = await uploaded(services.media, task["media"], "media")
     return succeeded({"taskType": "mediaStorage", "taskUUID": task["taskUUID"],
                       "operation": "upload", "mediaUUID": upload.served.uuid,
                       "mediaURL": upload.url})
 
 
-def upload_error(exc: MediaInputError, task: dict[str, Any]) -> ApiError:
-    return scoped(error("invalidValueUploadFailed", str(exc), parameter=exc.parameter), task)
-
-
-TASK_TYPE = TaskType("mediaStorage", "request.mediaStorage", media_storage)
+TASK_TYPE = TaskType.immediate("mediaStorage", media_storage, "request.mediaStorage")

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from runware_mock.contract import model_catalog
+from runware_mock.contract.request_types import ModelSearchRequest
 from runware_mock.handling.task_type import Context, TaskServices, TaskType
 from runware_mock.protocol.envelope import Reply, succeeded
 
@@ -30,7 +31,7 @@ _DEFAULTS: dict[str, Any] = {"type": "", "conditioning": "", "positiveTriggerWor
 _OWN_NOTHING = ("private", "favorite", "owned")
 
 
-async def model_search(task: dict[str, Any], context: Context,
+async def model_search(task: ModelSearchRequest, context: Context,
                        services: TaskServices) -> Reply:
     found = [model for model in searchable() if _matches(model, task)]
     found = _sorted(found, task["sort"], task.get("search", ""))
@@ -62,7 +63,7 @@ def _official(model: model_catalog.Model, categories: dict[str, str]) -> dict[st
             "source": "official", "capabilities": [model.task_type]}
 
 
-def _matches(model: dict[str, Any], task: dict[str, Any]) -> bool:
+def _matches(model: dict[str, Any], task: ModelSearchRequest) -> bool:
     if task["visibility"] in _OWN_NOTHING:
         return False
     exact = ("category", "type", "architecture", "conditioning")
@@ -101,4 +102,4 @@ def _sorted(found: list[dict[str, Any]], sort: str, search: str) -> list[dict[st
     return list(reversed(found)) if descending else found
 
 
-TASK_TYPE = TaskType("modelSearch", "request.modelSearch", model_search)
+TASK_TYPE = TaskType.immediate("modelSearch", model_search, "request.modelSearch")

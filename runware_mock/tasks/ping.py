@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from runware_mock.contract.request_types import PingRequest
 from runware_mock.handling.task_type import Context, TaskServices, TaskType
 from runware_mock.protocol.envelope import Reply, succeeded
 
 
-async def ping(task: dict[str, Any], context: Context, services: TaskServices) -> Reply:
+async def ping(task: PingRequest, context: Context, services: TaskServices) -> Reply:
     return succeeded({"taskType": "ping", "pong": True})
 
 
-TASK_TYPE = TaskType("ping", "request.ping", ping)
+TASK_TYPE = TaskType.immediate("ping", ping, "request.ping", needs_key=False)

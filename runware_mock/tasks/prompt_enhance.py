@@ -9,34 +9,32 @@ runware 0.5 send none) or async.
 
 from __future__ import annotations
 
-from typing import Any
-
 from runware_mock.contract import model_catalog
-from runware_mock.contract.errors import error
+from runware_mock.contract.errors import ApiRefusal, error
+from runware_mock.contract.request_types import PromptEnhanceRequest
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced
 from runware_mock.engine.randomness import Randomness
 from runware_mock.handling.submission import submit
-from runware_mock.handling.task_type import Context, TaskServices, TaskType, scoped
+from runware_mock.handling.task_type import Context, TaskServices, TaskType
+from runware_mock.handling.text_work import TextWork
 from runware_mock.media.text import count_tokens, enhanced_prompt
-from runware_mock.protocol.envelope import Reply, failed
-from runware_mock.tasks.text_inference import TextWork
-from runware_mock.tasks.video_inference import video_item
+from runware_mock.protocol.envelope import Reply
 
 
-async def prompt_enhance(task: dict[str, Any], context: Context,
+async def prompt_enhance(task: PromptEnhanceRequest, context: Context,
                          services: TaskServices) -> Reply:
     served = model_catalog.airs("promptEnhance")
     if task["model"] not in served:
-        return failed(scoped(error(
+        raise ApiRefusal(error(
             "invalidModel", f"Invalid model {str(task['model'])[:100]!r}: this emulator serves "
             f"{', '.join(served)} for promptEnhance.", parameter="model", type="string",
-            allowed_values=list(served)), task))
+            allowed_values=list(served)))
     # One result per version: the engine makes numberResults of them.
     task["numberResults"] = task["promptVersions"]
     return await submit(task, context, services, enhance_work(task, services))
 
 
-def enhance_work(request: dict[str, Any], services: TaskServices) -> EnhancedPrompts:
+def enhance_work(request: PromptEnhanceRequest, services: TaskServices) -> EnhancedPrompts:
     return EnhancedPrompts(request, Randomness(services.settings.seed))
 
 
@@ -51,5 +49,5 @@ class EnhancedPrompts(TextWork):
                         cost=self._price.of(tokens=count_tokens(prompt) + count_tokens(text)))
 
 
-TASK_TYPE = TaskType("promptEnhance", "request.promptEnhance", prompt_enhance,
-                     result_item=video_item, watches_task=True, work=enhance_work)
+TASK_TYPE = TaskType.later("promptEnhance", prompt_enhance, enhance_work,
+                           schema="request.promptEnhance")

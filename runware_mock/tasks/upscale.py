@@ -5,17 +5,18 @@ The model is optional (sdk-js and runware 0.5 send none): absent, it is the sche
 model the catalog does not list for upscale is ``invalidModel``; the video upscalers are listed
 but not emulated (``unsupportedModel``). The input is ``inputImage`` (legacy) or
 ``inputs.image``: a URL (fetched, or served from a ``--url-map`` folder), an upload's UUID, a
-data URI or base64. runware 0.5 sends the same task as ``imageUpscale``
-(``tasks.image_upscale``), and is answered under that name.
+data URI or base64. runware 0.5 sends the same task as ``imageUpscale`` (an alias), and is
+answered under that name: 0.5 picks its result class from the reply's taskType, and would read
+an ``upscale`` item as a video.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from runware_mock.contract import model_catalog, schemas
-from runware_mock.contract.errors import ApiError, error
+from runware_mock.contract.errors import ApiRefusal, error
+from runware_mock.contract.request_types import UpscaleRequest
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFailed
 from runware_mock.handling.image_results import image_fields, image_input
 from runware_mock.handling.submission import submit
@@ -23,28 +24,24 @@ from runware_mock.handling.task_type import (
     Context,
     TaskServices,
     TaskType,
-    scoped,
     without_inline_data,
 )
 from runware_mock.media.facade import Media
 from runware_mock.media.placeholder import FORMATS, upscaled_size
 from runware_mock.media.probe import ImageInfo
-from runware_mock.protocol.envelope import Reply, failed
-from runware_mock.tasks.video_inference import video_item
+from runware_mock.protocol.envelope import Reply
 
 # The model an upscale task that names none runs: the schema's default.
 DEFAULT_MODEL = schemas.load("request.upscale")["properties"]["model"]["default"]
 _UUID_LENGTH = 36
 
 
-async def upscale(task: dict[str, Any], context: Context, services: TaskServices) -> Reply:
-    problem = _problem(task)
-    if problem is not None:
-        return failed(scoped(problem, task))
+async def upscale(task: UpscaleRequest, context: Context, services: TaskServices) -> Reply:
+    _check(task)
     return await submit(task, context, services, upscale_work(task, services))
 
 
-def upscale_work(request: dict[str, Any], services: TaskServices) -> UpscaleWork:
+def upscale_work(request: UpscaleRequest, services: TaskServices) -> UpscaleWork:
     return UpscaleWork(request, services.media, services.settings.max_upscale_pixels)
 
 
@@ -53,37 +50,36 @@ def image_upscalers() -> list[str]:
             if model_catalog.model(air).family.output == "image"]
 
 
-def _problem(task: dict[str, Any]) -> ApiError | None:
+def _check(task: UpscaleRequest) -> None:
     """What the schema cannot say: the model against the catalog, and one input image."""
     model = task["model"]
     served = image_upscalers()
     if model not in served:
         listed = model in model_catalog.airs("upscale")
-        return error(
+        raise ApiRefusal(error(
             "unsupportedModel" if listed else "invalidModel",
             f"{'Video upscaler' if listed else 'Invalid model'} {model[:100]!r}: this emulator "
             f"upscales images, with {', '.join(served)} (default {DEFAULT_MODEL}).",
-            parameter="model", type="string", allowed_values=served)
+            parameter="model", type="string", allowed_values=served))
     inputs = task.get("inputs", {})
     if "video" in inputs:
-        return error("unsupportedParameter", "Unsupported parameter: inputs.video. This "
-                     "emulator upscales images only (inputImage or inputs.image).",
-                     parameter="inputs.video")
+        raise ApiRefusal(error("unsupportedParameter", "Unsupported parameter: inputs.video. "
+                               "This emulator upscales images only (inputImage or "
+                               "inputs.image).", parameter="inputs.video"))
     given = [name for name, present in (("inputImage", "inputImage" in task),
                                         ("inputs.image", "image" in inputs)) if present]
     if not given:
-        return error("missingParameter", "Missing required parameter: inputImage (or "
-                     "inputs.image).", parameter="inputImage", type="string")
+        raise ApiRefusal(error("missingParameter", "Missing required parameter: inputImage "
+                               "(or inputs.image).", parameter="inputImage", type="string"))
     if len(given) == 2:
-        return error("invalidInputImage", "Give inputImage or inputs.image, not both.",
-                     parameter="inputImage", type="string")
-    return None
+        raise ApiRefusal(error("invalidInputImage", "Give inputImage or inputs.image, not both.",
+                               parameter="inputImage", type="string"))
 
 
 class UpscaleWork:
     """The engine's ``Work`` for one upscale task."""
 
-    def __init__(self, request: dict[str, Any], media: Media, max_pixels: int) -> None:
+    def __init__(self, request: UpscaleRequest, media: Media, max_pixels: int) -> None:
         self._request = request
         self._media = media
         self._max_pixels = max_pixels
@@ -139,5 +135,5 @@ class UpscaleWork:
         return "inputImage", self._request["inputImage"]
 
 
-TASK_TYPE = TaskType("upscale", "request.upscale", upscale, result_item=video_item,
-                     watches_task=True, work=upscale_work)
+TASK_TYPE = TaskType.later("upscale", upscale, upscale_work, schema="request.upscale",
+                           aliases=("imageUpscale",))

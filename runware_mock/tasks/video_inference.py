@@ -3,61 +3,47 @@ generation (getResponse, webhook, upload, pushed frame).
 
 The model's family decides the work: a family whose inputs are a portrait and a voice track
 (the KlingAI avatars, the talking heads) makes a video as long as the voice (``AvatarVideo``);
-every other family generates one from its prompt (``tasks.generic_video``).
+every other family generates one from its prompt (``handling.video_plans``).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from runware_mock.contract import model_catalog
-from runware_mock.contract.errors import ApiError, error
-from runware_mock.engine.lifecycle import (
-    SUCCESS,
-    Expiry,
-    Generation,
-    Produced,
-    Task,
-    WorkFailed,
-)
+from runware_mock.contract.errors import error
+from runware_mock.contract.request_types import VideoInferenceRequest
+from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFailed
 from runware_mock.handling.submission import submit
 from runware_mock.handling.task_type import (
     Context,
     TaskServices,
     TaskType,
     bytes_needed_now,
-    scoped,
     without_inline_data,
 )
 from runware_mock.handling.video_plans import GeneratedVideo, plan
 from runware_mock.media.facade import Media, MediaInputError, PreparedInputs
 from runware_mock.media.input_checks import input_limits
-from runware_mock.protocol.envelope import Reply, failed
+from runware_mock.protocol.envelope import Reply
 
 
-async def video_inference(task: dict[str, Any], context: Context,
+async def video_inference(task: VideoInferenceRequest, context: Context,
                           services: TaskServices) -> Reply:
-    work = video_work(task, services)
-    if isinstance(work, ApiError):
-        return failed(scoped(work, task))
-    return await submit(task, context, services, work)
+    return await submit(task, context, services, video_work(task, services))
 
 
-def video_work(request: dict[str, Any],
-               services: TaskServices) -> AvatarVideo | GeneratedVideo | ApiError:
+def video_work(request: VideoInferenceRequest,
+               services: TaskServices) -> AvatarVideo | GeneratedVideo:
+    """The work the model's family does; a request its rules refuse raises ApiRefusal."""
     family = model_catalog.model(request["model"]).family
     if family.image is not None and family.audio is not None:
         return AvatarVideo(request, services.media)
-    planned = plan(request, family)
-    if isinstance(planned, ApiError):
-        return planned
-    return GeneratedVideo(request, services.media, planned)
+    return GeneratedVideo(request, services.media, plan(request, family))
 
 
 class AvatarVideo:
     """The engine's ``Work`` for an avatar task: the inputs measured, then one render each."""
 
-    def __init__(self, request: dict[str, Any], media: Media) -> None:
+    def __init__(self, request: VideoInferenceRequest, media: Media) -> None:
         self._request = request
         self._media = media
         self._limits = input_limits(request["model"])
@@ -99,15 +85,4 @@ class AvatarVideo:
         self._request["inputs"] = without_inline_data(self._request["inputs"])
 
 
-def video_item(services: TaskServices, task: Task, generation: Generation) -> dict[str, Any]:
-    item: dict[str, Any] = {"taskType": task.task_type, "taskUUID": task.sent_uuid,
-                            "status": generation.status}
-    if generation.status == SUCCESS and generation.result is not None:
-        item.update(generation.result)
-    else:
-        item["progress"] = services.engine.progress(task, generation)
-    return item
-
-
-TASK_TYPE = TaskType("videoInference", None, video_inference, result_item=video_item,
-                     watches_task=True, work=video_work)
+TASK_TYPE = TaskType.later("videoInference", video_inference, video_work)

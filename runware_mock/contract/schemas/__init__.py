@@ -25,8 +25,16 @@ MODEL_SCHEMAS = {air: model.family.schema for air, model in model_catalog.models
 
 
 def _task_schemas() -> dict[str, str]:
+    """Each task type's schema, by every name the task type is sent under (its ``taskType``
+    const, or the enum of a task type with aliases)."""
     found = (name for name in names() if name.startswith("request.") and name.count(".") == 1)
-    return {name.removeprefix("request."): name for name in found}
+    return {task_type: name for name in found for task_type in task_type_names(name)}
+
+
+def task_type_names(name: str) -> tuple[str, ...]:
+    """The ``taskType`` values schema ``name`` accepts."""
+    task_type = load(name)["properties"]["taskType"]
+    return (task_type["const"],) if "const" in task_type else tuple(task_type["enum"])
 
 
 @cache
