@@ -15,6 +15,9 @@
                                    modules in pyproject.toml's [tool.mutmut] (not part of CI)
     python3 dev.py types           write the typed requests (TypedDicts) the request schemas
                                    give to runware_mock/contract/request_types.py
+    python3 dev.py new-task-type NAME [--alias A] --model AIR [--output image|text]
+                                   the files of a new task type, which pass CI as made
+                                   (docs/adding-a-task-type.md)
 
 .venv is (re)installed only when pyproject.toml changed since the last setup, or a command
 needs an extra (test, docs) it lacks: serve and run install the emulator alone.
@@ -317,6 +320,9 @@ def main(argv: list[str]) -> int:
                      *rest])
     if command == "types":
         return types()
+    if command == "new-task-type":
+        return call([str(BIN / "python"), str(ROOT / "tools" / "new_task_type.py"), *rest],
+                    cwd=ROOT)
     if command == "mutate":
         return call([str(BIN / "python"), str(ROOT / "benchmarks" / "mutation.py"), *rest],
                     cwd=ROOT)
@@ -325,6 +331,8 @@ def main(argv: list[str]) -> int:
 
 # `types` writes runware_mock/contract/request_types.py from the request schemas.
 EXTRAS["types"] = ()
+# `new-task-type NAME`: a task type's files (tools/new_task_type.py).
+EXTRAS["new-task-type"] = ()
 
 
 def types() -> int:

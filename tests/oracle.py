@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 TABLE = Path(__file__).with_name("oracle.toml")
+# A task type's own rows, one file each (``dev.py new-task-type`` starts one): read as part of
+# the table.
+TABLES = Path(__file__).with_name("oracle.d")
 # The smallest move off a bound, when the row does not name one.
 STEPS = {"integer": 1, "length": 1, "items": 1, "number": 0.01}
 
@@ -84,7 +87,13 @@ class PriceRow:
 
 @cache
 def _table() -> dict[str, Any]:
-    return tomllib.loads(TABLE.read_text("utf-8"))
+    table = tomllib.loads(TABLE.read_text("utf-8"))
+    for part in sorted(TABLES.glob("*.toml")):
+        rows = tomllib.loads(part.read_text("utf-8"))
+        table["base"].update(rows.get("base", {}))
+        table["bound"] += rows.get("bound", [])
+        table["price"] += rows.get("price", [])
+    return table
 
 
 def bases() -> dict[str, dict[str, Any]]:
