@@ -177,6 +177,27 @@ class AuthenticationRequest(TypedDict, total=False):
     connectionSessionUUID: str
 
 
+class CaptionRequestInputs(TypedDict, total=False):
+    image: str
+    video: str
+
+
+class CaptionRequest(TypedDict, total=False):
+    """caption (imageCaption): a text description of an input image, or the age group of the person in it"""
+
+    taskType: Required[Literal['caption', 'imageCaption']]
+    taskUUID: Required[str]
+    model: str
+    inputImage: str
+    inputImages: list[str]
+    inputs: CaptionRequestInputs
+    prompt: str | list[str]
+    template: str
+    deliveryMethod: Literal['sync', 'async']
+    includeCost: bool
+    webhookURL: str
+
+
 class GetResponseRequest(TypedDict, total=False):
     """getResponse: poll the results of an async task"""
 
@@ -668,6 +689,7 @@ TaskRequest = (
     | AudioInferenceSfxRequest
     | AudioInferenceSpeechRequest
     | AuthenticationRequest
+    | CaptionRequest
     | GetResponseRequest
     | ImageInferenceGuidedRequest
     | ImageInferenceOpenWeightsRequest
