@@ -124,8 +124,9 @@ CATALOG: tuple[CatalogEntry, ...] = (
                  "a field this task or model does not take (width, height, duration, ...)"),
     CatalogEntry("unsupportedTaskType", 400, "`taskType` is not one the emulator knows"),
     CatalogEntry("invalidModel", 400,
-                 "`model` is not one the catalog lists for the taskType (`allowedValues` "
-                 "names them)"),
+                 "`model` is not an AIR (`source:id@version`: the message says so), or names "
+                 "no model of the taskType: none the catalog lists (`allowedValues` names "
+                 "them), no `civitai:<id>@<version>` for imageInference (docs/models.md)"),
     CatalogEntry("invalid<Param>", 400,
                  "wrong type, format or range, e.g. `invalidOutputQuality`, `invalidTaskUUID`, "
                  "`invalidTTL`, `invalidNumberResults`, `invalidWebhookURL`"),
