@@ -87,6 +87,41 @@ README_REQUESTS: list[tuple[str, dict[str, Any], str]] = [
      "runware-sdk 1.8 README; docs CLI page"),
 ]
 
+# The examples of Runware's docs pages (runware.ai/docs/en, October 2025) whose models the
+# curated maps lack: (taskType, the example's fields, its page).
+DOCS = "runware.ai/docs/en/"
+DOCS_REQUESTS: list[tuple[str, dict[str, Any], str]] = [
+    *[("imageInference", {"model": model, "positivePrompt": SUNSET, "width": width,
+                          "height": height}, DOCS + page)
+      for model, width, height, page in [
+          ("bfl:1@1", 1024, 1024, "image-inference/api-reference"),
+          ("bfl:1@4", 1024, 1024, "providers/bfl"), ("bfl:1@5", 1024, 1024, "providers/bfl"),
+          ("bria:10@10", 1152, 896, "providers/bria"), ("bria:10@21", 1024, 1024,
+                                                        "providers/bria"),
+          ("bytedance:4@1", 1024, 1024, "providers/bytedance"),
+          ("google:1@1", 1408, 768, "providers/google"),
+          ("google:1@2", 896, 1280, "providers/google"),
+          ("google:2@1", 1024, 1024, "providers/google"),
+          ("google:2@2", 1280, 896, "providers/google"),
+          ("google:2@3", 1408, 768, "providers/google"),
+          ("ideogram:1@1", 1024, 1024, "providers/ideogram"),
+          ("ideogram:1@2", 1024, 1024, "providers/ideogram"),
+          ("ideogram:3@3", 1024, 1024, "providers/ideogram"),
+          ("ideogram:3@4", 1024, 1024, "providers/ideogram"),
+          ("openai:2@2", 1024, 1024, "providers/openai"),
+          ("runware:103@1", 1024, 1024, "image-inference/flux-tools"),
+          ("sourceful:1@0", 1024, 1024, "providers/sourceful"),
+          ("sourceful:1@1", 1024, 1024, "providers/sourceful"),
+          ("sourceful:1@2", 1024, 1024, "providers/sourceful"),
+          ("civitai:139562@297320", 1024, 1024, "image-inference/api-reference")]],
+    ("videoInference", {"model": "google:2@0", "positivePrompt": "waves", "duration": 6,
+                        "width": 1280, "height": 720}, DOCS + "providers/google"),
+    ("videoInference", {"model": "google:3@1", "positivePrompt": "waves", "duration": 8,
+                        "width": 1280, "height": 720}, DOCS + "providers/google"),
+    ("videoInference", {"model": "runware:200@6", "positivePrompt": "waves", "width": 1280,
+                        "height": 720}, DOCS + "video-inference/api-reference"),
+]
+
 # What a finished result of each task type carries (runware-surface.md summary, rule 5).
 RESULT_KEYS = {"imageInference": "imageURL", "upscale": "imageURL", "videoInference": "videoURL",
                "audioInference": "audioURL", "textInference": "text"}
@@ -106,9 +141,9 @@ def _submitted(client: RestClient, task_type: str, fields: dict[str, Any]) -> di
     return client.wait(task["taskUUID"])
 
 
-def test_every_readme_model_runs_with_its_documented_request(client: RestClient) -> None:
+def test_every_readme_and_docs_model_runs_with_its_documented_request(client: RestClient) -> None:
     refused = {}
-    for task_type, fields, source in README_REQUESTS:
+    for task_type, fields, source in README_REQUESTS + DOCS_REQUESTS:
         body = _submitted(client, task_type, fields)
         results = [item for item in body.get("data", []) if item.get(RESULT_KEYS[task_type])]
         if "errors" in body or not results:

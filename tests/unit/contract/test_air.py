@@ -76,7 +76,10 @@ def test_every_model_the_sdk_readmes_add_names_its_source() -> None:
     readme_models = ["openai:2@3", "google:3@0", "bytedance:1@1", "elevenlabs:1@1",
                      "runware:qwen3-thinking@1", "civitai:133005@782002",
                      "civitai:943001@1055701"]
+    docs_models = ["google:2@0", "google:3@1", "sourceful:1@0", "bfl:1@1", "openai:2@2"]
     for air in readme_models:
         assert "README" in data["models"][air]["source"] or "examples/" in data["models"][air][
             "source"], air
+    for air in docs_models:
+        assert data["models"][air]["source"].startswith("runware.ai/docs/"), air
     assert all(spec.get("source") for spec in data["open"].values())
