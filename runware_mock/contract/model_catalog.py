@@ -206,10 +206,15 @@ class OpenSource:
 @cache
 def open_sources() -> dict[str, OpenSource]:
     families = _families()
-    return {source: OpenSource(source, spec["name"], re.compile(spec["id"]),
-                               re.compile(spec["version"]), families[spec["family"]],
-                               Price(**spec["price"]), spec["source"])
-            for source, spec in _load()["open"].items()}
+    found = {source: OpenSource(source, spec["name"], re.compile(spec["id"]),
+                                re.compile(spec["version"]), families[spec["family"]],
+                                Price(**spec["price"]), spec["source"])
+             for source, spec in _load()["open"].items()}
+    unknown = {admits.price.rule for admits in found.values()} - set(PRICE_RULES)
+    if unknown:
+        raise ValueError(f"the model catalog's open sources name unknown price rules: "
+                         f"{sorted(unknown)}")
+    return found
 
 
 def _open_model(air: str) -> Model | None:

@@ -3,7 +3,10 @@
 The rules of the error catalog: a required field that is absent is ``missingParameter``, a field
 the schema does not list is ``unsupportedParameter``, a value outside an enum is
 ``unsupported<Param>`` with ``allowedValues``, anything else (type, range, length, format) is
-``invalid<Param>``. Each violated field yields exactly one error.
+``invalid<Param>``. Each violated field yields exactly one error, with what the schema documents
+of the field: a number's ``min`` and ``max``, its ``default`` (its reference page's link is the
+error's own: contract/errors.py). A ``model`` that is not an AIR, or names no model of the
+taskType (``model_catalog.model_for``), is ``invalidModel``.
 """
 
 from __future__ import annotations
