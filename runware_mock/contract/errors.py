@@ -9,7 +9,53 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-DOCUMENTATION = "https://runware.ai/docs/en/video-inference/api-reference"
+# Where an error links when its task type has no reference page of its own (or it has no task
+# type): Runware's page of errors.
+DOCUMENTATION = "https://runware.ai/docs/platform/errors"
+_DOCS = "https://runware.ai/docs/"
+# Each task type's reference page (runware-surface.md section 7): the /docs/en/ API reference
+# pages the service's own error links point into, and for the task types that have none there,
+# the current /docs/platform/ page. textInference has neither: its reference is one page per
+# model under /docs/models/, which is where its errors link (as runware-sdk 1.8 links an error
+# of a model it cannot name).
+DOCUMENTATION_PAGES = {
+    "imageInference": "en/image-inference/api-reference",
+    "videoInference": "en/video-inference/api-reference",
+    "audioInference": "en/audio-inference/api-reference",
+    "textInference": "models",
+    "photoMaker": "en/image-inference/photomaker",
+    "imageUpscale": "en/tools/upscale",
+    "upscale": "en/tools/upscale",
+    "promptEnhance": "en/tools/prompt-enhancer",
+    "imageCaption": "en/tools/caption",
+    "caption": "en/tools/caption",
+    "imageBackgroundRemoval": "en/tools/remove-background",
+    "removeBackground": "en/tools/remove-background",
+    "imageControlNetPreProcess": "en/tools/controlnet-preprocess",
+    "controlNetPreprocess": "en/tools/controlnet-preprocess",
+    "imageMasking": "en/tools/image-masking",
+    "vectorize": "en/tools/vectorize",
+    "modelUpload": "en/image-inference/model-upload",
+    "modelSearch": "en/utilities/model-search",
+    "accountManagement": "en/utilities/account-management",
+    "getResponse": "en/utilities/task-responses",
+    "imageUpload": "en/utilities/image-upload",
+    "getTaskDetails": "platform/task-details",
+    "mediaStorage": "platform/media-storage",
+}
+
+
+def documentation_for(task_type: object, parameter: object = None) -> str:
+    """The reference page of the task type, at the parameter's entry
+    (``…/video-inference/api-reference#request-duration``: the path in lower case, dots as
+    dashes, array positions left out), as the service's own links are."""
+    page = DOCUMENTATION_PAGES.get(task_type) if isinstance(task_type, str) else None
+    if page is None:
+        return DOCUMENTATION
+    if not isinstance(parameter, str) or not parameter:
+        return _DOCS + page
+    path = "-".join(part for part in parameter.lower().split(".") if not part.isdigit())
+    return f"{_DOCS}{page}#request-{path}"
 
 
 @dataclass(frozen=True)
@@ -21,10 +67,15 @@ class ApiError:
     allowed_values: list[Any] | None = None
     task_type: str | None = None
     task_uuid: str | None = None
-    documentation: str = DOCUMENTATION
+    # None: the task type's reference page (``documentation_for``).
+    documentation: str | None = None
     status: int = 400
     # "error" on a failed generation reported by getResponse, beside its taskUUID.
     task_status: str | None = None
+    # The documented bounds and default of the parameter, where the schema gives them.
+    min: float | None = None
+    max: float | None = None
+    default: Any = None
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -32,7 +83,11 @@ class ApiError:
             "parameter": self.parameter,
             "type": self.type,
             "allowedValues": self.allowed_values,
-            "documentation": self.documentation,
+            "min": self.min,
+            "max": self.max,
+            "default": self.default,
+            "documentation": self.documentation or documentation_for(self.task_type,
+                                                                     self.parameter),
             "taskType": self.task_type,
             "taskUUID": self.task_uuid,
             "status": self.task_status,
@@ -78,8 +133,9 @@ CATALOG: tuple[CatalogEntry, ...] = (
                  "a field this task or model does not take (width, height, duration, ...)"),
     CatalogEntry("unsupportedTaskType", 400, "`taskType` is not one the emulator knows"),
     CatalogEntry("invalidModel", 400,
-                 "`model` is not one the catalog lists for the taskType (`allowedValues` "
-                 "names them)"),
+                 "`model` is not an AIR (`source:id@version`: the message says so), or names "
+                 "no model of the taskType: none the catalog lists (`allowedValues` names "
+                 "them), no `civitai:<id>@<version>` for imageInference (docs/models.md)"),
     CatalogEntry("invalid<Param>", 400,
                  "wrong type, format or range, e.g. `invalidOutputQuality`, `invalidTaskUUID`, "
                  "`invalidTTL`, `invalidNumberResults`, `invalidWebhookURL`"),

@@ -8,12 +8,21 @@ A file holds ``[families.NAME]`` tables (what models share: ``task_type``, the r
 ``schema`` under ``contract/schemas``, the ``output`` kind, ``typical_seconds``: the real
 service's usual time for one result, which ``--latency realistic`` draws around, and optionally
 the published ``inputs`` limits) and ``[models."AIR"]`` tables (``name``, ``family``,
-``price``). A price is a ``rule`` and a ``usd`` rate; the rule names what the rate multiplies
-(``PRICE_RULES``), and the result is rounded to 5 decimals as the service reports it.
+``price``, and ``source``: where the model is documented). A price is a ``rule`` and a ``usd``
+rate; the rule names what the rate multiplies (``PRICE_RULES``), and the result is rounded to 5
+decimals as the service reports it.
+
+Models are named by AIR, ``source:id@version`` (``parse_air``). Besides the listed models, an
+``[open."SOURCE"]`` table admits every AIR of that source whose id and version match its
+``id``/``version`` patterns, as a model of its ``family`` at its ``price`` (any CivitAI model
+is an open-weights image model: docs/models.md). ``model_for`` resolves an AIR: the listed
+models first, then the models a lookup registered with ``add_owner_models`` holds for the API
+key (a key's uploads), then the open sources.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,7 +104,7 @@ class Model:
 def models() -> dict[str, Model]:
     """Every model by AIR, in the file's order."""
     data = _load()
-    families = {name: _family(name, spec) for name, spec in data["families"].items()}
+    families = _families()
     found = {air: Model(air, spec["name"], families[spec["family"]], Price(**spec["price"]))
              for air, spec in data["models"].items()}
     unknown = {model.price.rule for model in found.values()} - set(PRICE_RULES)
@@ -104,9 +113,68 @@ def models() -> dict[str, Model]:
     return found
 
 
-def model(air: str) -> Model:
-    """Raises ``KeyError`` for a model the catalog does not hold."""
-    return models()[air]
+# An AIR: a source, an id and a version. Curated ids and versions may be words
+# (`klingai:kling-video@3-pro`, `openai:gpt@5.5`, `alibaba:qwen@3-tts-1.7b-base`), so each part
+# is letters, digits, `.`, `_` and `-`, starting with a letter or digit; the source is lower case
+# as every documented source is (runware-surface.md section 6; runware-models.tsv).
+_AIR = re.compile(r"(?P<source>[a-z0-9][a-z0-9_-]*):(?P<id>[A-Za-z0-9][A-Za-z0-9._-]*)"
+                  r"@(?P<version>[A-Za-z0-9][A-Za-z0-9._-]*)")
+# An AIR is short; a longer string is not read by the pattern at all.
+MOST_AIR_CHARACTERS = 200
+
+
+@dataclass(frozen=True)
+class Air:
+    source: str
+    id: str
+    version: str
+
+
+def parse_air(text: object) -> Air | None:
+    """The parts of an AIR, ``source:id@version``; ``None`` for anything that is not one."""
+    if not isinstance(text, str) or len(text) > MOST_AIR_CHARACTERS:
+        return None
+    found = _AIR.fullmatch(text)
+    return Air(found["source"], found["id"], found["version"]) if found else None
+
+
+# A lookup of the models one API key owns (its uploads), by AIR: ``None`` when it has none.
+OwnerModels = Callable[[str, str], "Model | None"]
+_owner_lookups: list[OwnerModels] = []
+
+
+def add_owner_models(lookup: OwnerModels) -> None:
+    """Let ``model_for`` find the models ``lookup`` holds for an API key (after the catalog's,
+    before the open sources')."""
+    _owner_lookups.append(lookup)
+
+
+def remove_owner_models(lookup: OwnerModels) -> None:
+    _owner_lookups.remove(lookup)
+
+
+def model_for(air: object, owner: str | None = None) -> Model | None:
+    """The model an AIR names for the API key ``owner``: listed in the catalog, owned by the key,
+    or admitted by an open source (any ``civitai:<id>@<version>``); ``None`` for no model."""
+    if not isinstance(air, str):
+        return None
+    listed = models().get(air)
+    if listed is not None:
+        return listed
+    if owner is not None:
+        for lookup in _owner_lookups:
+            owned = lookup(air, owner)
+            if owned is not None:
+                return owned
+    return _open_model(air)
+
+
+def model(air: str, owner: str | None = None) -> Model:
+    """Raises ``KeyError`` for an AIR that names no model (``model_for``)."""
+    found = model_for(air, owner)
+    if found is None:
+        raise KeyError(air)
+    return found
 
 
 @cache
@@ -117,14 +185,55 @@ def airs(task_type: str | None = None) -> tuple[str, ...]:
 
 
 def family_of(air: object) -> Family | None:
-    """The family of a model the catalog holds (``None`` for anything else)."""
-    found = models().get(air) if isinstance(air, str) else None
+    """The family of a model the catalog holds or an open source admits (``None`` for anything
+    else)."""
+    found = model_for(air)
     return found.family if found is not None else None
+
+
+@dataclass(frozen=True)
+class OpenSource:
+    """Every AIR of ``source`` whose id and version match the patterns is a model."""
+    source: str
+    name: str
+    id: re.Pattern[str]
+    version: re.Pattern[str]
+    family: Family
+    price: Price
+    documented: str
+
+
+@cache
+def open_sources() -> dict[str, OpenSource]:
+    families = _families()
+    found = {source: OpenSource(source, spec["name"], re.compile(spec["id"]),
+                                re.compile(spec["version"]), families[spec["family"]],
+                                Price(**spec["price"]), spec["source"])
+             for source, spec in _load()["open"].items()}
+    unknown = {admits.price.rule for admits in found.values()} - set(PRICE_RULES)
+    if unknown:
+        raise ValueError(f"the model catalog's open sources name unknown price rules: "
+                         f"{sorted(unknown)}")
+    return found
+
+
+def _open_model(air: str) -> Model | None:
+    parts = parse_air(air)
+    admits = open_sources().get(parts.source) if parts is not None else None
+    if parts is None or admits is None or not (admits.id.fullmatch(parts.id)
+                                                and admits.version.fullmatch(parts.version)):
+        return None
+    return Model(air, admits.name.format(air=air), admits.family, admits.price)
 
 
 def task_types_with_models() -> tuple[str, ...]:
     """Task types whose request names a model (and whose schema the model chooses)."""
     return tuple(dict.fromkeys(found.task_type for found in models().values()))
+
+
+@cache
+def _families() -> dict[str, Family]:
+    return {name: _family(name, spec) for name, spec in _load()["families"].items()}
 
 
 def _family(name: str, spec: dict[str, Any]) -> Family:
@@ -148,7 +257,7 @@ _READ = {"task_type", "schema", "output", "inputs"}
 @cache
 def _load() -> dict[str, dict[str, Any]]:
     """Every file's families and models, merged; a name defined twice is an error."""
-    merged: dict[str, dict[str, Any]] = {"families": {}, "models": {}}
+    merged: dict[str, dict[str, Any]] = {"families": {}, "models": {}, "open": {}}
     folder = resources.files(__package__).joinpath("models")
     for entry in sorted(folder.iterdir(), key=lambda entry: entry.name):
         if not entry.name.endswith(".toml"):

@@ -3,11 +3,15 @@
 The rules of the error catalog: a required field that is absent is ``missingParameter``, a field
 the schema does not list is ``unsupportedParameter``, a value outside an enum is
 ``unsupported<Param>`` with ``allowedValues``, anything else (type, range, length, format) is
-``invalid<Param>``. Each violated field yields exactly one error.
+``invalid<Param>``. Each violated field yields exactly one error, with what the schema documents
+of the field: a number's ``min`` and ``max``, its ``default`` (its reference page's link is the
+error's own: contract/errors.py). A ``model`` that is not an AIR, or names no model of the
+taskType (``model_catalog.model_for``), is ``invalidModel``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import reprlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,8 +45,10 @@ class Checked:
         return not self.errors
 
 
-def check_task(task: Any, index: int = 0, most_errors: int = MOST_ERRORS) -> Checked:
-    """Validate one element of a request array against the schema of its taskType (and model).
+def check_task(task: Any, index: int = 0, most_errors: int = MOST_ERRORS,
+               owner: str | None = None) -> Checked:
+    """Validate one element of a request array against the schema of its taskType (and model:
+    ``model_catalog.model_for``, which finds the models of the API key ``owner`` too).
 
     At most ``most_errors`` errors are listed (``omitted`` counts the others), and the work
     stays proportional to the fields the schema knows: a task with a million unknown fields,
@@ -52,18 +58,30 @@ def check_task(task: Any, index: int = 0, most_errors: int = MOST_ERRORS) -> Che
                                   f"got {_json_type(task)}.", parameter=f"[{index}]")])
     scope = {"task_type": _echoed(task.get("taskType")),
              "task_uuid": _echoed(task.get("taskUUID"))}
-    schema_name, problem = _schema_for(task, scope)
+    schema_name, problem = _schema_for(task, scope, owner)
     if problem is not None:
         return Checked(task, [problem])
     schema = schemas.inlined(schema_name)
-    if len(task) > len(schema.get("properties", {})) or not schemas.is_valid(schema_name, task):
-        checked = _errors_against(schema_name, task, scope, most_errors)
+    judged = _with_listed_model(task, schema)
+    if len(task) > len(schema.get("properties", {})) or not schemas.is_valid(schema_name, judged):
+        checked = _errors_against(schema_name, judged, scope, most_errors)
         if checked.errors:
-            return checked
+            return dataclasses.replace(checked, task=task)
     return Checked(_safety_mode_default(apply_defaults(schema, task), task))
 
 
-def _schema_for(task: dict[str, Any], scope: dict[str, Any]) -> tuple[str, ApiError | None]:
+def _with_listed_model(task: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The task as its schema judges it. A schema lists its family's catalog models; a model of
+    an open source (any civitai AIR) or of the API key has been found by ``_schema_for`` already,
+    so the schema judges the rest of the task as for the first model it lists."""
+    listed = schema.get("properties", {}).get("model", {}).get("enum")
+    if not listed or task.get("model") in listed:
+        return task
+    return {**task, "model": listed[0]}
+
+
+def _schema_for(task: dict[str, Any], scope: dict[str, Any],
+                owner: str | None = None) -> tuple[str, ApiError | None]:
     task_type = task.get("taskType")
     if task_type is None:
         return "", error("missingParameter", "Missing required parameter: taskType.",
@@ -82,13 +100,20 @@ def _schema_for(task: dict[str, Any], scope: dict[str, Any]) -> tuple[str, ApiEr
         return "", error("missingParameter", "Missing required parameter: model.",
                          parameter="model", type="string", **scope)
     served = model_catalog.airs(task_type)
-    if not isinstance(model, str) or model not in served:
+    if model_catalog.parse_air(model) is None:
+        return "", error(
+            "invalidModel",
+            f"Invalid model {_SHORT.repr(model)}: not an AIR. A model is named "
+            "source:id@version (e.g. runware:100@1, civitai:133005@782002).",
+            parameter="model", type="string", **scope)
+    found = model_catalog.model_for(model, owner)
+    if found is None or found.task_type != task_type:
         return "", error(
             "invalidModel",
             f"Invalid model {_SHORT.repr(model)}: this emulator serves {', '.join(served)} "
             f"for {task_type}.",
             parameter="model", type="string", allowed_values=list(served), **scope)
-    return schemas.MODEL_SCHEMAS[model], None
+    return found.family.schema, None
 
 
 def _errors_against(schema_name: str, task: dict[str, Any], scope: dict[str, Any],
@@ -186,17 +211,32 @@ def _bound_error(path: str, keyword: str, value: Any, schema: dict[str, Any],
     # An array item's error is named after its array (inputs.referenceImages.0).
     param = next((part for part in reversed(path.split(".")) if not part.isdigit()), path)
     expected_type = schema.get("type")
+    documented = _documented(schema)
     if keyword in ("enum", "const"):
         allowed = schema.get("enum", [schema.get("const")])
         return error(f"unsupported{_camel(param)}",
                      f"Unsupported value {_describe(value)} for {path}. Allowed values: "
                      f"{', '.join(map(str, allowed))}.",
-                     parameter=path, type=expected_type, allowed_values=allowed, **scope)
+                     parameter=path, type=expected_type, allowed_values=allowed, **documented,
+                     **scope)
     code = f"invalid{_camel(param)}"
     if keyword in ("minLength", "maxLength") and "x-length-code" in schema:
         code = schema["x-length-code"]
     return error(code, f"Invalid value for {path}: {_describe(value)}. "
-                 f"{_requirement(path, schema)}.", parameter=path, type=expected_type, **scope)
+                 f"{_requirement(path, schema)}.", parameter=path, type=expected_type,
+                 **documented, **scope)
+
+
+def _documented(schema: dict[str, Any]) -> dict[str, Any]:
+    """What an error tells of the parameter's documentation: a number's bounds (``min``,
+    ``max``) and the default."""
+    told: dict[str, Any] = {}
+    if schema.get("type") in ("integer", "number"):
+        told.update({name: schema[key] for name, key in (("min", "minimum"), ("max", "maximum"))
+                     if key in schema})
+    if "default" in schema:
+        told["default"] = schema["default"]
+    return told
 
 
 def _requirement(path: str, schema: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from runware_mock.contract import model_catalog, schemas
 from runware_mock.contract.validation import MOST_ERRORS, apply_defaults, check_task
+from tests.error_pages import link
 
 AVATAR = "klingai:avatar@2.0-standard"
 
@@ -159,7 +160,6 @@ def test_missing_fields_are_named_with_their_type() -> None:
 U = "00000000-0000-4000-8000-000000000009"
 IMAGE = {"taskType": "imageInference", "taskUUID": U, "model": "runware:100@1",
          "positivePrompt": "a cat", "width": 512, "height": 512}
-DOC = "https://runware.ai/docs/en/video-inference/api-reference"
 
 
 def _avatar_at(**fields: Any) -> dict[str, Any]:
@@ -169,7 +169,7 @@ def _avatar_at(**fields: Any) -> dict[str, Any]:
 
 def _error(code: str, message: str, parameter: str, task_type: str, **more: Any) -> dict[str, Any]:
     found = {"code": code, "message": message, "parameter": parameter, **more,
-             "documentation": DOC, "taskType": task_type, "taskUUID": U}
+             "documentation": link(task_type, parameter), "taskType": task_type, "taskUUID": U}
     return {key: value for key, value in found.items() if value is not None}
 
 
@@ -177,7 +177,8 @@ FORMATS = ["URL", "base64Data", "dataURI"]
 WHOLE_ERRORS = [
     ({"taskType": "ping", "ping": "yes"},
      [{"code": "invalidPing", "message": "Invalid value for ping: 'yes'. ping must be a boolean.",
-       "parameter": "ping", "type": "boolean", "documentation": DOC, "taskType": "ping"}]),
+       "parameter": "ping", "type": "boolean", "documentation": link("ping"),
+       "taskType": "ping"}]),
     ({**IMAGE, "outputType": "PDF"},
      [_error("unsupportedOutputType", "Unsupported value 'PDF' for outputType. Allowed values: "
              "URL, base64Data, dataURI.", "outputType", "imageInference", type="string",
@@ -188,7 +189,8 @@ WHOLE_ERRORS = [
              type="string", allowedValues=FORMATS)]),
     ({**IMAGE, "outputType": 5},
      [_error("invalidOutputType", "Invalid value for outputType: 5. outputType must be URL, "
-             "base64Data or dataURI, or a list of them.", "outputType", "imageInference")]),
+             "base64Data or dataURI, or a list of them.", "outputType", "imageInference",
+             default="URL")]),
     (_avatar_at(inputs={"image": U, "audio": U, "video": U}),
      [_error("unsupportedParameter", "Unsupported parameter: inputs.video. This model does not "
              "take it.", "inputs.video", "videoInference")]),
@@ -201,7 +203,7 @@ WHOLE_ERRORS = [
     (_avatar_at(outputQuality={"a": 1}),
      [_error("invalidOutputQuality", "Invalid value for outputQuality: {'a': 1} (object). "
              "outputQuality must be an integer from 20 to 99.", "outputQuality",
-             "videoInference", type="integer")]),
+             "videoInference", type="integer", min=20, max=99, default=95)]),
     (_avatar_at(positivePrompt=["x"]),
      [_error("invalidPositivePrompt", "Invalid value for positivePrompt: ['x'] (array). "
              "positivePrompt must be a string of 1 to 2500 characters.", "positivePrompt",
@@ -209,21 +211,23 @@ WHOLE_ERRORS = [
     (_avatar_at(outputFormat="M" * 500),
      [_error("unsupportedOutputFormat", f"Unsupported value '{'M' * 60}'... (500 characters) "
              "for outputFormat. Allowed values: MP4, WEBM, MOV.", "outputFormat",
-             "videoInference", type="string", allowedValues=["MP4", "WEBM", "MOV"])]),
+             "videoInference", type="string", allowedValues=["MP4", "WEBM", "MOV"],
+             default="MP4")]),
     (_avatar_at(safety={"checkContent": "yes", "mode": "odd"}),
      [_error("invalidCheckContent", "Invalid value for safety.checkContent: 'yes'. "
              "safety.checkContent must be a boolean.", "safety.checkContent", "videoInference",
-             type="boolean"),
+             type="boolean", default=False),
       _error("unsupportedMode", "Unsupported value 'odd' for safety.mode. Allowed values: none, "
              "fast, full.", "safety.mode", "videoInference", type="string",
-             allowedValues=["none", "fast", "full"])]),
+             allowedValues=["none", "fast", "full"], default="none")]),
     ({**IMAGE, "referenceImages": [U, 5]},
      [_error("invalidReferenceImages", "Invalid value for referenceImages.1: 5. "
              "referenceImages.1 must be a URL, a UUID from an upload task, a data URI or base64 "
              "data.", "referenceImages.1", "imageInference", type="string")]),
     ({"taskUUID": U},
      [{"code": "missingParameter", "message": "Missing required parameter: taskType.",
-       "parameter": "taskType", "type": "string", "documentation": DOC, "taskUUID": U}]),
+       "parameter": "taskType", "type": "string", "documentation": link(None),
+       "taskUUID": U}]),
     ({"taskType": "videoInference", "taskUUID": U},
      [_error("missingParameter", "Missing required parameter: model.", "model",
              "videoInference", type="string")]),
@@ -243,13 +247,15 @@ def test_unsupported_task_type_and_invalid_model_in_whole() -> None:
     assert problem == {"code": "unsupportedTaskType", "message": "Unsupported taskType "
                        f"'vectorize'. Supported: {', '.join(supported)}.",
                        "parameter": "taskType", "type": "string", "allowedValues": supported,
-                       "documentation": DOC, "taskType": "vectorize", "taskUUID": U}
+                       "documentation": link("vectorize", "taskType"), "taskType": "vectorize",
+                       "taskUUID": U}
     (problem,) = errors_of({"taskType": "audioInference", "taskUUID": U, "model": "x:1@1"})
     served = list(model_catalog.airs("audioInference"))
     assert problem == {"code": "invalidModel", "message": f"Invalid model 'x:1@1': this "
                        f"emulator serves {', '.join(served)} for audioInference.",
                        "parameter": "model", "type": "string", "allowedValues": served,
-                       "documentation": DOC, "taskType": "audioInference", "taskUUID": U}
+                       "documentation": link("audioInference", "model"),
+                       "taskType": "audioInference", "taskUUID": U}
 
 
 def test_unknown_fields_past_the_cap_are_counted() -> None:
