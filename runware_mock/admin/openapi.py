@@ -93,6 +93,11 @@ _SCHEMAS: dict[str, Any] = {
         ageSeconds={"type": "number"}, audioSeconds={"type": ["number", "null"]},
         numberResults={"type": "integer"}, webhookURL={"type": ["string", "null"]},
         uploadEndpoint={"type": ["string", "null"]},
+        standIns={"type": "array", "description": "inputs whose URL could not be reached, "
+                  "a generated file in their place (--unreachable-inputs)",
+                  "items": _object(parameter={"type": "string"}, url={"type": "string"},
+                                   kind={"enum": ["image", "audio", "video"]},
+                                   reason={"type": "string"})},
         generations={"type": "array", "items": _object(
             index={"type": "integer"}, status={"type": "string"}, seed={"type": "integer"},
             progress={"type": "integer"}, readyInSeconds={"type": ["number", "null"]},

@@ -33,6 +33,7 @@ def task_json(task: Task, engine: TaskEngine, reporter: Reporter, deliveries: De
         "numberResults": len(task.generations),
         "webhookURL": request.get("webhookURL"),
         "uploadEndpoint": request.get("uploadEndpoint"),
+        "standIns": task.stand_ins,
         "generations": [_generation_json(task, generation, engine, now)
                         for generation in task.generations],
         "results": [reporter.result(task, generation) for generation in task.generations],
