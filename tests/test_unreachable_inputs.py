@@ -141,9 +141,12 @@ def test_a_host_answering_4xx_and_a_malformed_url_still_fail(client: RestClient,
     missing = client.post([upscale_task(inputImage=f"{file_server}/missing.jpg")]).json()
     assert errors_of(missing) == [("invalidValueUploadFailed", "inputImage")]
     assert "HTTP 404" in missing["errors"][0]["message"]
-    malformed = client.post([upscale_task(inputImage="https://[::1/portrait.jpg")]).json()
-    assert errors_of(malformed) == [("invalidValueUploadFailed", "inputImage")]
-    assert "not a valid URL" in malformed["errors"][0]["message"]
+    # Malformed, whatever part: httpx's parse, a port out of range, a host that is no name.
+    for url in ("https://[::1/portrait.jpg", "https://images.example.invalid:99999/p.jpg",
+                "https://images example.invalid/p.jpg", "https://-images.example.invalid/p.jpg"):
+        malformed = client.post([upscale_task(inputImage=url)]).json()
+        assert errors_of(malformed) == [("invalidValueUploadFailed", "inputImage")], url
+        assert "not a valid URL" in malformed["errors"][0]["message"]
 
 
 # --- underneath: what counts as unreachable ---------------------------------------------------

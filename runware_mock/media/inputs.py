@@ -16,7 +16,7 @@ import httpx
 from runware_mock.media import outbound
 from runware_mock.media.file_store import MediaStore, Pending
 from runware_mock.media.outbound import Resolver
-from runware_mock.media.targets import TargetNotReached, TargetPolicy, TargetRefused
+from runware_mock.media.targets import TargetNotReached, TargetPolicy, TargetRefused, plain
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # URLs under the URL map whose files were found: a flood of submits of the same fixtures
@@ -26,6 +26,10 @@ _DATA_URI_HEAD = re.compile(r"^data:[\w.+/-]*(?:;[\w-]+=[\w.-]+)*;base64$")
 # Characters of base64 decoded between two yields to the event loop (a few milliseconds each):
 # 20 MB of media decoded at once would hold it for a tenth of a second.
 _DECODE_SLICE = 1024 * 1024
+# A DNS name: dot-separated labels of letters, digits, hyphens (and the underscores some
+# real hosts carry), none starting or ending with a hyphen, at most 253 characters.
+_DNS_NAME = re.compile(r"(?=.{1,253}$)(?:(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\.)*"
+                       r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
 # Characters of a client's URL quoted back in an error message.
 _QUOTED = 200
 
@@ -126,6 +130,9 @@ class InputResolver:
             target = httpx.URL(url)
         except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
             raise InputError(f"{shown} is not a valid URL ({exc})") from None
+        problem = _malformed(target)
+        if problem is not None:
+            raise InputError(f"{shown} is not a valid URL ({problem})")
         try:
             async with asyncio.timeout(self._timeout):
                 return await self._get(target, shown)
@@ -169,6 +176,18 @@ class InputResolver:
                                  "bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _malformed(target: httpx.URL) -> str | None:
+    """What httpx lets through but no fetch can use: a port out of range, a host that is
+    neither an address nor a DNS name. Told as malformed, not as a host that cannot be
+    reached (which would get a stand-in), and never looked up."""
+    if target.port is not None and not 0 < target.port < 65536:
+        return f"port {target.port} is out of range"
+    host = target.raw_host.decode("ascii", "replace")  # an IDN as its punycode
+    if not host or not (_DNS_NAME.fullmatch(host.rstrip(".")) or plain(host) is not None):
+        return f"the host {_quoted(host)!r} is not a host name"
+    return None
 
 
 def _no_answer(shown: str, timeout: float) -> str:
