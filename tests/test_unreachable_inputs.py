@@ -26,7 +26,9 @@ from runware_mock.media.targets import TargetNotReached, TargetPolicy, TargetRef
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient, avatar_task, decode, decode_audio
+from tests.sdks import API_KEY, SCRIPTS, run_to_end
 from tests.task_bodies import upscale_task
+from tests.test_sdk_images import WIKIMEDIA_IMAGE
 
 PORTRAIT_URL = "https://images.example.invalid/portrait.jpg"
 VOICE_URL = "https://audio.example.invalid/voice.mp3"
@@ -79,7 +81,9 @@ def test_an_avatar_with_both_inputs_unreachable_renders_from_stand_ins_within_it
         server: ServerThread, tmp_path: Path) -> None:
     port = closed_port()
     image_url = f"http://127.0.0.1:{port}/portrait.jpg"
-    task = avatar_task(inputs={"image": image_url, "audio": VOICE_URL})
+    # No file extension: the field alone says which kind to make.
+    voice_url = "https://tts.example.invalid/speak?voice=Dennis"
+    task = avatar_task(inputs={"image": image_url, "audio": voice_url})
     body = RestClient(server.url).run(task, timeout=120)
     (item,) = body["data"]
     video = tmp_path / "avatar.mp4"
@@ -91,7 +95,7 @@ def test_an_avatar_with_both_inputs_unreachable_renders_from_stand_ins_within_it
     with AdminClient(server.base_url) as admin:
         stand_ins = admin.task(task["taskUUID"])["standIns"]
     assert [(s["parameter"], s["url"], s["kind"]) for s in stand_ins] == [
-        ("inputs.image", image_url, "image"), ("inputs.audio", VOICE_URL, "audio")]
+        ("inputs.image", image_url, "image"), ("inputs.audio", voice_url, "audio")]
 
 
 def test_stand_ins_fit_the_avatar_limits_and_are_a_function_of_url_and_seed(
@@ -189,3 +193,33 @@ def test_an_invalid_host_is_never_looked_up_and_a_refused_address_never_connecte
     assert invalid.url == PORTRAIT_URL and looked_up == []
     private = asyncio.run(unreachable("https://intranet.example.com/p.jpg"))
     assert looked_up == ["intranet.example.com"] and "not public" in private.reason
+
+
+# --- an official SDK's own test, unchanged ------------------------------------------------------
+
+def test_sdk_js_upscales_its_tests_public_wikimedia_png_offline(
+        server: ServerThread, sdk_js: tuple[str, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """@runware/sdk-js's upscale test sends a wikimedia PNG (tests/sdk_scripts/sdk_js_images.cjs),
+    here without a --url-map. The machine is made offline as CI is: every lookup fails as the
+    system resolver's does without a network (so no query leaves), and the upscales succeed on
+    a stand-in, each marked on its task."""
+    looked_up: list[str] = []
+
+    def offline(host: str, port: int) -> list[str]:
+        looked_up.append(host)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(server.services.media.lookups, "_lookup", offline)
+    node, sdk_folder = sdk_js
+    done = run_to_end([node, str(SCRIPTS / "sdk_js_images.cjs"), server.ws_url, API_KEY,
+                       WIKIMEDIA_IMAGE, str(sdk_folder)], tmp_path)
+    assert set(looked_up) == {"upload.wikimedia.org"}
+    with AdminClient(server.base_url) as admin:
+        for result in (done["upscaleGan"], done["upscale"]):
+            assert result["taskType"] == "upscale"
+            upscaled = Image.open(io.BytesIO(download(result["imageURL"])))
+            assert upscaled.width >= 600 and upscaled.height >= 600
+            (stand_in,) = admin.task(result["taskUUID"])["standIns"]
+            assert (stand_in["parameter"], stand_in["url"], stand_in["kind"]) == (
+                "inputImage", WIKIMEDIA_IMAGE, "image")
