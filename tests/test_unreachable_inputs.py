@@ -70,9 +70,13 @@ def test_an_unresolvable_image_url_gets_a_stand_in_marked_on_the_task_and_its_pa
     assert upscaled.width >= 600 and upscaled.height >= 600
     with AdminClient(server.base_url) as admin:
         (stand_in,) = admin.task(task["taskUUID"])["standIns"]
+        entries = admin.journal(task_uuid=task["taskUUID"])
     assert (stand_in["parameter"], stand_in["url"], stand_in["kind"]) == (
         "inputImage", PORTRAIT_URL, "image")
     assert "invalid" in stand_in["reason"]
+    # The submit's journal entry lists it too.
+    (submit,) = [entry for entry in entries if entry["request"][0]["taskType"] == "upscale"]
+    assert submit["standIns"] == [{"taskUUID": task["taskUUID"], **stand_in}]
     page = httpx.get(f"{server.base_url}/__admin/ui/tasks/{task['taskUUID']}").text
     assert 'data-stand-in="inputImage"' in page and PORTRAIT_URL in page
 
