@@ -27,7 +27,9 @@ from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient, avatar_task, decode, decode_audio
 from tests.sdks import API_KEY, SCRIPTS, run_to_end
+from tests.server_process import ServerProcess
 from tests.task_bodies import upscale_task
+from tests.test_durable import wait_done
 from tests.test_sdk_images import WIKIMEDIA_IMAGE
 
 PORTRAIT_URL = "https://images.example.invalid/portrait.jpg"
@@ -227,3 +229,20 @@ def test_sdk_js_upscales_its_tests_public_wikimedia_png_offline(
             (stand_in,) = admin.task(result["taskUUID"])["standIns"]
             assert (stand_in["parameter"], stand_in["url"], stand_in["kind"]) == (
                 "inputImage", WIKIMEDIA_IMAGE, "image")
+
+
+def test_the_record_of_a_stand_in_outlives_a_restart(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", "--latency", "instant",
+                           "--unreachable-inputs", "stand-in").start()
+    try:
+        task = upscale_task(inputImage=PORTRAIT_URL, deliveryMethod="async")
+        assert server.post([task]).status_code == 200
+        (item,) = wait_done(server, task["taskUUID"])["data"]
+        before = server.admin("GET", f"/tasks/{task['taskUUID']}").json()["standIns"]
+        assert [s["url"] for s in before] == [PORTRAIT_URL]
+        server.restart()
+        after = server.admin("GET", f"/tasks/{task['taskUUID']}").json()
+        assert after["standIns"] == before
+        assert after["results"][0]["imageURL"] == item["imageURL"]
+    finally:
+        server.close()
