@@ -51,6 +51,13 @@ def _parse_renders(value: Any) -> str:
     return text
 
 
+def _parse_unreachable_inputs(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in ("stand-in", "error"):
+        raise ValueError("expected stand-in or error")
+    return text
+
+
 MOST_WORKERS = 64
 
 
@@ -96,6 +103,7 @@ class Settings:
     fetch_timeout: float = 10.0
     fetch_max_bytes: int = 20 * 1024 * 1024
     lookup_threads: int = 4
+    unreachable_inputs: str = "stand-in"
     url_map: tuple[tuple[str, str], ...] = field(default_factory=lambda: (_seed_url_map(),))
     log_level: str = "info"
     delivery_attempts: int = 5
@@ -251,6 +259,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("lookup_threads", "threads looking up the host names of input URLs, webhooks and "
            "uploads (a lookup the DNS server never answers holds one until the system resolver "
            "gives up; the others wait their turn)", int),
+    Option("unreachable_inputs", "an input URL whose host cannot be reached (its name does not "
+           "resolve, the connection is refused or times out, or the address is one the "
+           "emulator does not reach): stand-in (a generated image, audio or video of the kind "
+           "the field expects, marked on the task) or error (the task fails with "
+           "invalidValueUploadFailed)", _parse_unreachable_inputs, metavar="stand-in|error"),
     Option("url_map", "PREFIX=DIR: serve remote input URLs starting with PREFIX from local "
            "files in DIR (repeatable; replaces the default, which maps the seed document's "
            "asset URLs to the shipped fixtures)", _parse_url_map, repeatable=True,

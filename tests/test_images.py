@@ -311,10 +311,11 @@ def test_upscale_errors(client: RestClient, server_factory: ServerFactory,
     small = RestClient(server_factory(max_upscale_pixels=100_000).url)
     body = small.post([upscale_task(upscaleFactor=4)]).json()
     assert errors_of(body) == [("invalidUpscaleFactor", "upscaleFactor")]
-    # A URL is fetched (here from a local file server); one that cannot be is an upload error.
+    # A URL is fetched (here from a local file server); one answering 404 is an upload error
+    # (an unreachable host gets a stand-in: tests/test_unreachable_inputs.py).
     (item,) = client.post([upscale_task(inputImage=f"{file_server}/{PORTRAIT}")]).json()["data"]
     assert fetched(item["imageURL"]).size == tuple(2 * side for side in portrait_size())
-    body = client.post([upscale_task(inputImage="http://127.0.0.1:9/none.png")]).json()
+    body = client.post([upscale_task(inputImage=f"{file_server}/none.png")]).json()
     assert errors_of(body) == [("invalidValueUploadFailed", "inputImage")]
 
 

@@ -245,7 +245,10 @@ def test_an_upload_of_an_admin_url_stores_nothing_to_serve_again(
             assert "is not fetched" in problem["message"], problem
 
 
-def test_an_input_error_does_not_tell_whether_a_port_is_open(server: Any) -> None:
+def test_an_input_error_does_not_tell_whether_a_port_is_open(
+        server_factory: ServerFactory) -> None:
+    # Under the default --unreachable-inputs stand-in a closed port gets a stand-in instead.
+    server = server_factory(unreachable_inputs="error")
     closed = free_port()
     with _talks_garbage() as garbage_port, _hangs_up() as hang_up_port:
         messages = {}

@@ -31,7 +31,7 @@ from runware_mock.admin.params import (
     reject_unknown,
     seconds_field,
 )
-from runware_mock.admin.views import TASK_STATES, task_json, task_state
+from runware_mock.admin.views import TASK_STATES, journal_entry_json, task_json, task_state
 from runware_mock.contract.errors import error
 from runware_mock.delivery.log import UPLOAD, WEBHOOK
 from runware_mock.engine.lifecycle import Task, TaskFinished, TaskNotFound
@@ -146,7 +146,8 @@ async def journal(request: Request, services: Services) -> Response:
     params = request.query_params
     reject_unknown(params, (*JOURNAL_FILTERS, "limit"))
     entries = services.journal.entries(journal_query(params), positive_int(params, "limit"))
-    return JSONResponse({"entries": [entry.to_json() for entry in entries],
+    return JSONResponse({"entries": [journal_entry_json(entry, services.engine)
+                                     for entry in entries],
                          "count": len(entries), "kept": len(services.journal),
                          "recorded": services.journal.recorded,
                          "limit": services.journal.limit})

@@ -66,6 +66,9 @@ _SCHEMAS: dict[str, Any] = {
         status={"type": ["integer", "null"], "description": "null when the connection was "
                                                              "dropped without an answer"},
         session={"type": ["string", "null"]},
+        standIns={"type": "array", "items": _ref("StandIn"),
+                  "description": "on an entry submitting tasks, their inputs stood in for "
+                  "(absent when none)"},
         faults={"type": "array", "items": _ref("FiredFault"),
                 "description": "injected faults that hit this exchange"}),
     "FiredFault": _object(
@@ -87,12 +90,19 @@ _SCHEMAS: dict[str, Any] = {
         fired={"type": "integer", "readOnly": True}),
         "required": ["kind"], "additionalProperties": True,
         "description": "flat: kind, the kind's parameters, match fields and firing fields"},
+    "StandIn": _object(
+        taskUUID={"type": "string", "description": "on a journal entry"},
+        parameter={"type": "string"}, url={"type": "string"},
+        kind={"enum": ["image", "audio", "video"]}, reason={"type": "string"}),
     "Task": _object(
         taskUUID={"type": "string"}, taskType={"type": "string"}, model={"type": "string"},
         apiKey={"type": "string"}, state={"enum": ["processing", "success", "error", "partial"]},
         ageSeconds={"type": "number"}, audioSeconds={"type": ["number", "null"]},
         numberResults={"type": "integer"}, webhookURL={"type": ["string", "null"]},
         uploadEndpoint={"type": ["string", "null"]},
+        standIns={"type": "array", "items": _ref("StandIn"),
+                  "description": "inputs whose URL could not be reached, a generated file in "
+                  "their place (--unreachable-inputs)"},
         generations={"type": "array", "items": _object(
             index={"type": "integer"}, status={"type": "string"}, seed={"type": "integer"},
             progress={"type": "integer"}, readyInSeconds={"type": ["number", "null"]},

@@ -7,6 +7,7 @@ from typing import Any
 from runware_mock.delivery.log import DeliveryLog
 from runware_mock.engine.lifecycle import ERROR, PROCESSING, SUCCESS, Generation, Task, TaskEngine
 from runware_mock.handling.reporting import Reporter
+from runware_mock.transport.journal import JournalEntry
 
 TASK_STATES = (PROCESSING, SUCCESS, ERROR, "partial")
 
@@ -33,6 +34,7 @@ def task_json(task: Task, engine: TaskEngine, reporter: Reporter, deliveries: De
         "numberResults": len(task.generations),
         "webhookURL": request.get("webhookURL"),
         "uploadEndpoint": request.get("uploadEndpoint"),
+        "standIns": task.stand_ins,
         "generations": [_generation_json(task, generation, engine, now)
                         for generation in task.generations],
         "results": [reporter.result(task, generation) for generation in task.generations],
@@ -51,3 +53,16 @@ def _generation_json(task: Task, generation: Generation, engine: TaskEngine,
             "result": generation.result,
             "cost": (generation.result or {}).get("cost"),
             "error": generation.error.to_json() if generation.error is not None else None}
+
+
+def journal_entry_json(entry: JournalEntry, engine: TaskEngine) -> dict[str, Any]:
+    """A journal entry as the admin API shows it; an entry submitting a task some of whose
+    input URLs could not be reached also lists them (``standIns``, each with its taskUUID)."""
+    shown = entry.to_json()
+    if entry.kind == "sent" or "getResponse" in entry.task_types:
+        return shown
+    stand_ins = [{"taskUUID": task_uuid, **stand_in} for task_uuid in entry.task_uuids
+                 if engine.holds(task_uuid) for stand_in in engine.find(task_uuid).stand_ins]
+    if stand_ins:
+        shown["standIns"] = stand_ins
+    return shown

@@ -34,6 +34,7 @@ from runware_mock.engine.clock import Alarm, Clock
 from runware_mock.engine.latency import UNTYPED_TYPICAL_SECONDS, parse_profile
 from runware_mock.engine.randomness import Randomness
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
+from runware_mock.media.stand_ins import STOOD_IN
 from runware_mock.settings import Settings
 from runware_mock.store.file_table import FileTable
 from runware_mock.store.task_table import TaskTable
@@ -128,6 +129,9 @@ class Task:
     # Its ack could not be committed (``TaskEngine.withdraw``): it writes nothing more and tells
     # nobody anything.
     withdrawn: bool = False
+    # Inputs whose URL could not be reached, and generated stand-ins took their place
+    # (``media.stand_ins``): parameter, url, kind and reason of each.
+    stand_ins: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def task_type(self) -> str:
@@ -247,7 +251,7 @@ class TaskEngine:
         task = Task(owner, task_uuid, state["request"], state["submittedAt"],
                     [_generation(index, saved) for index, saved in enumerate(state["generations"])],
                     None, faults=faults, output_seconds=state["outputSeconds"],
-                    ready_at=state["readyAt"])
+                    ready_at=state["readyAt"], stand_ins=state.get("standIns", []))
         task.reviver, task.stored = reviver, True
         self._tasks[task_uuid] = task
         if task.finished or faults.never_finishes:
@@ -404,6 +408,8 @@ class TaskEngine:
 
     async def _measure(self, task: Task) -> None:
         assert task.work is not None
+        task.stand_ins.clear()  # measured again after a restart: recorded again
+        STOOD_IN.set(task.stand_ins)  # this measure's own context: the media records there
         try:
             seconds = await task.work.measure()
         except Exception as exc:
@@ -574,7 +580,7 @@ def task_state(task: Task, outcomes: dict[int, str] | None = None,
     return {
         "request": task.request, "submittedAt": task.submitted_at,
         "outputSeconds": task.output_seconds, "readyAt": task.ready_at,
-        "faults": task.faults.to_state(),
+        "faults": task.faults.to_state(), "standIns": task.stand_ins,
         "generations": [
             [g.seed, outcomes.get(g.index, g.status), g.result, g.file,
              dataclasses.asdict(g.error) if g.error is not None else None,

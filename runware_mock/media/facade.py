@@ -24,13 +24,14 @@ from runware_mock.media.input_checks import (
     InputLimits,
     longest_audio_measured,
 )
-from runware_mock.media.inputs import InputError, InputResolver
+from runware_mock.media.inputs import InputError, InputResolver, Unreachable
 from runware_mock.media.memo import AsyncMemo
 from runware_mock.media.ondemand import Backlog, RenderQueue
 from runware_mock.media.outbound import Resolver
 from runware_mock.media.probe import AudioInfo, ImageInfo, ProbeError, probe_audio, probe_image
 from runware_mock.media.render import FORMATS, Renderer, RenderRequest, file_identity
 from runware_mock.media.sound import SoundMaker
+from runware_mock.media.stand_ins import StandIn, StandInMaker, expected_kind, note
 from runware_mock.media.targets import TargetPolicy
 from runware_mock.settings import Settings
 from runware_mock.store.file_table import FileTable
@@ -93,6 +94,9 @@ class Media:
                                   settings.max_long_side, settings.animate)
         self.sounds = SoundMaker(render_pool, self.store.cache_dir)
         self.images = ImageMaker(self.store.cache_dir)
+        # None: an unreachable input fails its task (--unreachable-inputs error).
+        self._stand_ins = StandInMaker(settings.seed, self.images, self.sounds, self._renderer) \
+            if settings.unreachable_inputs == "stand-in" else None
         self._disk_budget = settings.disk_budget_mb * 1024 * 1024
         self._longest_audio = longest_audio_measured()
         self._audio_probes: AsyncMemo[AudioInfo] = AsyncMemo()
@@ -324,10 +328,23 @@ class Media:
     async def _resolve(self, parameter: str, spec: str) -> Path:
         try:
             path = await self._inputs.resolve(spec)
+        except Unreachable as exc:
+            if self._stand_ins is None:
+                raise MediaInputError(parameter, f"{parameter}: {exc}") from exc
+            path = await self._stand_in(parameter, exc)
         except InputError as exc:
             raise MediaInputError(parameter, f"{parameter}: {exc}") from exc
         if self.store.over(self._disk_budget):
             await self.enforce_disk_budget()
+        return path
+
+    async def _stand_in(self, parameter: str, unreachable: Unreachable) -> Path:
+        """A generated input of the kind ``parameter`` takes, for a URL that cannot be reached;
+        recorded on the task being measured."""
+        assert self._stand_ins is not None
+        kind = expected_kind(parameter, unreachable.url)
+        path = await self.store.save_input(await self._stand_ins.make(kind, unreachable.url))
+        note(StandIn(parameter, unreachable.url, kind, unreachable.reason))
         return path
 
     def _find_upload(self, media_uuid: str) -> Path | Pending | None:

@@ -16,7 +16,7 @@ import httpx
 from runware_mock.media import outbound
 from runware_mock.media.file_store import MediaStore, Pending
 from runware_mock.media.outbound import Resolver
-from runware_mock.media.targets import TargetPolicy, TargetRefused
+from runware_mock.media.targets import TargetNotReached, TargetPolicy, TargetRefused, plain
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # URLs under the URL map whose files were found: a flood of submits of the same fixtures
@@ -26,12 +26,27 @@ _DATA_URI_HEAD = re.compile(r"^data:[\w.+/-]*(?:;[\w-]+=[\w.-]+)*;base64$")
 # Characters of base64 decoded between two yields to the event loop (a few milliseconds each):
 # 20 MB of media decoded at once would hold it for a tenth of a second.
 _DECODE_SLICE = 1024 * 1024
+# A DNS name: dot-separated labels of letters, digits, hyphens (and the underscores some
+# real hosts carry), none starting or ending with a hyphen, at most 253 characters.
+_DNS_NAME = re.compile(r"(?=.{1,253}$)(?:(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\.)*"
+                       r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
 # Characters of a client's URL quoted back in an error message.
 _QUOTED = 200
 
 
 class InputError(ValueError):
     """An input that could not be fetched or decoded; the message says why, for the client."""
+
+
+class Unreachable(InputError):
+    """An input URL whose host cannot be reached: its name does not resolve, no connection
+    to it could be made (refused, timed out), or the policy does not reach its addresses. A
+    host that answered, however badly, is reachable: that is a plain InputError."""
+
+    def __init__(self, url: str, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.reason = reason
 
 
 class InputResolver:
@@ -115,25 +130,36 @@ class InputResolver:
             target = httpx.URL(url)
         except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
             raise InputError(f"{shown} is not a valid URL ({exc})") from None
+        problem = _malformed(target)
+        if problem is not None:
+            raise InputError(f"{shown} is not a valid URL ({problem})")
         try:
             async with asyncio.timeout(self._timeout):
                 return await self._get(target, shown)
+        except TargetNotReached as exc:
+            raise Unreachable(url, f"{shown} is not fetched: {exc}", str(exc)) from None
         except TargetRefused as exc:
             raise InputError(f"{shown} is not fetched: {exc}") from None
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # No connection was made: the same message as below, so that an error does not
+            # tell a client whether a port is open; the reason is for the stand-in's record.
+            raise Unreachable(url, _no_answer(shown, self._timeout),
+                              _quoted(str(exc)) or exc.__class__.__name__) from None
         except (TimeoutError, httpx.TimeoutException, httpx.NetworkError,
                 httpx.RemoteProtocolError):
             # One message whatever went wrong on the wire, so that an error does not tell a
             # client whether a port is open (refused, reset, not HTTP, or silent).
-            raise InputError(f"could not fetch {shown}: no HTTP answer within the fetch "
-                             f"timeout of {self._timeout:g} s (nothing listening, the "
-                             "connection cut, too slow, or not HTTP)") from None
+            raise InputError(_no_answer(shown, self._timeout)) from None
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, UnicodeError) as exc:
             raise InputError(f"could not fetch {shown}: {exc.__class__.__name__} "
                              f"{_quoted(str(exc))}") from None
 
     async def _get(self, target: httpx.URL, shown: str) -> bytes:
         async with (
-            outbound.client(self._lookups, self._targets, timeout=self._timeout,
+            # Connecting gets half the fetch timeout: a host that takes longer is unreachable
+            # (ConnectTimeout), told apart from one that connected and answers too slowly.
+            outbound.client(self._lookups, self._targets,
+                            timeout=httpx.Timeout(self._timeout, connect=self._timeout / 2),
                             follow_redirects=True) as client,
             client.stream("GET", target) as response,
         ):
@@ -150,6 +176,23 @@ class InputResolver:
                                  "bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _malformed(target: httpx.URL) -> str | None:
+    """What httpx lets through but no fetch can use: a port out of range, a host that is
+    neither an address nor a DNS name. Told as malformed, not as a host that cannot be
+    reached (which would get a stand-in), and never looked up."""
+    if target.port is not None and not 0 < target.port < 65536:
+        return f"port {target.port} is out of range"
+    host = target.raw_host.decode("ascii", "replace")  # an IDN as its punycode
+    if not host or not (_DNS_NAME.fullmatch(host.rstrip(".")) or plain(host) is not None):
+        return f"the host {_quoted(host)!r} is not a host name"
+    return None
+
+
+def _no_answer(shown: str, timeout: float) -> str:
+    return (f"could not fetch {shown}: no HTTP answer within the fetch timeout of {timeout:g} s "
+            "(nothing listening, the connection cut, too slow, or not HTTP)")
 
 
 def _is_url(spec: str) -> bool:

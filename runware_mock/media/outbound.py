@@ -51,6 +51,9 @@ class Resolver:
         does."""
         with contextlib.suppress(ValueError):
             return [str(ipaddress.ip_address(host.strip("[]")))]
+        if never_resolves(host):
+            raise socket.gaierror(socket.EAI_NONAME, f"{host} is in the reserved .invalid "
+                                  "domain, which never resolves (RFC 6761)")
         loop = asyncio.get_running_loop()
         found: asyncio.Future[list[str]] = loop.create_future()
         if self._threads < self._most:
@@ -70,6 +73,13 @@ class Resolver:
                 outcome = exc
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(_settle, found, outcome)
+
+
+def never_resolves(host: str) -> bool:
+    """Whether ``host`` is in the ``.invalid`` domain: RFC 6761 asks resolvers to answer "no
+    such name" at once, so no query for it leaves the machine (tests name such hosts)."""
+    name = host.lower().rstrip(".")
+    return name == "invalid" or name.endswith(".invalid")
 
 
 def _settle(found: asyncio.Future[list[str]], outcome: list[str] | BaseException) -> None:
@@ -139,7 +149,7 @@ class _Transport(httpx.AsyncHTTPTransport):
             keepalive_expiry=limits.keepalive_expiry, network_backend=_Network(resolver, policy))
 
 
-def client(resolver: Resolver, policy: TargetPolicy, *, timeout: float,
+def client(resolver: Resolver, policy: TargetPolicy, *, timeout: float | httpx.Timeout,
            follow_redirects: bool) -> httpx.AsyncClient:
     """An httpx client whose connections look their hosts up with ``resolver`` and go only
     where ``policy`` allows: each request (every redirect included) is checked on its path,

@@ -40,6 +40,11 @@ class TargetRefused(Exception):
     """An outgoing request the policy does not send; the message says why, for the client."""
 
 
+class TargetNotReached(TargetRefused):
+    """Refused because every address of the host is one this emulator does not reach (not
+    public, on a bind to a network interface): to the client, a host that cannot be reached."""
+
+
 def plain(address: str) -> Address | None:
     """An address as the kernel routes it: IPv4-mapped IPv6 is IPv4; no zone id."""
     try:
@@ -127,14 +132,12 @@ class TargetPolicy:
         if port in self.private_ports and is_this_host(address):
             return "the address is this emulator's private port"
         if not self._private_allowed and not is_public(address):
-            return ("the address is loopback, private, link-local or otherwise not public, "
-                    "which an emulator bound to a network interface does not reach (see "
-                    "--allow-private-targets)")
+            return _NOT_PUBLIC
         return None
 
     def check(self, addresses: list[str], port: int) -> list[str]:
         """The addresses a connection may try, in their order; TargetRefused when none."""
-        allowed, refusal = [], None
+        allowed, refusals = [], []
         for text in addresses:
             address = plain(text)
             problem = "not an address" if address is None else self.address_refusal(address,
@@ -142,7 +145,16 @@ class TargetPolicy:
             if problem is None:
                 allowed.append(text)
             else:
-                refusal = refusal or problem
+                refusals.append(problem)
         if not allowed:
-            raise TargetRefused(refusal or "the name has no address")
+            if not refusals:
+                raise TargetNotReached("the name has no address")
+            if all(problem == _NOT_PUBLIC for problem in refusals):
+                raise TargetNotReached(_NOT_PUBLIC)
+            raise TargetRefused(refusals[0])
         return allowed
+
+
+_NOT_PUBLIC = ("the address is loopback, private, link-local or otherwise not public, which an "
+               "emulator bound to a network interface does not reach (see "
+               "--allow-private-targets)")
