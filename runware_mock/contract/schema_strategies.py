@@ -189,6 +189,11 @@ _JSON_KINDS: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
+# Values of an enum's type that may be off it.
+_ENUM_MISSES: dict[str, st.SearchStrategy[Any]] = {"string": st.text(max_size=12),
+                                                   "integer": st.integers(0, 100_000)}
+
+
 def wrong_types(expected: str) -> st.SearchStrategy[Any]:
     """JSON values of every other type (an integral float would count as an integer)."""
     accepted = {expected, "integer"} if expected == "number" else {expected}
@@ -217,8 +222,8 @@ def violations(schema: Mapping[str, Any], path: Path = (), pattern_misses: Misse
     kind = schema.get("type")
     if path and kind is not None and typed:
         found.append(_broken(path, wrong_types(kind), code_for(path, "invalid")))
-    if "enum" in schema and kind == "string":
-        misses = st.text(max_size=12).filter(lambda text: text not in schema["enum"])
+    if "enum" in schema and kind in _ENUM_MISSES:
+        misses = _ENUM_MISSES[kind].filter(lambda value: value not in schema["enum"])
         found.append(_broken(path, misses, code_for(path, "unsupported"), list(schema["enum"])))
     found += _range_violations(schema, path)
     if "pattern" in schema:

@@ -152,12 +152,17 @@ def invalid_tasks(schema_name: str, valid: st.SearchStrategy[dict[str, Any]] | N
     """A valid task (``valid_tasks(schema_name)`` unless given) with exactly one field broken,
     and the error the schema's rules give it. taskType and model choose the schema, so their
     errors are hand-written (``dispatch_violations``); ``special`` replaces others."""
+    broken = st.one_of(*task_violations(schema_name, special))
+    valid = valid if valid is not None else valid_tasks(schema_name)
+    return st.tuples(valid, broken).map(lambda pair: _invalid_case(*pair))
+
+
+def task_violations(schema_name: str, special: Special | None = None,
+                    ) -> list[st.SearchStrategy[Violation]]:
+    """One strategy per way ``invalid_tasks`` breaks a task of ``schema_name``."""
     task_type = schemas.inlined(schema_name)["properties"]["taskType"]["const"]
     rules = {**dispatch_violations(task_type), **(special or {})}
-    broken = st.one_of(*violations(schemas.inlined(schema_name), (), _PATTERN_MISSES, rules))
-    valid = valid if valid is not None else valid_tasks(schema_name)
-    return st.tuples(valid, broken).map(
-        lambda pair: _invalid_case(*pair))
+    return violations(schemas.inlined(schema_name), (), _PATTERN_MISSES, rules)
 
 
 # --- avatar tasks ---------------------------------------------------------------------------

@@ -1,9 +1,13 @@
 """Hypothesis strategies for the image task types: valid imageInference and upscale tasks, and
 tasks with exactly one field broken together with the one error the emulator must answer.
 
-Written by hand rather than read from the schemas (``schema_strategies``): the image schemas
-use keywords that module does not derive (``multipleOf``, ``anyOf`` for outputType, numbers,
-arrays of images), and the model chooses which sampler fields a task may carry.
+The broken tasks are derived from the request schemas (``strategies.invalid_tasks``: every
+bound, enum, multiple, array and required field of the model's family schema), applied to a
+valid task of this module. Hand-written here, because no schema can say them:
+
+- the valid tasks: they carry what their result must be (``expected_size``), real images to
+  upscale (``small_images``), and keep a test's work small (numberResults, sizes);
+- upscale's model: the schema takes any AIR, the catalog (``upscale.toml``) says which.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from runware_mock.contract import model_catalog, schemas
-from runware_mock.contract.strategies import InvalidCase, task_uuids
+from runware_mock.contract.schema_strategies import Violation
+from runware_mock.contract.strategies import InvalidCase, invalid_tasks, task_uuids
 
 IMAGE_MODELS = model_catalog.airs("imageInference")
 UPSCALE_MODELS = tuple(air for air in model_catalog.airs("upscale")
@@ -85,54 +90,10 @@ def expected_size(task: dict[str, Any]) -> tuple[int, int]:
     return task.get("width", 1024), task.get("height", 1024)
 
 
-def _off_multiple() -> st.SearchStrategy[int]:
-    return st.integers(513, 2047).filter(lambda side: side % 64)
-
-
-def _image_breaks(task: dict[str, Any]) -> list[tuple[str, st.SearchStrategy[Any], str]]:
-    properties = _schema(task["model"])["properties"]
-    breaks: list[tuple[str, st.SearchStrategy[Any], str]] = [
-        ("positivePrompt", st.text(max_size=3), "invalidPositivePromptLength"),
-        ("positivePrompt", st.integers(), "invalidPositivePrompt"),
-        ("numberResults", st.one_of(st.integers(max_value=0), st.integers(min_value=21)),
-         "invalidNumberResults"),
-        ("seed", st.one_of(st.integers(max_value=-1), st.integers(min_value=2**32)),
-         "invalidSeed"),
-        ("outputFormat", st.text(max_size=8).filter(lambda v: v not in FORMATS),
-         "unsupportedOutputFormat"),
-        ("outputType", st.text(max_size=8).filter(lambda v: v not in OUTPUT_TYPES),
-         "unsupportedOutputType"),
-        ("outputQuality", st.one_of(st.integers(max_value=19), st.integers(min_value=100)),
-         "invalidOutputQuality"),
-        ("taskUUID", st.sampled_from(["not-a-uuid", "00000000-0000-1000-8000-000000000000"]),
-         "invalidTaskUUID"),
-        ("model", st.sampled_from(["nonexistent:999@999", "runware:504@1",
-                                   "klingai:avatar@2.0-pro"]), "invalidModel"),
-        ("unknownField", st.integers(), "unsupportedParameter"),
-    ]
-    if "width" in task:
-        for side in ("width", "height"):
-            breaks.append((side, st.one_of(_off_multiple(), st.integers(max_value=511),
-                                           st.integers(min_value=2049)), f"invalid{side.title()}"))
-    if "steps" in properties:
-        breaks.append(("steps", st.one_of(st.integers(max_value=0), st.integers(min_value=101)),
-                       "invalidSteps"))
-        breaks.append(("CFGScale", st.floats(30.001, 1e6), "invalidCFGScale"))
-    else:
-        breaks.append(("steps", st.integers(1, 100), "unsupportedParameter"))
-    return breaks
-
-
-@st.composite
-def invalid_image_tasks(draw: st.DrawFn) -> InvalidCase:
+def invalid_image_tasks() -> st.SearchStrategy[InvalidCase]:
     """A valid image task with exactly one field broken, and the error it must get."""
-    task = draw(image_tasks())
-    parameter, values, code = draw(st.sampled_from(_image_breaks(task)))
-    broken = {**task, parameter: draw(values)}
-    if parameter == "model":
-        # Another task type's model: the schema of no image family.
-        return InvalidCase(broken, "model", code, list(IMAGE_MODELS))
-    return InvalidCase(broken, parameter, code)
+    return image_tasks().flatmap(lambda task: invalid_tasks(
+        schemas.MODEL_SCHEMAS[task["model"]], st.just(task)))
 
 
 # --- upscale --------------------------------------------------------------------------------
@@ -151,11 +112,15 @@ def small_images(draw: st.DrawFn) -> tuple[str, tuple[int, int]]:
 
 
 @st.composite
-def upscale_tasks(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[int, int]]:
-    """(a valid sync upscale or imageUpscale task, the size its result must have)."""
+def upscale_tasks(draw: st.DrawFn, schema_name: str | None = None,
+                  ) -> tuple[dict[str, Any], tuple[int, int]]:
+    """(a valid sync upscale or imageUpscale task, the size its result must have);
+    ``schema_name`` picks one of the two."""
     image, (width, height) = draw(small_images())
     factor = draw(st.one_of(st.sampled_from([2, 3, 4]), st.floats(2, 4, allow_nan=False)))
-    task: dict[str, Any] = {"taskType": draw(st.sampled_from(["upscale", "imageUpscale"])),
+    task_type = (schemas.inlined(schema_name)["properties"]["taskType"]["const"] if schema_name
+                 else draw(st.sampled_from(["upscale", "imageUpscale"])))
+    task: dict[str, Any] = {"taskType": task_type,
                             "taskUUID": draw(task_uuids()), "upscaleFactor": factor}
     if draw(st.booleans()):
         task["inputImage"] = image
@@ -171,18 +136,11 @@ def upscale_tasks(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[int, int]]:
     return task, (max(1, round(width * factor)), max(1, round(height * factor)))
 
 
-@st.composite
-def invalid_upscale_tasks(draw: st.DrawFn) -> InvalidCase:
-    task, _ = draw(upscale_tasks())
-    breaks: list[tuple[str, st.SearchStrategy[Any], str]] = [
-        ("upscaleFactor", st.one_of(st.floats(-1e6, 1.999), st.floats(4.001, 1e6)),
-         "invalidUpscaleFactor"),
-        ("model", st.sampled_from(["nonexistent:999@999", "runware:400@2"]), "invalidModel"),
-        ("outputFormat", st.text(max_size=8).filter(lambda v: v not in FORMATS),
-         "unsupportedOutputFormat"),
-        ("outputQuality", st.one_of(st.integers(max_value=19), st.integers(min_value=100)),
-         "invalidOutputQuality"),
-        ("unknownField", st.integers(), "unsupportedParameter"),
-    ]
-    parameter, values, code = draw(st.sampled_from(breaks))
-    return InvalidCase({**task, parameter: draw(values)}, parameter, code)
+def invalid_upscale_tasks() -> st.SearchStrategy[InvalidCase]:
+    """A valid upscale task with exactly one field broken (from its schema), or a model the
+    catalog does not list for upscale."""
+    catalog_model = st.sampled_from(["nonexistent:999@999", "runware:400@2"]).map(
+        lambda model: Violation(("model",), model, "invalidModel"))
+    return st.sampled_from(["request.upscale", "request.imageUpscale"]).flatmap(
+        lambda name: invalid_tasks(name, upscale_tasks(name).map(lambda pair: pair[0]),
+                                   {("model",): [catalog_model]}))
