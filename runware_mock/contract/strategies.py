@@ -137,13 +137,17 @@ _PATTERN_MISSES = {_expected("uuidV4"): _uuid_v4_misses, _expected("uuid"): _uui
 # --- any task type, from its request schema ---------------------------------------------------
 
 def valid_tasks(schema_name: str, overrides: Overrides | None = None,
-                ) -> st.SearchStrategy[dict[str, Any]]:
+                without: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
     """Tasks the request schema ``schema_name`` accepts: every optional field present or not,
-    within its bounds. ``overrides`` gives the values of some fields (by path). The model of a
-    family's schema is one of the catalog's models of that family (the catalog's rule)."""
+    within its bounds. ``overrides`` gives the values of some fields (by path); the optional
+    fields named in ``without`` are left out. The model of a family's schema is one of the
+    catalog's models of that family (the catalog's rule)."""
     family = [air for air, schema in schemas.MODEL_SCHEMAS.items() if schema == schema_name]
     chosen = {("model",): st.sampled_from(family)} if family else {}
-    return valid_values(schemas.inlined(schema_name), (), {**chosen, **(overrides or {})},
+    schema = schemas.inlined(schema_name)
+    kept = {name: prop for name, prop in schema["properties"].items()
+            if name not in without or name in schema.get("required", ())}
+    return valid_values({**schema, "properties": kept}, (), {**chosen, **(overrides or {})},
                         FORMATS)
 
 

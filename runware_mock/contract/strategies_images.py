@@ -21,68 +21,41 @@ from PIL import Image
 
 from runware_mock.contract import model_catalog, schemas
 from runware_mock.contract.schema_strategies import Violation
-from runware_mock.contract.strategies import InvalidCase, invalid_tasks, task_uuids
+from runware_mock.contract.strategies import (
+    InvalidCase,
+    invalid_tasks,
+    valid_tasks,
+)
 
 IMAGE_MODELS = model_catalog.airs("imageInference")
 UPSCALE_MODELS = tuple(air for air in model_catalog.airs("upscale")
                        if model_catalog.model(air).family.output == "image")
-SIDES = tuple(range(512, 2049, 64))
-OUTPUT_TYPES = ("URL", "base64Data", "dataURI")
-FORMATS = ("JPG", "PNG", "WEBP")
 
 
-def _schema(model: str) -> dict[str, Any]:
-    return schemas.inlined(schemas.MODEL_SCHEMAS[model])
+# Fields a valid task here leaves out, so that it renders from nothing but itself: media
+# inputs the emulator would fetch and callbacks it would call.
+LEFT_OUT = ("seedImage", "maskImage", "referenceImages", "inputs", "webhookURL",
+            "uploadEndpoint")
 
 
-def prompts() -> st.SearchStrategy[str]:
-    """4 to 2000 characters, the edges drawn often; long ones repeat a short unit."""
-    return st.one_of(st.text(min_size=4, max_size=40),
-                     st.sampled_from([4, 2000]).flatmap(
-                         lambda length: st.text(min_size=1, max_size=6).map(
-                             lambda unit: (unit * length)[:length]).filter(
-                             lambda text: len(text) == length)))
-
-
-def output_types() -> st.SearchStrategy[str | list[str]]:
-    return st.one_of(st.sampled_from(OUTPUT_TYPES),
-                     st.lists(st.sampled_from(OUTPUT_TYPES), min_size=1, max_size=3,
-                              unique=True))
-
-
-@st.composite
-def image_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None,
-                most_results: int = 2) -> dict[str, Any]:
+def image_tasks(models: st.SearchStrategy[str] | None = None,
+                most_results: int = 2) -> st.SearchStrategy[dict[str, Any]]:
     """Valid sync imageInference tasks (``deliveryMethod`` absent or sync): any catalog model,
-    the fields its schema takes, each present or not within its bounds. ``most_results``
-    bounds numberResults (the schema allows 20) to keep a test's work small."""
-    model = draw(models or st.sampled_from(IMAGE_MODELS))
-    properties = _schema(model)["properties"]
-    size_required = "width" in _schema(model).get("required", ())
-    task: dict[str, Any] = {"taskType": "imageInference", "taskUUID": draw(task_uuids()),
-                            "model": model, "positivePrompt": draw(prompts())}
-    if size_required or draw(st.booleans()):
-        task["width"], task["height"] = draw(st.sampled_from(SIDES)), draw(st.sampled_from(SIDES))
-    optional: dict[str, st.SearchStrategy[Any]] = {
-        "numberResults": st.integers(1, most_results),
-        "seed": st.one_of(st.sampled_from([0, 2**32 - 1]), st.integers(0, 2**32 - 1)),
-        "outputType": output_types(),
-        "outputFormat": st.sampled_from(FORMATS),
-        "outputQuality": st.integers(20, 99),
-        "includeCost": st.booleans(),
-        "deliveryMethod": st.just("sync"),
-        "negativePrompt": st.text(max_size=30),
-        "checkNSFW": st.booleans(),
-        "steps": st.integers(1, 100),
-        "CFGScale": st.one_of(st.integers(0, 30), st.floats(0, 30, allow_nan=False)),
-        "scheduler": st.sampled_from(properties.get("scheduler", {}).get("enum", ["Default"])),
-        "strength": st.floats(0, 1, allow_nan=False),
-        "clipSkip": st.integers(0, 2),
-    }
-    for name, values in optional.items():
-        if name in properties and draw(st.booleans()):
-            task[name] = draw(values)
-    return task
+    the fields its schema takes (but ``LEFT_OUT``), each present or not within its bounds.
+    ``most_results`` bounds numberResults (the schema allows 20) to keep a test's work small."""
+    def of_model(model: str) -> st.SearchStrategy[dict[str, Any]]:
+        overrides = {("model",): st.just(model), ("deliveryMethod",): st.just("sync"),
+                     ("numberResults",): st.integers(1, most_results)}
+        return valid_tasks(schemas.MODEL_SCHEMAS[model], overrides, LEFT_OUT).map(_sized)
+
+    return (models or st.sampled_from(IMAGE_MODELS)).flatmap(of_model)
+
+
+def _sized(task: dict[str, Any]) -> dict[str, Any]:
+    """Width and height come together or not at all (a rule across fields)."""
+    if "width" in task and "height" in task:
+        return task
+    return {name: value for name, value in task.items() if name not in ("width", "height")}
 
 
 def expected_size(task: dict[str, Any]) -> tuple[int, int]:
@@ -115,24 +88,21 @@ def small_images(draw: st.DrawFn) -> tuple[str, tuple[int, int]]:
 def upscale_tasks(draw: st.DrawFn, schema_name: str | None = None,
                   ) -> tuple[dict[str, Any], tuple[int, int]]:
     """(a valid sync upscale or imageUpscale task, the size its result must have);
-    ``schema_name`` picks one of the two."""
+    ``schema_name`` picks one of the two. The image comes as inputImage or inputs.image (a
+    choice across fields), and the model from the catalog."""
     image, (width, height) = draw(small_images())
+    name = schema_name or draw(st.sampled_from(["request.upscale", "request.imageUpscale"]))
     factor = draw(st.one_of(st.sampled_from([2, 3, 4]), st.floats(2, 4, allow_nan=False)))
-    task_type = (schemas.inlined(schema_name)["properties"]["taskType"]["const"] if schema_name
-                 else draw(st.sampled_from(["upscale", "imageUpscale"])))
-    task: dict[str, Any] = {"taskType": task_type,
-                            "taskUUID": draw(task_uuids()), "upscaleFactor": factor}
-    if draw(st.booleans()):
+    overrides = {("model",): st.sampled_from(UPSCALE_MODELS), ("upscaleFactor",): st.just(factor),
+                 ("deliveryMethod",): st.just("sync")}
+    task = draw(valid_tasks(name, overrides, ("inputImage", *LEFT_OUT)))
+    # Absent, upscaleFactor is its documented default.
+    factor = task.get("upscaleFactor", schemas.inlined(name)["properties"]["upscaleFactor"]
+                      ["default"])
+    if draw(st.booleans(), label="top-level inputImage"):
         task["inputImage"] = image
     else:
         task["inputs"] = {"image": image}
-    optional: dict[str, st.SearchStrategy[Any]] = {
-        "model": st.sampled_from(UPSCALE_MODELS), "outputType": output_types(),
-        "outputFormat": st.sampled_from(FORMATS), "outputQuality": st.integers(20, 99),
-        "includeCost": st.booleans()}
-    for name, values in optional.items():
-        if draw(st.booleans()):
-            task[name] = draw(values)
     return task, (max(1, round(width * factor)), max(1, round(height * factor)))
 
 
