@@ -19,16 +19,16 @@ from typing import Any
 from hypothesis import strategies as st
 
 from runware_mock.contract import model_catalog, schemas
-from runware_mock.contract.strategies import InvalidCase, invalid_tasks, task_uuids
+from runware_mock.contract.strategies import InvalidCase, invalid_tasks, valid_tasks
 from runware_mock.contract.video_sizes import sized
 
 AUDIO_MODELS = model_catalog.airs("audioInference")
 # The generated video models: every video family but the portrait-and-voice ones.
 VIDEO_MODELS = tuple(air for air in model_catalog.airs("videoInference")
                      if model_catalog.model(air).family.image is None)
-AUDIO_FORMATS = ("MP3", "WAV", "FLAC", "OGG")
-VIDEO_FORMATS = ("MP4", "WEBM", "MOV")
-SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+# Fields a valid task here leaves out, so that it runs from nothing but itself: media inputs
+# the emulator would fetch and callbacks it would call.
+_LEFT_OUT = ("inputs", "webhookURL", "uploadEndpoint")
 # Characters a second of the placeholder voice, and its shortest length (tasks.audio_inference).
 _SPOKEN_RATE, _SHORTEST = 15.0, 2.0
 
@@ -56,13 +56,6 @@ def _texts(low: int, high: int) -> st.SearchStrategy[str]:
                      st.sampled_from([low, high]).map(lambda length: "a" * length))
 
 
-def _optional(draw: st.DrawFn, task: dict[str, Any], properties: dict[str, Any],
-              fields: dict[str, st.SearchStrategy[Any]]) -> None:
-    for name, values in fields.items():
-        if name in properties and draw(st.booleans()):
-            task[name] = draw(values)
-
-
 # --- audioInference -------------------------------------------------------------------------
 
 @st.composite
@@ -72,8 +65,11 @@ def audio_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None,
     ``longest`` bounds the durations and texts drawn, to keep a test's work small."""
     model = draw(models or st.sampled_from(AUDIO_MODELS))
     properties = _properties(model)
-    task: dict[str, Any] = {"taskType": "audioInference", "taskUUID": draw(task_uuids()),
-                            "model": model}
+    # The fields that set the sound's length are drawn below, with the length they give.
+    task: dict[str, Any] = draw(valid_tasks(
+        schemas.MODEL_SCHEMAS[model], {("model",): st.just(model),
+                                       ("deliveryMethod",): st.just("sync")},
+        ("speech", "duration", "positivePrompt", "numberResults", *_LEFT_OUT)))
     seconds = 0.0
     if "speech" in properties:
         speech_schema = properties["speech"]["properties"]
@@ -98,16 +94,6 @@ def audio_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None,
             seconds = draw(st.floats(duration["minimum"], high, allow_nan=False).map(
                 lambda value: round(value, 3)))
             task["duration"] = seconds
-    _optional(draw, task, properties, {
-        "outputType": st.sampled_from(["URL", "base64Data", "dataURI"]),
-        "outputFormat": st.sampled_from(AUDIO_FORMATS),
-        "audioSettings": st.fixed_dictionaries({}, optional={
-            "sampleRate": st.sampled_from(SAMPLE_RATES), "bitrate": st.integers(32, 320),
-            "channels": st.sampled_from([1, 2])}),
-        "seed": st.integers(0, 2**32 - 1),
-        "includeCost": st.booleans(),
-        "deliveryMethod": st.just("sync"),
-    })
     return Expected(task, seconds)
 
 
@@ -132,8 +118,11 @@ def video_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None) -
     model = draw(models or st.sampled_from(VIDEO_MODELS))
     family = model_catalog.model(model).family
     rules, properties = family.details["video"], _properties(model)
-    task: dict[str, Any] = {"taskType": "videoInference", "taskUUID": draw(task_uuids()),
-                            "model": model}
+    # The family's rules narrow the fields of the video's length, size and rate: drawn below.
+    task: dict[str, Any] = draw(valid_tasks(
+        schemas.MODEL_SCHEMAS[model], {("model",): st.just(model)},
+        ("positivePrompt", "duration", "resolution", "width", "height", "fps", "numberResults",
+         "frameImages", "referenceImages", *_LEFT_OUT)))
     if "positivePrompt" in _required(model) or draw(st.booleans()):
         task["positivePrompt"] = draw(_texts(1, 100))
     if "inputs" in _required(model):
@@ -154,11 +143,6 @@ def video_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None) -
         size = sized(rules["default_resolution"], ratios[0])
     if "fps" in properties and draw(st.booleans()):
         task["fps"] = draw(st.sampled_from(rules.get("fps", list(range(1, 61)))))
-    _optional(draw, task, properties, {
-        "outputFormat": st.sampled_from(VIDEO_FORMATS), "outputQuality": st.integers(20, 99),
-        "seed": st.integers(0, 2**32 - 1), "includeCost": st.booleans(),
-        "steps": st.integers(1, 100), "CFGScale": st.floats(0, 30, allow_nan=False),
-        "negativePrompt": _texts(1, 50), "deliveryMethod": st.just("async")})
     return Expected(task, seconds, size)
 
 
