@@ -8,11 +8,17 @@
     @given(rs.invalid_media_inputs("audio"))      # MediaCase with the .code it must get
     @given(rs.result_sequences())                 # successive getResponse replies of one task
 
-Bounds, enums and required fields are read from the request schema
-(``contract/schemas/request.videoInference.klingai-avatar-2.0.json``); UUIDs, URLs and media
-are hand-written. An invalid example breaks exactly one documented bound and carries the
-``parameter`` and error ``code`` the emulator must answer, synchronously on submit for a task
-and from ``getResponse`` for a media input.
+    @given(rs.valid_tasks(name))                  # any request schema of the registry
+    @given(rs.invalid_tasks(name))                # InvalidCase, for any request schema
+
+Bounds, enums, arrays, choices and required fields are read from the request schemas
+(``schema_strategies``). Hand-written here, because no schema can say them: the formats the
+schemas name in ``x-expected`` (fresh UUIDs, URLs on the reserved ``.invalid`` domain), the
+errors of taskType and model (they choose the schema: ``dispatch_violations``), the catalog's
+models of a family schema, and media inputs (they must decode, at the limits). An invalid
+example breaks exactly one documented bound and carries the ``parameter`` and error ``code``
+the emulator must answer, synchronously on submit for a task and from ``getResponse`` for a
+media input.
 """
 
 from __future__ import annotations
