@@ -22,6 +22,8 @@ from runware_mock.contract.errors import CATALOG, status_for
 # invalid<Param> and unsupported<Param> are families: one code per field name.
 _CODE_FAMILIES = re.compile(r"^(invalid|unsupported)[A-Z][A-Za-z0-9]*$")
 _CATALOG_CODES = frozenset(entry.code for entry in CATALOG if "<" not in entry.code)
+# An acknowledgement names the task and nothing else (official-sdks.md §2).
+_ACK_KEYS = frozenset({"taskType", "taskUUID"})
 
 
 @dataclass(frozen=True)
@@ -52,15 +54,15 @@ def is_known_code(code: Any) -> bool:
 
 
 def item_schema(item: Any) -> str | None:
-    """The response schema of one ``data`` item, chosen by its taskType and status."""
-    if not isinstance(item, dict):
+    """The response schema of one ``data`` item: an ack or a processing report of a task whose
+    results come later, else the answer its task type's schema (the registry's) describes."""
+    if not isinstance(item, dict) or not isinstance(item.get("taskType"), str):
         return None
-    task_type, status = item.get("taskType"), item.get("status")
-    if task_type == "videoInference":
-        return {None: "response.ack", "processing": "response.processing",
-                "success": "response.success"}.get(status)
-    return {"ping": "response.pong", "authentication": "response.authentication",
-            "mediaStorage": "response.upload", "imageUpload": "response.upload"}.get(task_type)
+    if item.get("status") == "processing":
+        return "response.processing"
+    if item.keys() <= _ACK_KEYS and "taskUUID" in item:
+        return "response.ack"
+    return schemas.response_schema(item["taskType"])
 
 
 def check_item(item: Any, where: str) -> list[Problem]:

@@ -2,16 +2,21 @@
 ``Violation``s that break exactly one bound together with the error the emulator must answer.
 
 Only the keywords the request schemas use are understood (type, const, enum, minimum, maximum,
-minLength, maxLength, pattern, required, properties, additionalProperties:false); a schema with
-any other validation keyword raises ``NotImplementedError`` when the strategy is built, so a
-new bound cannot be silently left untested. Values the schema constrains with a pattern (UUIDs,
-URLs) and the media inputs come from hand-written strategies: generating them from the regex
-is sound but unreadable.
+multipleOf, minLength, maxLength, pattern, required, properties, additionalProperties:false,
+anyOf, items, minItems, maxItems, uniqueItems); a schema with any other validation keyword
+raises ``NotImplementedError`` when the strategy is built, so a new bound cannot be silently
+left untested.
+
+Hand-written, and passed in by the caller (``strategies``): the values of a field whose schema
+names its format in ``x-expected`` (UUIDs, URLs, media inputs: generating them from the regex
+is sound but unreadable, and media must decode), and the violations of the fields whose errors
+follow other rules than the schema's (taskType and model choose the schema).
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,8 +29,9 @@ MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
 # Error codes spell acronyms in capitals, as Runware does (invalidTTL, invalidTaskUUID).
 _ACRONYMS = {"ttl": "TTL"}
-_KNOWN = {"type", "const", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern",
-          "required", "properties", "additionalProperties", "default", "format"}
+_KNOWN = {"type", "const", "enum", "minimum", "maximum", "multipleOf", "minLength", "maxLength",
+          "pattern", "required", "properties", "additionalProperties", "default", "format",
+          "anyOf", "items", "minItems", "maxItems", "uniqueItems"}
 # Fields Kling's other video models take and this one does not: the realistic mistakes.
 FOREIGN_FIELDS = ("width", "height", "duration", "fps", "seed", "CFGScale", "negativePrompt")
 
@@ -38,10 +44,12 @@ class Violation:
     value: Any
     code: str
     allowed_values: list[Any] | None = None
+    # The parameter the error names when it is not the path (an array's item: tags.0).
+    reported: str | None = None
 
     @property
     def parameter(self) -> str:
-        return ".".join(self.path)
+        return self.reported or ".".join(self.path)
 
     def apply(self, task: dict[str, Any]) -> dict[str, Any]:
         broken = copy.deepcopy(task)
@@ -75,36 +83,67 @@ def _checked(schema: Mapping[str, Any], path: Path) -> Mapping[str, Any]:
 # --- valid values ---------------------------------------------------------------------------
 
 Overrides = Mapping[Path, st.SearchStrategy[Any]]
+# Hand-written values by a schema's ``x-expected`` text ("a UUID v4", "an http(s) URI...").
+Formats = Mapping[str, Callable[[], st.SearchStrategy[Any]]]
 
 
-def valid_values(schema: Mapping[str, Any], path: Path = (),
-                 overrides: Overrides | None = None) -> st.SearchStrategy[Any]:
+def valid_values(schema: Mapping[str, Any], path: Path = (), overrides: Overrides | None = None,
+                 formats: Formats | None = None) -> st.SearchStrategy[Any]:
     """Any value the schema accepts, with the edges of every bound drawn often."""
-    overrides = overrides or {}
+    overrides, formats = overrides or {}, formats or {}
     if path in overrides:
         return overrides[path]
     schema = _checked(schema, path)
+    if schema.get("x-expected") in formats and "anyOf" not in schema:
+        return formats[schema["x-expected"]]()
     if "const" in schema:
         return st.just(schema["const"])
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
+    if "anyOf" in schema:
+        return st.one_of(*(valid_values(branch, path, overrides, formats)
+                           for branch in schema["anyOf"]))
     kind = schema.get("type")
     if kind == "boolean":
         return st.booleans()
     if kind == "integer":
-        return _integers_within(schema.get("minimum"), schema.get("maximum"))
+        return _integers_within(schema.get("minimum"), schema.get("maximum"),
+                                schema.get("multipleOf", 1))
+    if kind == "number":
+        return _numbers_within(schema.get("minimum"), schema.get("maximum"))
     if kind == "string" and "pattern" not in schema:
         return strings_within(schema.get("minLength", 0), schema.get("maxLength"))
+    if kind == "array":
+        return _arrays(schema, path, overrides, formats)
     if kind == "object":
-        return _objects(schema, path, overrides)
+        return _objects(schema, path, overrides, formats)
     raise NotImplementedError(f"{'.'.join(path)}: give a hand-written strategy for {schema}")
 
 
-def _integers_within(low: int | None, high: int | None) -> st.SearchStrategy[int]:
+def _integers_within(low: int | None, high: int | None, step: int = 1) -> st.SearchStrategy[int]:
     # The real service is unlikely to take integers beyond 32 bits where none is documented.
     low = -(2**31) if low is None else low
     high = 2**31 - 1 if high is None else high
-    return st.one_of(st.sampled_from(sorted({low, high})), st.integers(low, high))
+    first, last = -(-low // step), high // step
+    return st.one_of(st.sampled_from(sorted({first, last})),
+                     st.integers(first, last)).map(lambda multiple: multiple * step)
+
+
+def _numbers_within(low: float | None, high: float | None) -> st.SearchStrategy[float]:
+    low = -1e6 if low is None else low
+    high = 1e6 if high is None else high
+    return st.one_of(st.sampled_from(sorted({low, high})), st.integers(math.ceil(low),
+                                                                        math.floor(high)),
+                     st.floats(low, high, allow_nan=False, allow_infinity=False))
+
+
+def _arrays(schema: Mapping[str, Any], path: Path, overrides: Overrides,
+            formats: Formats) -> st.SearchStrategy[list[Any]]:
+    # Arrays are drawn short: a list of 100 messages tests no more than one of 3.
+    low = schema.get("minItems", 0)
+    high = min(schema.get("maxItems", low + 3), low + 3)
+    items = valid_values(schema["items"], path, overrides, formats)
+    return st.lists(items, min_size=low, max_size=high, unique=schema.get("uniqueItems", False))
 
 
 def strings_within(low: int, high: int | None) -> st.SearchStrategy[str]:
@@ -126,11 +165,11 @@ def text_of_length(length: int) -> st.SearchStrategy[str]:
     return st.text(min_size=1, max_size=8).map(lambda unit: (unit * length)[:length])
 
 
-def _objects(schema: Mapping[str, Any], path: Path,
-             overrides: Overrides) -> st.SearchStrategy[dict[str, Any]]:
+def _objects(schema: Mapping[str, Any], path: Path, overrides: Overrides,
+             formats: Formats) -> st.SearchStrategy[dict[str, Any]]:
     properties = schema.get("properties", {})
     required = set(schema.get("required", ()))
-    fields = {name: valid_values(prop, (*path, name), overrides)
+    fields = {name: valid_values(prop, (*path, name), overrides, formats)
               for name, prop in properties.items()}
     return st.fixed_dictionaries(
         {name: value for name, value in fields.items() if name in required},
@@ -150,6 +189,11 @@ _JSON_KINDS: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
+# Values of an enum's type that may be off it.
+_ENUM_MISSES: dict[str, st.SearchStrategy[Any]] = {"string": st.text(max_size=12),
+                                                   "integer": st.integers(0, 100_000)}
+
+
 def wrong_types(expected: str) -> st.SearchStrategy[Any]:
     """JSON values of every other type (an integral float would count as an integer)."""
     accepted = {expected, "integer"} if expected == "number" else {expected}
@@ -161,27 +205,32 @@ Misses = Mapping[str, Callable[[], st.SearchStrategy[Any]]]
 
 def violations(schema: Mapping[str, Any], path: Path = (), pattern_misses: Misses | None = None,
                special: Mapping[Path, list[st.SearchStrategy[Violation]]] | None = None,
-               ) -> list[st.SearchStrategy[Violation]]:
+               typed: bool = True) -> list[st.SearchStrategy[Violation]]:
     """One strategy per way to break the schema at ``path`` or below it.
 
     ``pattern_misses`` maps a pattern's ``x-expected`` text to strings that miss it;
-    ``special`` replaces the violations of a field whose errors follow other rules.
+    ``special`` replaces the violations of a field whose errors follow other rules;
+    ``typed=False`` leaves out values of the wrong type (a branch of an ``anyOf``).
     """
     pattern_misses, special = pattern_misses or {}, special or {}
     if path in special:
         return special[path]
     schema = _checked(schema, path)
+    if "anyOf" in schema:
+        return _any_of_violations(schema, path, pattern_misses, special)
     found: list[st.SearchStrategy[Violation]] = []
     kind = schema.get("type")
-    if path and kind is not None:
+    if path and kind is not None and typed:
         found.append(_broken(path, wrong_types(kind), code_for(path, "invalid")))
-    if "enum" in schema and kind == "string":
-        misses = st.text(max_size=12).filter(lambda text: text not in schema["enum"])
+    if "enum" in schema and kind in _ENUM_MISSES:
+        misses = _ENUM_MISSES[kind].filter(lambda value: value not in schema["enum"])
         found.append(_broken(path, misses, code_for(path, "unsupported"), list(schema["enum"])))
     found += _range_violations(schema, path)
     if "pattern" in schema:
         found.append(_broken(path, _pattern_misses(schema, pattern_misses),
                              code_for(path, "invalid")))
+    if kind == "array":
+        found += _array_violations(schema, path, pattern_misses)
     if kind == "object":
         found += _object_violations(schema, path, pattern_misses, special)
     return found
@@ -192,13 +241,40 @@ def _broken(path: Path, values: st.SearchStrategy[Any], code: str,
     return values.map(lambda value: Violation(path, value, code, allowed))
 
 
+def _any_of_violations(schema: Mapping[str, Any], path: Path, pattern_misses: Misses,
+                       special: Mapping[Path, list[st.SearchStrategy[Violation]]],
+                       ) -> list[st.SearchStrategy[Violation]]:
+    """A value of no branch's type (named after the field), or one that breaks the branch of
+    its type, as that branch says."""
+    kinds = [branch.get("type") for branch in schema["anyOf"]]
+    if None in kinds or len(set(kinds)) != len(kinds):
+        raise NotImplementedError(f"{'.'.join(path)}: anyOf branches must differ by type")
+    others = [values for kind, values in _JSON_KINDS.items()
+              if kind not in kinds and not (kind == "integer" and "number" in kinds)]
+    found = [_broken(path, st.one_of(*others), code_for(path, "invalid"))]
+    for branch in schema["anyOf"]:
+        found += violations(branch, path, pattern_misses, special, typed=False)
+    return found
+
+
 def _range_violations(schema: Mapping[str, Any], path: Path) -> list[st.SearchStrategy[Violation]]:
     found = []
     invalid = code_for(path, "invalid") if path else ""
-    if "minimum" in schema:
-        found.append(_broken(path, st.integers(max_value=schema["minimum"] - 1), invalid))
-    if "maximum" in schema:
-        found.append(_broken(path, st.integers(min_value=schema["maximum"] + 1), invalid))
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if schema.get("type") == "number":
+        if low is not None:
+            found.append(_broken(path, st.floats(low - 1e6, low, exclude_max=True), invalid))
+        if high is not None:
+            found.append(_broken(path, st.floats(high, high + 1e6, exclude_min=True), invalid))
+    else:
+        if low is not None:
+            found.append(_broken(path, st.integers(max_value=low - 1), invalid))
+        if high is not None:
+            found.append(_broken(path, st.integers(min_value=high + 1), invalid))
+    step = schema.get("multipleOf")
+    if step is not None and low is not None and high is not None:
+        found.append(_broken(path, st.integers(low, high).filter(lambda value: value % step),
+                             invalid))
     length_code = schema.get("x-length-code", invalid)
     if schema.get("minLength", 0) > 0:
         found.append(_broken(path, st.text(max_size=schema["minLength"] - 1), length_code))
@@ -206,6 +282,37 @@ def _range_violations(schema: Mapping[str, Any], path: Path) -> list[st.SearchSt
         longest = schema["maxLength"]
         found.append(_broken(path, strings_within(longest + 1, longest + 1), length_code))
     return found
+
+
+def _array_violations(schema: Mapping[str, Any], path: Path,
+                      pattern_misses: Misses) -> list[st.SearchStrategy[Violation]]:
+    """Too few or too many items, a repeated one where they must differ, or one broken item
+    (reported at its index, with the code of the array)."""
+    invalid = code_for(path, "invalid")
+    items = valid_values(schema["items"], path)
+    low, high = schema.get("minItems", 0), schema.get("maxItems")
+    found = []
+    if low > 0:
+        found.append(_broken(path, st.lists(items, max_size=low - 1), invalid))
+    if high is not None:
+        found.append(_broken(path, st.lists(items, min_size=high + 1, max_size=high + 2),
+                             invalid))
+    if schema.get("uniqueItems") and (high is None or high >= 2):
+        found.append(_broken(path, items.map(lambda item: [item, item]), invalid))
+    if low <= 1:
+        found += [broken.map(lambda v: Violation(path, [v.value], v.code, v.allowed_values,
+                                                 f"{'.'.join(path)}.0"))
+                  for broken in _item_violations(schema["items"], path, pattern_misses)]
+    return found
+
+
+def _item_violations(schema: Mapping[str, Any], path: Path,
+                     pattern_misses: Misses) -> list[st.SearchStrategy[Violation]]:
+    """An item's errors are named after its array; an object item is broken whole (its fields'
+    own rules are the object's: a list of them is left to the hand-written strategies)."""
+    if schema.get("type") == "object":
+        return [_broken(path, wrong_types("object"), code_for(path, "invalid"))]
+    return violations(schema, path, pattern_misses)
 
 
 def _pattern_misses(schema: Mapping[str, Any], known: Misses) -> st.SearchStrategy[str]:

@@ -8,11 +8,17 @@
     @given(rs.invalid_media_inputs("audio"))      # MediaCase with the .code it must get
     @given(rs.result_sequences())                 # successive getResponse replies of one task
 
-Bounds, enums and required fields are read from the request schema
-(``contract/schemas/request.videoInference.klingai-avatar-2.0.json``); UUIDs, URLs and media
-are hand-written. An invalid example breaks exactly one documented bound and carries the
-``parameter`` and error ``code`` the emulator must answer, synchronously on submit for a task
-and from ``getResponse`` for a media input.
+    @given(rs.valid_tasks(name))                  # any request schema of the registry
+    @given(rs.invalid_tasks(name))                # InvalidCase, for any request schema
+
+Bounds, enums, arrays, choices and required fields are read from the request schemas
+(``schema_strategies``). Hand-written here, because no schema can say them: the formats the
+schemas name in ``x-expected`` (fresh UUIDs, URLs on the reserved ``.invalid`` domain), the
+errors of taskType and model (they choose the schema: ``dispatch_violations``), the catalog's
+models of a family schema, and media inputs (they must decode, at the limits). An invalid
+example breaks exactly one documented bound and carries the ``parameter`` and error ``code``
+the emulator must answer, synchronously on submit for a task and from ``getResponse`` for a
+media input.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ from runware_mock.contract.samples import (
 )
 from runware_mock.contract.schema_strategies import (
     MISSING,
+    Overrides,
+    Path,
     Violation,
     valid_values,
     violations,
@@ -52,6 +60,7 @@ AVATAR_SCHEMA = "request.videoInference.klingai-avatar-2.0"
 MODELS = tuple(air for air, model in model_catalog.models().items()
                if model.family.schema == AVATAR_SCHEMA)
 UNDECODABLE = "invalidValueUploadFailed"
+Special = dict[Path, list[st.SearchStrategy[Violation]]]
 
 
 class MediaHost(Protocol):
@@ -100,10 +109,15 @@ def unfetchable_inputs() -> dict[str, str]:
 
 
 def _uuid_misses() -> st.SearchStrategy[str]:
-    other_versions = st.sampled_from([1, 3, 5]).flatmap(lambda v: st.uuids(version=v)).map(str)
+    """Strings no UUID pattern takes."""
     mangled = task_uuids().flatmap(lambda text: st.sampled_from(
         [text.replace("-", ""), text[:-1], f"{{{text}}}", text + "0"]))
-    return st.one_of(other_versions, mangled, st.just("not-a-uuid"))
+    return st.one_of(mangled, st.just("not-a-uuid"))
+
+
+def _uuid_v4_misses() -> st.SearchStrategy[str]:
+    other_versions = st.sampled_from([1, 3, 5]).flatmap(lambda v: st.uuids(version=v)).map(str)
+    return st.one_of(other_versions, _uuid_misses())
 
 
 def _url_misses() -> st.SearchStrategy[str]:
@@ -114,7 +128,51 @@ def _url_misses() -> st.SearchStrategy[str]:
         "//hooks.example.invalid/runware", "mailto:ops@example.invalid", "https:/x"]))
 
 
-_PATTERN_MISSES = {"a UUID v4": _uuid_misses, "an http(s) URI": _url_misses}
+def _expected(definition: str) -> str:
+    return str(schemas.load("common")["$defs"][definition]["x-expected"])
+
+
+# Hand-written values and misses of the formats the schemas name (common.json): readable, and
+# a taskUUID never seen before.
+FORMATS = {_expected("uuidV4"): task_uuids, _expected("uuid"): task_uuids,
+           _expected("httpUrl"): webhook_urls}
+_PATTERN_MISSES = {_expected("uuidV4"): _uuid_v4_misses, _expected("uuid"): _uuid_misses,
+                   _expected("httpUrl"): _url_misses}
+
+
+# --- any task type, from its request schema ---------------------------------------------------
+
+def valid_tasks(schema_name: str, overrides: Overrides | None = None,
+                without: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
+    """Tasks the request schema ``schema_name`` accepts: every optional field present or not,
+    within its bounds. ``overrides`` gives the values of some fields (by path); the optional
+    fields named in ``without`` are left out. The model of a family's schema is one of the
+    catalog's models of that family (the catalog's rule)."""
+    family = [air for air, schema in schemas.MODEL_SCHEMAS.items() if schema == schema_name]
+    chosen = {("model",): st.sampled_from(family)} if family else {}
+    schema = schemas.inlined(schema_name)
+    kept = {name: prop for name, prop in schema["properties"].items()
+            if name not in without or name in schema.get("required", ())}
+    return valid_values({**schema, "properties": kept}, (), {**chosen, **(overrides or {})},
+                        FORMATS)
+
+
+def invalid_tasks(schema_name: str, valid: st.SearchStrategy[dict[str, Any]] | None = None,
+                  special: Special | None = None) -> st.SearchStrategy[InvalidCase]:
+    """A valid task (``valid_tasks(schema_name)`` unless given) with exactly one field broken,
+    and the error the schema's rules give it. taskType and model choose the schema, so their
+    errors are hand-written (``dispatch_violations``); ``special`` replaces others."""
+    broken = st.one_of(*task_violations(schema_name, special))
+    valid = valid if valid is not None else valid_tasks(schema_name)
+    return st.tuples(valid, broken).map(lambda pair: _invalid_case(*pair))
+
+
+def task_violations(schema_name: str, special: Special | None = None,
+                    ) -> list[st.SearchStrategy[Violation]]:
+    """One strategy per way ``invalid_tasks`` breaks a task of ``schema_name``."""
+    task_type = schemas.inlined(schema_name)["properties"]["taskType"]["const"]
+    rules = {**dispatch_violations(task_type), **(special or {})}
+    return violations(schemas.inlined(schema_name), (), _PATTERN_MISSES, rules)
 
 
 # --- avatar tasks ---------------------------------------------------------------------------
@@ -138,7 +196,7 @@ def avatar_tasks(inputs: st.SearchStrategy[dict[str, str]] | None = None,
     }
     if models is not None:
         overrides[("model",)] = models
-    return valid_values(schemas.inlined(AVATAR_SCHEMA), (), overrides)
+    return valid_tasks(AVATAR_SCHEMA, overrides)
 
 
 @dataclass(frozen=True)
@@ -161,10 +219,7 @@ def invalid_avatar_tasks(valid: st.SearchStrategy[dict[str, Any]] | None = None,
     """A valid task (``avatar_tasks()`` unless given) with exactly one field broken: absent,
     of the wrong type, out of range, too long or short, off its enum or pattern, or a field
     the model does not take."""
-    valid = valid or avatar_tasks()
-    broken = st.one_of(*violations(schemas.inlined(AVATAR_SCHEMA), (), _PATTERN_MISSES,
-                                   _dispatch_violations()))
-    return st.tuples(valid, broken).map(lambda pair: _invalid_case(*pair))
+    return invalid_tasks(AVATAR_SCHEMA, valid if valid is not None else avatar_tasks())
 
 
 def _invalid_case(task: dict[str, Any], violation: Violation) -> InvalidCase:
@@ -172,27 +227,29 @@ def _invalid_case(task: dict[str, Any], violation: Violation) -> InvalidCase:
                        violation.allowed_values)
 
 
-def _dispatch_violations() -> dict[tuple[str, ...], list[st.SearchStrategy[Violation]]]:
-    """taskType and model choose the schema, so their errors follow their own rules; for
-    them (only) a null counts as absent, as the emulator answers."""
+def dispatch_violations(task_type: str) -> Special:
+    """taskType chooses the schema and, for a task type whose schema is its model family's,
+    so does model: their errors follow their own rules; for them (only) a null counts as
+    absent, as the emulator answers."""
     task_types = list(schemas.TASK_TYPES)
     present = wrong_types("string").filter(lambda value: value is not None)
     other_type = st.one_of(st.text(max_size=16), present).filter(
         lambda value: value not in task_types)
-    other_model = st.one_of(
-        st.sampled_from(["klingai:avatar@2.0", "klingai:avatar@1.0-pro", "runware:101@1"]),
-        st.text(max_size=24), present).filter(lambda value: value not in MODELS)
     absent = st.sampled_from([MISSING, None])
-    return {
-        ("taskType",): [
-            absent.map(lambda value: Violation(("taskType",), value, "missingParameter")),
-            other_type.map(lambda value: Violation(("taskType",), value, "unsupportedTaskType",
-                                                   task_types))],
-        ("model",): [
+    rules: Special = {("taskType",): [
+        absent.map(lambda value: Violation(("taskType",), value, "missingParameter")),
+        other_type.map(lambda value: Violation(("taskType",), value, "unsupportedTaskType",
+                                               task_types))]}
+    if task_type in schemas.MODEL_TASK_TYPES:
+        served = list(model_catalog.airs(task_type))
+        other_model = st.one_of(
+            st.sampled_from(["klingai:avatar@2.0", "klingai:avatar@1.0-pro", "runware:101@1",
+                             "inworld:tts@2"]),
+            st.text(max_size=24), present).filter(lambda value: value not in served)
+        rules[("model",)] = [
             absent.map(lambda value: Violation(("model",), value, "missingParameter")),
-            other_model.map(lambda value: Violation(("model",), value, "invalidModel",
-                                                    list(model_catalog.airs("videoInference"))))],
-    }
+            other_model.map(lambda value: Violation(("model",), value, "invalidModel", served))]
+    return rules
 
 
 # --- media inputs ---------------------------------------------------------------------------

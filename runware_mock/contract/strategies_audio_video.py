@@ -2,9 +2,13 @@
 (with what their result must be), and tasks with exactly one field broken together with the one
 error the emulator must answer.
 
-Written by hand rather than read from the schemas (``schema_strategies``): these schemas use
-numbers and arrays, which that module does not derive, and a video family's durations, rates
-and sizes (``contract/models/video.toml``) narrow what its schema allows.
+The broken tasks are derived from the request schemas (``strategies.invalid_tasks``: every
+bound, enum, number and required field of the model's family schema), applied to a valid task
+of this module. Hand-written here, because no schema can say them:
+
+- the valid tasks: they carry what their result must be (length, size), and a video family's
+  durations, rates and sizes (``contract/models/video.toml``) narrow what its schema allows;
+- a duration the family does not make (``unsupportedDuration``: the catalog's list).
 """
 
 from __future__ import annotations
@@ -15,16 +19,16 @@ from typing import Any
 from hypothesis import strategies as st
 
 from runware_mock.contract import model_catalog, schemas
-from runware_mock.contract.strategies import InvalidCase, task_uuids
+from runware_mock.contract.strategies import InvalidCase, invalid_tasks, valid_tasks
 from runware_mock.contract.video_sizes import sized
 
 AUDIO_MODELS = model_catalog.airs("audioInference")
 # The generated video models: every video family but the portrait-and-voice ones.
 VIDEO_MODELS = tuple(air for air in model_catalog.airs("videoInference")
                      if model_catalog.model(air).family.image is None)
-AUDIO_FORMATS = ("MP3", "WAV", "FLAC", "OGG")
-VIDEO_FORMATS = ("MP4", "WEBM", "MOV")
-SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+# Fields a valid task here leaves out, so that it runs from nothing but itself: media inputs
+# the emulator would fetch and callbacks it would call.
+_LEFT_OUT = ("inputs", "webhookURL", "uploadEndpoint")
 # Characters a second of the placeholder voice, and its shortest length (tasks.audio_inference).
 _SPOKEN_RATE, _SHORTEST = 15.0, 2.0
 
@@ -52,13 +56,6 @@ def _texts(low: int, high: int) -> st.SearchStrategy[str]:
                      st.sampled_from([low, high]).map(lambda length: "a" * length))
 
 
-def _optional(draw: st.DrawFn, task: dict[str, Any], properties: dict[str, Any],
-              fields: dict[str, st.SearchStrategy[Any]]) -> None:
-    for name, values in fields.items():
-        if name in properties and draw(st.booleans()):
-            task[name] = draw(values)
-
-
 # --- audioInference -------------------------------------------------------------------------
 
 @st.composite
@@ -68,8 +65,11 @@ def audio_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None,
     ``longest`` bounds the durations and texts drawn, to keep a test's work small."""
     model = draw(models or st.sampled_from(AUDIO_MODELS))
     properties = _properties(model)
-    task: dict[str, Any] = {"taskType": "audioInference", "taskUUID": draw(task_uuids()),
-                            "model": model}
+    # The fields that set the sound's length are drawn below, with the length they give.
+    task: dict[str, Any] = draw(valid_tasks(
+        schemas.MODEL_SCHEMAS[model], {("model",): st.just(model),
+                                       ("deliveryMethod",): st.just("sync")},
+        ("speech", "duration", "positivePrompt", "numberResults", *_LEFT_OUT)))
     seconds = 0.0
     if "speech" in properties:
         speech_schema = properties["speech"]["properties"]
@@ -94,62 +94,19 @@ def audio_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None,
             seconds = draw(st.floats(duration["minimum"], high, allow_nan=False).map(
                 lambda value: round(value, 3)))
             task["duration"] = seconds
-    _optional(draw, task, properties, {
-        "outputType": st.sampled_from(["URL", "base64Data", "dataURI"]),
-        "outputFormat": st.sampled_from(AUDIO_FORMATS),
-        "audioSettings": st.fixed_dictionaries({}, optional={
-            "sampleRate": st.sampled_from(SAMPLE_RATES), "bitrate": st.integers(32, 320),
-            "channels": st.sampled_from([1, 2])}),
-        "seed": st.integers(0, 2**32 - 1),
-        "includeCost": st.booleans(),
-        "deliveryMethod": st.just("sync"),
-    })
     return Expected(task, seconds)
 
 
-@st.composite
-def invalid_audio_tasks(draw: st.DrawFn) -> InvalidCase:
+def invalid_audio_tasks() -> st.SearchStrategy[InvalidCase]:
     """A valid audio task with exactly one field broken, and the error it must get."""
-    task = draw(audio_tasks()).task
-    properties = _properties(task["model"])
-    breaks: list[tuple[tuple[str, ...], st.SearchStrategy[Any], str]] = [
-        (("outputFormat",), st.text(max_size=8).filter(lambda v: v not in AUDIO_FORMATS),
-         "unsupportedOutputFormat"),
-        (("outputType",), st.sampled_from(["url", "binary"]), "unsupportedOutputType"),
-        (("deliveryMethod",), st.sampled_from(["stream", "later"]), "unsupportedDeliveryMethod"),
-        (("numberResults",), st.one_of(st.integers(max_value=0), st.integers(min_value=5)),
-         "invalidNumberResults"),
-        (("seed",), st.one_of(st.integers(max_value=-1), st.integers(min_value=2**32)),
-         "invalidSeed"),
-        (("audioSettings", "sampleRate"),
-         st.integers(1, 96000).filter(lambda rate: rate not in SAMPLE_RATES),
-         "unsupportedSampleRate"),
-        (("audioSettings", "bitrate"),
-         st.one_of(st.integers(max_value=31), st.integers(min_value=321)), "invalidBitrate"),
-        (("model",), st.sampled_from(["nonexistent:999@999", "pixverse:1@5"]), "invalidModel"),
-        (("unknownField",), st.integers(), "unsupportedParameter"),
-    ]
-    if "speech" in properties:
-        breaks.append((("speech", "speed"), st.one_of(st.floats(-10, 0.499), st.floats(2.001, 1e3)),
-                       "invalidSpeed"))
-    else:
-        bounds = properties["duration"]
-        breaks.append((("duration",), st.one_of(
-            st.floats(-1e3, bounds["minimum"], exclude_max=True),
-            st.floats(bounds["maximum"], 1e6, exclude_min=True)), "invalidDuration"))
-    path, values, code = draw(st.sampled_from(breaks))
-    broken = _with(task, path, draw(values))
-    allowed = list(AUDIO_MODELS) if path == ("model",) else None
-    return InvalidCase(broken, ".".join(path), code, allowed)
+    return audio_tasks().flatmap(lambda expected: _broken(expected.task))
 
 
-def _with(task: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    broken = dict(task)
-    if len(path) == 1:
-        broken[path[0]] = value
-    else:
-        broken[path[0]] = {**broken.get(path[0], {}), path[1]: value}
-    return broken
+def _broken(task: dict[str, Any], *catalog: st.SearchStrategy[InvalidCase],
+            ) -> st.SearchStrategy[InvalidCase]:
+    """``task`` broken as its family's schema says, or as ``catalog`` does."""
+    return st.one_of(invalid_tasks(schemas.MODEL_SCHEMAS[task["model"]], st.just(task)),
+                     *catalog)
 
 
 # --- videoInference, generated ----------------------------------------------------------------
@@ -161,8 +118,11 @@ def video_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None) -
     model = draw(models or st.sampled_from(VIDEO_MODELS))
     family = model_catalog.model(model).family
     rules, properties = family.details["video"], _properties(model)
-    task: dict[str, Any] = {"taskType": "videoInference", "taskUUID": draw(task_uuids()),
-                            "model": model}
+    # The family's rules narrow the fields of the video's length, size and rate: drawn below.
+    task: dict[str, Any] = draw(valid_tasks(
+        schemas.MODEL_SCHEMAS[model], {("model",): st.just(model)},
+        ("positivePrompt", "duration", "resolution", "width", "height", "fps", "numberResults",
+         "frameImages", "referenceImages", *_LEFT_OUT)))
     if "positivePrompt" in _required(model) or draw(st.booleans()):
         task["positivePrompt"] = draw(_texts(1, 100))
     if "inputs" in _required(model):
@@ -183,11 +143,6 @@ def video_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None) -
         size = sized(rules["default_resolution"], ratios[0])
     if "fps" in properties and draw(st.booleans()):
         task["fps"] = draw(st.sampled_from(rules.get("fps", list(range(1, 61)))))
-    _optional(draw, task, properties, {
-        "outputFormat": st.sampled_from(VIDEO_FORMATS), "outputQuality": st.integers(20, 99),
-        "seed": st.integers(0, 2**32 - 1), "includeCost": st.booleans(),
-        "steps": st.integers(1, 100), "CFGScale": st.floats(0, 30, allow_nan=False),
-        "negativePrompt": _texts(1, 50), "deliveryMethod": st.just("async")})
     return Expected(task, seconds, size)
 
 
@@ -202,28 +157,16 @@ def _drawn_duration(draw: st.DrawFn, rules: dict[str, Any], task: dict[str, Any]
     return float(allowed[0]) if allowed else float(min(max(5, span[0]), span[1]))
 
 
-@st.composite
-def invalid_video_tasks(draw: st.DrawFn) -> InvalidCase:
+def invalid_video_tasks() -> st.SearchStrategy[InvalidCase]:
     """A valid generated-video task with exactly one field broken, and the error it must get."""
-    task = draw(video_tasks()).task
-    rules = model_catalog.model(task["model"]).family.details["video"]
-    breaks: list[tuple[str, st.SearchStrategy[Any], str]] = [
-        ("outputType", st.sampled_from(["base64Data", "dataURI"]), "unsupportedOutputType"),
-        ("outputFormat", st.text(max_size=8).filter(lambda v: v not in VIDEO_FORMATS),
-         "unsupportedOutputFormat"),
-        ("outputQuality", st.one_of(st.integers(max_value=19), st.integers(min_value=100)),
-         "invalidOutputQuality"),
-        ("deliveryMethod", st.just("sync"), "unsupportedDeliveryMethod"),
-        ("numberResults", st.one_of(st.integers(max_value=0), st.integers(min_value=5)),
-         "invalidNumberResults"),
-        ("model", st.sampled_from(["nonexistent:999@999", "inworld:tts@2"]), "invalidModel"),
-        ("unknownField", st.integers(), "unsupportedParameter"),
-    ]
-    allowed = rules.get("durations")
-    if allowed:
-        breaks.append(("duration", st.integers(1, 10).filter(lambda d: d not in allowed),
-                       "unsupportedDuration"))
-    parameter, values, code = draw(st.sampled_from(breaks))
-    broken = {**task, parameter: draw(values)}
-    return InvalidCase(broken, parameter, code,
-                       list(model_catalog.airs("videoInference")) if parameter == "model" else None)
+    return video_tasks().flatmap(lambda expected: _broken(expected.task,
+                                                          *_durations_not_made(expected.task)))
+
+
+def _durations_not_made(task: dict[str, Any]) -> list[st.SearchStrategy[InvalidCase]]:
+    allowed = model_catalog.model(task["model"]).family.details["video"].get("durations")
+    if not allowed:
+        return []
+    return [st.integers(1, 10).filter(lambda d: d not in allowed).map(
+        lambda duration: InvalidCase({**task, "duration": duration}, "duration",
+                                     "unsupportedDuration"))]

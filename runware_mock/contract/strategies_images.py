@@ -1,9 +1,13 @@
 """Hypothesis strategies for the image task types: valid imageInference and upscale tasks, and
 tasks with exactly one field broken together with the one error the emulator must answer.
 
-Written by hand rather than read from the schemas (``schema_strategies``): the image schemas
-use keywords that module does not derive (``multipleOf``, ``anyOf`` for outputType, numbers,
-arrays of images), and the model chooses which sampler fields a task may carry.
+The broken tasks are derived from the request schemas (``strategies.invalid_tasks``: every
+bound, enum, multiple, array and required field of the model's family schema), applied to a
+valid task of this module. Hand-written here, because no schema can say them:
+
+- the valid tasks: they carry what their result must be (``expected_size``), real images to
+  upscale (``small_images``), and keep a test's work small (numberResults, sizes);
+- upscale's model: the schema takes any AIR, the catalog (``upscale.toml``) says which.
 """
 
 from __future__ import annotations
@@ -16,68 +20,42 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from runware_mock.contract import model_catalog, schemas
-from runware_mock.contract.strategies import InvalidCase, task_uuids
+from runware_mock.contract.schema_strategies import Violation
+from runware_mock.contract.strategies import (
+    InvalidCase,
+    invalid_tasks,
+    valid_tasks,
+)
 
 IMAGE_MODELS = model_catalog.airs("imageInference")
 UPSCALE_MODELS = tuple(air for air in model_catalog.airs("upscale")
                        if model_catalog.model(air).family.output == "image")
-SIDES = tuple(range(512, 2049, 64))
-OUTPUT_TYPES = ("URL", "base64Data", "dataURI")
-FORMATS = ("JPG", "PNG", "WEBP")
 
 
-def _schema(model: str) -> dict[str, Any]:
-    return schemas.inlined(schemas.MODEL_SCHEMAS[model])
+# Fields a valid task here leaves out, so that it renders from nothing but itself: media
+# inputs the emulator would fetch and callbacks it would call.
+LEFT_OUT = ("seedImage", "maskImage", "referenceImages", "inputs", "webhookURL",
+            "uploadEndpoint")
 
 
-def prompts() -> st.SearchStrategy[str]:
-    """4 to 2000 characters, the edges drawn often; long ones repeat a short unit."""
-    return st.one_of(st.text(min_size=4, max_size=40),
-                     st.sampled_from([4, 2000]).flatmap(
-                         lambda length: st.text(min_size=1, max_size=6).map(
-                             lambda unit: (unit * length)[:length]).filter(
-                             lambda text: len(text) == length)))
-
-
-def output_types() -> st.SearchStrategy[str | list[str]]:
-    return st.one_of(st.sampled_from(OUTPUT_TYPES),
-                     st.lists(st.sampled_from(OUTPUT_TYPES), min_size=1, max_size=3,
-                              unique=True))
-
-
-@st.composite
-def image_tasks(draw: st.DrawFn, models: st.SearchStrategy[str] | None = None,
-                most_results: int = 2) -> dict[str, Any]:
+def image_tasks(models: st.SearchStrategy[str] | None = None,
+                most_results: int = 2) -> st.SearchStrategy[dict[str, Any]]:
     """Valid sync imageInference tasks (``deliveryMethod`` absent or sync): any catalog model,
-    the fields its schema takes, each present or not within its bounds. ``most_results``
-    bounds numberResults (the schema allows 20) to keep a test's work small."""
-    model = draw(models or st.sampled_from(IMAGE_MODELS))
-    properties = _schema(model)["properties"]
-    size_required = "width" in _schema(model).get("required", ())
-    task: dict[str, Any] = {"taskType": "imageInference", "taskUUID": draw(task_uuids()),
-                            "model": model, "positivePrompt": draw(prompts())}
-    if size_required or draw(st.booleans()):
-        task["width"], task["height"] = draw(st.sampled_from(SIDES)), draw(st.sampled_from(SIDES))
-    optional: dict[str, st.SearchStrategy[Any]] = {
-        "numberResults": st.integers(1, most_results),
-        "seed": st.one_of(st.sampled_from([0, 2**32 - 1]), st.integers(0, 2**32 - 1)),
-        "outputType": output_types(),
-        "outputFormat": st.sampled_from(FORMATS),
-        "outputQuality": st.integers(20, 99),
-        "includeCost": st.booleans(),
-        "deliveryMethod": st.just("sync"),
-        "negativePrompt": st.text(max_size=30),
-        "checkNSFW": st.booleans(),
-        "steps": st.integers(1, 100),
-        "CFGScale": st.one_of(st.integers(0, 30), st.floats(0, 30, allow_nan=False)),
-        "scheduler": st.sampled_from(properties.get("scheduler", {}).get("enum", ["Default"])),
-        "strength": st.floats(0, 1, allow_nan=False),
-        "clipSkip": st.integers(0, 2),
-    }
-    for name, values in optional.items():
-        if name in properties and draw(st.booleans()):
-            task[name] = draw(values)
-    return task
+    the fields its schema takes (but ``LEFT_OUT``), each present or not within its bounds.
+    ``most_results`` bounds numberResults (the schema allows 20) to keep a test's work small."""
+    def of_model(model: str) -> st.SearchStrategy[dict[str, Any]]:
+        overrides = {("model",): st.just(model), ("deliveryMethod",): st.just("sync"),
+                     ("numberResults",): st.integers(1, most_results)}
+        return valid_tasks(schemas.MODEL_SCHEMAS[model], overrides, LEFT_OUT).map(_sized)
+
+    return (models or st.sampled_from(IMAGE_MODELS)).flatmap(of_model)
+
+
+def _sized(task: dict[str, Any]) -> dict[str, Any]:
+    """Width and height come together or not at all (a rule across fields)."""
+    if "width" in task and "height" in task:
+        return task
+    return {name: value for name, value in task.items() if name not in ("width", "height")}
 
 
 def expected_size(task: dict[str, Any]) -> tuple[int, int]:
@@ -85,54 +63,10 @@ def expected_size(task: dict[str, Any]) -> tuple[int, int]:
     return task.get("width", 1024), task.get("height", 1024)
 
 
-def _off_multiple() -> st.SearchStrategy[int]:
-    return st.integers(513, 2047).filter(lambda side: side % 64)
-
-
-def _image_breaks(task: dict[str, Any]) -> list[tuple[str, st.SearchStrategy[Any], str]]:
-    properties = _schema(task["model"])["properties"]
-    breaks: list[tuple[str, st.SearchStrategy[Any], str]] = [
-        ("positivePrompt", st.text(max_size=3), "invalidPositivePromptLength"),
-        ("positivePrompt", st.integers(), "invalidPositivePrompt"),
-        ("numberResults", st.one_of(st.integers(max_value=0), st.integers(min_value=21)),
-         "invalidNumberResults"),
-        ("seed", st.one_of(st.integers(max_value=-1), st.integers(min_value=2**32)),
-         "invalidSeed"),
-        ("outputFormat", st.text(max_size=8).filter(lambda v: v not in FORMATS),
-         "unsupportedOutputFormat"),
-        ("outputType", st.text(max_size=8).filter(lambda v: v not in OUTPUT_TYPES),
-         "unsupportedOutputType"),
-        ("outputQuality", st.one_of(st.integers(max_value=19), st.integers(min_value=100)),
-         "invalidOutputQuality"),
-        ("taskUUID", st.sampled_from(["not-a-uuid", "00000000-0000-1000-8000-000000000000"]),
-         "invalidTaskUUID"),
-        ("model", st.sampled_from(["nonexistent:999@999", "runware:504@1",
-                                   "klingai:avatar@2.0-pro"]), "invalidModel"),
-        ("unknownField", st.integers(), "unsupportedParameter"),
-    ]
-    if "width" in task:
-        for side in ("width", "height"):
-            breaks.append((side, st.one_of(_off_multiple(), st.integers(max_value=511),
-                                           st.integers(min_value=2049)), f"invalid{side.title()}"))
-    if "steps" in properties:
-        breaks.append(("steps", st.one_of(st.integers(max_value=0), st.integers(min_value=101)),
-                       "invalidSteps"))
-        breaks.append(("CFGScale", st.floats(30.001, 1e6), "invalidCFGScale"))
-    else:
-        breaks.append(("steps", st.integers(1, 100), "unsupportedParameter"))
-    return breaks
-
-
-@st.composite
-def invalid_image_tasks(draw: st.DrawFn) -> InvalidCase:
+def invalid_image_tasks() -> st.SearchStrategy[InvalidCase]:
     """A valid image task with exactly one field broken, and the error it must get."""
-    task = draw(image_tasks())
-    parameter, values, code = draw(st.sampled_from(_image_breaks(task)))
-    broken = {**task, parameter: draw(values)}
-    if parameter == "model":
-        # Another task type's model: the schema of no image family.
-        return InvalidCase(broken, "model", code, list(IMAGE_MODELS))
-    return InvalidCase(broken, parameter, code)
+    return image_tasks().flatmap(lambda task: invalid_tasks(
+        schemas.MODEL_SCHEMAS[task["model"]], st.just(task)))
 
 
 # --- upscale --------------------------------------------------------------------------------
@@ -151,38 +85,32 @@ def small_images(draw: st.DrawFn) -> tuple[str, tuple[int, int]]:
 
 
 @st.composite
-def upscale_tasks(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[int, int]]:
-    """(a valid sync upscale or imageUpscale task, the size its result must have)."""
+def upscale_tasks(draw: st.DrawFn, schema_name: str | None = None,
+                  ) -> tuple[dict[str, Any], tuple[int, int]]:
+    """(a valid sync upscale or imageUpscale task, the size its result must have);
+    ``schema_name`` picks one of the two. The image comes as inputImage or inputs.image (a
+    choice across fields), and the model from the catalog."""
     image, (width, height) = draw(small_images())
+    name = schema_name or draw(st.sampled_from(["request.upscale", "request.imageUpscale"]))
     factor = draw(st.one_of(st.sampled_from([2, 3, 4]), st.floats(2, 4, allow_nan=False)))
-    task: dict[str, Any] = {"taskType": draw(st.sampled_from(["upscale", "imageUpscale"])),
-                            "taskUUID": draw(task_uuids()), "upscaleFactor": factor}
-    if draw(st.booleans()):
+    overrides = {("model",): st.sampled_from(UPSCALE_MODELS), ("upscaleFactor",): st.just(factor),
+                 ("deliveryMethod",): st.just("sync")}
+    task = draw(valid_tasks(name, overrides, ("inputImage", *LEFT_OUT)))
+    # Absent, upscaleFactor is its documented default.
+    factor = task.get("upscaleFactor", schemas.inlined(name)["properties"]["upscaleFactor"]
+                      ["default"])
+    if draw(st.booleans(), label="top-level inputImage"):
         task["inputImage"] = image
     else:
         task["inputs"] = {"image": image}
-    optional: dict[str, st.SearchStrategy[Any]] = {
-        "model": st.sampled_from(UPSCALE_MODELS), "outputType": output_types(),
-        "outputFormat": st.sampled_from(FORMATS), "outputQuality": st.integers(20, 99),
-        "includeCost": st.booleans()}
-    for name, values in optional.items():
-        if draw(st.booleans()):
-            task[name] = draw(values)
     return task, (max(1, round(width * factor)), max(1, round(height * factor)))
 
 
-@st.composite
-def invalid_upscale_tasks(draw: st.DrawFn) -> InvalidCase:
-    task, _ = draw(upscale_tasks())
-    breaks: list[tuple[str, st.SearchStrategy[Any], str]] = [
-        ("upscaleFactor", st.one_of(st.floats(-1e6, 1.999), st.floats(4.001, 1e6)),
-         "invalidUpscaleFactor"),
-        ("model", st.sampled_from(["nonexistent:999@999", "runware:400@2"]), "invalidModel"),
-        ("outputFormat", st.text(max_size=8).filter(lambda v: v not in FORMATS),
-         "unsupportedOutputFormat"),
-        ("outputQuality", st.one_of(st.integers(max_value=19), st.integers(min_value=100)),
-         "invalidOutputQuality"),
-        ("unknownField", st.integers(), "unsupportedParameter"),
-    ]
-    parameter, values, code = draw(st.sampled_from(breaks))
-    return InvalidCase({**task, parameter: draw(values)}, parameter, code)
+def invalid_upscale_tasks() -> st.SearchStrategy[InvalidCase]:
+    """A valid upscale task with exactly one field broken (from its schema), or a model the
+    catalog does not list for upscale."""
+    catalog_model = st.sampled_from(["nonexistent:999@999", "runware:400@2"]).map(
+        lambda model: Violation(("model",), model, "invalidModel"))
+    return st.sampled_from(["request.upscale", "request.imageUpscale"]).flatmap(
+        lambda name: invalid_tasks(name, upscale_tasks(name).map(lambda pair: pair[0]),
+                                   {("model",): [catalog_model]}))
