@@ -26,6 +26,11 @@ from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from tests.helpers import PORTRAIT, VOICE, RestClient, decode
 
+# The public image @runware/sdk-js's upscale tests use (served from a --url-map folder, or
+# stood in for when unreachable).
+WIKIMEDIA = "https://upload.wikimedia.org/"
+WIKIMEDIA_IMAGE = WIKIMEDIA + "wikipedia/commons/4/47/PNG_transparency_demonstration_1.png"
+
 ROOT = Path(__file__).resolve().parent.parent
 ENVS = ROOT / ".sdk-envs"
 SCRIPTS = Path(__file__).resolve().parent / "sdk_scripts"

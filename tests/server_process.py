@@ -109,3 +109,14 @@ def wait_until_serving(process: subprocess.Popen[str], port: int) -> None:
         except httpx.TransportError:
             time.sleep(0.05)
     raise AssertionError(f"not serving: {process.communicate(timeout=10)}")
+
+
+def wait_done(server: ServerProcess, task_uuid: str, timeout: float = 60) -> dict[str, Any]:
+    """Poll until no generation of the task is processing; the last reply body."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = server.poll(task_uuid)
+        if not any(item.get("status") == "processing" for item in body.get("data", [])):
+            return body
+        assert time.monotonic() < deadline, body
+        time.sleep(0.1)

@@ -22,7 +22,7 @@ from runware_mock.contract.receivers import Receiver
 from runware_mock.fixtures import media_path
 from runware_mock.store import schema
 from tests.helpers import PORTRAIT, VOICE, avatar_task, raw_base64
-from tests.server_process import API_KEY, ServerProcess
+from tests.server_process import API_KEY, ServerProcess, wait_done
 
 Start = Callable[..., ServerProcess]
 
@@ -50,16 +50,6 @@ def kept(server: ServerProcess) -> None:
     """Wait until everything the server did so far is in its store: an admin change is
     answered once committed, and commits go in order."""
     assert server.admin("POST", "/clock/advance", json={"seconds": 0}).status_code == 200
-
-
-def wait_done(server: ServerProcess, task_uuid: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = server.poll(task_uuid)
-        if not any(item.get("status") == "processing" for item in body.get("data", [])):
-            return body
-        assert time.monotonic() < deadline, body
-        time.sleep(0.1)
 
 
 def admin_task(server: ServerProcess, task_uuid: str) -> dict[str, Any]:

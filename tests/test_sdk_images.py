@@ -21,11 +21,9 @@ from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import PORTRAIT
-from tests.sdks import API_KEY, SCRIPTS, run_to_end
+from tests.sdks import API_KEY, SCRIPTS, WIKIMEDIA, WIKIMEDIA_IMAGE, run_to_end
 
 # Where the sdk-js upscale test's image lives; served here from a --url-map folder.
-WIKIMEDIA = "https://upload.wikimedia.org/"
-WIKIMEDIA_IMAGE = WIKIMEDIA + "wikipedia/commons/4/47/PNG_transparency_demonstration_1.png"
 
 
 def image_at(url: str) -> Image.Image:

@@ -26,11 +26,9 @@ from runware_mock.media.targets import TargetNotReached, TargetPolicy, TargetRef
 from runware_mock.runner import ServerThread
 from tests.conftest import ServerFactory
 from tests.helpers import RestClient, avatar_task, decode, decode_audio
-from tests.sdks import API_KEY, SCRIPTS, run_to_end
-from tests.server_process import ServerProcess
+from tests.sdks import API_KEY, SCRIPTS, WIKIMEDIA_IMAGE, run_to_end
+from tests.server_process import ServerProcess, wait_done
 from tests.task_bodies import upscale_task
-from tests.test_durable import wait_done
-from tests.test_sdk_images import WIKIMEDIA_IMAGE
 
 PORTRAIT_URL = "https://images.example.invalid/portrait.jpg"
 VOICE_URL = "https://audio.example.invalid/voice.mp3"

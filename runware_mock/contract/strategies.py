@@ -170,7 +170,7 @@ def invalid_tasks(schema_name: str, valid: st.SearchStrategy[dict[str, Any]] | N
 def task_violations(schema_name: str, special: Special | None = None,
                     ) -> list[st.SearchStrategy[Violation]]:
     """One strategy per way ``invalid_tasks`` breaks a task of ``schema_name``."""
-    task_type = schemas.inlined(schema_name)["properties"]["taskType"]["const"]
+    task_type = schemas.task_type_names(schema_name)[0]
     rules = {**dispatch_violations(task_type), **(special or {})}
     return violations(schemas.inlined(schema_name), (), _PATTERN_MISSES, rules)
 

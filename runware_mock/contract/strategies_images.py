@@ -84,21 +84,22 @@ def small_images(draw: st.DrawFn) -> tuple[str, tuple[int, int]]:
     return draw(st.sampled_from([f"data:{mime};base64,{data}", data])), size
 
 
+UPSCALE_SCHEMA = "request.upscale"
+
+
 @st.composite
-def upscale_tasks(draw: st.DrawFn, schema_name: str | None = None,
-                  ) -> tuple[dict[str, Any], tuple[int, int]]:
-    """(a valid sync upscale or imageUpscale task, the size its result must have);
-    ``schema_name`` picks one of the two. The image comes as inputImage or inputs.image (a
-    choice across fields), and the model from the catalog."""
+def upscale_tasks(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[int, int]]:
+    """(a valid sync task, the size its result must have), sent as upscale or imageUpscale
+    (the schema's taskType enum). The image comes as inputImage or inputs.image (a choice
+    across fields), and the model from the catalog."""
     image, (width, height) = draw(small_images())
-    name = schema_name or draw(st.sampled_from(["request.upscale", "request.imageUpscale"]))
     factor = draw(st.one_of(st.sampled_from([2, 3, 4]), st.floats(2, 4, allow_nan=False)))
     overrides = {("model",): st.sampled_from(UPSCALE_MODELS), ("upscaleFactor",): st.just(factor),
                  ("deliveryMethod",): st.just("sync")}
-    task = draw(valid_tasks(name, overrides, ("inputImage", *LEFT_OUT)))
+    task = draw(valid_tasks(UPSCALE_SCHEMA, overrides, ("inputImage", *LEFT_OUT)))
     # Absent, upscaleFactor is its documented default.
-    factor = task.get("upscaleFactor", schemas.inlined(name)["properties"]["upscaleFactor"]
-                      ["default"])
+    factor = task.get("upscaleFactor", schemas.inlined(UPSCALE_SCHEMA)["properties"]
+                      ["upscaleFactor"]["default"])
     if draw(st.booleans(), label="top-level inputImage"):
         task["inputImage"] = image
     else:
@@ -111,6 +112,5 @@ def invalid_upscale_tasks() -> st.SearchStrategy[InvalidCase]:
     catalog does not list for upscale."""
     catalog_model = st.sampled_from(["nonexistent:999@999", "runware:400@2"]).map(
         lambda model: Violation(("model",), model, "invalidModel"))
-    return st.sampled_from(["request.upscale", "request.imageUpscale"]).flatmap(
-        lambda name: invalid_tasks(name, upscale_tasks(name).map(lambda pair: pair[0]),
-                                   {("model",): [catalog_model]}))
+    return invalid_tasks(UPSCALE_SCHEMA, upscale_tasks().map(lambda pair: pair[0]),
+                         {("model",): [catalog_model]})

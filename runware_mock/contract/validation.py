@@ -105,7 +105,7 @@ def _schema_for(task: dict[str, Any], scope: dict[str, Any],
             "invalidModel",
             f"Invalid model {_SHORT.repr(model)}: not an AIR. A model is named "
             "source:id@version (e.g. runware:100@1, civitai:133005@782002).",
-            parameter="model", type="string", **scope)
+            parameter="model", type="string", allowed_values=list(served), **scope)
     found = model_catalog.model_for(model, owner)
     if found is None or found.task_type != task_type:
         return "", error(

@@ -86,3 +86,11 @@ def test_the_unit_tests_start_no_server() -> None:
         if fixtures or modules:
             found[path.name] = sorted(fixtures | modules)
     assert found == {}
+
+
+def test_a_schema_that_lists_models_lists_every_model_of_its_families() -> None:
+    """The catalog and the schemas name the same models (an open source's AIRs, such as any
+    civitai model, are judged as a listed one: contract/validation.py)."""
+    for air, model in model_catalog.models().items():
+        listed = schemas.load(model.family.schema)["properties"]["model"].get("enum")
+        assert listed is None or air in listed, (air, model.family.schema)
