@@ -63,6 +63,7 @@ class TaskType:
     result_item: ResultItem | None = None
     # Over WebSocket, the session watches the task it names, to push its results.
     watches_task: bool = False
+    needs_key: bool = True
     # For task types whose results come later: their Work, to run a task again.
     work: WorkFactory | None = None
 

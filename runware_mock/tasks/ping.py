@@ -12,4 +12,4 @@ async def ping(task: dict[str, Any], context: Context, services: TaskServices) -
     return succeeded({"taskType": "ping", "pong": True})
 
 
-TASK_TYPE = TaskType("ping", "request.ping", ping)
+TASK_TYPE = TaskType("ping", "request.ping", ping, needs_key=False)
