@@ -153,8 +153,7 @@ class RequestPath:
 
     def needs_key(self, task: Any) -> bool:
         """Whether a task runs only for an accepted key (all but keep-alive do)."""
-        task_type = task.get("taskType") if isinstance(task, dict) else None
-        found = self._task_types.get(task_type) if isinstance(task_type, str) else None
+        found = self.task_type(task)
         return found is None or found.needs_key
 
     def task_type(self, task: Any) -> TaskType | None:
@@ -171,16 +170,14 @@ class RequestPath:
         a stream, whose events are not kept); ``key``: the one the exchange ended with (an
         authentication frame changes the socket's), else the request's."""
         tasks: Any = None if request.problem is not None else request.tasks
-        raw: bytes | bytearray | None
-        if request.sender.transport == WEBSOCKET:
-            raw = _as_bytes(request.raw) if len(request.raw) <= _RAW_FRAME_BYTES else None
-            if tasks is None and raw is None:
-                tasks = _printable(request.raw)  # a large frame that did not parse: cut
-        else:
-            raw = request.raw  # type: ignore[assignment]  # REST bodies are bytes
+        websocket = request.sender.transport == WEBSOCKET
+        raw = None if websocket and len(request.raw) > _RAW_FRAME_BYTES else \
+            _as_bytes(request.raw)
+        if tasks is None and raw is None:
+            tasks = _printable(request.raw)  # a large frame that did not parse: cut
         self._journal.record(
-            request.sender.transport, "received" if request.sender.transport == WEBSOCKET
-            else "request", api_key=request.key if key is _REQUEST_KEY else key, status=status,
+            request.sender.transport, "received" if websocket else "request",
+            api_key=request.key if key is _REQUEST_KEY else key, status=status,
             tasks=tasks, raw_tasks=raw, raw_reply=answer,
             reply=_STREAMED if streamed else None, session=session,
             faults=[fault.to_json() for fault in request.fired])
