@@ -383,9 +383,9 @@ def _read_config_file(path: Path) -> dict[str, Any]:
 
 # Settings whose grammar a stage owns (the latency profile, a fault profile, the webhook
 # secret), each with the check that stage registered when imported (``check_with``). Settings
-# imports no stage: every module may import it. The commands (runware_mock.cli) and the harness
-# import those stages before they load settings, so a bad value is refused before anything
-# starts; a stage refuses it again when built.
+# imports no stage: every module may import it. The commands (runware_mock.cli) import those
+# stages before they load settings, and the harness has them loaded (through its admin client),
+# so a bad value is refused before anything starts; a stage refuses it again when built.
 _STAGE_CHECKS: dict[str, Callable[[Any], object]] = {}
 
 

@@ -95,8 +95,8 @@ def test_an_accepted_key_runs_the_tasks_as_its_owner() -> None:
 
 
 def test_the_harness_refuses_a_bad_latency_before_starting_anything() -> None:
-    """In a fresh interpreter: settings imports no stage, so the harness loads the stages
-    that check their settings' grammar (settings.check_with) before it parses."""
+    """In a fresh interpreter: settings imports no stage, so the stages that check their
+    settings' grammar (settings.check_with) must be loaded when the harness parses."""
     script = ("from runware_mock.contract.harness import checked_settings\n"
               "try:\n    checked_settings({'latency': 'never'})\n"
               "except ValueError as exc:\n    print(exc)\n")

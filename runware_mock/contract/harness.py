@@ -62,12 +62,7 @@ class Emulator(EmulatorURLs):
 
 
 def checked_settings(values: Mapping[str, Any]) -> settings_module.Settings:
-    """Parse settings as the emulator would, so a typo fails before anything starts (the
-    stages that own a setting's grammar check it as settings load: ``settings.check_with``)."""
-    from runware_mock.delivery import signing  # noqa: F401
-    from runware_mock.engine import latency  # noqa: F401
-    from runware_mock.faults import rules  # noqa: F401
-
+    """Parse settings as the emulator would, so a typo fails before anything starts."""
     return settings_module.from_mapping(values)
 
 
