@@ -32,6 +32,7 @@ from runware_mock.transport.file_downloads import serve_file, unwritable_respons
 from runware_mock.transport.http_connections import http_protocol
 from runware_mock.transport.offload import ExchangeServer
 from runware_mock.transport.request_limits import TransportLimits
+from runware_mock.transport.request_path import RequestPath
 from runware_mock.transport.rest import RestTransport, relayed_exchange, reused_answer
 from runware_mock.transport.websocket import websocket_tasks
 
@@ -75,10 +76,10 @@ def create_app(settings: Settings | None = None, *, claim: datadir.Claim | None 
         await services.recover()
         app.state.services = services
         app.state.metrics = registry_for(services)
-        app.state.limits = TransportLimits.of(settings)
+        path = app.state.request_path = request_path(services, TransportLimits.of(settings))
         # The leader of several workers answers its followers' offloaded POST /v1 here.
-        offload = ExchangeServer(functools.partial(relayed_exchange, services, app.state.limits),
-                                 functools.partial(reused_answer, services))
+        offload = ExchangeServer(functools.partial(relayed_exchange, path, services),
+                                 functools.partial(reused_answer, path, services))
         app.state.offload = offload
         sweeper = asyncio.create_task(_sweep_forever(services, offload))
         if exchanges is not None:
@@ -113,6 +114,12 @@ def create_app(settings: Settings | None = None, *, claim: datadir.Claim | None 
         routes=routes, lifespan=lifespan, middleware=[Middleware(_NoticeChanges)],
         exception_handlers={Exception: _internal_error, 404: _not_found,
                             405: _not_allowed})))
+
+
+def request_path(services: Services, limits: TransportLimits) -> RequestPath:
+    """The one path of every task array (``transport.request_path``), from the services."""
+    return RequestPath(services.dispatcher, services.authenticator, services.faults,
+                       services.journal, services.tasks.task_types, limits)
 
 
 def _replaying(settings: Settings, app: Starlette) -> ASGIApp:

@@ -81,6 +81,18 @@ def _option_arguments(option: Option) -> dict[str, Any]:
     return arguments
 
 
+def load_settings(context: click.Context, values: dict[str, Any],
+                  config: Path | None) -> Settings:
+    """The command's settings. The stages that own a setting's grammar check it as settings
+    load (``settings.check_with``): imported first, so a bad value is refused before anything
+    starts."""
+    from runware_mock.delivery import signing  # noqa: F401
+    from runware_mock.engine import latency  # noqa: F401
+    from runware_mock.faults import rules  # noqa: F401
+
+    return settings_module.load(given_on_command_line(context, values), config_file=config)
+
+
 def given_on_command_line(context: click.Context, values: dict[str, Any]) -> dict[str, Any]:
     """The settings the user typed; the others fall through to env, file and defaults."""
     return {name: value for name, value in values.items()
@@ -98,8 +110,7 @@ def given_on_command_line(context: click.Context, values: dict[str, Any]) -> dic
 def serve(context: click.Context, config: Path | None, **values: Any) -> None:
     """Start the emulator (REST and WebSocket on /v1, admin API on /__admin)."""
     try:
-        settings = settings_module.load(given_on_command_line(context, values),
-                                        config_file=config)
+        settings = load_settings(context, values, config)
     except (OSError, ValueError) as exc:
         fail(str(exc), code=2)
     settings, generated_token = exposure.guarded(settings)
@@ -153,8 +164,7 @@ def proxy(context: click.Context, config: Path | None, **values: Any) -> None:
     from runware_mock.proxy.command import check_record_folder, serve_proxy
 
     try:
-        settings = settings_module.load(given_on_command_line(context, values),
-                                        config_file=config)
+        settings = load_settings(context, values, config)
         check_record_folder(settings)
     except (OSError, ValueError) as exc:
         fail(str(exc), code=2, command="proxy")

@@ -394,15 +394,23 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return {key.replace("-", "_"): value for key, value in data.items()}
 
 
-def _check(settings: Settings) -> None:
-    from runware_mock.delivery.signing import secret_key
-    from runware_mock.engine.latency import parse_profile
-    from runware_mock.faults import load_profile
+# Settings whose grammar a stage owns (the latency profile, a fault profile, the webhook
+# secret), each with the check that stage registered when imported (``check_with``). Settings
+# imports no stage: every module may import it. The commands (runware_mock.cli) import those
+# stages before they load settings, and the harness has them loaded (through its admin client),
+# so a bad value is refused before anything starts; a stage refuses it again when built.
+_STAGE_CHECKS: dict[str, Callable[[Any], object]] = {}
 
-    parse_profile(settings.latency)
-    if settings.faults:
-        load_profile(settings.faults)
-    secret_key(settings.webhook_secret)
+
+def check_with(name: str, check: Callable[[Any], object]) -> None:
+    """Check the setting ``name`` with ``check`` (raising ValueError) whenever settings load."""
+    assert name in _OPTION_BY_NAME, f"no setting {name!r}"
+    _STAGE_CHECKS[name] = check
+
+
+def _check(settings: Settings) -> None:
+    for name, check in _STAGE_CHECKS.items():
+        check(getattr(settings, name))
     if settings.ephemeral and settings.data_dir is not None:
         raise ValueError("ephemeral runs on a temporary data dir of its own: set data_dir or "
                          "ephemeral, not both")

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route, Router
 
 from runware_mock.admin import openapi as admin_openapi
 from runware_mock.admin.guard import AdminGuard
+from runware_mock.admin.inspected import Inspected
 from runware_mock.admin.params import (
     JOURNAL_FILTERS,
     AdminInputError,
@@ -38,7 +39,6 @@ from runware_mock.engine.lifecycle import Task, TaskFinished, TaskNotFound
 from runware_mock.faults import FaultSpecError
 from runware_mock.faults.fault_kinds import KINDS
 from runware_mock.protocol.jsoncodec import JSONResponse
-from runware_mock.services import Services
 from runware_mock.store.health import StoreHealth
 from runware_mock.transport.journal import Expectation
 
@@ -47,7 +47,7 @@ DEFAULT_FAIL_CODE = "timeoutProvider"
 DEFAULT_FAIL_MESSAGE = "The provider did not return a result in time (failed by the admin API)."
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
-Handler = Callable[[Request, Services], Awaitable[Response]]
+Handler = Callable[[Request, Inspected], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -59,7 +59,7 @@ def admin_mount() -> Mount:
 
 def _endpoint(handler: Handler, *, public: bool = False) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        services: Services = request.app.state.services
+        services: Inspected = request.app.state.services
         if not public and not _authorized(request, services.settings.admin_token):
             return _problem("invalidAdminToken", "The admin API needs the token set with "
                             "--admin-token: send 'Authorization: Bearer <token>' or "
@@ -100,7 +100,7 @@ def _problem(code: str, message: str, parameter: str | None,
                         headers=headers)
 
 
-async def health(request: Request, services: Services) -> Response:
+async def health(request: Request, services: Inspected) -> Response:
     engine, journal = services.engine, services.journal
     store = await services.database.probe()
     return JSONResponse({
@@ -121,7 +121,7 @@ async def public_health(request: Request) -> Response:
     """``GET /__health``: whether the emulator can take tasks now, for a container's
     HEALTHCHECK or a load balancer; outside ``/__admin``, so it needs no admin token. 503
     while the data dir is not writable (every task is refused then)."""
-    services: Services = request.app.state.services
+    services: Inspected = request.app.state.services
     store = await services.database.probe()
     return JSONResponse({"status": _status(store), "store": store.to_json()},
                         status_code=200 if store.writable else 503)
@@ -131,18 +131,18 @@ def _status(store: StoreHealth) -> str:
     return "ok" if store.writable else "storeNotWritable"
 
 
-def _renders(services: Services) -> dict[str, int]:
+def _renders(services: Inspected) -> dict[str, int]:
     """Files made on demand: being made, queued, made so far, refused; outputs not made yet."""
     backlog = services.media.render_backlog()
     return {"running": backlog.running, "queued": backlog.queued, "made": backlog.made,
             "refused": backlog.refused, "pendingFiles": services.media.pending_files()}
 
 
-async def openapi(request: Request, services: Services) -> Response:
+async def openapi(request: Request, services: Inspected) -> Response:
     return JSONResponse(admin_openapi.spec())
 
 
-async def journal(request: Request, services: Services) -> Response:
+async def journal(request: Request, services: Inspected) -> Response:
     params = request.query_params
     reject_unknown(params, (*JOURNAL_FILTERS, "limit"))
     entries = services.journal.entries(journal_query(params), positive_int(params, "limit"))
@@ -153,12 +153,12 @@ async def journal(request: Request, services: Services) -> Response:
                          "limit": services.journal.limit})
 
 
-async def journal_count(request: Request, services: Services) -> Response:
+async def journal_count(request: Request, services: Inspected) -> Response:
     reject_unknown(request.query_params, JOURNAL_FILTERS)
     return JSONResponse({"count": services.journal.count(journal_query(request.query_params))})
 
 
-async def journal_verify(request: Request, services: Services) -> Response:
+async def journal_verify(request: Request, services: Inspected) -> Response:
     params = request.query_params
     reject_unknown(params, (*JOURNAL_FILTERS, "count", "atLeast", "atMost"))
     expected = Expectation(count_param(params, "count"), count_param(params, "atLeast"),
@@ -172,13 +172,13 @@ async def journal_verify(request: Request, services: Services) -> Response:
     return JSONResponse({"verified": True, "count": found, "expected": expected.describe()})
 
 
-async def forget_journal(request: Request, services: Services) -> Response:
+async def forget_journal(request: Request, services: Inspected) -> Response:
     reject_unknown(request.query_params, ())
     services.journal.clear()
     return JSONResponse({"reset": "journal"})
 
 
-async def tasks(request: Request, services: Services) -> Response:
+async def tasks(request: Request, services: Inspected) -> Response:
     reject_unknown(request.query_params, ("state",))
     state = choice(request.query_params, "state", TASK_STATES)
     found = [_task_json(task, services) for task in services.engine.tasks()
@@ -186,13 +186,13 @@ async def tasks(request: Request, services: Services) -> Response:
     return JSONResponse({"tasks": found, "count": len(found)})
 
 
-async def task(request: Request, services: Services) -> Response:
+async def task(request: Request, services: Inspected) -> Response:
     reject_unknown(request.query_params, ())
     found = services.engine.find(request.path_params["taskUUID"])
     return JSONResponse(_task_json(found, services))
 
 
-async def complete(request: Request, services: Services) -> Response:
+async def complete(request: Request, services: Inspected) -> Response:
     """Skip the latency; with ``wait`` (the default) answer once the task has finished."""
     reject_unknown(request.query_params, ("wait",))
     wait = flag(request.query_params, "wait", default=True)
@@ -202,7 +202,7 @@ async def complete(request: Request, services: Services) -> Response:
     return JSONResponse(_task_json(found, services), status_code=200 if wait else 202)
 
 
-async def fail(request: Request, services: Services) -> Response:
+async def fail(request: Request, services: Inspected) -> Response:
     reject_unknown(request.query_params, ())
     body = await json_object(request)
     reject_unknown(body, ("code", "message"))
@@ -212,7 +212,7 @@ async def fail(request: Request, services: Services) -> Response:
     return JSONResponse(_task_json(found, services))
 
 
-async def deliveries(request: Request, services: Services) -> Response:
+async def deliveries(request: Request, services: Inspected) -> Response:
     params = request.query_params
     reject_unknown(params, ("taskUUID", "kind"))
     task_uuid = params.get("taskUUID")
@@ -222,12 +222,12 @@ async def deliveries(request: Request, services: Services) -> Response:
                          "pending": services.delivery.log.pending(task_uuid)})
 
 
-async def clock(request: Request, services: Services) -> Response:
+async def clock(request: Request, services: Inspected) -> Response:
     reject_unknown(request.query_params, ())
     return JSONResponse({"now": services.clock.now()})
 
 
-async def advance(request: Request, services: Services) -> Response:
+async def advance(request: Request, services: Inspected) -> Response:
     body = await json_object(request)
     reject_unknown(body, ("seconds",))
     reject_unknown(request.query_params, ("seconds",))
@@ -237,7 +237,7 @@ async def advance(request: Request, services: Services) -> Response:
     return JSONResponse({"advancedBy": seconds, "now": services.clock.now()})
 
 
-async def reset(request: Request, services: Services) -> Response:
+async def reset(request: Request, services: Inspected) -> Response:
     """Forget every task (stopping those running), every delivery and the journal."""
     reject_unknown(request.query_params, ())
     await services.delivery.reset()
@@ -246,14 +246,14 @@ async def reset(request: Request, services: Services) -> Response:
     return JSONResponse({"reset": "everything"})
 
 
-async def faults(request: Request, services: Services) -> Response:
+async def faults(request: Request, services: Inspected) -> Response:
     reject_unknown(request.query_params, ())
     rules = services.faults.rules()
     return JSONResponse({"rules": [rule.to_json() for rule in rules], "count": len(rules),
                          "kinds": [kind.name for kind in KINDS]})
 
 
-async def add_fault(request: Request, services: Services) -> Response:
+async def add_fault(request: Request, services: Inspected) -> Response:
     reject_unknown(request.query_params, ())
     try:
         rule = services.faults.add(await json_object(request))
@@ -262,12 +262,12 @@ async def add_fault(request: Request, services: Services) -> Response:
     return JSONResponse(rule.to_json(), status_code=201)
 
 
-async def clear_faults(request: Request, services: Services) -> Response:
+async def clear_faults(request: Request, services: Inspected) -> Response:
     reject_unknown(request.query_params, ())
     return JSONResponse({"cleared": services.faults.clear()})
 
 
-async def delete_fault(request: Request, services: Services) -> Response:
+async def delete_fault(request: Request, services: Inspected) -> Response:
     reject_unknown(request.query_params, ())
     rule_id = request.path_params["id"]
     if not services.faults.remove(rule_id):
@@ -276,7 +276,7 @@ async def delete_fault(request: Request, services: Services) -> Response:
     return JSONResponse({"deleted": rule_id})
 
 
-def _task_json(found: Task, services: Services) -> dict[str, Any]:
+def _task_json(found: Task, services: Inspected) -> dict[str, Any]:
     return task_json(found, services.engine, services.reporter, services.delivery.log,
                      services.clock.now())
 

@@ -13,16 +13,16 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
+from runware_mock.admin.inspected import Counted
 from runware_mock.admin.ui.access import authorized
 from runware_mock.admin.views import TASK_STATES, task_state
 from runware_mock.contract.errors import error
 from runware_mock.engine.lifecycle import ERROR, PROCESSING, SUCCESS
 from runware_mock.protocol.jsoncodec import JSONResponse
-from runware_mock.services import Services
 
 
 class EmulatorCollector(Collector):
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Counted) -> None:
         self._services = services
 
     def collect(self) -> Iterator[Metric]:
@@ -99,7 +99,7 @@ class EmulatorCollector(Collector):
         yield made
 
 
-def registry_for(services: Services) -> CollectorRegistry:
+def registry_for(services: Counted) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(EmulatorCollector(services))
     return registry

@@ -11,6 +11,8 @@ import binascii
 import hashlib
 import hmac
 
+from runware_mock import settings
+
 SECRET_PREFIX = "whsec_"
 
 
@@ -38,3 +40,6 @@ def signed_headers(key: bytes, message_id: str, timestamp: int, body: bytes) -> 
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature(key, message_id, timestamp, body),
     }
+
+
+settings.check_with("webhook_secret", secret_key)

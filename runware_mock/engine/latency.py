@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from runware_mock import settings
 from runware_mock.engine.randomness import Draws
 
 # (draws, output seconds, the family's typical seconds) -> seconds
@@ -71,3 +72,6 @@ def _build(name: str, numbers: list[float]) -> Draw | None:
         case "lognormal", [median, sigma] if median > 0 and sigma >= 0:
             return lambda draws, output, typical: draws.lognormvariate(math.log(median), sigma)
     return None
+
+
+settings.check_with("latency", parse_profile)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runware_mock import settings
 from runware_mock.faults.fault_kinds import (
     BOTH,
     FaultKind,
@@ -239,3 +240,11 @@ def load_profile(name: str) -> list[Rule]:
         except FaultSpecError as exc:
             raise ValueError(f"fault profile {path}, rule {number}: {exc}") from None
     return rules
+
+
+def _check_profile_setting(name: str) -> None:
+    if name:  # none: no profile
+        load_profile(name)
+
+
+settings.check_with("faults", _check_profile_setting)

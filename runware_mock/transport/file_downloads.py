@@ -5,18 +5,30 @@ waits for it; a download the render queue cannot take now is answered 503 with R
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from runware_mock.contract.errors import error
+from runware_mock.engine.clock import Clock
+from runware_mock.media.facade import Media
 from runware_mock.media.ondemand import RenderRefused
 from runware_mock.protocol.jsoncodec import JSONResponse
-from runware_mock.services import Services
+from runware_mock.store.database import Database
 from runware_mock.store.health import RETRY_AFTER, StoreHealth, disk_trouble, refusal
 
 
+class FileServices(Protocol):
+    """What serving a file reads of the app's services."""
+
+    media: Media
+    clock: Clock
+    database: Database
+
+
 async def serve_file(request: Request) -> Response:
-    services: Services = request.app.state.services
+    services: FileServices = request.app.state.services
     kind = request.path_params["kind"]
     item_uuid, _, _ = request.path_params["name"].partition(".")
     try:

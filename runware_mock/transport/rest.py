@@ -9,39 +9,40 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from runware_mock.contract.errors import error
-from runware_mock.engine.lifecycle import TaskNotFound
-from runware_mock.faults import TRANSPORT, Fault, FaultSpecError, Rule, header_rules
-from runware_mock.faults.answers import fault_header_error
+from runware_mock.engine.lifecycle import TaskEngine, TaskNotFound
+from runware_mock.faults import FaultInjector
 from runware_mock.faults.rest_faults import spoiled_response, stopping_response
-from runware_mock.faults.traffic import request_traffic
 from runware_mock.faults.wire import NoAnswer
-from runware_mock.handling.task_type import Context
 from runware_mock.protocol import jsoncodec
-from runware_mock.protocol.envelope import Reply, failed, read_task_array
+from runware_mock.protocol.envelope import Reply, failed
 from runware_mock.protocol.jsoncodec import JSONResponse
-from runware_mock.services import Services
+from runware_mock.settings import Settings
+from runware_mock.store.database import Database
 from runware_mock.store.health import RETRY_AFTER, disk_trouble, refusal
 from runware_mock.transport.cross_site import cross_site_refusal
-from runware_mock.transport.request_limits import TransportLimits
+from runware_mock.transport.request_path import REST, RequestPath, Sender, rest_sender
 
 log = logging.getLogger("runware_mock.rest")
 
 
 class RestTransport:
-    """The ASGI endpoint of ``POST /v1``; the app's services are found through the scope."""
+    """The ASGI endpoint of ``POST /v1``; the app's request path and services are found
+    through the scope."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope["app"].state
-        limits: TransportLimits = state.limits
+        path: RequestPath = state.request_path
+        services: RestServices = state.services
+        limits = path.limits
         headers = _RequestHeaders.of(scope)
         if headers.browser is not None:
-            refusal = cross_site_refusal(*headers.browser, state.services.settings)
+            refusal = cross_site_refusal(*headers.browser, services.settings)
             if refusal is not None:
                 await respond(failed(refusal))(scope, receive, send)
                 return
@@ -51,51 +52,66 @@ class RestTransport:
         if raw is None:
             return  # the client left before sending its whole body: nobody to answer
         if isinstance(raw, bytes | bytearray):
-            response = await _answered(state.services, raw, headers, receive, limits)
+            response = await _answered(path, services.database, raw, headers.sender(),
+                                       receive)
         else:
             # The rest is not read: the server drains it unbuffered, and the connection stays
             # usable for the client's next request.
             response = respond(failed(error(
                 "payloadTooLarge", f"The request body is over {limits.body_bytes} bytes.")))
-            _journal(state.services, _api_key(headers.authorization, []),
-                     f"[a body over {limits.body_bytes} bytes, not read]", None, response, [])
+            path.journal_unread(headers.authorization,
+                                f"[a body over {limits.body_bytes} bytes, not read]",
+                                response.status_code, bytes(response.body))
         await response(scope, receive, send)
 
 
-async def relayed_exchange(services: Services, limits: TransportLimits, authorization: str,
+class RestServices(Protocol):
+    """What the endpoint reads of the app's services besides its request path."""
+
+    settings: Settings
+    database: Database
+
+
+class Offloaded(Protocol):
+    """What the leader reads to answer a follower's offloaded request (``transport.offload``)."""
+
+    faults: FaultInjector
+    engine: TaskEngine
+    database: Database
+
+
+async def relayed_exchange(path: RequestPath, services: Offloaded, authorization: str,
                            raw: bytes) -> tuple[int, bytes, bytes, bool] | None:
     """A ``POST /v1`` a follower worker parsed (``transport.offload``): its status, header
     lines and body, as this endpoint answers them, and whether the follower may reuse the
     answer; None when the answer is the wire's business (a fault rule or profile armed, a body
     over the limit, a stream), and the follower relays the request byte for byte instead."""
-    if len(raw) > limits.body_bytes or services.faults.armed():
+    if len(raw) > path.limits.body_bytes or services.faults.armed():
         return None
-    response = await _answered(services, raw, _RequestHeaders(authorization, (), len(raw)),
-                               _nothing_to_receive, limits)
+    response = await _answered(path, services.database, raw, Sender(REST, authorization),
+                               _nothing_to_receive)
     # A follower relays every body that could ask for a stream (any with "stream" or a \u
     # escape in it), so an offloaded answer is never one.
     assert not isinstance(response, StreamingResponse)
     lines = b"".join(name + b": " + value + b"\r\n" for name, value in response.raw_headers)
     return (response.status_code, lines, bytes(response.body),
-            _finished_polls(services, raw, authorization))
+            _finished_polls(services.engine, raw, path.key_of(authorization)))
 
 
-def reused_answer(services: Services, authorization: str, raw: bytes, status: int,
-                  answer: bytes) -> bool:
+def reused_answer(path: RequestPath, services: Offloaded, authorization: str, raw: bytes,
+                  status: int, answer: bytes) -> bool:
     """Journal an answer a follower gives again (``relayed_exchange`` said it may); False
     when a fault is armed since, and the request is the wire's business."""
     if services.faults.armed():
         return False
-    services.journal.record("rest", "request", api_key=_api_key(authorization, []),
-                            status=status, raw_tasks=raw, raw_reply=answer, faults=[])
+    path.journal_reused(authorization, raw, status, answer)
     return True
 
 
-def _finished_polls(services: Services, raw: bytes, authorization: str) -> bool:
+def _finished_polls(engine: TaskEngine, raw: bytes, key: Any) -> bool:
     """Whether ``raw`` is a getResponse of finished tasks of the key only: its answer stays
     the same until an admin change, a fault armed or a task forgotten, which move the
     offload channel's revision on."""
-    key = _api_key(authorization, [])
     if b"getResponse" not in raw or key is None:
         return False
     try:
@@ -109,20 +125,20 @@ def _finished_polls(services: Services, raw: bytes, authorization: str) -> bool:
                 and isinstance(task.get("taskUUID"), str)):
             return False
         try:
-            if not services.engine.get(key, task["taskUUID"]).finished:
+            if not engine.get(key, task["taskUUID"]).finished:
                 return False
         except TaskNotFound:
             return False
     return True
 
 
-async def _answered(services: Services, raw: bytes | bytearray, headers: _RequestHeaders,
-                    receive: Receive, limits: TransportLimits) -> Response:
+async def _answered(path: RequestPath, store: Database, raw: bytes | bytearray, sender: Sender,
+                    receive: Receive) -> Response:
     try:
-        return await _exchange(services, raw, headers, receive, limits)
+        return await _exchange(path, raw, sender, receive)
     except Exception as exc:
         if disk_trouble(exc):  # not a bug: something it had to write found no room
-            return respond(failed(refusal(services.database.health, exc)))
+            return respond(failed(refusal(store.health, exc)))
         # A bug is answered as one, on a connection that stays usable: an exception left to
         # the server would close it under the client's next request.
         log.exception("a REST request failed")
@@ -135,7 +151,8 @@ async def _nothing_to_receive() -> dict[str, Any]:
     return {"type": "http.disconnect"}
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass takes four times as long to build, once per request.
+@dataclass(slots=True)
 class _RequestHeaders:
     authorization: str
     faults: tuple[str, ...]
@@ -164,6 +181,9 @@ class _RequestHeaders:
                 fetch_site = value.decode("latin-1")
         browser = None if origin is None and fetch_site is None else (origin, fetch_site)
         return cls(authorization or "", tuple(faults), length, browser)
+
+    def sender(self) -> Sender:
+        return rest_sender(self.authorization, self.faults)
 
 
 _TOO_LARGE = object()
@@ -200,68 +220,23 @@ async def _read_body(receive: Receive, most: int, declared: int = 0) -> bytes | 
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def _exchange(services: Services, raw: bytes | bytearray, headers: _RequestHeaders,
-                    receive: Receive, limits: TransportLimits) -> Response:
-    tasks, problem = await read_task_array(raw, "request body", limits.request)
-    key = _api_key(headers.authorization, tasks)
-    rules, header_problem = _header_fault_rules(headers)
-    problem = header_problem or problem
-    fault = None if problem is not None else _transport_fault(services, tasks, key, rules)
-    if fault is not None and not fault.kind.processed:
-        response = await stopping_response(fault, tasks, receive)
-        _journal(services, key, tasks, raw, response, [fault])
-        return response
-    context = Context("", "rest", header_faults=rules, may_stream=len(tasks) == 1)
-    reply = problem if problem is not None else await _answer(services, tasks, key, context)
-    response = respond(reply.capped(limits.request.errors))
-    fired = [*([fault] if fault is not None else []), *context.fired]
-    _journal(services, key, tasks if problem is None else None, raw, response, fired)
-    return response if fault is None else await spoiled_response(fault, response)
-
-
-def _header_fault_rules(headers: _RequestHeaders) -> tuple[tuple[Rule, ...], Reply | None]:
-    """The request's X-Mock-Fault rules, or the error a bad header gets."""
-    if not headers.faults:
-        return (), None
-    try:
-        return tuple(header_rules(headers.faults)), None
-    except FaultSpecError as exc:
-        return (), failed(fault_header_error(exc))
-
-
-def _transport_fault(services: Services, tasks: list[Any], key: Any,
-                     rules: tuple[Rule, ...]) -> Fault | None:
-    if not services.faults.armed(rules):
-        return None
-    return services.faults.pick(TRANSPORT, request_traffic(tasks, key, "rest"), rules)
-
-
-def _journal(services: Services, key: Any, tasks: list[Any] | str | None,
-             raw: bytes | bytearray | None,
-             response: Response, fired: list[Fault]) -> None:
-    """What the emulator meant to answer; a connection it dropped answered nothing."""
+async def _exchange(path: RequestPath, raw: bytes | bytearray, sender: Sender,
+                    receive: Receive) -> Response:
+    request = await path.receive(raw, sender)
+    fault = request.fault
+    if request.stopped:
+        assert fault is not None
+        response = await stopping_response(fault, request.tasks, receive)
+    else:
+        response = respond(await path.answer(request))
+    # What the emulator meant to answer; a connection it dropped answered nothing, and a
+    # stream's events are not kept.
     answered = not isinstance(response, NoAnswer)
-    # A stream's events are not kept: the journal notes that one was sent.
     streamed = isinstance(response, StreamingResponse)
-    services.journal.record("rest", "request", api_key=key,
-                            status=response.status_code if answered else None,
-                            tasks=tasks, raw_tasks=raw,
-                            raw_reply=bytes(response.body) if answered and not streamed
-                            else None,
-                            reply={"stream": "text/event-stream"} if streamed else None,
-                            faults=[fault.to_json() for fault in fired])
-
-
-async def _answer(services: Services, tasks: list[Any], key: Any, context: Context) -> Reply:
-    if not services.authenticator.accepts(key):
-        if all(isinstance(t, dict) and t.get("taskType") == "ping" for t in tasks):
-            # Keep-alive needs no key, as on the WebSocket before authentication.
-            return await services.dispatcher.run(tasks, context)
-        return failed(services.authenticator.rejection(key))
-    # Built directly: dataclasses.replace costs more than the rest of a poll's dispatch.
-    owned = Context(str(key), context.transport, context.session_uuid, context.header_faults,
-                    context.fired, context.may_stream)
-    return await services.dispatcher.run(tasks, owned)
+    path.journal(request, bytes(response.body) if answered and not streamed else None,
+                 status=response.status_code if answered else None, streamed=streamed)
+    return response if fault is None or request.stopped else \
+        await spoiled_response(fault, response)
 
 
 def respond(reply: Reply) -> Response:
@@ -275,12 +250,3 @@ def respond(reply: Reply) -> Response:
     headers = {"Retry-After": str(RETRY_AFTER)} if status == 503 else None
     return JSONResponse(reply.body(), status, headers=headers)
 
-
-def _api_key(authorization: str, tasks: list[Any]) -> Any:
-    scheme, _, credentials = authorization.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    first = tasks[0] if tasks else None
-    if isinstance(first, dict) and first.get("taskType") == "authentication":
-        return first.get("apiKey")
-    return None

@@ -15,38 +15,44 @@ import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from runware_mock.contract.errors import ApiError, error
-from runware_mock.faults import TRANSPORT as TRANSPORT_FAULTS
-from runware_mock.faults import Fault, FaultSpecError, Rule, header_rules
+from runware_mock.faults import FaultSpecError, Rule, header_rules
 from runware_mock.faults.answers import error_reply, fault_header_error, malformed, truncated
-from runware_mock.faults.traffic import request_traffic
+from runware_mock.faults.injector import Fault
 from runware_mock.faults.wire import reset, transport_of
 from runware_mock.handling.task_type import Context
 from runware_mock.protocol import jsoncodec
-from runware_mock.protocol.envelope import Reply, failed, read_task_array
-from runware_mock.services import Services
+from runware_mock.protocol.envelope import Reply, failed
+from runware_mock.settings import Settings
 from runware_mock.transport.buffers import ABNORMAL_CLOSES, collect_soon
 from runware_mock.transport.cross_site import cross_site_refusal
-from runware_mock.transport.request_limits import TransportLimits
-from runware_mock.transport.sessions import Frame, Session
+from runware_mock.transport.journal import Journal
+from runware_mock.transport.request_path import WEBSOCKET, Request, RequestPath, Sender
+from runware_mock.transport.sessions import Frame, ResultPush, Session, SessionRegistry
 
 log = logging.getLogger("runware_mock.websocket")
 
-TRANSPORT = "websocket"
-# Frames up to this size are journaled as their wire bytes; larger ones (base64 media) as the
-# parsed tasks, which the journal trims.
-_OFF_LOOP_BYTES = 256 * 1024
+TRANSPORT = WEBSOCKET
 _SEND_FAILURES = (WebSocketDisconnect, RuntimeError, OSError)
 
 FollowUp = Callable[[], None]
 
 
+class SocketServices(Protocol):
+    """What a socket reads of the app's services besides its request path."""
+
+    settings: Settings
+    sessions: SessionRegistry
+    push: ResultPush
+    journal: Journal
+
+
 async def websocket_tasks(websocket: WebSocket) -> None:
-    services: Services = websocket.app.state.services
+    services: SocketServices = websocket.app.state.services
     if cross_site_refusal(websocket.headers.get("origin"), websocket.headers.get("sec-fetch-site"),
                           services.settings) is not None:
         await websocket.close(code=1008)  # before accepting: the handshake is answered 403
@@ -58,7 +64,7 @@ async def websocket_tasks(websocket: WebSocket) -> None:
     except FaultSpecError as exc:
         await _refuse_fault_header(websocket, exc)
         return
-    await Connection(websocket, services, header).serve()
+    await Connection(websocket, websocket.app.state.request_path, services, header).serve()
 
 
 async def _refuse_fault_header(websocket: WebSocket, exc: FaultSpecError) -> None:
@@ -114,9 +120,10 @@ class SocketOutbox:
 
 
 class Connection:
-    def __init__(self, websocket: WebSocket, services: Services,
+    def __init__(self, websocket: WebSocket, path: RequestPath, services: SocketServices,
                  header_faults: tuple[Rule, ...] = ()) -> None:
         self._socket = websocket
+        self._path = path
         self._services = services
         self._header_faults = header_faults
         self._outbox = SocketOutbox()
@@ -163,35 +170,33 @@ class Connection:
         except Exception as exc:
             # Whatever failed, the client gets an error frame and keeps its socket.
             log.exception("a WebSocket frame failed")
-            self._answer(None, raw, failed(error("internalServerError",
-                                                 f"The emulator failed: {exc}")), [])
+            failure = failed(error("internalServerError", f"The emulator failed: {exc}"))
+            self._answer(Request(raw, self._sender(), self._owner, [], failure), failure, [])
+
+    def _sender(self) -> Sender:
+        return Sender(TRANSPORT, owner=self._owner, rules=self._header_faults)
 
     async def _take_frame(self, raw: str | bytes) -> None:
-        limits: TransportLimits = self._socket.app.state.limits
-        tasks, problem = await read_task_array(raw, "frame", limits.request)
-        if problem is not None:
-            self._answer(None, raw, problem, [])
-            return
-        fault = None
-        if self._services.faults.armed(self._header_faults):
-            fault = self._services.faults.pick(
-                TRANSPORT_FAULTS, request_traffic(tasks, self._owner, TRANSPORT),
-                self._header_faults)
-        if fault is not None and not fault.kind.processed:
-            self._stop(tasks, raw, fault)
-        elif _authenticates(tasks) or _only_pings(tasks):
+        request = await self._path.receive(raw, self._sender())
+        if request.problem is not None:
+            self._answer(request, request.problem, [])
+        elif request.stopped:
+            self._stop(request)
+        elif _authenticates(request.tasks) or not any(map(self._path.needs_key, request.tasks)):
             # Inline: an authentication changes who the next frames run as, and a pong is due
             # at once even while other frames are still being handled.
-            await self._handle(tasks, raw, fault)
+            await self._handle(request)
         else:
-            self._spawn(self._handle(tasks, raw, fault))
+            self._spawn(self._handle(request))
 
-    def _stop(self, tasks: list[Any], raw: str | bytes, fault: Fault) -> None:
+    def _stop(self, request: Request) -> None:
         """A frame that a transport fault keeps from being handled."""
+        fault = request.fault
+        assert fault is not None
         if fault.name == "http_error":
-            self._answer(tasks, raw, error_reply(fault, tasks), [], [fault])
+            self._answer(request, error_reply(fault, request.tasks), [])
             return
-        self._journal_received(tasks, raw, None, [fault])
+        self._journal(request, None)
         if fault.name == "reset":
             transport = transport_of(self._socket.scope)
             if transport is not None:
@@ -206,59 +211,51 @@ class Connection:
 
     # -- handling ------------------------------------------------------------------------
 
-    async def _handle(self, tasks: list[Any], raw: str | bytes, fault: Fault | None) -> None:
+    async def _handle(self, request: Request) -> None:
         """Run a frame's tasks in order and answer with one frame. Follow-ups (joining a
         session, watching tasks) run after the reply is queued, so a client always sees the
         ack or the authentication reply before anything pushed."""
         follow_ups: list[FollowUp] = []
-        fired: list[Fault] = [fault] if fault is not None else []
         try:
             reply = Reply()
-            for index, task in enumerate(tasks):
-                reply.extend(await self._run(task, index, follow_ups, fired))
+            for index, task in enumerate(request.tasks):
+                reply.extend(await self._run(request, task, index, follow_ups))
         except Exception as exc:
             log.exception("a WebSocket frame failed")
             reply = failed(error("internalServerError", f"The emulator failed: {exc}"))
-        self._answer(tasks, raw, reply, follow_ups, fired, fault)
+        self._answer(request, reply, follow_ups)
 
-    async def _run(self, task: Any, index: int, follow_ups: list[FollowUp],
-                   fired: list[Fault]) -> Reply:
-        task_type = task.get("taskType") if isinstance(task, dict) else None
-        if task_type == "authentication":
+    async def _run(self, request: Request, task: Any, index: int,
+                   follow_ups: list[FollowUp]) -> Reply:
+        if isinstance(task, dict) and task.get("taskType") == "authentication":
             return await self._authenticate(task, index, follow_ups)
-        if self._owner is None and task_type != "ping":
+        if self._owner is None and self._path.needs_key(task):
             return failed(_not_authenticated(task))
         context = Context(self._owner or "", TRANSPORT, self._session_uuid,
-                          header_faults=self._header_faults, fired=fired)
-        reply = await self._services.dispatcher.run_one(task, index, context)
-        if self._watches_task(task_type) and self._owner and self._session_uuid:
+                          header_faults=self._header_faults, fired=request.fired)
+        reply = await self._path.run_task(task, index, context)
+        task_type = self._path.task_type(task)
+        if task_type is not None and task_type.watches_task and self._owner and \
+                self._session_uuid:
             follow_ups.append(self._watcher(self._owner, task.get("taskUUID"),
                                             self._session_uuid))
         return reply
 
     async def _authenticate(self, task: dict[str, Any], index: int,
                             follow_ups: list[FollowUp]) -> Reply:
-        services = self._services
+        keys = self._path.keys
         key = task.get("apiKey")
-        if not services.authenticator.accepts(key):
+        if not keys.accepts(key):
             self._owner, self._session_uuid = None, None
             follow_ups.append(lambda: self._leave_session([]))
-            return failed(services.authenticator.rejection(key))
-        session_uuid = services.sessions.candidate(key, task.get("connectionSessionUUID"))
-        reply = await services.dispatcher.run_one(task, index,
-                                                  Context(key, TRANSPORT, session_uuid))
+            return failed(keys.rejection(key))
+        session_uuid = self._services.sessions.candidate(key, task.get("connectionSessionUUID"))
+        reply = await self._path.run_task(task, index, Context(key, TRANSPORT, session_uuid))
         if reply.errors:
             return reply
         self._owner, self._session_uuid = key, session_uuid
         follow_ups.append(lambda: self._join_session(key, session_uuid))
         return reply
-
-    def _watches_task(self, task_type: Any) -> bool:
-        """Whether the session watches the task a task of this type names, to push its
-        results."""
-        found = (self._services.tasks.task_types.get(task_type) if isinstance(task_type, str)
-                 else None)
-        return found is not None and found.watches_task
 
     def _watcher(self, owner: str, task_uuid: object, session_uuid: str) -> FollowUp:
         return lambda: self._services.push.watch(owner, task_uuid, session_uuid)
@@ -279,28 +276,20 @@ class Connection:
 
     # -- writing -------------------------------------------------------------------------
 
-    def _answer(self, tasks: list[Any] | str | None, raw: str | bytes, reply: Reply,
-                follow_ups: list[FollowUp], fired: list[Fault] | None = None,
-                fault: Fault | None = None) -> None:
-        text = _text(reply.capped(self._socket.app.state.limits.request.errors).body())
-        self._journal_received(tasks, raw, text, fired or [])
-        outgoing = _spoiled(text, fault) if fault is not None else Outgoing(text)
+    def _answer(self, request: Request, reply: Reply, follow_ups: list[FollowUp]) -> None:
+        text = _text(self._path.capped(reply).body())
+        self._journal(request, text)
+        fault = request.fault
+        outgoing = Outgoing(text) if fault is None or request.stopped else _spoiled(text, fault)
         if outgoing is not None:
             self._outbox.reply(outgoing)
         for follow_up in follow_ups:
             follow_up()
 
-    def _journal_received(self, tasks: list[Any] | str | None, raw: str | bytes,
-                          reply_text: str | None, fired: list[Fault]) -> None:
-        # Small frames are journaled as their wire bytes, which costs next to nothing; the
-        # journal trims the parsed tasks of a large one (base64 media) instead.
-        wire = _as_bytes(raw) if len(raw) <= _OFF_LOOP_BYTES else None
-        if tasks is None and wire is None:
-            tasks = _printable(raw)  # a large frame that did not parse: the journal cuts it
-        self._services.journal.record(
-            TRANSPORT, "received", api_key=self._owner, tasks=tasks, raw_tasks=wire,
-            raw_reply=reply_text.encode() if reply_text is not None else None,
-            session=self._session_uuid, faults=[hit.to_json() for hit in fired])
+    def _journal(self, request: Request, reply_text: str | None) -> None:
+        # The owner and session the frame ended with: an authentication changes them.
+        self._path.journal(request, reply_text.encode() if reply_text is not None else None,
+                           key=self._owner, session=self._session_uuid)
 
     async def _write_until_closed(self) -> list[Frame]:
         """Send queued frames in order until the outbox closes; returns the pushed frames that
@@ -368,21 +357,9 @@ def _payload(message: dict[str, Any]) -> str | bytes:
     return text if text is not None else message.get("bytes") or b""
 
 
-def _as_bytes(raw: str | bytes) -> bytes:
-    return raw.encode() if isinstance(raw, str) else raw
-
-
-def _printable(raw: str | bytes) -> str:
-    return raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-
-
 def _authenticates(tasks: list[Any]) -> bool:
     return any(isinstance(task, dict) and task.get("taskType") == "authentication"
                for task in tasks)
-
-
-def _only_pings(tasks: list[Any]) -> bool:
-    return all(isinstance(task, dict) and task.get("taskType") == "ping" for task in tasks)
 
 
 def _not_authenticated(task: Any) -> ApiError:

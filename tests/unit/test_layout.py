@@ -94,3 +94,20 @@ def test_a_schema_that_lists_models_lists_every_model_of_its_families() -> None:
     for air, model in model_catalog.models().items():
         listed = schemas.load(model.family.schema)["properties"]["model"].get("enum")
         assert listed is None or air in listed, (air, model.family.schema)
+
+
+def test_the_import_contracts_list_every_contract_and_proxy_module() -> None:
+    """Two contracts name their source modules one by one (the harness and the proxy's
+    assembly have contracts of their own): a new module must not escape them."""
+    contracts = {contract["name"]: set(contract.get("source_modules", ())) for contract in
+                 tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+                 ["contracts"]}
+    for package, own_contracts in (("contract", {"harness", "plugin"}),
+                                   ("proxy", {"assembly"})):
+        modules = {f"runware_mock.{package}.{path.stem}"
+                   for path in (ROOT / "runware_mock" / package).glob("*.py")
+                   if path.stem != "__init__" and path.stem not in own_contracts}
+        listed = set().union(*(names for names in contracts.values()
+                               if any(name.startswith(f"runware_mock.{package}.")
+                                      for name in names)))
+        assert modules <= listed, sorted(modules - listed)

@@ -8,12 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from runware_mock.admin.api import PREFIX
+from runware_mock.admin.inspected import FaultControl
 from runware_mock.admin.ui import access
 from runware_mock.contract.errors import error
 from runware_mock.faults import FaultSpecError, load_profile
 from runware_mock.fixtures import faults_dir
 from runware_mock.protocol.jsoncodec import JSONResponse
-from runware_mock.services import Services
 
 # Fields of a rule's JSON that are its state, not what it says: left out when a shipped
 # profile's rules are added again through the API.
@@ -52,7 +52,7 @@ async def load_shipped_profile(request: Request) -> Response:
     one. (``--faults`` loads a profile at start; the admin API adds rules one by one.)"""
     if not access.authorized(request):
         return access.denied()
-    services: Services = request.app.state.services
+    services: FaultControl = request.app.state.services
     try:
         body = await request.json()
     except ValueError:

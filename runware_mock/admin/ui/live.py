@@ -20,8 +20,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from runware_mock.admin.inspected import Inspected
 from runware_mock.engine.lifecycle import SUCCESS, Generation, Task
-from runware_mock.services import Services
 
 # Finished generations named in one tick; past it the tick says only how many.
 FINISHED_PER_TICK = 100
@@ -34,7 +34,7 @@ KEEPALIVE_SECONDS = 15.0
 class Monitor:
     """One per emulator: the listener, the ticker and the connected dashboards."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Inspected) -> None:
         self.services = services
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self._ticker: asyncio.Task[None] | None = None

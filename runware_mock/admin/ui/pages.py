@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from runware_mock.admin.api import PREFIX
 from runware_mock.admin.guard import AdminGuard
+from runware_mock.admin.inspected import Inspected
 from runware_mock.admin.params import JOURNAL_FILTERS, AdminInputError, choice, journal_query
 from runware_mock.admin.ui import access, actions
 from runware_mock.admin.ui.listing import (
@@ -39,7 +40,6 @@ from runware_mock.engine.lifecycle import TaskNotFound
 from runware_mock.faults.fault_kinds import KINDS
 from runware_mock.faults.rules import FIRING_FIELDS, MATCH_FIELDS
 from runware_mock.faults.wire import transport_of
-from runware_mock.services import Services
 from runware_mock.transport.journal import KINDS as JOURNAL_KINDS
 from runware_mock.transport.journal import TRANSPORTS
 
@@ -63,7 +63,7 @@ async def _to_folder(request: Request) -> Response:
 
 def monitor(request: Request) -> Monitor:
     """The app's monitor, made on the first dashboard request."""
-    services: Services = request.app.state.services
+    services: Inspected = request.app.state.services
     found: Monitor | None = getattr(request.app.state, "dashboard_monitor", None)
     if found is None or found.services is not services:
         found = Monitor(services)
@@ -79,7 +79,7 @@ def _root(request: Request) -> str:
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    services: Services = request.app.state.services
+    services: Inspected = request.app.state.services
     html = _TEMPLATES.get_template(template).render(
         root=_root(request), clock=services.clock.now(), wall=time.time(),
         tick_seconds=services.settings.dashboard_tick,
@@ -110,7 +110,7 @@ def _guarded(render: Any) -> Any:
 
 # --- pages ------------------------------------------------------------------------------------
 
-async def tasks_page(request: Request, services: Services) -> Response:
+async def tasks_page(request: Request, services: Inspected) -> Response:
     params = request.query_params
     matches = task_filter(params)
     held = services.engine.tasks()
@@ -125,7 +125,7 @@ async def tasks_page(request: Request, services: Services) -> Response:
                  filters={name: params.get(name, "") for name in TASK_FILTERS})
 
 
-async def task_page(request: Request, services: Services) -> Response:
+async def task_page(request: Request, services: Inspected) -> Response:
     task = services.engine.find(request.path_params["taskUUID"])
     detail = task_json(task, services.engine, services.reporter, services.delivery.log,
                        services.clock.now())
@@ -143,7 +143,7 @@ def _result_view(index: int, result: dict[str, Any]) -> dict[str, Any]:
     return {"index": index, "fields": shown(result)}
 
 
-async def journal_page(request: Request, services: Services) -> Response:
+async def journal_page(request: Request, services: Inspected) -> Response:
     params = {name: value for name, value in request.query_params.items() if value}
     query = journal_query({name: value for name, value in params.items()
                            if name in JOURNAL_FILTERS})
@@ -155,7 +155,7 @@ async def journal_page(request: Request, services: Services) -> Response:
                  fault_kinds=[kind.name for kind in KINDS], journal=services.journal)
 
 
-async def deliveries_page(request: Request, services: Services) -> Response:
+async def deliveries_page(request: Request, services: Inspected) -> Response:
     params = {name: value for name, value in request.query_params.items() if value}
     kind = choice(params, "kind", (WEBHOOK, UPLOAD))
     attempts = services.delivery.log.attempts(params.get("taskUUID"), kind)
@@ -166,7 +166,7 @@ async def deliveries_page(request: Request, services: Services) -> Response:
                  pending=services.delivery.log.pending())
 
 
-async def faults_page(request: Request, services: Services) -> Response:
+async def faults_page(request: Request, services: Inspected) -> Response:
     return _page(request, "faults.html", view="faults",
                  rules=[rule.to_json() for rule in services.faults.rules()],
                  kinds=KINDS, match_fields=MATCH_FIELDS, firing_fields=FIRING_FIELDS,
@@ -174,7 +174,7 @@ async def faults_page(request: Request, services: Services) -> Response:
                  fired=sum(services.faults.fired_total.values()))
 
 
-async def charts_page(request: Request, services: Services) -> Response:
+async def charts_page(request: Request, services: Inspected) -> Response:
     latencies = [round(g.finished_at - task.submitted_at, 3)
                  for task in services.engine.tasks() for g in task.generations
                  if g.finished_at is not None and g.error is None]

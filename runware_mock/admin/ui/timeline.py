@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from runware_mock.admin.inspected import Inspected
 from runware_mock.delivery.log import Attempt
 from runware_mock.engine.lifecycle import Task
-from runware_mock.services import Services
 from runware_mock.transport.journal import JournalEntry, JournalQuery
 
 
@@ -32,7 +32,7 @@ class Event:
     status: int | None = None
 
 
-def timeline(task: Task, services: Services) -> list[Event]:
+def timeline(task: Task, services: Inspected) -> list[Event]:
     wall_now, sim_now = time.time(), services.clock.now()
 
     def wall(simulated: float) -> float:
