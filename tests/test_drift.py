@@ -155,9 +155,11 @@ def test_an_upstream_that_cannot_be_reached_is_a_bad_gateway() -> None:
 def test_a_poll_answered_as_before_counts_its_drifts_without_asking_the_emulator() -> None:
     poll = json.dumps([{"taskType": "getResponse", "taskUUID": UUID}]).encode()
     upstream = json.dumps({"data": [{"taskType": "imageInference", "taskUUID": UUID,
-                                     "status": "success", "imageURL": "u", "extra": 1}]})
+                                     "status": "success", "imageUUID": UUID, "imageURL": "u",
+                                     "extra": 1}]})
     emulated = json.dumps({"data": [{"taskType": "imageInference", "taskUUID": UUID,
-                                     "status": "success", "imageURL": "e"}]}).encode()
+                                     "status": "success", "imageUUID": UUID,
+                                     "imageURL": "e"}]}).encode()
     asked = []
 
     async def ask(body: bytes, api_key: str | None) -> EmulatedAnswer:
