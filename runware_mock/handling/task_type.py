@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from runware_mock.contract.errors import ApiError
+from runware_mock.contract import model_catalog
+from runware_mock.contract.errors import ApiError, ApiRefusal, error
 from runware_mock.contract.request_types import TaskRequest
 from runware_mock.engine.lifecycle import ERROR, Generation, Task, TaskEngine, Work
 from runware_mock.faults import Fault, FaultInjector, Rule
@@ -123,3 +124,14 @@ def without_inline_data(inputs: dict[str, Any]) -> dict[str, Any]:
     return {name: value if not isinstance(value, str) or len(value) <= _INLINE_KEPT else
             f"{value[:_INLINE_KEPT]}... [{len(value)} characters, inline data not kept]"
             for name, value in inputs.items()}
+
+
+def check_served_model(task_type: str, model: str) -> None:
+    """Refuse (invalidModel, naming the served models) a model the catalog does not list for
+    ``task_type``: what a task type whose schema takes any model string checks first."""
+    served = model_catalog.airs(task_type)
+    if model not in served:
+        raise ApiRefusal(error(
+            "invalidModel", f"Invalid model {str(model)[:100]!r}: this emulator serves "
+            f"{', '.join(served)} for {task_type}.", parameter="model", type="string",
+            allowed_values=list(served)))

@@ -36,6 +36,7 @@ from runware_mock.handling.task_type import (
     Context,
     TaskServices,
     TaskType,
+    check_served_model,
     without_inline_data,
 )
 from runware_mock.media.facade import Media
@@ -65,12 +66,7 @@ def caption_work(request: CaptionRequest, services: TaskServices) -> CaptionWork
 
 def _check(task: CaptionRequest) -> None:
     """What the schema cannot say: the model against the catalog, and one form of input."""
-    served = model_catalog.airs("caption")
-    if task["model"] not in served:
-        raise ApiRefusal(error(
-            "invalidModel", f"Invalid model {str(task['model'])[:100]!r}: this emulator serves "
-            f"{', '.join(served)} for caption.", parameter="model", type="string",
-            allowed_values=list(served)))
+    check_served_model("caption", task["model"])
     if model_catalog.model(task["model"]).family.details.get("answers") == "video":
         raise ApiRefusal(error(
             "unsupportedModel", f"Video captioner {task['model']!r}: this emulator captions "

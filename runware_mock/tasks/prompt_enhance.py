@@ -9,13 +9,11 @@ runware 0.5 send none) or async.
 
 from __future__ import annotations
 
-from runware_mock.contract import model_catalog
-from runware_mock.contract.errors import ApiRefusal, error
 from runware_mock.contract.request_types import PromptEnhanceRequest
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced
 from runware_mock.engine.randomness import Randomness
 from runware_mock.handling.submission import submit
-from runware_mock.handling.task_type import Context, TaskServices, TaskType
+from runware_mock.handling.task_type import Context, TaskServices, TaskType, check_served_model
 from runware_mock.handling.text_work import TextWork
 from runware_mock.media.text import count_tokens, enhanced_prompt
 from runware_mock.protocol.envelope import Reply
@@ -23,12 +21,7 @@ from runware_mock.protocol.envelope import Reply
 
 async def prompt_enhance(task: PromptEnhanceRequest, context: Context,
                          services: TaskServices) -> Reply:
-    served = model_catalog.airs("promptEnhance")
-    if task["model"] not in served:
-        raise ApiRefusal(error(
-            "invalidModel", f"Invalid model {str(task['model'])[:100]!r}: this emulator serves "
-            f"{', '.join(served)} for promptEnhance.", parameter="model", type="string",
-            allowed_values=list(served)))
+    check_served_model("promptEnhance", task["model"])
     # One result per version: the engine makes numberResults of them.
     task["numberResults"] = task["promptVersions"]
     return await submit(task, context, services, enhance_work(task, services))
