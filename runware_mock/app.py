@@ -8,8 +8,10 @@ import functools
 import logging
 import socket
 from collections.abc import AsyncIterator
+from types import FrameType
 from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -179,6 +181,66 @@ def server_options(settings: Settings) -> dict[str, Any]:
             # The emulator builds its URLs from its settings, never from X-Forwarded-* headers,
             # which the proxy middleware would otherwise read on every request from 127.0.0.1.
             "proxy_headers": False}
+
+
+class PromptServer(uvicorn.Server):
+    """A uvicorn server that stops as soon as it is told to (Ctrl-C, SIGTERM, a ServerThread's
+    ``stop``): uvicorn's own loop looks for the request every tenth of a second and its
+    shutdown sleeps another tenth, which a test suite starting an emulator per test (the
+    pytest plugin's users', this project's) paid a thousand times over."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _woken: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self._loop, self._woken = asyncio.get_running_loop(), asyncio.Event()
+        ticks = 0
+        # uvicorn's on_tick, as its own loop calls it: the Date header, max requests, exit.
+        while not await self.on_tick(ticks):
+            ticks = (ticks + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), 0.1)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's shutdown, in its order, looking every hundredth of a second where uvicorn
+        sleeps a tenth: connections are told to close, then awaited (those still busy after
+        the graceful timeout cancelled), then the lifespan's shutdown."""
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        try:
+            async with asyncio.timeout(self.config.timeout_graceful_shutdown):
+                while (self.server_state.connections or self.server_state.tasks) \
+                        and not self.force_exit:
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            logging.getLogger("uvicorn.error").error(
+                "Cancel %s running task(s), timeout graceful shutdown exceeded",
+                len(self.server_state.tasks))
+            for task in self.server_state.tasks:
+                task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)  # SIGINT or SIGTERM, on the loop's own thread
+        self._wake()
+
+    def exit_now(self) -> None:
+        """From any thread: stop, as setting ``should_exit`` does, without waiting for a tick."""
+        self.should_exit = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._loop is not None and self._woken is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                # Thread-safe, and safe in a signal handler: it writes to the loop's pipe.
+                self._loop.call_soon_threadsafe(self._woken.set)
 
 
 async def serve_schema(request: Request) -> Response:

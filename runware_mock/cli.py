@@ -281,12 +281,12 @@ def run_command(settings: Settings) -> str:
 def serve_forever(claim: datadir.Claim, listener: socket.socket) -> None:
     import uvicorn
 
-    from runware_mock.app import create_app, server_options
+    from runware_mock.app import PromptServer, create_app, server_options
 
     settings = claim.settings
     config = uvicorn.Config(create_app(settings, claim=claim), log_level=settings.log_level,
                             **server_options(settings))
-    uvicorn.Server(config).run(sockets=[listener])
+    PromptServer(config).run(sockets=[listener])
 
 
 def tune_garbage_collector() -> None:

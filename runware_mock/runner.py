@@ -11,7 +11,7 @@ from types import TracebackType
 import uvicorn
 
 from runware_mock import datadir
-from runware_mock.app import create_app, server_options
+from runware_mock.app import PromptServer, create_app, server_options
 from runware_mock.settings import Settings
 
 
@@ -68,7 +68,7 @@ class ServerThread(EmulatorURLs):
         self.app = create_app(self.settings, claim=self._claim)
         config = uvicorn.Config(self.app, log_level="warning", lifespan="on",
                                 **server_options(self.settings))
-        self._server = uvicorn.Server(config)
+        self._server = PromptServer(config)
         self._thread = threading.Thread(target=self._server.run, name="runware-mock", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + self._startup_timeout
@@ -83,7 +83,7 @@ class ServerThread(EmulatorURLs):
         """Shut down; requests still held after ``shutdown_timeout`` are cancelled."""
         if self._claim is None:
             return
-        self._server.should_exit = True
+        self._server.exit_now()
         self._thread.join(timeout=self.settings.shutdown_timeout + 10)
         self._claim.release()  # the lifespan released it, unless it never ran
 

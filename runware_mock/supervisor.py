@@ -255,12 +255,12 @@ def _lead(settings: Settings, relayed: socket.socket, exchanges: socket.socket) 
     """Serve the emulator; the exit code (3, as uvicorn's, when it failed to start)."""
     import uvicorn
 
-    from runware_mock.app import create_app, server_options
+    from runware_mock.app import PromptServer, create_app, server_options
 
     app = create_app(settings, claim=datadir.Claim.held_elsewhere(settings), exchanges=exchanges,
                      private_port=_address(relayed)[1])
     config = uvicorn.Config(app, log_level=settings.log_level, **server_options(settings))
-    server = uvicorn.Server(config)
+    server = PromptServer(config)
     server.run(sockets=[relayed])
     return 0 if server.started else 3
 

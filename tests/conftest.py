@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx._transports.default
 import pytest
 
 from runware_mock.fixtures import media_dir
@@ -21,6 +22,12 @@ from tests.sdks import RUNWARE_05, RUNWARE_SDK, node_sdk_env, python_sdk_env
 from tests.supervised import SupervisedServer
 
 ServerFactory = Callable[..., ServerThread]
+
+# Each httpx client made here (a RestClient per test, every one-off httpx.get) loaded the CA
+# bundle again: 40 ms of CPU apiece, minutes over the suite. One context per set of arguments,
+# made once, serves them all alike (a client never changes the context it is given).
+httpx._transports.default.create_ssl_context = functools.cache(  # type: ignore[assignment]
+    httpx._transports.default.create_ssl_context)
 
 
 # The longest files first (minutes each; the rest take seconds): with a test process per core

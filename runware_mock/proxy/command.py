@@ -7,7 +7,7 @@ import sys
 
 import uvicorn
 
-from runware_mock.app import server_options
+from runware_mock.app import PromptServer, server_options
 from runware_mock.proxy.assembly import create_proxy_app, report_path, upstream_ws_url
 from runware_mock.proxy.report import DriftReport
 from runware_mock.replay.cassette import MEDIA
@@ -36,7 +36,7 @@ def serve_proxy(settings: Settings, listener: socket.socket) -> DriftReport:
                             **{**server_options(settings), "server_header": False,
                                "date_header": False})
     try:
-        uvicorn.Server(config).run(sockets=[listener])
+        PromptServer(config).run(sockets=[listener])
     finally:
         print(report.table(), file=sys.stderr, flush=True)
     return report
