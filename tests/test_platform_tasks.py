@@ -20,6 +20,7 @@ from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
 from tests.helpers import PORTRAIT, RestClient, data_uri
+from tests.socket_client import Socket
 
 IMAGE_MODEL = "runware:101@1"
 # runware 0.5.24's README example (Model Upload), as its SDK sends it.
@@ -131,6 +132,26 @@ def test_an_upload_streams_its_statuses_until_ready(server: ServerThread) -> Non
     assert [item["status"] for item in items] == STATUSES
     assert {(item["taskType"], item["taskUUID"], item["air"]) for item in items} == \
         {("modelUpload", sent["taskUUID"], UPLOAD["air"])}
+
+
+def test_over_websocket_ready_comes_first_in_a_frame_of_its_own(server: ServerThread) -> None:
+    """The statuses answer the upload, and ``ready`` follows in a frame of its own (or alone,
+    if the upload was ready before its answer): @runware/sdk-js reads only the first item of
+    each frame."""
+    socket = Socket(server.ws_url)
+    try:
+        socket.authenticate(f"key-{uuid.uuid4()}")
+        sent = upload()
+        frames = [socket.ask([sent])["data"]]
+        while frames[-1][-1]["status"] != "ready":
+            frames.append(socket.read()["data"])
+        statuses = [item["status"] for frame in frames for item in frame]
+        assert statuses in (STATUSES, ["ready"])
+        assert frames[-1] == [{"taskType": "modelUpload", "taskUUID": sent["taskUUID"],
+                               "status": "ready", "air": UPLOAD["air"],
+                               "message": frames[-1][0]["message"]}]
+    finally:
+        socket.close()
 
 
 def test_an_uploaded_checkpoint_is_the_keys_own_model(server: ServerThread) -> None:

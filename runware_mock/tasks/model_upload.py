@@ -17,7 +17,8 @@ The answer is the documented stream of status items ``{taskType, taskUUID, statu
 air}``, ``validated`` → ``downloaded`` → ``optimized`` → ``stored`` → ``ready``, which the SDKs
 wait through until ``ready``. Over WebSocket the first four answer the request and ``ready``
 follows in a frame of its own when the upload finishes (the task's latency): @runware/sdk-js
-reads the first item of each frame. Over REST (or with ``--no-push-results``) the request is
+reads the first item of each frame; an upload finished before its answer (``--latency
+instant``) answers ``ready`` alone. Over REST (or with ``--no-push-results``) the request is
 answered with all five once the upload is ready. getResponse reports the stage reached.
 """
 
@@ -57,7 +58,9 @@ async def model_upload(task: ModelUploadRequest, context: Context,
     stages = succeeded(*(_item(accepted.task_type, accepted.sent_uuid, stage, task["air"])
                          for stage in STAGES))
     if context.transport == "websocket" and services.settings.push_results:
-        return stages  # ``ready`` is pushed to the session when the upload finishes
+        # ``ready`` is pushed to the session when the upload finishes; one that finished
+        # already (``--latency instant``) answers ``ready`` alone, which every SDK waits for.
+        return results(accepted, services) if accepted.finished else stages
     try:
         async with asyncio.timeout(services.settings.sync_timeout):
             await services.engine.wait_finished(accepted)
