@@ -154,6 +154,18 @@ def test_over_websocket_ready_comes_first_in_a_frame_of_its_own(server: ServerTh
         socket.close()
 
 
+def test_an_upload_is_a_task_faults_reach(server: ServerThread) -> None:
+    """An upload names no model: a task fault armed for its task type still finds it, and
+    fails it as asked (docs/faults.md)."""
+    client = key_client(server)
+    sent = upload()
+    response = client.http.post(client.url, json=[sent], headers={
+        "X-Mock-Fault": "task_error; taskType=modelUpload; code=inferenceError"})
+    assert [item["status"] for item in response.json()["data"]] == STATUSES[:-1]
+    assert [(problem["code"], problem["taskUUID"]) for problem in response.json()["errors"]] == \
+        [("inferenceError", sent["taskUUID"])]
+
+
 def test_an_uploaded_checkpoint_is_the_keys_own_model(server: ServerThread) -> None:
     owner, other = key_client(server), key_client(server)
     owner.post([upload()])
@@ -260,9 +272,12 @@ def test_uploads_spending_and_the_balance_flag_survive_a_restart(tmp_path: Path)
     with ServerThread(kept) as first:
         client = RestClient(first.url, api_key="restart-key")
         client.post([upload()])
-        cost = only_item(client.post([image(includeCost=True, deliveryMethod="sync")]))["cost"]
+        sent = image(includeCost=True, deliveryMethod="sync")
+        received = client.post([sent]).json()
+        cost = received["data"][0]["cost"]
     with ServerThread(kept) as second:
         client = RestClient(second.url, api_key="restart-key")
+        assert only_item(details(client, sent["taskUUID"]))["response"] == received
         assert account(client)["balance"] == pytest.approx(0.0015 - cost)
         ran = client.post([image(model=UPLOAD["air"], deliveryMethod="sync")])
         assert only_item(ran)["status"] == "success"
