@@ -40,6 +40,8 @@ class Accounts:
         self._models: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._spending: dict[str, list[Spent]] = defaultdict(list)
         self._charged: set[tuple[str, int]] = set()
+        # What each key spent so far: kept as results are charged, as every submit reads it.
+        self._spent: dict[str, float] = defaultdict(float)
         self._balances: dict[str, Balance] = {}
 
     def load(self) -> None:
@@ -104,10 +106,11 @@ class Accounts:
             return False
         self._charged.add(key)
         self._spending[spent.owner].append(spent)
+        self._spent[spent.owner] += spent.cost
         return True
 
     def spent(self, owner: str) -> float:
-        return sum(spent.cost for spent in self._spending.get(owner, ()))
+        return self._spent.get(owner, 0.0)
 
     def usage(self, owner: str) -> dict[str, dict[str, float | int]]:
         """``{total, today, last7Days, last30Days: {credits, requests}}``: USD spent and tasks
