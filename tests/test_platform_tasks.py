@@ -246,6 +246,24 @@ def test_usage_reports_group_the_keys_results(server: ServerThread) -> None:
     assert later["usage"]["total"] == {"credits": 0, "requests": 0}
 
 
+@pytest.mark.parametrize(("fields", "code"), [
+    ({"timezone": "Europe"}, "invalidTimezone"),  # a folder of zones, not a zone
+    ({"timezone": "Mars/Olympus"}, "invalidTimezone"),
+    ({"startDate": "yesterday"}, "invalidStartDate"),
+    ({"endDate": "2026-13-01"}, "invalidEndDate"),
+    ({"endDate": "9999-12-31"}, None),  # its day's end is past the last date: no bound
+])
+def test_usage_report_dates_and_zones_are_checked(server: ServerThread, fields: dict[str, Any],
+                                                   code: str | None) -> None:
+    response = key_client(server).post([{"taskType": "accountManagement",
+                                         "taskUUID": str(uuid.uuid4()),
+                                         "operation": "getUsagePerformance", **fields}])
+    if code is None:
+        assert only_item(response)["usage"]["total"] == {"credits": 0, "requests": 0}
+    else:
+        assert (response.status_code, only_error(response)["code"]) == (400, code)
+
+
 def test_a_spent_balance_refuses_the_next_paid_task(server: ServerThread) -> None:
     client = key_client(server)
     api_key = client.http.headers["Authorization"].removeprefix("Bearer ")

@@ -147,7 +147,7 @@ def _activity(members: list[Spent]) -> dict[str, float | int]:
 def _zone(name: str) -> datetime.tzinfo:
     try:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise ApiRefusal(error("invalidTimezone", f"Unknown timezone {name[:64]!r}: use an "
                                "IANA name such as UTC or Europe/Paris.", parameter="timezone",
                                type="string")) from None
@@ -167,9 +167,12 @@ def _instant(task: AccountManagementRequest, name: str, zone: datetime.tzinfo,
                                parameter=name, type="string")) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    if end and len(text) == len("YYYY-MM-DD"):
-        moment += datetime.timedelta(days=1)
-    return moment.timestamp()
+    try:
+        if end and len(text) == len("YYYY-MM-DD"):
+            moment += datetime.timedelta(days=1)
+        return moment.timestamp()
+    except OverflowError:  # the end of 9999-12-31: no bound on that side
+        return None
 
 
 TASK_TYPE = TaskType.immediate("accountManagement", account_management,
