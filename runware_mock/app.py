@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, claim: datadir.Claim | None 
         if private_port is not None:
             services.media.targets.private_ports.add(private_port)
         await services.recover()
+        services.serve_owner_models()
         app.state.services = services
         app.state.metrics = registry_for(services)
         path = app.state.request_path = request_path(services, TransportLimits.of(settings))
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, claim: datadir.Claim | None 
         finally:
             await offload.close(settings.shutdown_timeout)
             sweeper.cancel()
+            services.stop_owner_models()
             await services.delivery.close()
             await services.engine.close()
             await services.media.close()  # renders queued or running on demand

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from runware_mock.contract import model_catalog
 from runware_mock.delivery.sender import Delivery
 from runware_mock.engine.clock import Clock
 from runware_mock.engine.lifecycle import TaskEngine
 from runware_mock.engine.randomness import Randomness
 from runware_mock.faults import FaultInjector, load_profile
+from runware_mock.handling.accounts import Accounts
 from runware_mock.handling.dispatcher import Dispatcher
 from runware_mock.handling.recovery import Recovered, recover
 from runware_mock.handling.reporting import Reporter
 from runware_mock.handling.task_type import TaskServices
 from runware_mock.media.facade import Media
 from runware_mock.settings import Settings
+from runware_mock.store.account_tables import AccountTables
 from runware_mock.store.database import FILENAME, Database
 from runware_mock.store.delivery_table import DeliveryTable
 from runware_mock.store.fault_rule_table import FaultRuleTable
@@ -62,8 +65,11 @@ class Services:
         profile = load_profile(settings.faults) if settings.faults else ()
         faults = FaultInjector(randomness, profile, fault_rules)
         faults.restore(fault_rules.load())
+        accounts = Accounts(settings.balance, AccountTables(database))
+        accounts.load()
+        engine.subscribe(accounts.on_finished)
         task_services = TaskServices(settings, engine, media, faults, database.health,
-                                     task_types())
+                                     task_types(), accounts)
         reporter = Reporter(task_services)
         delivery = Delivery(settings, clock, randomness, media, reporter.body,
                             DeliveryTable(database))
@@ -78,6 +84,14 @@ class Services:
                            entry_bytes=settings.journal_entry_bytes), delivery,
                    sessions, push, faults, task_services, database, meta, task_table,
                    file_table)
+
+    def serve_owner_models(self) -> None:
+        """Let the model catalog find each key's uploaded models (``stop_owner_models`` when
+        the server stops: several emulators may share a process)."""
+        model_catalog.add_owner_models(self.tasks.accounts.model_for)
+
+    def stop_owner_models(self) -> None:
+        model_catalog.remove_owner_models(self.tasks.accounts.model_for)
 
     async def recover(self) -> Recovered:
         """Everything the store kept, back in service (at start, before serving): tasks,

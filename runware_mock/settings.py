@@ -58,6 +58,16 @@ def _parse_unreachable_inputs(value: Any) -> str:
     return text
 
 
+def _parse_balance(value: Any) -> float:
+    """USD, at least 0, or ``unlimited``."""
+    if isinstance(value, str) and value.strip().lower() in ("unlimited", "inf"):
+        return float("inf")
+    usd = float(value)
+    if not usd >= 0:
+        raise ValueError("expected a number of USD, at least 0, or unlimited")
+    return usd
+
+
 MOST_WORKERS = 64
 
 
@@ -141,6 +151,9 @@ class Settings:
     drift_report: Path | None = None
     replay: Path | None = None
     replay_strict: bool = False
+    # Each API key's credit in USD (accountManagement; inf: unlimited).
+    balance: float = float("inf")
+    air_sources: tuple[str, ...] = ("qatests",)
 
     @property
     def base_url(self) -> str:
@@ -349,6 +362,14 @@ OPTIONS: tuple[Option, ...] = (
            shown_default="none"),
     Option("replay_strict", "serve --replay: answer a request the cassette does not hold with "
            "a notInCassette error instead of emulating it", _parse_bool),
+    Option("balance", "each API key's credit in USD: once its results' costs reach it, a "
+           "task of a paid model answers insufficientCredits (HTTP 402); the admin API sets a "
+           "key's balance (PUT /__admin/accounts/{apiKey}/balance); unlimited = no limit",
+           _parse_balance, metavar="USD|unlimited", shown_default="unlimited"),
+    Option("air_sources", "AIR sources the emulated organization owns (repeatable; env: comma "
+           "separated): modelUpload takes an AIR under these only; the first is "
+           "accountManagement's AIRSource (default: the source of the SDKs' own example)",
+           _parse_keys, flag="--air-source", repeatable=True, metavar="SOURCE"),
 )
 # Settings of `runware-mock proxy` only: `serve` has no flag for them.
 PROXY_ONLY = frozenset({"upstream", "upstream_ws", "record", "record_max_mb", "drift_report"})

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
 
+from runware_mock.admin import accounts
 from runware_mock.admin import openapi as admin_openapi
 from runware_mock.admin.guard import AdminGuard
 from runware_mock.admin.inspected import Inspected
@@ -311,4 +312,6 @@ _ROUTES: list[BaseRoute] = [
     Route("/faults", _endpoint(add_fault), methods=["POST"]),
     Route("/faults", _endpoint(clear_faults), methods=["DELETE"]),
     Route("/faults/{id}", _endpoint(delete_fault), methods=["DELETE"]),
+    Route("/accounts/{apiKey}", _endpoint(accounts.account), methods=["GET"]),
+    Route("/accounts/{apiKey}/balance", _endpoint(accounts.set_balance), methods=["PUT"]),
 ]

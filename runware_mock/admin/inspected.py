@@ -11,6 +11,7 @@ from runware_mock.engine.clock import Clock
 from runware_mock.engine.lifecycle import TaskEngine
 from runware_mock.faults import FaultInjector
 from runware_mock.handling.reporting import Reporter
+from runware_mock.handling.task_type import TaskServices
 from runware_mock.media.facade import Media
 from runware_mock.settings import Settings
 from runware_mock.store.database import Database
@@ -46,5 +47,7 @@ class Inspected(Counted, FaultControl, Protocol):
 
     clock: Clock
     database: Database
+    # The task services: each API key's account among them.
+    tasks: TaskServices
     meta: MetaTable
     reporter: Reporter

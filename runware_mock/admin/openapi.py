@@ -23,6 +23,7 @@ _JOURNAL_FILTERS: list[dict[str, Any]] = [
      "description": "entries hit by an injected fault of this kind, or 'any', or 'none'"},
 ]
 _TASK_UUID = {"name": "taskUUID", "in": "path", "required": True, "schema": {"type": "string"}}
+_API_KEY = {"name": "apiKey", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -51,6 +52,10 @@ def _object(**properties: Any) -> dict[str, Any]:
 
 
 _SCHEMAS: dict[str, Any] = {
+    "Account": _object(
+        apiKey={"type": "string"}, balance={"type": ["number", "null"]},
+        spent={"type": "number"}, usage={"type": "object"},
+        uploadedModels={"type": "array", "items": {"type": "string"}}),
     "Errors": _object(errors={"type": "array", "items": _object(
         code={"type": "string"}, message={"type": "string"}, parameter={"type": "string"},
         documentation={"type": "string"})}),
@@ -220,6 +225,15 @@ _PATHS: dict[str, Any] = {
         "remove one rule", {"200": _json("done", _object(deleted={"type": "string"}))},
         parameters=[{"name": "id", "in": "path", "required": True,
                      "schema": {"type": "string"}}], errors=(400, 401, 404))},
+    "/__admin/accounts/{apiKey}": {"get": _operation(
+        "an API key's account: its balance (USD left, null: unlimited), what it spent, its "
+        "usage and its uploaded models",
+        {"200": _json("the account", _ref("Account"))}, parameters=[_API_KEY])},
+    "/__admin/accounts/{apiKey}/balance": {"put": _operation(
+        "set what an API key has left (USD; null: unlimited): a paid task once it is spent "
+        "answers insufficientCredits (HTTP 402)",
+        {"200": _json("the account", _ref("Account"))}, parameters=[_API_KEY],
+        body=_object(balance={"type": ["number", "null"], "minimum": 0}))},
     "/__admin/reset": {"post": _operation(
         "forget every task (stopping running ones), every delivery and the journal",
         {"200": _json("done", _object(reset={"const": "everything"}))})},

@@ -205,7 +205,14 @@ CATALOG: tuple[CatalogEntry, ...] = (
                  "the safety check flagged the content (injected: `task_error`; only when "
                  "`safety.checkContent` is true)"),
     CatalogEntry("insufficientCredits", 402,
-                 "the account cannot pay for the task (injected: `task_error`)"),
+                 "the account cannot pay for the task: the API key's balance (`--balance`, "
+                 "`PUT /__admin/accounts/{apiKey}/balance`) is spent and the task's model is "
+                 "paid (also injected: `task_error`)"),
+    CatalogEntry("unsupportedAirSource", 400,
+                 "modelUpload under an AIR source the organization does not own "
+                 "(`--air-source`; `allowedValues` lists them)"),
+    CatalogEntry("conflictModelType", 400,
+                 "modelUpload of an AIR already uploaded with another `type`"),
     CatalogEntry("rateLimitExceeded", 429,
                  "too many requests, retry after `Retry-After` (injected: `http_error` 429)"),
     CatalogEntry("badGateway", 502, "the upstream failed (injected: `http_error` 502)"),

@@ -138,8 +138,9 @@ def parse_air(text: object) -> Air | None:
     return Air(found["source"], found["id"], found["version"]) if found else None
 
 
-# A lookup of the models one API key owns (its uploads), by AIR: ``None`` when it has none.
-OwnerModels = Callable[[str, str], "Model | None"]
+# A lookup of the models one API key owns (its uploads), by AIR: ``None`` when it has none
+# (the key ``None``: any key's).
+OwnerModels = Callable[[str, "str | None"], "Model | None"]
 _owner_lookups: list[OwnerModels] = []
 
 
@@ -155,17 +156,18 @@ def remove_owner_models(lookup: OwnerModels) -> None:
 
 def model_for(air: object, owner: str | None = None) -> Model | None:
     """The model an AIR names for the API key ``owner``: listed in the catalog, owned by the key,
-    or admitted by an open source (any ``civitai:<id>@<version>``); ``None`` for no model."""
+    or admitted by an open source (any ``civitai:<id>@<version>``); ``None`` for no model.
+    Without ``owner``, a model some key owns is found too: what a task already validated for
+    its key reads (its price, its family), where the key is not at hand."""
     if not isinstance(air, str):
         return None
     listed = models().get(air)
     if listed is not None:
         return listed
-    if owner is not None:
-        for lookup in _owner_lookups:
-            owned = lookup(air, owner)
-            if owned is not None:
-                return owned
+    for lookup in _owner_lookups:
+        owned = lookup(air, owner)
+        if owned is not None:
+            return owned
     return _open_model(air)
 
 

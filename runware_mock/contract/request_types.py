@@ -9,6 +9,20 @@ tests/test_request_types.py fails when this file is not what the schemas give.
 from typing import Literal, Required, TypedDict
 
 
+class AccountManagementRequest(TypedDict, total=False):
+    """accountManagement: this API key's account details and usage (runware-surface.md section 2.11)"""
+
+    taskType: Required[Literal['accountManagement']]
+    taskUUID: Required[str]
+    operation: Required[Literal['getDetails', 'getUsageActivity', 'getUsagePerformance', 'getUsageErrors']]
+    startDate: str
+    endDate: str
+    models: list[str]
+    apiKeys: list[str]
+    groupBy: list[Literal['day', 'model', 'apiKey', 'taskType']]
+    timezone: str
+
+
 class AudioInferenceInworldTtsRequestAudioSettings(TypedDict, total=False):
     sampleRate: Literal[8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000]
     bitrate: int
@@ -205,6 +219,13 @@ class GetResponseRequest(TypedDict, total=False):
     taskUUID: Required[str]
 
 
+class GetTaskDetailsRequest(TypedDict, total=False):
+    """getTaskDetails: the request and response of a past task of this API key (runware-surface.md section 2.9)"""
+
+    taskType: Required[Literal['getTaskDetails']]
+    taskUUID: Required[str]
+
+
 class ImageInferenceGuidedRequestInputs(TypedDict, total=False):
     seedImage: str
     maskImage: str
@@ -366,6 +387,39 @@ class ModelSearchRequest(TypedDict, total=False):
     offset: int
     customTaskUUID: str
     retry: int
+
+
+class ModelUploadRequest(TypedDict, total=False):
+    """modelUpload: add a model to this API key's organization, by AIR (runware-surface.md section 2.10)"""
+
+    taskType: Required[Literal['modelUpload']]
+    taskUUID: Required[str]
+    category: Required[Literal['checkpoint', 'lora', 'lycoris', 'controlnet', 'vae', 'embeddings']]
+    type: Literal['base', 'inpainting', 'refiner', 'pix2pix', 'positive', 'negative']
+    architecture: Required[str]
+    conditioning: str
+    format: Required[Literal['safetensors', 'pickletensor']]
+    air: Required[str]
+    uniqueIdentifier: Required[str]
+    name: Required[str]
+    version: Required[str]
+    downloadURL: Required[str]
+    defaultSteps: int
+    defaultScheduler: str
+    defaultCFG: float
+    defaultCFGScale: float
+    defaultGuidanceScale: float
+    defaultStrength: float
+    defaultWeight: float
+    private: bool
+    heroImageURL: str
+    tags: list[str]
+    positiveTriggerWords: str | list[str]
+    negativeTriggerWords: str | list[str]
+    shortDescription: str
+    comment: str
+    retry: int
+    customTaskUUID: str
 
 
 class PingRequest(TypedDict, total=False):
@@ -684,19 +738,22 @@ VideoInferenceRequest = (
 )
 # Any request the emulator validates.
 TaskRequest = (
-    AudioInferenceInworldTtsRequest
+    AccountManagementRequest
+    | AudioInferenceInworldTtsRequest
     | AudioInferenceMusicRequest
     | AudioInferenceSfxRequest
     | AudioInferenceSpeechRequest
     | AuthenticationRequest
     | CaptionRequest
     | GetResponseRequest
+    | GetTaskDetailsRequest
     | ImageInferenceGuidedRequest
     | ImageInferenceOpenWeightsRequest
     | ImageInferenceProviderRequest
     | ImageUploadRequest
     | MediaStorageRequest
     | ModelSearchRequest
+    | ModelUploadRequest
     | PingRequest
     | PromptEnhanceRequest
     | TextInferenceChatRequest

@@ -96,6 +96,8 @@ class Generation:
     file: tuple[str, str] | None = None
     error: ApiError | None = None
     finished_at: float | None = None
+    # Its price, reported or not (includeCost): what its key is charged (handling.accounts).
+    cost: float | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -287,6 +289,10 @@ class TaskEngine:
         ``thaw(task_uuid, owner, state)`` then restores it (``restore``)."""
         self._cold[task_uuid] = (finished_at, owner, state)
         self._thaw = thaw
+
+    async def sent_request(self, task: Task) -> TaskRequest:
+        """The task's request as the store has it, inline media included."""
+        return await self._table.sent(task.task_uuid) or task.request
 
     def holds(self, task_uuid: str) -> bool:
         """Whether this taskUUID was already used (by any owner)."""
@@ -496,6 +502,7 @@ class TaskEngine:
                 continue  # failed meanwhile (fail_now)
             if isinstance(outcome, Produced):
                 generation.result = dict(outcome.fields)
+                generation.cost = outcome.cost
                 if outcome.cost is not None and task.request.get("includeCost"):
                     generation.result["cost"] = outcome.cost
                 generation.file = outcome.file

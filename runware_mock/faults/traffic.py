@@ -22,7 +22,8 @@ def task_traffic(task: TaskRequest, owner: str, transport: str) -> Traffic:
     delivery faults see it."""
     safety = task.get("safety")
     return Traffic(transport=transport, api_key=owner, task_types=(str(task["taskType"]),),
-                   models=(str(task["model"]),), task_uuids=(str(task["taskUUID"]).lower(),),
+                   models=_strings([task.get("model")]),  # an upload names none
+                   task_uuids=(str(task["taskUUID"]).lower(),),
                    checks_content=isinstance(safety, dict) and safety.get("checkContent") is True,
                    has_webhook=bool(task.get("webhookURL")),
                    has_upload=bool(task.get("uploadEndpoint")),

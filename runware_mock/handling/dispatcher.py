@@ -29,7 +29,7 @@ class Dispatcher:
         return reply
 
     async def run_one(self, task: Any, index: int, context: Context) -> Reply:
-        checked = check_task(task, index, self._most_errors)
+        checked = check_task(task, index, self._most_errors, owner=context.owner)
         if not checked.ok:
             return Reply(errors=checked.errors, omitted=checked.omitted)
         task_type = checked.task["taskType"]

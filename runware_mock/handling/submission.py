@@ -42,6 +42,7 @@ def accept(task: TaskRequest, context: Context, services: TaskServices,
         # Checked first, so a resent task draws no faults.
         if services.engine.holds(task["taskUUID"]):
             raise TaskConflict(task["taskUUID"])
+        services.accounts.check_credit(context.owner, task)
         return services.engine.submit(context.owner, task, work,
                                       _pick_faults(task, context, services))
     except TaskConflict:

@@ -13,6 +13,7 @@ from runware_mock.contract.errors import ApiError, ApiRefusal, error
 from runware_mock.contract.request_types import TaskRequest
 from runware_mock.engine.lifecycle import ERROR, Generation, Task, TaskEngine, Work
 from runware_mock.faults import Fault, FaultInjector, Rule
+from runware_mock.handling.accounts import Accounts
 from runware_mock.handling.result_items import generation_item
 from runware_mock.media.facade import Media
 from runware_mock.protocol.envelope import Reply
@@ -45,6 +46,8 @@ class TaskServices:
     health: StoreHealth = field(default_factory=StoreHealth)
     # Every task type by name (``runware_mock.tasks``): what dispatch and reporting look up.
     task_types: Mapping[str, TaskType] = field(default_factory=dict)
+    # Each API key's uploaded models, spending and balance.
+    accounts: Accounts = field(default_factory=Accounts)
 
 
 # A handler takes its task type's typed request (contract/request_types.py), validated, its

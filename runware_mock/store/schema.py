@@ -42,6 +42,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TRIGGER task_deleted_drops_its_deliveries AFTER DELETE ON tasks BEGIN"
         " DELETE FROM deliveries WHERE task_uuid = OLD.task_uuid; END",
     ),
+    # 4: what an API key's account holds beyond its tasks: the models it uploaded
+    # (modelUpload), what each result cost or the error that ended it (accountManagement's
+    # usage, the balance), and the balances the admin API set. Spending outlives the tasks'
+    # retention, as a bill does.
+    (
+        "CREATE TABLE uploaded_models (owner TEXT NOT NULL, air TEXT NOT NULL,"
+        " spec BLOB NOT NULL, PRIMARY KEY (owner, air)) WITHOUT ROWID",
+        "CREATE TABLE spending (task_uuid TEXT NOT NULL, generation INTEGER NOT NULL,"
+        " owner TEXT NOT NULL, task_type TEXT NOT NULL, model TEXT NOT NULL, cost REAL NOT NULL,"
+        " at REAL NOT NULL, error_code TEXT, PRIMARY KEY (task_uuid, generation))",
+        "CREATE TABLE balances (owner TEXT PRIMARY KEY, usd REAL NOT NULL,"
+        " spent_then REAL NOT NULL) WITHOUT ROWID",
+    ),
 )
 VERSION = len(MIGRATIONS)
 

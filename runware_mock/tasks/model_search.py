@@ -8,8 +8,10 @@ architecture, tags, heroImage, private, comment), with empty strings where nothi
 Matching (docs/text.md): ``search`` is a case-insensitive substring of the AIR, name, tags
 or comment; each word of a multi-word search must match. ``tags`` must all be on the model;
 ``category``, ``type``, ``architecture``, ``conditioning`` and ``source`` match exactly;
-``capabilities`` must all be among the model's (its task types). The emulator's API keys own
-no private models, so ``visibility`` private, favorite and owned find nothing.
+``capabilities`` must all be among the model's (its task types). ``visibility`` owned finds the
+models the key uploaded (modelUpload), private those of them it kept private, public and all
+the catalog's and library's with the key's uploads (public ones only for public); the
+emulator keeps no favorites.
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ LIBRARY = "search-library.toml"
 # What a model reports beyond the required fields when its entry says nothing.
 _DEFAULTS: dict[str, Any] = {"type": "", "conditioning": "", "positiveTriggerWords": "",
                              "heroImage": "", "private": False, "comment": ""}
-_OWN_NOTHING = ("private", "favorite", "owned")
 
 
 async def model_search(task: ModelSearchRequest, context: Context,
                        services: TaskServices) -> Reply:
-    found = [model for model in searchable() if _matches(model, task)]
+    pool = _visible(task["visibility"], uploaded_results(services, context.owner))
+    found = [model for model in pool if _matches(model, task)]
     found = _sorted(found, task["sort"], task.get("search", ""))
     page = found[task["offset"]:task["offset"] + task["limit"]]
     return succeeded({"taskType": "modelSearch", "taskUUID": task["taskUUID"],
@@ -63,9 +65,37 @@ def _official(model: model_catalog.Model, categories: dict[str, str]) -> dict[st
             "source": "official", "capabilities": [model.task_type]}
 
 
+def uploaded_results(services: TaskServices, owner: str) -> list[dict[str, Any]]:
+    """The models the key uploaded (modelUpload), as modelSearch reports them."""
+    return [_uploaded(spec) for spec in services.accounts.uploaded_models(owner)]
+
+
+def _uploaded(spec: dict[str, Any]) -> dict[str, Any]:
+    words = {name: ", ".join(value) if isinstance(value, list) else value
+             for name in ("positiveTriggerWords", "negativeTriggerWords")
+             if (value := spec.get(name)) is not None}
+    return {**_DEFAULTS, **{name: value for name, value in spec.items()
+                            if name not in ("downloadURL", "heroImageURL", "format")},
+            **words, "heroImage": spec.get("heroImageURL", ""), "tags": spec.get("tags", []),
+            "comment": spec.get("comment", ""), "source": "community",
+            "capabilities": ["imageInference"] if spec["category"] == "checkpoint" else []}
+
+
+def _visible(visibility: str, owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``owned``: the key's uploads; ``private`` those it kept private; ``public`` and ``all``
+    the catalog's and library's, with the key's public (or all) uploads; the emulator keeps
+    no favorites."""
+    if visibility == "owned":
+        return owned
+    if visibility == "private":
+        return [model for model in owned if model["private"]]
+    if visibility == "favorite":
+        return []
+    return [*searchable(), *(model for model in owned
+                             if visibility == "all" or not model["private"])]
+
+
 def _matches(model: dict[str, Any], task: ModelSearchRequest) -> bool:
-    if task["visibility"] in _OWN_NOTHING:
-        return False
     exact = ("category", "type", "architecture", "conditioning")
     if any(name in task and model[name] != task[name] for name in exact):
         return False
