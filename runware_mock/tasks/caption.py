@@ -171,7 +171,7 @@ def video_caption_text(found: Looks, video: VideoInfo, model: str, prompt: str |
     """The caption of a video: its length, rate and sound, and its middle frame's looks."""
     frame = caption_text(found, model, None, randomness)
     sound = "with sound" if video.audio_codec else "silent"
-    text = (f"A {video.seconds:.1f}-second {sound} video at {video.fps:g} fps; "
+    text = (f"A {video.seconds:.1f}-second video at {video.fps:g} fps, {sound}; "
             f"its middle frame: {frame[0].lower()}{frame[1:]}")
     return f"{prompt.strip()} {text}" if prompt and prompt.strip() else text
 

@@ -1,0 +1,74 @@
+"""runware 0.5, unchanged but for URL and key, running photoMaker and videoCaption (its README's
+own examples), videoUpscale and inference3d through the emulator over WebSocket (the
+environments and script runner of tests/sdks.py). The examples' public inputs are served from a
+--url-map folder (the video, the 3D input picture) or stood in for (photoMaker's images); what
+the SDK returns is downloaded and decoded."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from runware_mock.runner import ServerThread
+from runware_mock.settings import Settings
+from tests.helpers import decode, ffmpeg
+from tests.sdks import API_KEY, SCRIPTS, run_to_end
+
+
+def fetched(url: str) -> bytes:
+    reply = httpx.get(url, timeout=30)
+    assert reply.status_code == 200, url
+    return reply.content
+
+
+def test_runware_05_photo_maker_video_caption_upscale_and_3d(runware_05_python: Path,
+                                                             tmp_path: Path) -> None:
+    served = tmp_path / "example.com"
+    served.mkdir()
+    made = ffmpeg("-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x285ac8:s=64x48:r=10:d=1",
+                  "-f", "lavfi", "-i", "sine=d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                  "-c:a", "aac", "-shortest", str(served / "video.mp4"))
+    assert made.returncode == 0, made.stderr
+    Image.new("RGB", (96, 64), (200, 120, 40)).save(served / "photo.png")
+    server = ServerThread(Settings(latency="instant", data_dir=tmp_path / "data",
+                                   url_map=(("https://example.com/", str(served)),))).start()
+    try:
+        done = run_to_end([str(runware_05_python), str(SCRIPTS / "runware_05_media_tasks.py"),
+                           "--ws-url", server.ws_url, "--api-key", API_KEY], tmp_path)
+        check(done, tmp_path)
+    finally:
+        server.stop()
+
+
+def check(done: dict[str, Any], tmp_path: Path) -> None:
+    (photo,) = done["photos"]
+    assert photo["taskType"] == "photoMaker" and photo["cost"] > 0
+    image = Image.open(io.BytesIO(fetched(photo["imageURL"])))
+    assert (image.format, image.size) == ("WEBP", (512, 512))
+
+    (caption,) = done["caption"] if isinstance(done["caption"], list) else [done["caption"]]
+    assert caption["text"].startswith("A 1.0-second video at 10 fps, with sound")
+    assert caption["cost"] == 0
+
+    (video,) = done["upscaled"]
+    assert video["taskType"] == "upscale" and video["status"] == "success"
+    path = tmp_path / "upscaled.mp4"
+    path.write_bytes(fetched(video["videoURL"]))
+    decoded = decode(path)
+    assert (decoded["width"], decoded["height"], decoded["frames"]) == (128, 96, 10)
+
+    (model,) = done["models"]
+    assert model["taskType"] == "3dInference" and model["cost"] == 0.0256
+    (file,) = model["outputs"]["files"]
+    glb = fetched(file["url"])
+    magic, version, length = struct.unpack_from("<4sII", glb)
+    assert (magic, version, length) == (b"glTF", 2, len(glb))
+    json_length, json_type = struct.unpack_from("<II", glb, 12)
+    assert json_type == 0x4E4F534A
+    assert json.loads(glb[20:20 + json_length])["asset"]["version"] == "2.0"
