@@ -72,3 +72,32 @@ def check(done: dict[str, Any], tmp_path: Path) -> None:
     json_length, json_type = struct.unpack_from("<II", glb, 12)
     assert json_type == 0x4E4F534A
     assert json.loads(glb[20:20 + json_length])["asset"]["version"] == "2.0"
+
+
+def test_sdk_js_photo_maker_and_3d(sdk_js: tuple[str, Path], tmp_path: Path) -> None:
+    served = tmp_path / "example.com"
+    served.mkdir()
+    Image.new("RGB", (96, 64), (200, 120, 40)).save(served / "person.png")
+    server = ServerThread(Settings(latency="instant", data_dir=tmp_path / "data",
+                                   url_map=(("https://example.com/", str(served)),))).start()
+    node, sdk_folder = sdk_js
+    try:
+        done = run_to_end([node, str(SCRIPTS / "sdk_js_media_tasks.cjs"), server.ws_url,
+                           API_KEY, "https://example.com/person.png", str(sdk_folder)], tmp_path)
+        photos = done["photoMaker"]
+        assert len({photo["imageUUID"] for photo in photos}) == 2
+        for photo in photos:
+            assert photo["taskType"] == "photoMaker" and photo["cost"] > 0
+            image = Image.open(io.BytesIO(fetched(photo["imageURL"])))
+            assert (image.format, image.size) == ("WEBP", (512, 512))
+        # sdk-js sends a random seed up to 2**53 - 1: each result reports its own, in turn.
+        assert photos[1]["seed"] == photos[0]["seed"] + 1
+        sync3d = done["sync3d"]
+        (found,) = (sync3d if isinstance(sync3d, list) else [sync3d])
+        (async_found,) = done["async3d"]
+        for item in (found, async_found):
+            assert item["taskType"] == "3dInference" and item["status"] == "success"
+            (file,) = item["outputs"]["files"]
+            assert fetched(file["url"])[:4] == b"glTF"
+    finally:
+        server.stop()

@@ -39,7 +39,7 @@ from runware_mock.media.placeholder import Picture
 from runware_mock.protocol.envelope import Reply
 
 TRIGGER_WORD = "rwre"
-SEEDS = 2**32
+SEEDS = 2**63  # the schema's largest seed is 2**63 - 1: a seed sent comes back as sent
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 

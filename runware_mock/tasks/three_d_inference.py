@@ -42,7 +42,7 @@ from runware_mock.protocol.envelope import Reply
 
 # The side of the picture generated from a prompt, when no image is given.
 _PROMPT_PICTURE_SIDE = 512
-SEEDS = 2**32
+SEEDS = 2**63  # the schema's largest seed is 2**63 - 1: a seed sent comes back as sent
 
 
 async def three_d_inference(task: ThreeDInferenceRequest, context: Context,
