@@ -6,7 +6,7 @@ tests/test_request_types.py fails when this file is not what the schemas give.
 """
 
 # Evaluated, not postponed: the classes' __required_keys__ must say what the schema requires.
-from typing import Any, Literal, Required, TypedDict
+from typing import Literal, Required, TypedDict
 
 
 class ThreeDInferenceRequestInputs(TypedDict, total=False):
@@ -25,6 +25,27 @@ class ThreeDInferenceRequestSettingsDracoCompression(TypedDict, total=False):
     quantizationTexCoord: int
 
 
+class ThreeDInferenceRequestSettingsSparseStructure(TypedDict, total=False):
+    guidanceStrength: float
+    guidanceRescale: float
+    steps: int
+    rescaleT: float
+
+
+class ThreeDInferenceRequestSettingsShapeSlat(TypedDict, total=False):
+    guidanceStrength: float
+    guidanceRescale: float
+    steps: int
+    rescaleT: float
+
+
+class ThreeDInferenceRequestSettingsTexSlat(TypedDict, total=False):
+    guidanceStrength: float
+    guidanceRescale: float
+    steps: int
+    rescaleT: float
+
+
 class ThreeDInferenceRequestSettings(TypedDict, total=False):
     textureSize: int
     resolution: Literal[512, 1024, 1536]
@@ -37,6 +58,9 @@ class ThreeDInferenceRequestSettings(TypedDict, total=False):
     textureFormat: Literal['WEBP', 'PNG']
     alphaMode: Literal['OPAQUE', 'BLEND', 'MASK']
     dracoCompression: ThreeDInferenceRequestSettingsDracoCompression
+    sparseStructure: ThreeDInferenceRequestSettingsSparseStructure
+    shapeSlat: ThreeDInferenceRequestSettingsShapeSlat
+    texSlat: ThreeDInferenceRequestSettingsTexSlat
 
 
 class ThreeDInferenceRequest(TypedDict, total=False):
@@ -419,6 +443,11 @@ class ModelSearchRequest(TypedDict, total=False):
     retry: int
 
 
+class PhotoMakerRequestSafety(TypedDict, total=False):
+    checkContent: bool
+    mode: Literal['none', 'fast', 'full']
+
+
 class PhotoMakerRequest(TypedDict, total=False):
     """photoMaker: images of the person in 1 to 4 input images, in a style, from a prompt"""
 
@@ -439,7 +468,7 @@ class PhotoMakerRequest(TypedDict, total=False):
     seed: int
     scheduler: str
     checkNSFW: bool
-    safety: dict[str, Any]
+    safety: PhotoMakerRequestSafety
     outputType: Literal['URL', 'base64Data', 'dataURI'] | list[Literal['URL', 'base64Data', 'dataURI']]
     outputFormat: Literal['JPG', 'PNG', 'WEBP']
     outputQuality: int
