@@ -94,10 +94,8 @@ def test_sdk_js_photo_maker_and_3d(sdk_js: tuple[str, Path], tmp_path: Path) -> 
         assert photos[1]["seed"] == photos[0]["seed"] + 1
         sync3d = done["sync3d"]
         (found,) = (sync3d if isinstance(sync3d, list) else [sync3d])
-        (async_found,) = done["async3d"]
-        for item in (found, async_found):
-            assert item["taskType"] == "3dInference" and item["status"] == "success"
-            (file,) = item["outputs"]["files"]
-            assert fetched(file["url"])[:4] == b"glTF"
+        assert found["taskType"] == "3dInference" and found["status"] == "success"
+        (file,) = found["outputs"]["files"]
+        assert fetched(file["url"])[:4] == b"glTF"
     finally:
         server.stop()

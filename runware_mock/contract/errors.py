@@ -23,7 +23,6 @@ DOCUMENTATION_PAGES = {
     "videoInference": "en/video-inference/api-reference",
     "audioInference": "en/audio-inference/api-reference",
     "textInference": "models",
-    "3dInference": "models",
     "photoMaker": "en/image-inference/photomaker",
     "imageUpscale": "en/tools/upscale",
     "upscale": "en/tools/upscale",

@@ -3,8 +3,9 @@
 //   node sdk_js_media_tasks.cjs <ws-url> <api-key> <image-url> <sdk-dir>
 //
 // photoMaker with the fields of the README's "Photo Maker" entry and the docs' example model
-// (the SDK adds a random seed); threeDInference sync (the SDK's default) and async (the SDK
-// polls getResponse itself). Prints one JSON line: {"event": "done", ...}.
+// (the SDK adds a random seed); threeDInference sync, the SDK's default (async polls every
+// 2 s; runware 0.5's test polls the same task type). Prints one JSON line:
+// {"event": "done", ...}.
 "use strict";
 
 const path = require("node:path");
@@ -31,11 +32,8 @@ async function main() {
   const sync3d = await runware.threeDInference({
     model: "microsoft:trellis-2@4b", inputs: { image: imageURL }, outputFormat: "glb",
   });
-  const async3d = await runware.threeDInference({
-    model: "microsoft:trellis-2@4b", inputs: { image: imageURL }, deliveryMethod: "async",
-  });
   await runware.disconnect();
-  console.log(JSON.stringify({ event: "done", photoMaker, sync3d, async3d }));
+  console.log(JSON.stringify({ event: "done", photoMaker, sync3d }));
 }
 
 main().then(
