@@ -1,6 +1,7 @@
-"""runware 0.5, unchanged but for URL and key, running photoMaker and videoCaption (its README's
-own examples), videoUpscale and inference3d through the emulator over WebSocket (the
-environments and script runner of tests/sdks.py). The examples' public inputs are served from a
+"""The official SDKs, unchanged but for URL and key, through the emulator (the environments and
+script runner of tests/sdks.py): runware 0.5 running photoMaker and videoCaption (its README's
+own examples), videoUpscale and inference3d; sdk-js 1.3 photoMaker and threeDInference;
+runware-sdk 1.8's run() with 3dInference, a video upscale and a video caption. The examples' public inputs are served from a
 --url-map folder (the video, the 3D input picture) or stood in for (photoMaker's images); what
 the SDK returns is downloaded and decoded."""
 
@@ -13,12 +14,26 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from PIL import Image
 
 from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
 from tests.helpers import decode, ffmpeg
 from tests.sdks import API_KEY, SCRIPTS, run_to_end
+
+
+def small_clip(path: Path) -> Path:
+    """One second, 64x48 at 10 fps, with sound."""
+    made = ffmpeg("-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x285ac8:s=64x48:r=10:d=1",
+                  "-f", "lavfi", "-i", "sine=d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                  "-c:a", "aac", "-shortest", str(path))
+    assert made.returncode == 0, made.stderr
+    return path
+
+
+def as_list(found: Any) -> list[dict[str, Any]]:
+    return found if isinstance(found, list) else [found]
 
 
 def fetched(url: str) -> bytes:
@@ -31,10 +46,7 @@ def test_runware_05_photo_maker_video_caption_upscale_and_3d(runware_05_python: 
                                                              tmp_path: Path) -> None:
     served = tmp_path / "example.com"
     served.mkdir()
-    made = ffmpeg("-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x285ac8:s=64x48:r=10:d=1",
-                  "-f", "lavfi", "-i", "sine=d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-                  "-c:a", "aac", "-shortest", str(served / "video.mp4"))
-    assert made.returncode == 0, made.stderr
+    small_clip(served / "video.mp4")
     Image.new("RGB", (96, 64), (200, 120, 40)).save(served / "photo.png")
     server = ServerThread(Settings(latency="instant", data_dir=tmp_path / "data",
                                    url_map=(("https://example.com/", str(served)),))).start()
@@ -97,5 +109,33 @@ def test_sdk_js_photo_maker_and_3d(sdk_js: tuple[str, Path], tmp_path: Path) -> 
         assert found["taskType"] == "3dInference" and found["status"] == "success"
         (file,) = found["outputs"]["files"]
         assert fetched(file["url"])[:4] == b"glTF"
+    finally:
+        server.stop()
+
+
+# Over WebSocket only: REST is the same tasks polled, and each run takes about 7 s of the
+# suite (the SDK's own polling); tests/test_sdk_images.py runs both transports.
+@pytest.mark.parametrize("transport", ["websocket"])
+def test_runware_sdk_3d_video_upscale_and_video_caption(runware_sdk_python: Path,
+                                                        tmp_path: Path, transport: str) -> None:
+    clip = small_clip(tmp_path / "clip.mp4")
+    picture = tmp_path / "picture.png"
+    Image.new("RGB", (96, 64), (200, 120, 40)).save(picture)
+    server = ServerThread(Settings(latency="instant", data_dir=tmp_path / "data")).start()
+    try:
+        done = run_to_end([str(runware_sdk_python), str(SCRIPTS / "runware_sdk_media_tasks.py"),
+                           "--transport", transport, "--ws-url", server.ws_url, "--http-url",
+                           server.url, "--api-key", API_KEY, "--image", str(picture),
+                           "--video", str(clip)], tmp_path)
+        (model,) = as_list(done["model"])
+        (file,) = model["outputs"]["files"]
+        assert fetched(file["url"])[:4] == b"glTF"
+        (video,) = as_list(done["upscaled"])
+        path = tmp_path / "upscaled.mp4"
+        path.write_bytes(fetched(video["videoURL"]))
+        decoded = decode(path)
+        assert (decoded["width"], decoded["height"], decoded["frames"]) == (128, 96, 10)
+        (caption,) = as_list(done["caption"])
+        assert caption["text"].startswith("A 1.0-second video at 10 fps, with sound")
     finally:
         server.stop()
