@@ -1,9 +1,9 @@
 """The official SDKs, unchanged but for URL and key, through the emulator (the environments and
 script runner of tests/sdks.py): runware 0.5 running photoMaker and videoCaption (its README's
 own examples), videoUpscale and inference3d; sdk-js 1.3 photoMaker and threeDInference;
-runware-sdk 1.8's run() with 3dInference, a video upscale and a video caption. The examples' public inputs are served from a
---url-map folder (the video, the 3D input picture) or stood in for (photoMaker's images); what
-the SDK returns is downloaded and decoded."""
+runware-sdk 1.8's run() with 3dInference, a video upscale and a video caption. The examples'
+public inputs are served from a --url-map folder (the video, the 3D input picture) or stood in
+for (photoMaker's images); what the SDK returns is downloaded and decoded."""
 
 from __future__ import annotations
 
