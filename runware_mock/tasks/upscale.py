@@ -72,10 +72,6 @@ def upscalers(output: str) -> list[str]:
             if model_catalog.model(air).family.output == output]
 
 
-def image_upscalers() -> list[str]:
-    return upscalers("image")
-
-
 def _check(task: UpscaleRequest, video: bool) -> None:
     """What the schema cannot say: the model against the catalog and the input's kind, one
     input, and the formats and factors of that kind."""
