@@ -39,6 +39,8 @@ class Bound:
     item: Any
     with_: dict[str, Any]
     source: str
+    # Fields of the base task the bound's case leaves out (a video upscale's has no inputImage).
+    without: tuple[str, ...] = ()
 
     @property
     def parameter(self) -> str:
@@ -108,7 +110,8 @@ def bounds() -> tuple[Bound, ...]:
             found.append(Bound(schema, row["field"], row["kind"], row.get("min"),
                                row.get("max"), row.get("step", STEPS[row["kind"]]),
                                row.get("code"), row.get("model"), row.get("catalog"),
-                               row.get("item"), row.get("with", {}), row["source"]))
+                               row.get("item"), row.get("with", {}), row["source"],
+                               tuple(row.get("without", ()))))
     return tuple(found)
 
 
@@ -133,6 +136,8 @@ def task_for(bound: Bound, value: Any) -> dict[str, Any]:
     if bound.model:
         task["model"] = bound.model
     task.update(copy.deepcopy(bound.with_))
+    for name in bound.without:
+        task.pop(name, None)
     put(task, bound.field, value)
     return task
 

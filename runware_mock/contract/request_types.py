@@ -9,6 +9,81 @@ tests/test_request_types.py fails when this file is not what the schemas give.
 from typing import Literal, Required, TypedDict
 
 
+class ThreeDInferenceRequestInputs(TypedDict, total=False):
+    image: str
+    images: list[str]
+    referenceImages: list[str]
+    mask: str
+    meshFile: str
+
+
+class ThreeDInferenceRequestSettingsDracoCompression(TypedDict, total=False):
+    enabled: bool
+    level: int
+    quantizationPosition: int
+    quantizationNormal: int
+    quantizationTexCoord: int
+
+
+class ThreeDInferenceRequestSettingsSparseStructure(TypedDict, total=False):
+    guidanceStrength: float
+    guidanceRescale: float
+    steps: int
+    rescaleT: float
+
+
+class ThreeDInferenceRequestSettingsShapeSlat(TypedDict, total=False):
+    guidanceStrength: float
+    guidanceRescale: float
+    steps: int
+    rescaleT: float
+
+
+class ThreeDInferenceRequestSettingsTexSlat(TypedDict, total=False):
+    guidanceStrength: float
+    guidanceRescale: float
+    steps: int
+    rescaleT: float
+
+
+class ThreeDInferenceRequestSettings(TypedDict, total=False):
+    textureSize: int
+    resolution: Literal[512, 1024, 1536]
+    faceLimit: int
+    polyCount: int
+    material: Literal['PBR', 'Shaded', 'All']
+    quality: Literal['high', 'medium', 'low', 'extra-low']
+    topology: Literal['triangle', 'quad']
+    pose: Literal['none', 'a-pose', 't-pose']
+    textureFormat: Literal['WEBP', 'PNG']
+    alphaMode: Literal['OPAQUE', 'BLEND', 'MASK']
+    dracoCompression: ThreeDInferenceRequestSettingsDracoCompression
+    sparseStructure: ThreeDInferenceRequestSettingsSparseStructure
+    shapeSlat: ThreeDInferenceRequestSettingsShapeSlat
+    texSlat: ThreeDInferenceRequestSettingsTexSlat
+
+
+class ThreeDInferenceRequest(TypedDict, total=False):
+    """3dInference: a 3D model (GLB and other formats) from input images and a prompt"""
+
+    taskType: Required[Literal['3dInference']]
+    taskUUID: Required[str]
+    model: Required[str]
+    positivePrompt: str
+    negativePrompt: str
+    seed: int
+    numberResults: int
+    inputs: ThreeDInferenceRequestInputs
+    settings: ThreeDInferenceRequestSettings
+    outputType: Literal['URL']
+    outputFormat: Literal['GLB', 'OBJ', 'FBX', 'STL', 'USDZ', '3MF', 'PLY']
+    outputQuality: int
+    deliveryMethod: Literal['sync', 'async']
+    ttl: int
+    includeCost: bool
+    webhookURL: str
+
+
 class AccountManagementRequest(TypedDict, total=False):
     """accountManagement: this API key's account details and usage (runware-surface.md section 2.11)"""
 
@@ -197,7 +272,7 @@ class CaptionRequestInputs(TypedDict, total=False):
 
 
 class CaptionRequest(TypedDict, total=False):
-    """caption (imageCaption): a text description of an input image, or the age group of the person in it"""
+    """caption (imageCaption): a text description of an input image or video, or the age group of the person in it"""
 
     taskType: Required[Literal['caption', 'imageCaption']]
     taskUUID: Required[str]
@@ -422,6 +497,42 @@ class ModelUploadRequest(TypedDict, total=False):
     customTaskUUID: str
 
 
+class PhotoMakerRequestSafety(TypedDict, total=False):
+    checkContent: bool
+    mode: Literal['none', 'fast', 'full']
+
+
+class PhotoMakerRequest(TypedDict, total=False):
+    """photoMaker: images of the person in 1 to 4 input images, in a style, from a prompt"""
+
+    taskType: Required[Literal['photoMaker']]
+    taskUUID: Required[str]
+    model: Required[str]
+    inputImages: Required[list[str]]
+    style: Literal['No style', 'Cinematic', 'Disney Character', 'Digital Art', 'Photographic', 'Fantasy art', 'Neonpunk', 'Enhance', 'Comic book', 'Lowpoly', 'Line art']
+    strength: int
+    positivePrompt: Required[str]
+    negativePrompt: str
+    width: Required[int]
+    height: Required[int]
+    steps: int
+    CFGScale: float
+    clipSkip: int
+    numberResults: int
+    seed: int
+    scheduler: str
+    checkNSFW: bool
+    safety: PhotoMakerRequestSafety
+    outputType: Literal['URL', 'base64Data', 'dataURI'] | list[Literal['URL', 'base64Data', 'dataURI']]
+    outputFormat: Literal['JPG', 'PNG', 'WEBP']
+    outputQuality: int
+    deliveryMethod: Literal['sync', 'async']
+    uploadEndpoint: str
+    ttl: int
+    includeCost: bool
+    webhookURL: str
+
+
 class PingRequest(TypedDict, total=False):
     """ping: keep-alive, answered with pong"""
 
@@ -489,12 +600,12 @@ class UpscaleRequestInputs(TypedDict, total=False):
 
 
 class UpscaleRequest(TypedDict, total=False):
-    """upscale: an image made upscaleFactor times larger"""
+    """upscale: an image or a video (inputs.video) made upscaleFactor times larger"""
 
     taskType: Required[Literal['upscale', 'imageUpscale']]
     taskUUID: Required[str]
     outputType: Literal['URL', 'base64Data', 'dataURI'] | list[Literal['URL', 'base64Data', 'dataURI']]
-    outputFormat: Literal['JPG', 'PNG', 'WEBP']
+    outputFormat: Literal['JPG', 'PNG', 'WEBP', 'MP4', 'WEBM', 'MOV']
     outputQuality: int
     webhookURL: str
     uploadEndpoint: str
@@ -505,19 +616,22 @@ class UpscaleRequest(TypedDict, total=False):
     inputImage: str
     inputs: UpscaleRequestInputs
     upscaleFactor: float
+    width: int
+    height: int
+    fps: float
 
 
-class VideoInferenceKlingaiAvatar20RequestSafety(TypedDict, total=False):
+class VideoInferenceKlingaiAvatar2ZeroRequestSafety(TypedDict, total=False):
     checkContent: bool
     mode: Literal['none', 'fast', 'full']
 
 
-class VideoInferenceKlingaiAvatar20RequestInputs(TypedDict, total=False):
+class VideoInferenceKlingaiAvatar2ZeroRequestInputs(TypedDict, total=False):
     image: Required[str]
     audio: Required[str]
 
 
-class VideoInferenceKlingaiAvatar20Request(TypedDict, total=False):
+class VideoInferenceKlingaiAvatar2ZeroRequest(TypedDict, total=False):
     """videoInference for klingai:avatar@2.0-standard and klingai:avatar@2.0-pro"""
 
     taskType: Required[Literal['videoInference']]
@@ -529,12 +643,12 @@ class VideoInferenceKlingaiAvatar20Request(TypedDict, total=False):
     webhookURL: str
     deliveryMethod: Literal['async']
     uploadEndpoint: str
-    safety: VideoInferenceKlingaiAvatar20RequestSafety
+    safety: VideoInferenceKlingaiAvatar2ZeroRequestSafety
     ttl: int
     includeCost: bool
     numberResults: int
     positivePrompt: str
-    inputs: Required[VideoInferenceKlingaiAvatar20RequestInputs]
+    inputs: Required[VideoInferenceKlingaiAvatar2ZeroRequestInputs]
 
 
 class VideoInferencePixverseRequestSafety(TypedDict, total=False):
@@ -730,7 +844,7 @@ ImageInferenceRequest = (
     | ImageInferenceProviderRequest
 )
 VideoInferenceRequest = (
-    VideoInferenceKlingaiAvatar20Request
+    VideoInferenceKlingaiAvatar2ZeroRequest
     | VideoInferencePixverseRequest
     | VideoInferenceTalkingHeadRequest
     | VideoInferenceTextToVideoRequest
@@ -738,7 +852,8 @@ VideoInferenceRequest = (
 )
 # Any request the emulator validates.
 TaskRequest = (
-    AccountManagementRequest
+    ThreeDInferenceRequest
+    | AccountManagementRequest
     | AudioInferenceInworldTtsRequest
     | AudioInferenceMusicRequest
     | AudioInferenceSfxRequest
@@ -754,11 +869,12 @@ TaskRequest = (
     | MediaStorageRequest
     | ModelSearchRequest
     | ModelUploadRequest
+    | PhotoMakerRequest
     | PingRequest
     | PromptEnhanceRequest
     | TextInferenceChatRequest
     | UpscaleRequest
-    | VideoInferenceKlingaiAvatar20Request
+    | VideoInferenceKlingaiAvatar2ZeroRequest
     | VideoInferencePixverseRequest
     | VideoInferenceTalkingHeadRequest
     | VideoInferenceTextToVideoRequest

@@ -82,7 +82,14 @@ def class_name_of(schema_name: str) -> str:
 
 def _pascal(words: str) -> str:
     parts = re.split(r"[^0-9A-Za-z]+", words)
-    return "".join(part[:1].upper() + part[1:] for part in parts if part)
+    name = "".join(part[:1].upper() + part[1:] for part in parts if part)
+    # A Python name cannot start with a digit: 3dInference -> ThreeDInference.
+    if name[:1].isdigit():
+        return _DIGITS[int(name[0])] + name[1:2].upper() + name[2:]
+    return name
+
+
+_DIGITS = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
 
 
 def _object(class_name: str, schema: dict[str, Any], classes: list[str]) -> None:

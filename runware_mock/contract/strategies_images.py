@@ -94,9 +94,12 @@ def upscale_tasks(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[int, int]]:
     across fields), and the model from the catalog."""
     image, (width, height) = draw(small_images())
     factor = draw(st.one_of(st.sampled_from([2, 3, 4]), st.floats(2, 4, allow_nan=False)))
+    # An image's formats (the schema lists a video's too), and none of a video's fields.
     overrides = {("model",): st.sampled_from(UPSCALE_MODELS), ("upscaleFactor",): st.just(factor),
-                 ("deliveryMethod",): st.just("sync")}
-    task = draw(valid_tasks(UPSCALE_SCHEMA, overrides, ("inputImage", *LEFT_OUT)))
+                 ("deliveryMethod",): st.just("sync"),
+                 ("outputFormat",): st.sampled_from(["JPG", "PNG", "WEBP"])}
+    task = draw(valid_tasks(UPSCALE_SCHEMA, overrides,
+                            ("inputImage", "width", "height", "fps", *LEFT_OUT)))
     # Absent, upscaleFactor is its documented default.
     factor = task.get("upscaleFactor", schemas.inlined(UPSCALE_SCHEMA)["properties"]
                       ["upscaleFactor"]["default"])

@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from runware_mock.contract.errors import error
-from runware_mock.contract.request_types import ImageInferenceRequest, UpscaleRequest
+from runware_mock.contract.request_types import (
+    ImageInferenceRequest,
+    PhotoMakerRequest,
+    UpscaleRequest,
+)
 from runware_mock.engine.lifecycle import Expiry, WorkFailed
 from runware_mock.handling.task_type import bytes_needed_now
 from runware_mock.media.facade import Media, MediaInputError
@@ -22,7 +26,7 @@ from runware_mock.media.file_store import CONTENT_TYPES, Maker
 from runware_mock.media.probe import ImageInfo
 
 # The requests whose results are images.
-ImageRequest = ImageInferenceRequest | UpscaleRequest
+ImageRequest = ImageInferenceRequest | UpscaleRequest | PhotoMakerRequest
 
 
 def output_types(request: ImageRequest) -> list[str]:

@@ -25,6 +25,7 @@ from runware_mock.media.input_checks import (
     longest_audio_measured,
 )
 from runware_mock.media.inputs import InputError, InputResolver, Unreachable
+from runware_mock.media.made_files import MadeFiles
 from runware_mock.media.memo import AsyncMemo
 from runware_mock.media.ondemand import Backlog, RenderQueue
 from runware_mock.media.outbound import Resolver
@@ -33,6 +34,7 @@ from runware_mock.media.render import FORMATS, Renderer, RenderRequest, file_ide
 from runware_mock.media.sound import SoundMaker
 from runware_mock.media.stand_ins import StandIn, StandInMaker, expected_kind, note
 from runware_mock.media.targets import TargetPolicy
+from runware_mock.media.video_probe import VideoInfo, probe_video
 from runware_mock.settings import Settings
 from runware_mock.store.file_table import FileTable
 from runware_mock.store.health import StoreUnwritable
@@ -90,10 +92,14 @@ class Media:
                                       settings.render_wait)
         self._probe_pool = FFmpegPool(max(2, settings.render_workers))
         render_pool = FFmpegPool(settings.render_workers)
+        # The pool of ffmpeg runs that make outputs (video upscale's too).
+        self.render_pool = render_pool
         self._renderer = Renderer(render_pool, self.store.cache_dir,
                                   settings.max_long_side, settings.animate)
         self.sounds = SoundMaker(render_pool, self.store.cache_dir)
         self.images = ImageMaker(self.store.cache_dir)
+        # 3D models, upscaled videos, video frames: each made once (media.made_files).
+        self.made = MadeFiles(self.store.cache_dir)
         # None: an unreachable input fails its task (--unreachable-inputs error).
         self._stand_ins = StandInMaker(settings.seed, self.images, self.sounds, self._renderer) \
             if settings.unreachable_inputs == "stand-in" else None
@@ -281,6 +287,16 @@ class Media:
                                   f"over the {MAX_DECODED_PIXELS} pixels accepted",
                                   "invalidImageDimensions")
         return path, info
+
+    async def video_input(self, parameter: str, spec: str) -> tuple[Path, VideoInfo]:
+        """A video input (URL, upload UUID, data URI or base64) on disk, with its size and
+        length read from its header."""
+        path = await self._resolve(parameter, spec)
+        try:
+            return path, await probe_video(self._probe_pool, path)
+        except ProbeError as exc:
+            self._discard(path)
+            raise MediaInputError(parameter, f"{parameter} is {exc}") from exc
 
     async def upload(self, spec: str, parameter: str) -> Upload:
         """Store an uploaded image or audio file; its UUID then works as a task input."""

@@ -46,6 +46,14 @@ CONTENT_TYPES = {
     "ogg": "audio/ogg",
     "flac": "audio/flac",
     "bin": "application/octet-stream",
+    # 3dInference's outputs (media.glb).
+    "glb": "model/gltf-binary",
+    "obj": "model/obj",
+    "fbx": "application/octet-stream",
+    "stl": "model/stl",
+    "usdz": "model/vnd.usdz+zip",
+    "3mf": "model/3mf",
+    "ply": "model/ply",
 }
 
 

@@ -1,25 +1,30 @@
-"""``caption``: a text description of an input image (LLaVA, CLIP and Qwen2.5-VL captioners),
-or the age group of the person in it (age models).
+"""``caption``: a text description of an input image (LLaVA, CLIP and Qwen2.5-VL captioners)
+or video (``memories:1@1``), or the age group of the person in it (age models; ``memories:2@1``
+for a video).
 
 Also sent as ``imageCaption``, and answered under the name received.
 
 The model is one the catalog lists for caption (``contract/models/caption.toml``), else
 ``invalidModel``; absent, it is ``runware:150@1``, the default runware 0.5 and ComfyUI rely on.
-The video captioners (memories) are listed but not emulated yet: ``unsupportedModel``. The input
-is ``inputImage``, ``inputImages`` (one result per image, as ComfyUI reads them) or
-``inputs.image``, one of them: a URL, an upload's UUID, a data URI or base64. ``deliveryMethod``
-sync (the default) answers the result, async acknowledges and the result is polled
-(getResponse), pushed or sent to ``webhookURL``.
+An image model's input is ``inputImage``, ``inputImages`` (one result per image, as ComfyUI
+reads them) or ``inputs.image``, one of them: a URL, an upload's UUID, a data URI or base64;
+sync by default. A video model's (``input = "video"`` in the catalog) is ``inputs.video``;
+async by default (runware 0.5's IVideoCaption); an image given to a video model, or a video to
+an image model, is ``unsupportedModel``. ``deliveryMethod`` sync answers the result, async
+acknowledges and the result is polled (getResponse), pushed or sent to ``webhookURL``.
 
 A result is ``text`` that says what the image is made of (its orientation, size, main colours
 and brightness, measured from its pixels), phrased by the model and ``--seed``; a ``prompt``
-is answered by that description. An age model's result is ``structuredData`` ``{ageGroup,
-confidence}`` and no text (runware-surface.md §2.1), the same for the same image and seed.
+is answered by that description. A video's text says the same of its middle frame, and its
+length, frame rate and whether it has sound. An age model's result is ``structuredData``
+``{ageGroup, confidence}`` and no text (runware-surface.md §2.1), the same for the same image
+(or middle frame) and seed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +44,9 @@ from runware_mock.handling.task_type import (
     check_served_model,
     without_inline_data,
 )
+from runware_mock.handling.video_inputs import video_input
 from runware_mock.media.facade import Media
+from runware_mock.media.video_probe import VideoInfo, still_frame
 from runware_mock.protocol.envelope import Reply
 
 # Named colours a caption picks from: the nearest to each of the image's main colours.
@@ -50,13 +57,15 @@ _COLOURS = {"black": (0, 0, 0), "white": (255, 255, 255), "grey": (128, 128, 128
             "beige": (220, 200, 160)}
 # The groups an age model answers: unclear in the sources beyond the docs' example "13-20".
 AGE_GROUPS = ("0-2", "3-12", "13-20", "21-30", "31-40", "41-50", "51-60", "61-70", "70+")
-_OPENINGS = ("A {orientation} image", "A {orientation} picture", "An {orientation} photograph")
+_OPENINGS = ("A {orientation} image", "A {orientation} picture", "A {orientation} photograph")
 
 
 async def caption(task: CaptionRequest, context: Context, services: TaskServices) -> Reply:
-    _check(task)
+    video = _reads_video(task["model"])
+    _check(task, video)
     # One result per input image: the engine makes numberResults of them.
-    task["numberResults"] = len(_inputs(task))
+    task["numberResults"] = 1 if video else len(_inputs(task))
+    task.setdefault("deliveryMethod", "async" if video else "sync")
     return await submit(task, context, services, caption_work(task, services))
 
 
@@ -64,25 +73,32 @@ def caption_work(request: CaptionRequest, services: TaskServices) -> CaptionWork
     return CaptionWork(request, services.media, Randomness(services.settings.seed))
 
 
-def _check(task: CaptionRequest) -> None:
-    """What the schema cannot say: the model against the catalog, and one form of input."""
+def _reads_video(model: str) -> bool:
+    found = model_catalog.model_for(model)
+    return found is not None and found.family.details.get("input") == "video"
+
+
+def _check(task: CaptionRequest, video: bool) -> None:
+    """What the schema cannot say: the model against the catalog, and one input of the kind
+    the model reads."""
     check_served_model("caption", task["model"])
-    if model_catalog.model(task["model"]).family.details.get("answers") == "video":
-        raise ApiRefusal(error(
-            "unsupportedModel", f"Video captioner {task['model']!r}: this emulator captions "
-            "images (inputImage, inputImages or inputs.image).", parameter="model",
-            type="string"))
     inputs = task.get("inputs", {})
-    if "video" in inputs:
-        raise ApiRefusal(error("unsupportedParameter", "Unsupported parameter: inputs.video. "
-                               f"{task['model']} captions images.", parameter="inputs.video"))
     given = [name for name, present in (("inputImage", "inputImage" in task),
                                         ("inputImages", "inputImages" in task),
-                                        ("inputs.image", "image" in inputs)) if present]
+                                        ("inputs.image", "image" in inputs),
+                                        ("inputs.video", "video" in inputs)) if present]
+    wrong = [name for name in given if (name == "inputs.video") != video]
+    if wrong:
+        readers = [air for air in model_catalog.airs("caption") if _reads_video(air) != video]
+        raise ApiRefusal(error(
+            "unsupportedModel", f"Unsupported model {task['model']!r} for {wrong[0]}: it "
+            f"captions {'videos (inputs.video)' if video else 'images'}; "
+            f"{'images' if video else 'videos'} are captioned by {', '.join(readers)}.",
+            parameter="model", type="string", allowed_values=readers))
     if not given:
-        raise ApiRefusal(error("missingParameter", "Missing required parameter: inputImage "
-                               "(or inputImages, or inputs.image).", parameter="inputImage",
-                               type="string"))
+        expected = "inputs.video" if video else "inputImage (or inputImages, or inputs.image)"
+        raise ApiRefusal(error("missingParameter", f"Missing required parameter: {expected}.",
+                               parameter=expected.split()[0], type="string"))
     if len(given) > 1:
         raise ApiRefusal(error("invalidInputImage", f"Give one of {' and '.join(given)}: "
                                "never both.", parameter=given[1], type="string"))
@@ -150,6 +166,16 @@ def age_of(found: Looks, model: str, randomness: Randomness) -> dict[str, object
             "confidence": round(choose.uniform(55.0, 99.0), 2)}
 
 
+def video_caption_text(found: Looks, video: VideoInfo, model: str, prompt: str | None,
+                       randomness: Randomness) -> str:
+    """The caption of a video: its length, rate and sound, and its middle frame's looks."""
+    frame = caption_text(found, model, None, randomness)
+    sound = "with sound" if video.audio_codec else "silent"
+    text = (f"A {video.seconds:.1f}-second video at {video.fps:g} fps, {sound}; "
+            f"its middle frame: {frame[0].lower()}{frame[1:]}")
+    return f"{prompt.strip()} {text}" if prompt and prompt.strip() else text
+
+
 class CaptionWork:
     """The engine's ``Work`` for one caption task: each input fetched and measured once, then
     result N made from input N."""
@@ -159,14 +185,28 @@ class CaptionWork:
         self._media = media
         self._randomness = randomness
         self._looks: list[Looks] = []
+        self._video: VideoInfo | None = None
 
     def measured_now(self) -> float | None:
         return None  # the inputs are fetched first (measure)
 
     async def measure(self) -> float:
+        if "video" in self._request.get("inputs", {}):
+            return await self._measure_video()
         for parameter, spec in _inputs(self._request):
             path, _ = await image_input(self._media, parameter, spec)
             self._looks.append(await asyncio.to_thread(looks, path))
+        return 0.0
+
+    async def _measure_video(self) -> float:
+        media = self._media
+        path, info = await video_input(media, self._request["inputs"]["video"])
+        middle = info.seconds / 2
+        key = hashlib.sha256(f"{path.name}|{middle:.3f}".encode()).hexdigest()[:32]
+        frame = await media.made.file(f"frame-{key}.png", lambda target: still_frame(
+            media.render_pool, path, target, middle))
+        self._looks.append(await asyncio.to_thread(looks, frame))
+        self._video = info
         return 0.0
 
     async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
@@ -179,8 +219,9 @@ class CaptionWork:
                             cost=model.price.of())
         prompt = request.get("prompt")
         asked = " ".join(prompt) if isinstance(prompt, list) else prompt
-        return Produced({"text": caption_text(found, model.air, asked, self._randomness)},
-                        cost=model.price.of())
+        text = (caption_text(found, model.air, asked, self._randomness) if self._video is None
+                else video_caption_text(found, self._video, model.air, asked, self._randomness))
+        return Produced({"text": text}, cost=model.price.of())
 
     def forget_inline_data(self) -> None:
         request = self._request
