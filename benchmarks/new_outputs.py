@@ -35,7 +35,7 @@ from runware_mock.media.background_removal import Removal, remove_background
 from runware_mock.media.controlnet_guides import PREPROCESSORS, Guide, guide
 from runware_mock.media.ffmpeg import FFmpegPool, executable
 from runware_mock.media.placeholder import Picture, draw, encode
-from runware_mock.media.vectorize import Tracing, vectorize
+from runware_mock.media.svg_tracing import Tracing, vectorize
 from runware_mock.media.video_upscale import upscale_video
 
 PICTURE_TARGET, GLB_TARGET, VIDEO_TARGET = 0.030, 0.020, 2.0

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from runware_mock.media import controlnet_guides, glb, masking, vectorize
+from runware_mock.media import controlnet_guides, glb, masking, svg_tracing
 from runware_mock.media.background_removal import Removal, remove_background
 from runware_mock.media.controlnet_guides import PREPROCESSORS, Guide, guide
 from runware_mock.media.ffmpeg import FFmpegPool

@@ -6,7 +6,7 @@ tests/test_request_types.py fails when this file is not what the schemas give.
 """
 
 # Evaluated, not postponed: the classes' __required_keys__ must say what the schema requires.
-from typing import Literal, Required, TypedDict
+from typing import Any, Literal, Required, TypedDict
 
 
 class AudioInferenceInworldTtsRequestAudioSettings(TypedDict, total=False):
@@ -198,6 +198,41 @@ class CaptionRequest(TypedDict, total=False):
     webhookURL: str
 
 
+class ControlNetPreprocessRequestInputs(TypedDict, total=False):
+    image: str
+
+
+class ControlNetPreprocessRequestSettings(TypedDict, total=False):
+    lowThresholdCanny: int
+    highThresholdCanny: int
+    includeHandsAndFaceOpenPose: bool
+
+
+class ControlNetPreprocessRequest(TypedDict, total=False):
+    """controlNetPreprocess: a ControlNet guide image computed from an input image"""
+
+    taskType: Required[Literal['controlNetPreprocess', 'imageControlNetPreProcess']]
+    taskUUID: Required[str]
+    model: str
+    preProcessorType: Literal['canny', 'depth', 'mlsd', 'normalbae', 'openpose', 'tile', 'seg', 'lineart', 'lineart_anime', 'shuffle', 'scribble', 'softedge']
+    inputImage: str
+    inputs: ControlNetPreprocessRequestInputs
+    width: int
+    height: int
+    lowThresholdCanny: int
+    highThresholdCanny: int
+    includeHandsAndFaceOpenPose: bool
+    settings: ControlNetPreprocessRequestSettings
+    outputType: Literal['URL', 'base64Data', 'dataURI'] | list[Literal['URL', 'base64Data', 'dataURI']]
+    outputFormat: Literal['JPG', 'PNG', 'WEBP']
+    outputQuality: int
+    uploadEndpoint: str
+    ttl: int
+    deliveryMethod: Literal['sync', 'async']
+    includeCost: bool
+    webhookURL: str
+
+
 class GetResponseRequest(TypedDict, total=False):
     """getResponse: poll the results of an async task"""
 
@@ -330,6 +365,40 @@ class ImageInferenceProviderRequest(TypedDict, total=False):
     checkNSFW: bool
 
 
+class ImageMaskingRequestInputs(TypedDict, total=False):
+    image: str
+
+
+class ImageMaskingRequestSettings(TypedDict, total=False):
+    confidence: float
+    maxDetections: int
+    maskPadding: int
+    maskBlur: int
+
+
+class ImageMaskingRequest(TypedDict, total=False):
+    """imageMasking: a mask of the detected faces, hands, persons or features of an input image, with the detections"""
+
+    taskType: Required[Literal['imageMasking']]
+    taskUUID: Required[str]
+    model: Required[str]
+    inputImage: str
+    inputs: ImageMaskingRequestInputs
+    confidence: float
+    maxDetections: int
+    maskPadding: int
+    maskBlur: int
+    settings: ImageMaskingRequestSettings
+    outputType: Literal['URL', 'base64Data', 'dataURI'] | list[Literal['URL', 'base64Data', 'dataURI']]
+    outputFormat: Literal['JPG', 'PNG', 'WEBP']
+    outputQuality: int
+    uploadEndpoint: str
+    ttl: int
+    deliveryMethod: Literal['sync', 'async']
+    includeCost: bool
+    webhookURL: str
+
+
 class ImageUploadRequest(TypedDict, total=False):
     """imageUpload (legacy): upload an image"""
 
@@ -384,6 +453,55 @@ class PromptEnhanceRequest(TypedDict, total=False):
     prompt: Required[str]
     promptMaxLength: int
     promptVersions: int
+    deliveryMethod: Literal['sync', 'async']
+    includeCost: bool
+    webhookURL: str
+
+
+class RemoveBackgroundRequestInputs(TypedDict, total=False):
+    image: str
+    video: str
+
+
+class RemoveBackgroundRequestSettings(TypedDict, total=False):
+    rgba: list[float]
+    postProcessMask: bool
+    returnOnlyMask: bool
+    alphaMatting: bool
+    alphaMattingForegroundThreshold: int
+    alphaMattingBackgroundThreshold: int
+    alphaMattingErodeSize: int
+    background_color: str
+
+
+class RemoveBackgroundRequestProviderSettings(TypedDict, total=False):
+    bria: dict[str, Any]
+
+
+class RemoveBackgroundRequest(TypedDict, total=False):
+    """removeBackground: the input image or video with its background removed (an alpha channel)"""
+
+    taskType: Required[Literal['removeBackground', 'imageBackgroundRemoval']]
+    taskUUID: Required[str]
+    model: str
+    inputImage: str
+    inputs: RemoveBackgroundRequestInputs
+    settings: RemoveBackgroundRequestSettings
+    rgba: list[float]
+    postProcessMask: bool
+    returnOnlyMask: bool
+    alphaMatting: bool
+    alphaMattingForegroundThreshold: int
+    alphaMattingBackgroundThreshold: int
+    alphaMattingErodeSize: int
+    providerSettings: RemoveBackgroundRequestProviderSettings
+    safety: dict[str, Any]
+    acceleratorOptions: dict[str, Any]
+    outputType: Literal['URL', 'base64Data', 'dataURI'] | list[Literal['URL', 'base64Data', 'dataURI']]
+    outputFormat: Literal['PNG', 'JPG', 'WEBP', 'WEBM', 'MOV', 'MP4']
+    outputQuality: int
+    uploadEndpoint: str
+    ttl: int
     deliveryMethod: Literal['sync', 'async']
     includeCost: bool
     webhookURL: str
@@ -451,6 +569,50 @@ class UpscaleRequest(TypedDict, total=False):
     inputImage: str
     inputs: UpscaleRequestInputs
     upscaleFactor: float
+
+
+class VectorizeRequestInputs(TypedDict, total=False):
+    image: str
+
+
+class VectorizeRequestProviderSettingsRecraftColorsItem(TypedDict, total=False):
+    rgb: Required[list[int]]
+
+
+class VectorizeRequestProviderSettingsRecraftBackgroundColor(TypedDict, total=False):
+    rgb: Required[list[int]]
+
+
+class VectorizeRequestProviderSettingsRecraft(TypedDict, total=False):
+    styleId: str
+    colors: list[VectorizeRequestProviderSettingsRecraftColorsItem]
+    backgroundColor: VectorizeRequestProviderSettingsRecraftBackgroundColor
+
+
+class VectorizeRequestProviderSettings(TypedDict, total=False):
+    recraft: VectorizeRequestProviderSettingsRecraft
+
+
+class VectorizeRequest(TypedDict, total=False):
+    """vectorize: an SVG tracing an input image"""
+
+    taskType: Required[Literal['vectorize']]
+    taskUUID: Required[str]
+    model: str
+    inputImage: str
+    inputs: VectorizeRequestInputs
+    positivePrompt: str
+    width: int
+    height: int
+    providerSettings: VectorizeRequestProviderSettings
+    outputType: Literal['URL', 'base64Data', 'dataURI'] | list[Literal['URL', 'base64Data', 'dataURI']]
+    outputFormat: Literal['SVG']
+    outputQuality: int
+    uploadEndpoint: str
+    ttl: int
+    deliveryMethod: Literal['sync', 'async']
+    includeCost: bool
+    webhookURL: str
 
 
 class VideoInferenceKlingaiAvatar20RequestSafety(TypedDict, total=False):
@@ -690,17 +852,21 @@ TaskRequest = (
     | AudioInferenceSpeechRequest
     | AuthenticationRequest
     | CaptionRequest
+    | ControlNetPreprocessRequest
     | GetResponseRequest
     | ImageInferenceGuidedRequest
     | ImageInferenceOpenWeightsRequest
     | ImageInferenceProviderRequest
+    | ImageMaskingRequest
     | ImageUploadRequest
     | MediaStorageRequest
     | ModelSearchRequest
     | PingRequest
     | PromptEnhanceRequest
+    | RemoveBackgroundRequest
     | TextInferenceChatRequest
     | UpscaleRequest
+    | VectorizeRequest
     | VideoInferenceKlingaiAvatar20Request
     | VideoInferencePixverseRequest
     | VideoInferenceTalkingHeadRequest

@@ -18,7 +18,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
-from runware_mock.contract import model_catalog, schemas
+from runware_mock.contract import enum_case, model_catalog, schemas
 from runware_mock.contract.errors import ApiError, error
 
 # Error codes spell acronyms in capitals, as Runware does (invalidTaskUUID, invalidWebhookURL).
@@ -62,6 +62,7 @@ def check_task(task: Any, index: int = 0, most_errors: int = MOST_ERRORS,
     if problem is not None:
         return Checked(task, [problem])
     schema = schemas.inlined(schema_name)
+    task = enum_case.canonical(schema, task)
     judged = _with_listed_model(task, schema)
     if len(task) > len(schema.get("properties", {})) or not schemas.is_valid(schema_name, judged):
         checked = _errors_against(schema_name, judged, scope, most_errors)

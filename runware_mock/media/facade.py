@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from runware_mock.media.ffmpeg import FFmpegPool
+from runware_mock.media.ffmpeg import FFmpegError, FFmpegPool
 from runware_mock.media.file_store import REQUESTER, Maker, MediaStore, Pending, Served
 from runware_mock.media.images import ImageMaker
 from runware_mock.media.input_checks import (
@@ -93,6 +93,8 @@ class Media:
         self._renderer = Renderer(render_pool, self.store.cache_dir,
                                   settings.max_long_side, settings.animate)
         self.sounds = SoundMaker(render_pool, self.store.cache_dir)
+        # The pool video edits run in (background removal): what renders share.
+        self.ffmpeg = render_pool
         self.images = ImageMaker(self.store.cache_dir)
         # None: an unreachable input fails its task (--unreachable-inputs error).
         self._stand_ins = StandInMaker(settings.seed, self.images, self.sounds, self._renderer) \
@@ -281,6 +283,17 @@ class Media:
                                   f"over the {MAX_DECODED_PIXELS} pixels accepted",
                                   "invalidImageDimensions")
         return path, info
+
+    async def video_input(self, parameter: str, spec: str) -> Path:
+        """A video input (URL, upload UUID, data URI or base64) on disk, its first frame
+        decodable by ffmpeg."""
+        path = await self._resolve(parameter, spec)
+        try:
+            await self._probe_pool.run(["-v", "error", "-i", str(path), "-map", "0:v:0",
+                                        "-frames:v", "1", "-f", "null", "-"])
+        except FFmpegError as exc:
+            raise MediaInputError(parameter, f"{parameter} is not a decodable video") from exc
+        return path
 
     async def upload(self, spec: str, parameter: str) -> Upload:
         """Store an uploaded image or audio file; its UUID then works as a task input."""
