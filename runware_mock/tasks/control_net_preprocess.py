@@ -50,11 +50,6 @@ def control_net_preprocess_work(request: ControlNetPreprocessRequest,
                    settings["lowThresholdCanny"], settings["highThresholdCanny"],
                    settings["includeHandsAndFaceOpenPose"], output_format,
                    request["outputQuality"])
-    if wanted.low_threshold > wanted.high_threshold:
-        raise ApiRefusal(error(
-            "invalidLowThresholdCanny", f"lowThresholdCanny ({wanted.low_threshold}) must not "
-            f"be above highThresholdCanny ({wanted.high_threshold}).",
-            parameter="lowThresholdCanny", type="integer", min=0, max=wanted.high_threshold))
     media = services.media
 
     async def source() -> Path:
