@@ -1,82 +1,90 @@
-"""``imageMasking`` over REST as a client sends it: answered sync, acknowledged and polled
-async, under each name it is sent as, and refused with the documented codes (docs/errors.md)
-for a model or a field that is not its own. What the result holds:
-docs/task-types/image-masking.md."""
+"""``imageMasking`` over REST as clients send it (runware-surface.md §2.5): sync and async,
+``inputImage`` (sdk-js, ComfyUI) or ``inputs.image`` with ``settings`` (runware-sdk 1.8), the
+mask decoded and held against the detections, and the documented refusals. One emulator serves
+the whole file."""
 
 from __future__ import annotations
 
-import io
-import uuid
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
-from PIL import Image
 
-from runware_mock.fixtures import media_path
-from tests.helpers import PORTRAIT, RestClient, data_uri
+from tests.helpers import RestClient
+from tests.image_tools import (
+    BACKDROP,
+    DISC,
+    INSIDE,
+    SIZE,
+    disc_uri,
+    fetched,
+    new_uuid,
+    only_error,
+    only_result,
+    opened,
+    polled,
+    serve_tools,
+)
 
-MODEL = "runware:35@1"
-INPUT = media_path(PORTRAIT)
-
-
-def task(task_type: str = "imageMasking", **overrides: Any) -> dict[str, Any]:
-    return {"taskType": task_type, "taskUUID": str(uuid.uuid4()), "model": MODEL,
-            "inputImage": data_uri(INPUT, "image/jpeg"), **overrides}
-
-
-def result(client: RestClient, sent: dict[str, Any]) -> dict[str, Any]:
-    (item,) = client.post([sent]).json()["data"]
-    assert (item["taskType"], item["taskUUID"]) == (sent["taskType"], sent["taskUUID"])
-    return item
-
-
-def image_of(item: dict[str, Any]) -> Image.Image:
-    return Image.open(io.BytesIO(httpx.get(item["imageURL"]).content))
+PERSON, FACE = "runware:35@4", "runware:35@1"
 
 
-def test_a_sync_task_answers_an_image_of_the_inputs_size(client: RestClient) -> None:
-    image = image_of(result(client, task()))
-    assert image.format == "PNG"  # the default outputFormat
-    assert image.size == Image.open(INPUT).size
+@pytest.fixture(scope="module")
+def tool_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestClient]:
+    yield from serve_tools(tmp_path_factory)
 
 
-def test_the_same_input_answers_the_same_image(client: RestClient) -> None:
-    first, second = (httpx.get(result(client, task())["imageURL"]).content for _ in range(2))
-    assert first == second
+def task(**overrides: Any) -> dict[str, Any]:
+    return {"taskType": "imageMasking", "taskUUID": new_uuid(), "model": PERSON,
+            "inputImage": disc_uri(), **overrides}
 
 
-@pytest.mark.parametrize("output_format", ["JPG", "WEBP"])
-def test_the_output_format_is_the_one_asked(client: RestClient, output_format: str) -> None:
-    image = image_of(result(client, task(outputFormat=output_format)))
-    assert image.format == {"JPG": "JPEG", "WEBP": "WEBP"}[output_format]
+def test_a_person_mask_covers_the_foreground_and_its_detection(tool_client: RestClient) -> None:
+    item = only_result(tool_client, task(maskBlur=0, maskPadding=0))
+    assert item["imageUUID"] == item["maskImageUUID"]  # both keys: the sources disagree
+    assert item["maskImageURL"].endswith(".jpg")
+    (box,) = item["detections"]
+    assert set(box) == {"x_min", "y_min", "x_max", "y_max"}
+    left, top, right, bottom = DISC
+    assert abs(box["x_min"] - left) <= 3 and abs(box["x_max"] - right) <= 3
+    assert abs(box["y_min"] - top) <= 3 and abs(box["y_max"] - bottom) <= 3
+    mask = opened(fetched(item["maskImageURL"])).convert("L")
+    assert mask.size == SIZE
+    assert mask.getpixel(INSIDE) > 200 and mask.getpixel(BACKDROP) < 50
 
 
-def test_an_async_task_is_acknowledged_then_polled(client: RestClient) -> None:
-    sent = task(deliveryMethod="async")
-    (ack,) = client.post([sent]).json()["data"]
-    assert ack == {"taskType": "imageMasking", "taskUUID": sent["taskUUID"]}
-    (item,) = client.wait(sent["taskUUID"])["data"]
-    assert (item["status"], item["taskUUID"]) == ("success", sent["taskUUID"])
+def test_the_modern_form_with_settings_polled_async(tool_client: RestClient) -> None:
+    sent = task(model=FACE, inputs={"image": disc_uri()}, deliveryMethod="async",
+                settings={"maskBlur": 0, "confidence": 0.1}, outputFormat="png")
+    del sent["inputImage"]
+    item = polled(tool_client, sent)
+    (box,) = item["detections"]
+    mask = opened(fetched(item["maskImageURL"]))
+    assert mask.format == "PNG"
+    # Unblurred, the face is white inside its box and black far from it.
+    middle = ((box["x_min"] + box["x_max"]) // 2, (box["y_min"] + box["y_max"]) // 2)
+    assert mask.convert("L").getpixel(middle) == 255
+    assert mask.convert("L").getpixel((middle[0], SIZE[1] - 2)) == 0
 
 
-@pytest.mark.parametrize("name", ["imageMasking"])
-def test_each_name_is_answered_as_sent(client: RestClient, name: str) -> None:
-    assert result(client, task(name))["taskType"] == name
-
-
-def test_the_cost_is_reported_when_asked(client: RestClient) -> None:
-    assert "cost" not in result(client, task())
-    assert isinstance(result(client, task(includeCost=True))["cost"], float | int)
+def test_confidence_above_every_detection_leaves_an_empty_mask(tool_client: RestClient) -> None:
+    item = only_result(tool_client, task(settings={"confidence": 1}))
+    assert item["detections"] == []
+    assert opened(fetched(item["maskImageURL"])).convert("L").getextrema()[1] < 16
 
 
 @pytest.mark.parametrize(("overrides", "code", "parameter"), [
-    ({"model": "runware:0@0"}, "invalidModel", "model"),
-    ({"unknownField": 1}, "unsupportedParameter", "unknownField"),
+    ({"model": None}, "missingParameter", "model"),
+    ({"model": "runware:35@99"}, "invalidModel", "model"),
+    ({"confidence": 1.5}, "invalidConfidence", "confidence"),
+    ({"maxDetections": 21}, "invalidMaxDetections", "maxDetections"),
+    ({"settings": {"maskBlur": -1}}, "invalidMaskBlur", "settings.maskBlur"),
+    ({"outputFormat": "gif"}, "unsupportedOutputFormat", "outputFormat"),
 ])
-def test_what_is_not_its_own_is_refused(client: RestClient, overrides: dict[str, Any],
+def test_what_is_not_its_own_is_refused(tool_client: RestClient, overrides: dict[str, Any],
                                          code: str, parameter: str) -> None:
     sent = task(**overrides)
-    (problem,) = client.post([sent]).json()["errors"]
+    if sent["model"] is None:
+        del sent["model"]
+    problem = only_error(tool_client, sent)
     assert (problem["code"], problem["parameter"]) == (code, parameter)
-    assert (problem["taskType"], problem["taskUUID"]) == ("imageMasking", sent["taskUUID"])
