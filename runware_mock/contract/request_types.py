@@ -6,7 +6,7 @@ tests/test_request_types.py fails when this file is not what the schemas give.
 """
 
 # Evaluated, not postponed: the classes' __required_keys__ must say what the schema requires.
-from typing import Any, Literal, Required, TypedDict
+from typing import Literal, Required, TypedDict
 
 
 class AudioInferenceInworldTtsRequestAudioSettings(TypedDict, total=False):
@@ -474,8 +474,28 @@ class RemoveBackgroundRequestSettings(TypedDict, total=False):
     background_color: str
 
 
+class RemoveBackgroundRequestProviderSettingsBria(TypedDict, total=False):
+    promptEnhancement: bool
+    enhanceImage: bool
+    promptContentModeration: bool
+    contentModeration: bool
+    ipSignal: bool
+    preserveAlpha: bool
+    enhanceReferenceImages: bool
+    refinePrompt: bool
+    originalQuality: bool
+    forceBackgroundDetection: bool
+    preserveAudio: bool
+    autoTrim: bool
+
+
 class RemoveBackgroundRequestProviderSettings(TypedDict, total=False):
-    bria: dict[str, Any]
+    bria: RemoveBackgroundRequestProviderSettingsBria
+
+
+class RemoveBackgroundRequestSafety(TypedDict, total=False):
+    checkContent: bool
+    mode: Literal['none', 'fast', 'full']
 
 
 class RemoveBackgroundRequest(TypedDict, total=False):
@@ -495,8 +515,7 @@ class RemoveBackgroundRequest(TypedDict, total=False):
     alphaMattingBackgroundThreshold: int
     alphaMattingErodeSize: int
     providerSettings: RemoveBackgroundRequestProviderSettings
-    safety: dict[str, Any]
-    acceleratorOptions: dict[str, Any]
+    safety: RemoveBackgroundRequestSafety
     outputType: Literal['URL', 'base64Data', 'dataURI'] | list[Literal['URL', 'base64Data', 'dataURI']]
     outputFormat: Literal['PNG', 'JPG', 'WEBP', 'WEBM', 'MOV', 'MP4']
     outputQuality: int
@@ -576,11 +595,11 @@ class VectorizeRequestInputs(TypedDict, total=False):
 
 
 class VectorizeRequestProviderSettingsRecraftColorsItem(TypedDict, total=False):
-    rgb: Required[list[int]]
+    rgb: list[int]
 
 
 class VectorizeRequestProviderSettingsRecraftBackgroundColor(TypedDict, total=False):
-    rgb: Required[list[int]]
+    rgb: list[int]
 
 
 class VectorizeRequestProviderSettingsRecraft(TypedDict, total=False):

@@ -46,8 +46,9 @@ def vectorize_work(request: VectorizeRequest, services: TaskServices) -> ToolWor
             allowed_values=list(details["sizes"])))
     recraft = request.get("providerSettings", {}).get("recraft", {})
     background = recraft.get("backgroundColor")
-    palette = tuple(tuple(colour["rgb"]) for colour in recraft.get("colors", ()))
-    tracing = Tracing(width, height, palette, tuple(background["rgb"]) if background else None)
+    palette = tuple(tuple(colour["rgb"]) for colour in recraft.get("colors", ()) if "rgb" in colour)
+    backdrop = tuple(background["rgb"]) if background and "rgb" in background else None
+    tracing = Tracing(width, height, palette, backdrop)
     source = _source(request, services, details["from_text"], model.name)
 
     def made(path: Path) -> Output:
