@@ -100,3 +100,24 @@ def test_sdk_js_methods(tools_server: ServerThread, sdk_js: tuple[str, Path],
     vectorized = done["vectorized"]
     root = ElementTree.fromstring(fetched(vectorized["imageURL"]))
     assert root.get("width") == str(WIKIMEDIA_SIZE[0])
+
+
+@pytest.mark.parametrize("transport", ["websocket", "rest"])
+def test_runware_sdk_runs_the_modern_forms(tools_server: ServerThread, runware_sdk_python: Path,
+                                           tmp_path: Path, transport: str) -> None:
+    done = run_to_end([str(runware_sdk_python), str(SCRIPTS / "runware_sdk_image_tools.py"),
+                       "--transport", transport, "--ws-url", tools_server.ws_url, "--http-url",
+                       tools_server.url, "--api-key", API_KEY,
+                       "--image", str(media_path(PORTRAIT))], tmp_path)
+    with Image.open(media_path(PORTRAIT)) as portrait:
+        size = portrait.size
+    (removed,) = done["removed"]
+    cut = opened(fetched(removed["imageURL"]))
+    assert (cut.mode, cut.size) == ("RGBA", size) and removed["cost"] == 0.0006
+    (vectorized,) = done["vectorized"]
+    assert vectorized["cost"] == 0.08
+    assert ElementTree.fromstring(fetched(vectorized["imageURL"])).get("width") == str(size[0])
+    (guide,) = done["guide"]
+    assert opened(fetched(guide["guideImageURL"])).size == size
+    (masked,) = done["masked"]
+    assert masked["detections"] and opened(fetched(masked["maskImageURL"])).size == size
