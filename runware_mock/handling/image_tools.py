@@ -17,7 +17,7 @@ from typing import Any
 
 from runware_mock.contract.errors import ApiRefusal, error
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced
-from runware_mock.handling.image_results import ImageRequest, image_fields
+from runware_mock.handling.image_results import ImageRequest, image_fields, image_input
 from runware_mock.handling.task_type import without_inline_data
 from runware_mock.media.facade import Media
 from runware_mock.media.render import file_identity
@@ -59,6 +59,14 @@ class Output:
 # From the input's file: the output (work done here runs in a worker thread).
 Maker = Callable[[Path], Output]
 Source = Callable[[], Awaitable[Path]]
+
+
+def input_source(media: Media, parameter: str, spec: str) -> Source:
+    """The task's input image, fetched (or decoded) and checked when the task is measured."""
+    async def fetched() -> Path:
+        return (await image_input(media, parameter, spec))[0]
+
+    return fetched
 
 
 class ToolWork:

@@ -21,8 +21,7 @@ from pathlib import Path
 from runware_mock.contract import model_catalog
 from runware_mock.contract.errors import ApiRefusal, error
 from runware_mock.contract.request_types import ControlNetPreprocessRequest
-from runware_mock.handling.image_results import image_input
-from runware_mock.handling.image_tools import Output, ToolWork, one_input
+from runware_mock.handling.image_tools import Output, ToolWork, input_source, one_input
 from runware_mock.handling.submission import submit
 from runware_mock.handling.task_type import Context, TaskServices, TaskType, check_served_model
 from runware_mock.media.controlnet_guides import Guide, canonical_preprocessor, guide
@@ -52,14 +51,12 @@ def control_net_preprocess_work(request: ControlNetPreprocessRequest,
                    request["outputQuality"])
     media = services.media
 
-    async def source() -> Path:
-        return (await image_input(media, parameter, spec))[0]
-
     def made(path: Path) -> Output:
         return Output(lambda: guide(path.read_bytes(), wanted))
 
     price = model_catalog.model(request.get("model", _LEGACY_MODEL)).price
-    return ToolWork(request, media, source, made, prefix="guideImage",
+    return ToolWork(request, media, input_source(media, parameter, spec), made,
+                    prefix="guideImage",
                     extension=FORMATS[output_format][1], describe=repr(wanted),
                     cost=price.of())
 

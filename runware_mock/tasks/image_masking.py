@@ -20,8 +20,7 @@ from pathlib import Path
 from runware_mock.contract import model_catalog
 from runware_mock.contract.request_types import ImageMaskingRequest
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced
-from runware_mock.handling.image_results import image_input
-from runware_mock.handling.image_tools import Output, ToolWork, one_input
+from runware_mock.handling.image_tools import Output, ToolWork, input_source, one_input
 from runware_mock.handling.submission import submit
 from runware_mock.handling.task_type import Context, TaskServices, TaskType, check_served_model
 from runware_mock.media.masking import Masking, mask
@@ -45,16 +44,14 @@ def image_masking_work(request: ImageMaskingRequest, services: TaskServices) -> 
                       output_format, request["outputQuality"])
     media = services.media
 
-    async def source() -> Path:
-        return (await image_input(media, parameter, spec))[0]
-
     def made(path: Path) -> Output:
         found = mask(path.read_bytes(), masking)  # the detections are in the result itself
         boxes = [{"x_min": box.x_min, "y_min": box.y_min, "x_max": box.x_max,
                   "y_max": box.y_max} for box in found.detections]
         return Output(lambda: found.image, {"detections": boxes})
 
-    return _WithImageUUID(request, media, source, made, prefix="maskImage",
+    return _WithImageUUID(request, media, input_source(media, parameter, spec), made,
+                          prefix="maskImage",
                           extension=FORMATS[output_format][1], describe=repr(masking),
                           cost=model.price.of())
 

@@ -28,8 +28,13 @@ from runware_mock.contract import model_catalog
 from runware_mock.contract.errors import ApiRefusal, error
 from runware_mock.contract.request_types import RemoveBackgroundRequest
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFailed
-from runware_mock.handling.image_results import image_input
-from runware_mock.handling.image_tools import Output, ToolWork, forget_inline_inputs, one_input
+from runware_mock.handling.image_tools import (
+    Output,
+    ToolWork,
+    forget_inline_inputs,
+    input_source,
+    one_input,
+)
 from runware_mock.handling.submission import submit
 from runware_mock.handling.task_type import Context, TaskServices, TaskType, check_served_model
 from runware_mock.media.background_removal import Removal, remove_background
@@ -86,11 +91,9 @@ def remove_background_work(request: RemoveBackgroundRequest,
     def made(path: Path) -> Output:
         return Output(lambda: remove_background(path.read_bytes(), removal))
 
-    async def source() -> Path:
-        return (await image_input(media, parameter, spec))[0]
-
     price = model_catalog.model(request["model"]).price
-    return _MediaKeys(parameter, request, media, source, made, prefix="image",
+    return _MediaKeys(parameter, request, media, input_source(media, parameter, spec), made,
+                      prefix="image",
                       extension=FORMATS[output_format][1], describe=repr(removal),
                       cost=price.of())
 

@@ -20,8 +20,7 @@ from pathlib import Path
 from runware_mock.contract import model_catalog
 from runware_mock.contract.errors import ApiRefusal, error
 from runware_mock.contract.request_types import VectorizeRequest
-from runware_mock.handling.image_results import image_input
-from runware_mock.handling.image_tools import Output, ToolWork, one_input
+from runware_mock.handling.image_tools import Output, Source, ToolWork, input_source, one_input
 from runware_mock.handling.submission import submit
 from runware_mock.handling.task_type import Context, TaskServices, TaskType, check_served_model
 from runware_mock.media.placeholder import Picture
@@ -58,7 +57,8 @@ def vectorize_work(request: VectorizeRequest, services: TaskServices) -> ToolWor
                     describe=repr(tracing), cost=model.price.of())
 
 
-def _source(request: VectorizeRequest, services: TaskServices, from_text: bool, name: str):
+def _source(request: VectorizeRequest, services: TaskServices, from_text: bool,
+            name: str) -> Source:
     """How the picture to trace is found: the input, or (a V4 vector model given a prompt and
     no image) a picture drawn for the prompt."""
     media = services.media
@@ -76,12 +76,7 @@ def _source(request: VectorizeRequest, services: TaskServices, from_text: bool, 
         raise ApiRefusal(error("missingParameter", f"Missing required parameter: inputs.image "
                                f"(or positivePrompt: {name} also vectorizes from text).",
                                parameter="inputs.image", type="string"))
-    parameter, spec = one_input(request)
-
-    async def fetched() -> Path:
-        return (await image_input(media, parameter, spec))[0]
-
-    return fetched
+    return input_source(media, *one_input(request))
 
 
 TASK_TYPE = TaskType.later("vectorize", vectorize_task, vectorize_work,
