@@ -31,11 +31,11 @@ from PIL import Image, ImageChops, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from runware_mock.media import glb, matte
-from runware_mock.media.background_removal import Removal, remove_background
+from runware_mock.media.background_removal import Removal, encode_cut_out, remove_background
 from runware_mock.media.controlnet_guides import PREPROCESSORS, Guide, guide
 from runware_mock.media.ffmpeg import FFmpegPool, executable
 from runware_mock.media.placeholder import Picture, draw, encode
-from runware_mock.media.vectorize import Tracing, vectorize
+from runware_mock.media.svg_tracing import Tracing, vectorize
 from runware_mock.media.video_probe import probe_video
 from runware_mock.media.video_upscale import upscale_video
 
@@ -93,9 +93,14 @@ def pictures(draws: int) -> None:
                    lambda data=data, removal=removal: remove_background(data, removal), draws,
                    PICTURE_TARGET)
             if output_format != "JPG":
-                report(f"  encoding its {output_format} alone",
+                # The encoders side by side: Pillow's defaults as placeholders use them (what
+                # background removal used before), and background removal's own.
+                report(f"  encoding its {output_format} alone (Pillow)",
                        lambda cut=cut, output_format=output_format: encode(cut, output_format, 95),
                        draws, PICTURE_TARGET)
+                report(f"  encoding its {output_format} alone (now)",
+                       lambda cut=cut, removal=removal: encode_cut_out(cut, removal), draws,
+                       PICTURE_TARGET)
         matting = Removal(alpha_matting=True)
         report("removeBackground PNG alphaMatting",
                lambda data=data, matting=matting: remove_background(data, matting), draws,

@@ -148,8 +148,8 @@ def put(task: dict[str, Any], field: str, value: Any) -> None:
     target = task
     for name in parents:
         target = target[name[:-2]][0] if name.endswith("[]") else target.setdefault(name, {})
-    if last.endswith("[]"):
-        target[last[:-2]] = [value]
+    if last.endswith("[]"):  # the first item: of the array ``with`` gave, else of a new one
+        target[last[:-2]] = [value, *target.get(last[:-2], [None])[1:]]
     else:
         target[last] = value
 

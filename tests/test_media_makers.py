@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from runware_mock.media import controlnet_guides, glb, masking, vectorize
+from runware_mock.media import controlnet_guides, glb, masking, svg_tracing
 from runware_mock.media.background_removal import Removal, remove_background
 from runware_mock.media.controlnet_guides import PREPROCESSORS, Guide, guide
 from runware_mock.media.ffmpeg import FFmpegPool
@@ -205,7 +205,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_vectorize_gives_well_formed_svg_tracing_the_input():
-    data = vectorize.vectorize(picture((300, 150)), vectorize.Tracing())
+    data = svg_tracing.vectorize(picture((300, 150)), svg_tracing.Tracing())
     root = ElementTree.fromstring(data)
     assert root.tag == f"{SVG}svg"
     assert (root.get("width"), root.get("height")) == ("300", "150")
@@ -235,9 +235,9 @@ def test_vectorize_uses_the_given_palette_and_background_and_stays_bounded():
     noisy = Image.effect_noise((1024, 1024), 90).convert("RGB")
     buffer = io.BytesIO()
     noisy.save(buffer, "PNG")
-    tracing = vectorize.Tracing(width=1024, height=1024, colours=[(0, 0, 0), (255, 255, 0)],
+    tracing = svg_tracing.Tracing(width=1024, height=1024, colours=[(0, 0, 0), (255, 255, 0)],
                                 background=(255, 255, 255))
-    data = vectorize.vectorize(buffer.getvalue(), tracing)
+    data = svg_tracing.vectorize(buffer.getvalue(), tracing)
     root = ElementTree.fromstring(data)
     assert {element.get("fill") for element in root.iter() if element.get("fill")} == {
         "#ffffff", "#000000", "#ffff00"}
@@ -300,7 +300,7 @@ def test_each_target_masks_its_own_region():
 
 def test_a_jpeg_input_read_at_reduced_scale_keeps_its_size_and_aspect():
     data = picture((600, 300), fmt="JPEG")
-    root = ElementTree.fromstring(vectorize.vectorize(data, vectorize.Tracing()))
+    root = ElementTree.fromstring(svg_tracing.vectorize(data, svg_tracing.Tracing()))
     assert (root.get("width"), root.get("height")) == ("600", "300")
     assert opened(mask(data, Masking("face")).image).size == (600, 300)
     document, _ = read_glb(glb.model(data, "GLB"))

@@ -121,7 +121,7 @@ def test_model_and_task_type_problems(client: RestClient) -> None:
     task = avatar_task()
     del task["model"]
     assert only_error(client.post([task]).json())["code"] == "missingParameter"
-    problem = only_error(client.post([avatar_task(taskType="vectorize")]).json())
+    problem = only_error(client.post([avatar_task(taskType="imageTeleport")]).json())
     assert (problem["code"], problem["parameter"]) == ("unsupportedTaskType", "taskType")
     problem = only_error(client.post([{"taskUUID": str(uuid.uuid4())}]).json())
     assert (problem["code"], problem["parameter"]) == ("missingParameter", "taskType")

@@ -1,47 +1,56 @@
-"""Enums the real service matches in any case: clients send ``mp4`` where the docs say ``MP4``,
-``glb`` for ``GLB``, ``jpg`` for ``JPG`` (runware-surface.md, Summary rule 3).
+"""Enum values as clients spell them: ``png`` for ``PNG``, ``Canny`` for ``canny``,
+``LineArtAnime`` for ``lineart_anime``, ``JPEG`` for ``JPG``, read as the documented value.
 
-A schema marks such a string enum with ``"x-any-case": true``. Before a task is validated,
-``canonical`` rewrites each marked value that equals one of the enum's values but for case to
-that value, so the task type and its result see the canonical spelling (``MP4``) and a value
-outside the enum in every case is still refused with the enum as ``allowedValues``. Unmarked
-enums stay exact (``deliveryMethod``, ``outputType``: the sources show no other spelling).
+The real service matches these enums whatever their case (runware-surface.md, Summary 3:
+``outputFormat`` arrives as ``jpg``/``JPEG``/``svg``/``mp4``, ``preProcessorType`` as ``Canny``).
+A schema marks such an enum with ``"x-any-case": true``; it may also name other spellings of a
+value with ``"x-aliases": {"JPEG": "JPG"}``. ``canonical`` rewrites a task's values to the
+documented ones before it is validated, so the handler, the stored task and the result see only
+the canonical value, and a value that matches none is still refused with the documented
+``allowedValues``. Case, ``_`` and ``-`` are ignored when matching.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-MARKER = "x-any-case"
+# The schema keywords this module reads.
+ANY_CASE = "x-any-case"
+ALIASES = "x-aliases"
 
 
-def canonical(schema: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
-    """``task`` with each value of a marked enum in its canonical case (a copy when one
-    changes; ``task`` itself otherwise). ``schema`` has its references inlined."""
-    changed: dict[str, Any] = {}
-    for name, prop in schema.get("properties", {}).items():
-        if name not in task:
-            continue
-        value = task[name]
-        if isinstance(value, dict) and "properties" in prop:
-            fixed = canonical(prop, value)
-        else:
-            fixed = spelled(prop, value)
-        if fixed is not value:
-            changed[name] = fixed
-    return {**task, **changed} if changed else task
-
-
-def spelled(prop: dict[str, Any], value: Any) -> Any:
-    """The enum's own spelling of ``value`` when ``prop`` is a marked enum that has it (in a
-    list of them too: runware 0.5 sends some fields as lists); ``value`` otherwise."""
-    if isinstance(value, list) and prop.get("type") == "array":
-        items = [spelled(prop.get("items", {}), item) for item in value]
-        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
-    if not prop.get(MARKER) or not isinstance(value, str):
-        return value
-    for allowed in prop.get("enum", ()):
-        if isinstance(allowed, str) and allowed != value and allowed.casefold() == \
-                value.casefold():
-            return allowed
+def canonical(schema: dict[str, Any], value: Any) -> Any:
+    """``value`` with every enum value the schema (references inlined) marks ``x-any-case``
+    replaced by its documented spelling; the rest unchanged (a new object where one changed)."""
+    for branch in schema.get("anyOf", ()):  # outputType: a string, or a list of them
+        spelled = canonical(branch, value)
+        if spelled is not value:
+            return spelled
+    if isinstance(value, str):
+        return _spelled(schema, value) if schema.get(ANY_CASE) else value
+    if isinstance(value, dict):
+        known = schema.get("properties", {})
+        changed = {name: canonical(known[name], item) for name, item in value.items()
+                   if name in known and isinstance(known[name], dict)}
+        changed = {name: item for name, item in changed.items() if item is not value[name]}
+        return {**value, **changed} if changed else value
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        items = [canonical(schema["items"], item) for item in value]
+        return items if any(new is not old for new, old in zip(items, value, strict=True)) \
+            else value
     return value
+
+
+def _spelled(schema: dict[str, Any], value: str) -> str:
+    allowed = schema.get("enum", ())
+    if value in allowed:
+        return value
+    wanted = squashed(value)
+    spellings = {squashed(name): name for name in allowed}
+    spellings.update({squashed(alias): name for alias, name in schema.get(ALIASES, {}).items()})
+    return spellings.get(wanted, value)
+
+
+def squashed(name: str) -> str:
+    """``name`` as it is compared: lower case, without ``_`` and ``-``."""
+    return name.lower().replace("_", "").replace("-", "")

@@ -287,6 +287,41 @@ class CaptionRequest(TypedDict, total=False):
     webhookURL: str
 
 
+class ControlNetPreprocessRequestInputs(TypedDict, total=False):
+    image: str
+
+
+class ControlNetPreprocessRequestSettings(TypedDict, total=False):
+    lowThresholdCanny: int
+    highThresholdCanny: int
+    includeHandsAndFaceOpenPose: bool
+
+
+class ControlNetPreprocessRequest(TypedDict, total=False):
+    """controlNetPreprocess: a ControlNet guide image computed from an input image"""
+
+    taskType: Required[Literal['controlNetPreprocess', 'imageControlNetPreProcess']]
+    taskUUID: Required[str]
+    model: str
+    preProcessorType: Literal['canny', 'depth', 'mlsd', 'normalbae', 'openpose', 'tile', 'seg', 'lineart', 'lineart_anime', 'shuffle', 'scribble', 'softedge']
+    inputImage: str
+    inputs: ControlNetPreprocessRequestInputs
+    width: int
+    height: int
+    lowThresholdCanny: int
+    highThresholdCanny: int
+    includeHandsAndFaceOpenPose: bool
+    settings: ControlNetPreprocessRequestSettings
+    outputType: Literal['URL', 'base64Data', 'dataURI'] | list[Literal['URL', 'base64Data', 'dataURI']]
+    outputFormat: Literal['JPG', 'PNG', 'WEBP']
+    outputQuality: int
+    uploadEndpoint: str
+    ttl: int
+    deliveryMethod: Literal['sync', 'async']
+    includeCost: bool
+    webhookURL: str
+
+
 class GetResponseRequest(TypedDict, total=False):
     """getResponse: poll the results of an async task"""
 
@@ -426,6 +461,40 @@ class ImageInferenceProviderRequest(TypedDict, total=False):
     checkNSFW: bool
 
 
+class ImageMaskingRequestInputs(TypedDict, total=False):
+    image: str
+
+
+class ImageMaskingRequestSettings(TypedDict, total=False):
+    confidence: float
+    maxDetections: int
+    maskPadding: int
+    maskBlur: int
+
+
+class ImageMaskingRequest(TypedDict, total=False):
+    """imageMasking: a mask of the detected faces, hands, persons or features of an input image, with the detections"""
+
+    taskType: Required[Literal['imageMasking']]
+    taskUUID: Required[str]
+    model: Required[str]
+    inputImage: str
+    inputs: ImageMaskingRequestInputs
+    confidence: float
+    maxDetections: int
+    maskPadding: int
+    maskBlur: int
+    settings: ImageMaskingRequestSettings
+    outputType: Literal['URL', 'base64Data', 'dataURI'] | list[Literal['URL', 'base64Data', 'dataURI']]
+    outputFormat: Literal['JPG', 'PNG', 'WEBP']
+    outputQuality: int
+    uploadEndpoint: str
+    ttl: int
+    deliveryMethod: Literal['sync', 'async']
+    includeCost: bool
+    webhookURL: str
+
+
 class ImageUploadRequest(TypedDict, total=False):
     """imageUpload (legacy): upload an image"""
 
@@ -554,6 +623,74 @@ class PromptEnhanceRequest(TypedDict, total=False):
     webhookURL: str
 
 
+class RemoveBackgroundRequestInputs(TypedDict, total=False):
+    image: str
+    video: str
+
+
+class RemoveBackgroundRequestSettings(TypedDict, total=False):
+    rgba: list[float]
+    postProcessMask: bool
+    returnOnlyMask: bool
+    alphaMatting: bool
+    alphaMattingForegroundThreshold: int
+    alphaMattingBackgroundThreshold: int
+    alphaMattingErodeSize: int
+    background_color: str
+
+
+class RemoveBackgroundRequestProviderSettingsBria(TypedDict, total=False):
+    promptEnhancement: bool
+    enhanceImage: bool
+    promptContentModeration: bool
+    contentModeration: bool
+    ipSignal: bool
+    preserveAlpha: bool
+    enhanceReferenceImages: bool
+    refinePrompt: bool
+    originalQuality: bool
+    forceBackgroundDetection: bool
+    preserveAudio: bool
+    autoTrim: bool
+
+
+class RemoveBackgroundRequestProviderSettings(TypedDict, total=False):
+    bria: RemoveBackgroundRequestProviderSettingsBria
+
+
+class RemoveBackgroundRequestSafety(TypedDict, total=False):
+    checkContent: bool
+    mode: Literal['none', 'fast', 'full']
+
+
+class RemoveBackgroundRequest(TypedDict, total=False):
+    """removeBackground: the input image or video with its background removed (an alpha channel)"""
+
+    taskType: Required[Literal['removeBackground', 'imageBackgroundRemoval']]
+    taskUUID: Required[str]
+    model: str
+    inputImage: str
+    inputs: RemoveBackgroundRequestInputs
+    settings: RemoveBackgroundRequestSettings
+    rgba: list[float]
+    postProcessMask: bool
+    returnOnlyMask: bool
+    alphaMatting: bool
+    alphaMattingForegroundThreshold: int
+    alphaMattingBackgroundThreshold: int
+    alphaMattingErodeSize: int
+    providerSettings: RemoveBackgroundRequestProviderSettings
+    safety: RemoveBackgroundRequestSafety
+    outputType: Literal['URL', 'base64Data', 'dataURI'] | list[Literal['URL', 'base64Data', 'dataURI']]
+    outputFormat: Literal['PNG', 'JPG', 'WEBP', 'WEBM', 'MOV', 'MP4']
+    outputQuality: int
+    uploadEndpoint: str
+    ttl: int
+    deliveryMethod: Literal['sync', 'async']
+    includeCost: bool
+    webhookURL: str
+
+
 class TextInferenceChatRequestMessagesItem(TypedDict, total=False):
     role: Required[Literal['user', 'assistant']]
     content: Required[str]
@@ -619,6 +756,50 @@ class UpscaleRequest(TypedDict, total=False):
     width: int
     height: int
     fps: float
+
+
+class VectorizeRequestInputs(TypedDict, total=False):
+    image: str
+
+
+class VectorizeRequestProviderSettingsRecraftColorsItem(TypedDict, total=False):
+    rgb: list[int]
+
+
+class VectorizeRequestProviderSettingsRecraftBackgroundColor(TypedDict, total=False):
+    rgb: list[int]
+
+
+class VectorizeRequestProviderSettingsRecraft(TypedDict, total=False):
+    styleId: str
+    colors: list[VectorizeRequestProviderSettingsRecraftColorsItem]
+    backgroundColor: VectorizeRequestProviderSettingsRecraftBackgroundColor
+
+
+class VectorizeRequestProviderSettings(TypedDict, total=False):
+    recraft: VectorizeRequestProviderSettingsRecraft
+
+
+class VectorizeRequest(TypedDict, total=False):
+    """vectorize: an SVG tracing an input image"""
+
+    taskType: Required[Literal['vectorize']]
+    taskUUID: Required[str]
+    model: str
+    inputImage: str
+    inputs: VectorizeRequestInputs
+    positivePrompt: str
+    width: int
+    height: int
+    providerSettings: VectorizeRequestProviderSettings
+    outputType: Literal['URL', 'base64Data', 'dataURI'] | list[Literal['URL', 'base64Data', 'dataURI']]
+    outputFormat: Literal['SVG']
+    outputQuality: int
+    uploadEndpoint: str
+    ttl: int
+    deliveryMethod: Literal['sync', 'async']
+    includeCost: bool
+    webhookURL: str
 
 
 class VideoInferenceKlingaiAvatar2ZeroRequestSafety(TypedDict, total=False):
@@ -860,11 +1041,13 @@ TaskRequest = (
     | AudioInferenceSpeechRequest
     | AuthenticationRequest
     | CaptionRequest
+    | ControlNetPreprocessRequest
     | GetResponseRequest
     | GetTaskDetailsRequest
     | ImageInferenceGuidedRequest
     | ImageInferenceOpenWeightsRequest
     | ImageInferenceProviderRequest
+    | ImageMaskingRequest
     | ImageUploadRequest
     | MediaStorageRequest
     | ModelSearchRequest
@@ -872,8 +1055,10 @@ TaskRequest = (
     | PhotoMakerRequest
     | PingRequest
     | PromptEnhanceRequest
+    | RemoveBackgroundRequest
     | TextInferenceChatRequest
     | UpscaleRequest
+    | VectorizeRequest
     | VideoInferenceKlingaiAvatar2ZeroRequest
     | VideoInferencePixverseRequest
     | VideoInferenceTalkingHeadRequest

@@ -15,9 +15,13 @@ from typing import Any
 
 from runware_mock.contract.errors import error
 from runware_mock.contract.request_types import (
+    ControlNetPreprocessRequest,
     ImageInferenceRequest,
+    ImageMaskingRequest,
     PhotoMakerRequest,
+    RemoveBackgroundRequest,
     UpscaleRequest,
+    VectorizeRequest,
 )
 from runware_mock.engine.lifecycle import Expiry, WorkFailed
 from runware_mock.handling.task_type import bytes_needed_now
@@ -27,6 +31,9 @@ from runware_mock.media.probe import ImageInfo
 
 # The requests whose results are images.
 ImageRequest = ImageInferenceRequest | UpscaleRequest | PhotoMakerRequest
+# The image tools' requests (handling/image_tools.py).
+ImageRequest |= (RemoveBackgroundRequest | VectorizeRequest | ControlNetPreprocessRequest
+                 | ImageMaskingRequest)
 
 
 def output_types(request: ImageRequest) -> list[str]:
@@ -36,22 +43,24 @@ def output_types(request: ImageRequest) -> list[str]:
 
 
 async def image_fields(media: Media, request: ImageRequest, index: int, extension: str,
-                       expiry: Expiry, make: Maker) -> tuple[dict[str, Any], str]:
+                       expiry: Expiry, make: Maker, prefix: str = "image",
+                       ) -> tuple[dict[str, Any], str]:
     """The result's ``imageUUID`` and one key per asked ``outputType``; and the UUID. The
     image (drawn by ``make``) is made now when its bytes are in the result, else when first
-    needed (``Media.publish_result``)."""
+    needed (``Media.publish_result``). ``prefix`` names the keys: ``guideImage`` gives
+    ``guideImageUUID``, ``guideImageURL``..."""
     image = await media.publish_result("image", request["taskUUID"], index, extension, expiry,
                                        make, needed_now=bytes_needed_now(request))
-    fields: dict[str, Any] = {"imageUUID": image.uuid}
+    fields: dict[str, Any] = {f"{prefix}UUID": image.uuid}
     asked = output_types(request)
     if "URL" in asked:
-        fields["imageURL"] = image.url
+        fields[f"{prefix}URL"] = image.url
     if image.path is not None and ("base64Data" in asked or "dataURI" in asked):
         data = base64.b64encode(await asyncio.to_thread(image.path.read_bytes)).decode("ascii")
         if "base64Data" in asked:
-            fields["imageBase64Data"] = data
+            fields[f"{prefix}Base64Data"] = data
         if "dataURI" in asked:
-            fields["imageDataURI"] = f"data:{CONTENT_TYPES[extension]};base64,{data}"
+            fields[f"{prefix}DataURI"] = f"data:{CONTENT_TYPES[extension]};base64,{data}"
     return fields, image.uuid
 
 

@@ -14,19 +14,21 @@ settings change it as the Runware docs describe them:
 - ``alphaMatting``: alpha from ``alphaMattingForegroundThreshold`` up is made opaque, up to
   ``alphaMattingBackgroundThreshold`` transparent, both regions are eroded by
   ``alphaMattingErodeSize`` pixels and the band left between them keeps the smooth matte;
-- ``outputFormat``: PNG or WEBP keep the alpha; JPG has none, so the foreground is flattened
-  onto the ``rgba`` colour (black by default, as rembg's JPG shows it).
+- ``outputFormat``: PNG or WEBP (lossless) keep the alpha; JPG has none, so the foreground is
+  flattened onto the ``rgba`` colour (black by default, as rembg's JPG shows it).
 
 Synchronous and CPU-bound: callers run it in a worker thread.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 from PIL import Image, ImageFilter
 
 from runware_mock.media import matte
+from runware_mock.media.fast_png import rgba_png
 from runware_mock.media.placeholder import encode
 
 # The documented default ``rgba`` (bria:51@1's; rembg leaves the same behind its cut-outs).
@@ -62,7 +64,21 @@ def remove_background(data: bytes, removal: Removal) -> bytes:
         alpha = matte.threshold(alpha)  # scaling back softened the edges again
     if removal.return_only_mask:
         return encode(alpha.convert("RGB"), removal.output_format, removal.quality)
-    return encode(_cut_out(picture, alpha, removal), removal.output_format, removal.quality)
+    return encode_cut_out(_cut_out(picture, alpha, removal), removal)
+
+
+def encode_cut_out(cut: Image.Image, removal: Removal) -> bytes:
+    """The cut-out in its format, fast. A PNG is written by ``fast_png``; a WEBP losslessly at
+    libwebp's lowest effort: its lossy path converts RGBA to YUVA and compresses the alpha
+    plane apart, which at 1024x1024 costs 2 to 3 times as long, and lossless keeps the alpha
+    and the colours exact (``outputQuality`` asks no less)."""
+    if cut.mode == "RGBA" and removal.output_format == "PNG":
+        return rgba_png(cut)
+    if cut.mode == "RGBA" and removal.output_format == "WEBP":
+        buffer = io.BytesIO()
+        cut.save(buffer, "WEBP", lossless=True, quality=0, method=0)
+        return buffer.getvalue()
+    return encode(cut, removal.output_format, removal.quality)
 
 
 def _cut_out(picture: Image.Image, alpha: Image.Image, removal: Removal) -> Image.Image:

@@ -92,7 +92,7 @@ class Media:
                                       settings.render_wait)
         self._probe_pool = FFmpegPool(max(2, settings.render_workers))
         render_pool = FFmpegPool(settings.render_workers)
-        # The pool of ffmpeg runs that make outputs (video upscale's too).
+        # The pool of ffmpeg runs that make outputs (video upscale's and edits' too).
         self.render_pool = render_pool
         self._renderer = Renderer(render_pool, self.store.cache_dir,
                                   settings.max_long_side, settings.animate)

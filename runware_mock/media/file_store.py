@@ -39,6 +39,7 @@ CONTENT_TYPES = {
     "jpg": "image/jpeg",
     "png": "image/png",
     "webp": "image/webp",
+    "svg": "image/svg+xml",
     "mp3": "audio/mpeg",
     "wav": "audio/wav",
     "m4a": "audio/mp4",

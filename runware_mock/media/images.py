@@ -40,6 +40,11 @@ class ImageMaker:
                                 lambda: placeholder.upscaled(source, size, caption,
                                                              output_format, quality))
 
+    async def derived(self, key: str, extension: str, make: Callable[[], bytes]) -> Path:
+        """The file of an image made from an input by ``make`` (a background removal, a guide,
+        a mask, an SVG), named by ``key``: everything its bytes depend on."""
+        return await self._file(key, extension, make)
+
     async def _file(self, key: str, extension: str, make: Callable[[], bytes]) -> Path:
         path = self._cache_dir / f"image-{key}.{extension}"
 

@@ -94,10 +94,10 @@ def test_missing_unknown_and_bad_fields_each_get_one_error_in_that_order() -> No
 def test_task_type_and_model_problems() -> None:
     (problem,) = errors_of({"taskUUID": str(uuid.uuid4())})
     assert (problem["code"], problem["parameter"]) == ("missingParameter", "taskType")
-    (problem,) = errors_of(avatar(taskType="vectorize"))
+    (problem,) = errors_of(avatar(taskType="imageTeleport"))
     assert problem["code"] == "unsupportedTaskType" and "videoInference" in problem[
         "allowedValues"]
-    assert problem["message"].startswith("Unsupported taskType 'vectorize'. Supported: ")
+    assert problem["message"].startswith("Unsupported taskType 'imageTeleport'. Supported: ")
     (problem,) = errors_of({"taskType": "videoInference", "taskUUID": str(uuid.uuid4())})
     assert (problem["code"], problem["parameter"]) == ("missingParameter", "model")
     (problem,) = errors_of(avatar(model="nonexistent:1@1"))
@@ -242,12 +242,13 @@ def test_whole_errors(task: dict[str, Any], expected: list[dict[str, Any]]) -> N
 
 
 def test_unsupported_task_type_and_invalid_model_in_whole() -> None:
-    (problem,) = errors_of({"taskType": "vectorize", "taskUUID": U})
+    (problem,) = errors_of({"taskType": "imageTeleport", "taskUUID": U})
     supported = list(schemas.TASK_TYPES)
     assert problem == {"code": "unsupportedTaskType", "message": "Unsupported taskType "
-                       f"'vectorize'. Supported: {', '.join(supported)}.",
+                       f"'imageTeleport'. Supported: {', '.join(supported)}.",
                        "parameter": "taskType", "type": "string", "allowedValues": supported,
-                       "documentation": link("vectorize", "taskType"), "taskType": "vectorize",
+                       "documentation": link("imageTeleport", "taskType"),
+                       "taskType": "imageTeleport",
                        "taskUUID": U}
     (problem,) = errors_of({"taskType": "audioInference", "taskUUID": U, "model": "x:1@1"})
     served = list(model_catalog.airs("audioInference"))
