@@ -330,9 +330,33 @@ def _object_violations(schema: Mapping[str, Any], path: Path, pattern_misses: Mi
              for name in schema.get("required", ()) if (*path, name) not in special]
     strangers = st.one_of(st.sampled_from(FOREIGN_FIELDS),
                           st.from_regex(r"[a-z][A-Za-z0-9]{0,11}", fullmatch=True))
-    strangers = strangers.filter(lambda name: name not in properties)
+    named = schema.get("x-unknown-codes", {})
+    strangers = strangers.filter(lambda name: name not in properties and name not in named)
+    unknown_code = schema.get("x-unknown-code", "unsupportedParameter")
     found.append(st.tuples(strangers, st.integers(0, 9)).map(
-        lambda pair: Violation((*path, pair[0]), pair[1], "unsupportedParameter")))
+        lambda pair: Violation((*path, pair[0]), pair[1], unknown_code)))
+    found += [st.just(Violation((*path, name), {}, code)) for name, code in named.items()]
     for name, prop in properties.items():
         found += violations(prop, (*path, name), pattern_misses, special)
+    if path and schema.get("required"):
+        return _inside_valid_object(schema, path, found)
     return found
+
+
+def _inside_valid_object(schema: Mapping[str, Any], path: Path,
+                         found: list[st.SearchStrategy[Violation]],
+                         ) -> list[st.SearchStrategy[Violation]]:
+    """A nested object with required members (refiner.model) is broken one member at a time
+    inside an object that has the others: alone, the broken member would bring its missing
+    siblings' errors along."""
+    required = st.fixed_dictionaries({name: valid_values(schema["properties"][name],
+                                                         (*path, name))
+                                      for name in schema["required"]})
+
+    def placed(pair: tuple[dict[str, Any], Violation]) -> Violation:
+        others, broken = pair
+        inner = Violation(broken.path[len(path):], broken.value, broken.code)
+        return Violation(path, inner.apply(others), broken.code, broken.allowed_values,
+                         broken.parameter)
+
+    return [st.tuples(required, broken).map(placed) for broken in found]
