@@ -71,9 +71,9 @@ def test_every_bound_of_a_schema_has_its_violation() -> None:
     derived = st.one_of(*violations(schema, (), None, rs.dispatch_violations("imageInference")))
     kinds: dict[str, Callable[[Violation], bool]] = {
         "a side within range, not a multiple of 64": lambda v: v.code == "invalidWidth"
-        and isinstance(v.value, int) and 512 <= v.value <= 2048,
-        "a fractional CFGScale above 30": lambda v: v.code == "invalidCFGScale"
-        and isinstance(v.value, float) and v.value > 30,
+        and isinstance(v.value, int) and 128 <= v.value <= 2048,
+        "a fractional CFGScale above 50": lambda v: v.code == "invalidCFGScale"
+        and isinstance(v.value, float) and v.value > 50,
         "an outputType list with an unknown item": lambda v: v.parameter == "outputType.0"
         and v.code == "unsupportedOutputType",
         "an outputType of no allowed type": lambda v: v.code == "invalidOutputType"

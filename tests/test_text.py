@@ -398,7 +398,7 @@ def test_model_search_finds_the_catalog_models(client: RestClient) -> None:
 @pytest.mark.parametrize(("fields", "expected"), [
     ({"category": "lora"}, {"lora"}),
     ({"architecture": "flux1d", "source": "community"}, {"flux1d"}),
-    ({"tags": ["controlnet", "depth"]}, {"depth"}),
+    ({"tags": ["controlnet", "depth"]}, {"controlnet", "depth"}),
     ({"conditioning": "canny"}, {"canny"}),
 ])
 def test_model_search_filters(client: RestClient, fields: dict[str, Any],

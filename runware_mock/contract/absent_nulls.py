@@ -1,11 +1,14 @@
 """``null`` means absent: runware 0.5.24 sends every unset member of ``controlNet[]`` and
 ``puLID`` as ``null`` (runware-surface.md, Summary 4), and other clients send unset top-level
-fields the same way. ``without_nulls(schema_name, task)`` drops each ``null`` member of the task
-and of the objects its schema describes (nested objects and arrays of objects), unless the
-schema lets that member be ``null``. The task is copied only where a member is dropped."""
+fields the same way. In a request schema marked ``"x-null-means-absent": true``,
+``without_nulls(schema_name, task)`` drops each ``null`` member of the task and of the objects
+its schema describes (nested objects and arrays of objects), unless the schema lets that member
+be ``null``. The task is copied only where a member is dropped. (The avatar's schema is not
+marked: its documentation refuses a null, and the emulator keeps that.)"""
 
 from __future__ import annotations
 
+import operator
 from functools import cache
 from typing import Any, Union
 
@@ -17,12 +20,19 @@ Plan = tuple[frozenset[str], dict[str, Union["Plan", list["Plan"]]]]
 
 
 def without_nulls(schema_name: str, task: dict[str, Any]) -> dict[str, Any]:
-    return _object(plan_of(schema_name), task)
+    plan = plan_of(schema_name)
+    return task if plan is None else _object(plan, task)
 
 
 @cache
-def plan_of(schema_name: str) -> Plan:
-    return _object_plan(schemas.inlined(schema_name))
+def plan_of(schema_name: str) -> Plan | None:
+    schema = schemas.inlined(schema_name)
+    return _object_plan(schema) if applies(schema) else None
+
+
+def applies(schema: dict[str, Any]) -> bool:
+    """Whether a request schema reads a null member as an absent one."""
+    return schema.get("x-null-means-absent") is True
 
 
 def _takes_null(prop: dict[str, Any]) -> bool:
@@ -68,5 +78,5 @@ def _nested(plan: Plan | list[Plan], value: Any) -> Any:
         if not isinstance(value, list):
             return value
         items = [_object(plan[0], item) if isinstance(item, dict) else item for item in value]
-        return items if any(new is not old for new, old in zip(items, value)) else value
+        return items if any(map(operator.is_not, items, value)) else value
     return _object(plan, value) if isinstance(value, dict) else value

@@ -13,6 +13,7 @@ look-up per marked field present, and is copied only where a value changes.
 
 from __future__ import annotations
 
+import operator
 from functools import cache
 from typing import Any, Union
 
@@ -89,7 +90,7 @@ def _canonical_value(rule: Any, value: Any) -> Any:
         if not isinstance(value, list):
             return value
         items = [_canonical_value(rule[0], item) for item in value]
-        return items if any(new is not old for new, old in zip(items, value)) else value
+        return items if any(map(operator.is_not, items, value)) else value
     if "" in rule:
         if isinstance(value, str):
             canonical_value = rule[""].get(value.lower(), value)

@@ -24,6 +24,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from runware_mock.contract.enum_case import spellings
+
 Path = tuple[str, ...]
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
@@ -99,7 +101,7 @@ def valid_values(schema: Mapping[str, Any], path: Path = (), overrides: Override
     if "const" in schema:
         return st.just(schema["const"])
     if "enum" in schema:
-        return st.sampled_from(schema["enum"])
+        return st.sampled_from(_any_case(schema))
     if "anyOf" in schema:
         return st.one_of(*(valid_values(branch, path, overrides, formats)
                            for branch in schema["anyOf"]))
@@ -118,6 +120,17 @@ def valid_values(schema: Mapping[str, Any], path: Path = (), overrides: Override
     if kind == "object":
         return _objects(schema, path, overrides, formats)
     raise NotImplementedError(f"{'.'.join(path)}: give a hand-written strategy for {schema}")
+
+
+def _any_case(schema: Mapping[str, Any]) -> list[Any]:
+    """An enum's values; a case-insensitive one's also in lower and upper case and its other
+    spellings (``enum_case``): each is accepted as the value it spells."""
+    values = list(schema["enum"])
+    spelled = spellings(schema)
+    if spelled is None:
+        return values
+    variants = [spelling for value in values for spelling in (value.lower(), value.upper())]
+    return list(dict.fromkeys([*values, *variants, *schema.get("x-aliases", {})]))
 
 
 def _integers_within(low: int | None, high: int | None, step: int = 1) -> st.SearchStrategy[int]:
@@ -223,7 +236,9 @@ def violations(schema: Mapping[str, Any], path: Path = (), pattern_misses: Misse
     if path and kind is not None and typed:
         found.append(_broken(path, wrong_types(kind), code_for(path, "invalid")))
     if "enum" in schema and kind in _ENUM_MISSES:
-        misses = _ENUM_MISSES[kind].filter(lambda value: value not in schema["enum"])
+        spelled = spellings(schema) or {}
+        misses = _ENUM_MISSES[kind].filter(lambda value: value not in schema["enum"]
+                                           and str(value).lower() not in spelled)
         found.append(_broken(path, misses, code_for(path, "unsupported"), list(schema["enum"])))
     found += _range_violations(schema, path)
     if "pattern" in schema:

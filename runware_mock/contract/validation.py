@@ -134,8 +134,7 @@ def _errors_against(schema_name: str, task: dict[str, Any], scope: dict[str, Any
             table.setdefault(str(api_error.parameter), api_error)
         if len(missing) + len(found) >= most:
             break
-    unsupported = [error(code, f"Unsupported parameter: {name}. This model does not take it.",
-                         parameter=name, **scope) for name, code in unknown]
+    unsupported = [_unsupported(name, code, scope) for name, code in unknown]
     errors = [*missing.values(), *unsupported, *found.values()]
     return Checked(task, errors[:most], omitted=max(0, len(errors) - most) + extra)
 
@@ -175,6 +174,11 @@ def _stand_in(value: Any, schema: dict[str, Any], path: str, unknown: list[tuple
     return value, 0
 
 
+def _unsupported(parameter: str, code: str, scope: dict[str, Any]) -> ApiError:
+    return error(code, f"Unsupported parameter: {parameter}. This model does not take it.",
+                 parameter=parameter, **scope)
+
+
 def _unknown_code(schema: dict[str, Any], name: str) -> str:
     """The code of a member an object does not take: ``unsupportedParameter``, unless the
     schema names another (providerSettings: another provider's key is
@@ -200,6 +204,11 @@ def _translate(problem: ValidationError, task: dict[str, Any],
         same_type = [found for found in context if found.relative_schema_path[0] not in other_type]
         if same_type and len({found.relative_schema_path[0] for found in same_type}) == 1:
             return _translate(same_type[0], task, scope)
+    if keyword == "additionalProperties":
+        # A member an object of an anyOf branch does not take (the stand-in keeps them there).
+        known = problem.schema.get("properties", {})
+        return [_unsupported(_join(path, name), _unknown_code(problem.schema, name), scope)
+                for name in problem.instance if name not in known]
     schema = schemas.resolve(problem.schema)
     return [_bound_error(path, keyword, _at(task, problem.absolute_path), schema, scope)]
 

@@ -40,10 +40,12 @@ def derive(name: str, spec: dict[str, Any], base: dict[str, Any]) -> dict[str, A
     return derived
 
 
-def _keep_provider(settings: dict[str, Any], provider: str) -> None:
-    """providerSettings with ``provider``'s key only; another provider's key is a mismatch."""
-    others = [name for name in settings["properties"] if name != provider]
-    settings["properties"] = {provider: settings["properties"][provider]}
+def _keep_provider(settings: dict[str, Any], provider: str | list[str]) -> None:
+    """providerSettings with ``provider``'s key only (a family of several providers' models:
+    theirs); another provider's key is a mismatch."""
+    kept = [provider] if isinstance(provider, str) else provider
+    others = [name for name in settings["properties"] if name not in kept]
+    settings["properties"] = {name: settings["properties"][name] for name in kept}
     settings["x-unknown-codes"] = dict.fromkeys(others, "mismatchProviderSettingsProvider")
 
 
