@@ -23,6 +23,8 @@ class AudioInferenceInworldTtsRequestSpeech(TypedDict, total=False):
     volume: float
     pitch: int
     emotion: str
+    voices: list[str]
+    tone: list[str]
 
 
 class AudioInferenceInworldTtsRequestSettings(TypedDict, total=False):
@@ -60,6 +62,77 @@ class AudioInferenceMusicRequestInputs(TypedDict, total=False):
     video: str
     referenceAudios: list[str]
     referenceVoices: list[str]
+    audios: list[str]
+    videos: list[str]
+    referenceImages: list[str]
+
+
+class AudioInferenceMusicRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem(TypedDict, total=False):
+    sectionName: str
+    positiveLocalStyles: list[str]
+    negativeLocalStyles: list[str]
+    lines: list[str]
+    duration: float
+
+
+class AudioInferenceMusicRequestProviderSettingsElevenlabsMusicCompositionPlan(TypedDict, total=False):
+    positiveGlobalStyles: list[str]
+    negativeGlobalStyles: list[str]
+    sections: list[AudioInferenceMusicRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem]
+
+
+class AudioInferenceMusicRequestProviderSettingsElevenlabsMusic(TypedDict, total=False):
+    compositionPlan: AudioInferenceMusicRequestProviderSettingsElevenlabsMusicCompositionPlan
+
+
+class AudioInferenceMusicRequestProviderSettingsElevenlabs(TypedDict, total=False):
+    music: AudioInferenceMusicRequestProviderSettingsElevenlabsMusic
+
+
+class AudioInferenceMusicRequestProviderSettingsKlingaiMultiPromptItem(TypedDict, total=False):
+    prompt: str
+    duration: float
+
+
+class AudioInferenceMusicRequestProviderSettingsKlingaiCameraControlConfig(TypedDict, total=False):
+    horizontal: float
+    vertical: float
+    zoom: float
+    roll: float
+    tilt: float
+    pan: float
+
+
+class AudioInferenceMusicRequestProviderSettingsKlingaiCameraControl(TypedDict, total=False):
+    type: str
+    config: AudioInferenceMusicRequestProviderSettingsKlingaiCameraControlConfig
+
+
+class AudioInferenceMusicRequestProviderSettingsKlingai(TypedDict, total=False):
+    sound: bool
+    soundVolume: float
+    originalAudioVolume: float
+    soundEffectPrompt: str
+    bgmPrompt: str
+    asmrMode: bool
+    keepOriginalSound: bool
+    characterOrientation: Literal['image', 'video']
+    multiPrompt: list[AudioInferenceMusicRequestProviderSettingsKlingaiMultiPromptItem]
+    cameraControl: str | AudioInferenceMusicRequestProviderSettingsKlingaiCameraControl
+
+
+class AudioInferenceMusicRequestProviderSettingsMirelo(TypedDict, total=False):
+    startOffset: float
+
+
+class AudioInferenceMusicRequestProviderSettings(TypedDict, total=False):
+    elevenlabs: AudioInferenceMusicRequestProviderSettingsElevenlabs
+    klingai: AudioInferenceMusicRequestProviderSettingsKlingai
+    mirelo: AudioInferenceMusicRequestProviderSettingsMirelo
+
+
+class AudioInferenceMusicRequestSettings(TypedDict, total=False):
+    temperature: float
 
 
 class AudioInferenceMusicRequest(TypedDict, total=False):
@@ -85,6 +158,8 @@ class AudioInferenceMusicRequest(TypedDict, total=False):
     CFGScale: float
     strength: float
     inputs: AudioInferenceMusicRequestInputs
+    providerSettings: AudioInferenceMusicRequestProviderSettings
+    settings: AudioInferenceMusicRequestSettings
 
 
 class AudioInferenceSfxRequestAudioSettings(TypedDict, total=False):
@@ -98,6 +173,77 @@ class AudioInferenceSfxRequestInputs(TypedDict, total=False):
     video: str
     referenceAudios: list[str]
     referenceVoices: list[str]
+    audios: list[str]
+    videos: list[str]
+    referenceImages: list[str]
+
+
+class AudioInferenceSfxRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem(TypedDict, total=False):
+    sectionName: str
+    positiveLocalStyles: list[str]
+    negativeLocalStyles: list[str]
+    lines: list[str]
+    duration: float
+
+
+class AudioInferenceSfxRequestProviderSettingsElevenlabsMusicCompositionPlan(TypedDict, total=False):
+    positiveGlobalStyles: list[str]
+    negativeGlobalStyles: list[str]
+    sections: list[AudioInferenceSfxRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem]
+
+
+class AudioInferenceSfxRequestProviderSettingsElevenlabsMusic(TypedDict, total=False):
+    compositionPlan: AudioInferenceSfxRequestProviderSettingsElevenlabsMusicCompositionPlan
+
+
+class AudioInferenceSfxRequestProviderSettingsElevenlabs(TypedDict, total=False):
+    music: AudioInferenceSfxRequestProviderSettingsElevenlabsMusic
+
+
+class AudioInferenceSfxRequestProviderSettingsKlingaiMultiPromptItem(TypedDict, total=False):
+    prompt: str
+    duration: float
+
+
+class AudioInferenceSfxRequestProviderSettingsKlingaiCameraControlConfig(TypedDict, total=False):
+    horizontal: float
+    vertical: float
+    zoom: float
+    roll: float
+    tilt: float
+    pan: float
+
+
+class AudioInferenceSfxRequestProviderSettingsKlingaiCameraControl(TypedDict, total=False):
+    type: str
+    config: AudioInferenceSfxRequestProviderSettingsKlingaiCameraControlConfig
+
+
+class AudioInferenceSfxRequestProviderSettingsKlingai(TypedDict, total=False):
+    sound: bool
+    soundVolume: float
+    originalAudioVolume: float
+    soundEffectPrompt: str
+    bgmPrompt: str
+    asmrMode: bool
+    keepOriginalSound: bool
+    characterOrientation: Literal['image', 'video']
+    multiPrompt: list[AudioInferenceSfxRequestProviderSettingsKlingaiMultiPromptItem]
+    cameraControl: str | AudioInferenceSfxRequestProviderSettingsKlingaiCameraControl
+
+
+class AudioInferenceSfxRequestProviderSettingsMirelo(TypedDict, total=False):
+    startOffset: float
+
+
+class AudioInferenceSfxRequestProviderSettings(TypedDict, total=False):
+    elevenlabs: AudioInferenceSfxRequestProviderSettingsElevenlabs
+    klingai: AudioInferenceSfxRequestProviderSettingsKlingai
+    mirelo: AudioInferenceSfxRequestProviderSettingsMirelo
+
+
+class AudioInferenceSfxRequestSettings(TypedDict, total=False):
+    temperature: float
 
 
 class AudioInferenceSfxRequest(TypedDict, total=False):
@@ -121,6 +267,8 @@ class AudioInferenceSfxRequest(TypedDict, total=False):
     duration: float
     steps: int
     inputs: AudioInferenceSfxRequestInputs
+    providerSettings: AudioInferenceSfxRequestProviderSettings
+    settings: AudioInferenceSfxRequestSettings
 
 
 class AudioInferenceSpeechRequestAudioSettings(TypedDict, total=False):
@@ -137,6 +285,8 @@ class AudioInferenceSpeechRequestSpeech(TypedDict, total=False):
     volume: float
     pitch: int
     emotion: str
+    voices: list[str]
+    tone: list[str]
 
 
 class AudioInferenceSpeechRequestInputs(TypedDict, total=False):
@@ -144,6 +294,77 @@ class AudioInferenceSpeechRequestInputs(TypedDict, total=False):
     video: str
     referenceAudios: list[str]
     referenceVoices: list[str]
+    audios: list[str]
+    videos: list[str]
+    referenceImages: list[str]
+
+
+class AudioInferenceSpeechRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem(TypedDict, total=False):
+    sectionName: str
+    positiveLocalStyles: list[str]
+    negativeLocalStyles: list[str]
+    lines: list[str]
+    duration: float
+
+
+class AudioInferenceSpeechRequestProviderSettingsElevenlabsMusicCompositionPlan(TypedDict, total=False):
+    positiveGlobalStyles: list[str]
+    negativeGlobalStyles: list[str]
+    sections: list[AudioInferenceSpeechRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem]
+
+
+class AudioInferenceSpeechRequestProviderSettingsElevenlabsMusic(TypedDict, total=False):
+    compositionPlan: AudioInferenceSpeechRequestProviderSettingsElevenlabsMusicCompositionPlan
+
+
+class AudioInferenceSpeechRequestProviderSettingsElevenlabs(TypedDict, total=False):
+    music: AudioInferenceSpeechRequestProviderSettingsElevenlabsMusic
+
+
+class AudioInferenceSpeechRequestProviderSettingsKlingaiMultiPromptItem(TypedDict, total=False):
+    prompt: str
+    duration: float
+
+
+class AudioInferenceSpeechRequestProviderSettingsKlingaiCameraControlConfig(TypedDict, total=False):
+    horizontal: float
+    vertical: float
+    zoom: float
+    roll: float
+    tilt: float
+    pan: float
+
+
+class AudioInferenceSpeechRequestProviderSettingsKlingaiCameraControl(TypedDict, total=False):
+    type: str
+    config: AudioInferenceSpeechRequestProviderSettingsKlingaiCameraControlConfig
+
+
+class AudioInferenceSpeechRequestProviderSettingsKlingai(TypedDict, total=False):
+    sound: bool
+    soundVolume: float
+    originalAudioVolume: float
+    soundEffectPrompt: str
+    bgmPrompt: str
+    asmrMode: bool
+    keepOriginalSound: bool
+    characterOrientation: Literal['image', 'video']
+    multiPrompt: list[AudioInferenceSpeechRequestProviderSettingsKlingaiMultiPromptItem]
+    cameraControl: str | AudioInferenceSpeechRequestProviderSettingsKlingaiCameraControl
+
+
+class AudioInferenceSpeechRequestProviderSettingsMirelo(TypedDict, total=False):
+    startOffset: float
+
+
+class AudioInferenceSpeechRequestProviderSettings(TypedDict, total=False):
+    elevenlabs: AudioInferenceSpeechRequestProviderSettingsElevenlabs
+    klingai: AudioInferenceSpeechRequestProviderSettingsKlingai
+    mirelo: AudioInferenceSpeechRequestProviderSettingsMirelo
+
+
+class AudioInferenceSpeechRequestSettings(TypedDict, total=False):
+    temperature: float
 
 
 class AudioInferenceSpeechRequest(TypedDict, total=False):
@@ -167,6 +388,8 @@ class AudioInferenceSpeechRequest(TypedDict, total=False):
     negativePrompt: str
     CFGScale: float
     inputs: AudioInferenceSpeechRequestInputs
+    providerSettings: AudioInferenceSpeechRequestProviderSettings
+    settings: AudioInferenceSpeechRequestSettings
 
 
 class AuthenticationRequest(TypedDict, total=False):
@@ -1673,7 +1896,7 @@ class ModelSearchRequest(TypedDict, total=False):
     visibility: Literal['public', 'private', 'all', 'favorite', 'owned']
     source: Literal['official', 'featured', 'community']
     capabilities: list[str]
-    sort: Literal['_score', 'popularity', '-popularity', 'name', '-name', 'addedUnixTimestamp', '-addedUnixTimestamp', 'updatedDateUnixTimestamp', '-updatedDateUnixTimestamp']
+    sort: str
     limit: int
     offset: int
     customTaskUUID: str
@@ -1719,18 +1942,6 @@ class TextInferenceChatRequestSettingsCache(TypedDict, total=False):
     ttl: Literal['5m', '1h']
 
 
-class TextInferenceChatRequestSettingsToolsItem(TypedDict, total=False):
-    name: Required[str]
-    description: str
-    schema: dict[str, Any]
-    type: str
-
-
-class TextInferenceChatRequestSettingsToolChoice(TypedDict, total=False):
-    type: Required[Literal['auto', 'any', 'tool', 'none']]
-    name: str
-
-
 class TextInferenceChatRequestSettings(TypedDict, total=False):
     seed: int
     maxTokens: int
@@ -1747,8 +1958,6 @@ class TextInferenceChatRequestSettings(TypedDict, total=False):
     thinking: bool | str
     thinkingMode: str
     cache: TextInferenceChatRequestSettingsCache
-    tools: list[TextInferenceChatRequestSettingsToolsItem]
-    toolChoice: TextInferenceChatRequestSettingsToolChoice
 
 
 class TextInferenceChatRequestToolsItem(TypedDict, total=False):

@@ -107,7 +107,6 @@ TOOLS = [{"name": "get_weather", "description": "The weather of a city",
 
 def test_text_takes_tools_and_a_tool_choice() -> None:
     assert problems(text(tools=TOOLS, toolChoice={"type": "tool", "name": "get_weather"})) == []
-    assert problems(text(settings={"tools": TOOLS, "toolChoice": {"type": "auto"}})) == []
     checked = check_task(text(tools=TOOLS, toolChoice={"type": "ANY"}))
     assert checked.task["toolChoice"] == {"type": "any"}
     assert problems(text(toolChoice={"type": "some"})) == [
