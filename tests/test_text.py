@@ -184,7 +184,8 @@ def test_text_inference_async_is_acknowledged_then_polled(client: RestClient) ->
     ({"settings": {"topP": -0.1}}, ("invalidTopP", "settings.topP")),
     ({"numberResults": 5}, ("invalidNumberResults", "numberResults")),
     ({"deliveryMethod": "push"}, ("unsupportedDeliveryMethod", "deliveryMethod")),
-    ({"tools": []}, ("unsupportedParameter", "tools")),
+    ({"tools": []}, ("invalidTools", "tools")),
+    ({"tool_choice": "auto"}, ("unsupportedParameter", "tool_choice")),
 ])
 def test_text_inference_rejects_values_out_of_bounds(client: RestClient,
                                                      overrides: dict[str, Any],
