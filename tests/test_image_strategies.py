@@ -21,7 +21,7 @@ from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
 from tests.helpers import RestClient
 
-PIL_FORMATS = {"JPG": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
+PIL_FORMATS = {"JPG": "JPEG", "JPEG": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
 _CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
 # Valid tasks draw images (up to 2048x2048, up to 2 each): fewer of them than of rejections.
 FEW = settings(max_examples=15, deadline=None, suppress_health_check=_CHECKS)
@@ -81,7 +81,7 @@ def test_valid_image_tasks_get_images_of_the_asked_size_and_format(
         assert len(images) == asked_keys(task)
         for image in images:
             assert image.size == si.expected_size(task)
-            assert image.format == PIL_FORMATS[task.get("outputFormat", "JPG")]
+            assert image.format == PIL_FORMATS[task.get("outputFormat", "JPG").upper()]
 
 
 @MANY

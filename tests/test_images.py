@@ -153,7 +153,7 @@ def test_content_check_reports_nsfw_content(client: RestClient) -> None:
 
 def test_validation_errors_name_each_field(client: RestClient) -> None:
     body = client.post([image_task(width=500, height=4096, positivePrompt="", steps=0,
-                                   CFGScale=31, outputFormat="GIF", outputQuality=10,
+                                   CFGScale=51, outputFormat="GIF", outputQuality=10,
                                    numberResults=0, outputType="file", scheduler="Fast")]).json()
     assert errors_of(body) == [
         ("invalidCFGScale", "CFGScale"), ("invalidHeight", "height"),
@@ -162,7 +162,7 @@ def test_validation_errors_name_each_field(client: RestClient) -> None:
         ("invalidWidth", "width"), ("unsupportedOutputFormat", "outputFormat"),
         ("unsupportedOutputType", "outputType"), ("unsupportedScheduler", "scheduler")]
     width = next(p for p in body["errors"] if p["parameter"] == "width")
-    assert "from 512 to 2048, a multiple of 64" in width["message"]
+    assert "from 128 to 2048, a multiple of 64" in width["message"]
     assert all(problem["taskUUID"] for problem in body["errors"])
     # A provider model takes no sampler fields.
     body = client.post([image_task(model="openai:1@1", steps=4)]).json()

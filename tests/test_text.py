@@ -184,7 +184,8 @@ def test_text_inference_async_is_acknowledged_then_polled(client: RestClient) ->
     ({"settings": {"topP": -0.1}}, ("invalidTopP", "settings.topP")),
     ({"numberResults": 5}, ("invalidNumberResults", "numberResults")),
     ({"deliveryMethod": "push"}, ("unsupportedDeliveryMethod", "deliveryMethod")),
-    ({"tools": []}, ("unsupportedParameter", "tools")),
+    ({"tools": []}, ("invalidTools", "tools")),
+    ({"tool_choice": "auto"}, ("unsupportedParameter", "tool_choice")),
 ])
 def test_text_inference_rejects_values_out_of_bounds(client: RestClient,
                                                      overrides: dict[str, Any],
@@ -398,7 +399,7 @@ def test_model_search_finds_the_catalog_models(client: RestClient) -> None:
 @pytest.mark.parametrize(("fields", "expected"), [
     ({"category": "lora"}, {"lora"}),
     ({"architecture": "flux1d", "source": "community"}, {"flux1d"}),
-    ({"tags": ["controlnet", "depth"]}, {"depth"}),
+    ({"tags": ["controlnet", "depth"]}, {"controlnet", "depth"}),
     ({"conditioning": "canny"}, {"canny"}),
 ])
 def test_model_search_filters(client: RestClient, fields: dict[str, Any],

@@ -6,7 +6,7 @@ tests/test_request_types.py fails when this file is not what the schemas give.
 """
 
 # Evaluated, not postponed: the classes' __required_keys__ must say what the schema requires.
-from typing import Literal, Required, TypedDict
+from typing import Any, Literal, Required, TypedDict
 
 
 class ThreeDInferenceRequestInputs(TypedDict, total=False):
@@ -112,6 +112,8 @@ class AudioInferenceInworldTtsRequestSpeech(TypedDict, total=False):
     volume: float
     pitch: int
     emotion: str
+    voices: list[str]
+    tone: list[str]
 
 
 class AudioInferenceInworldTtsRequestSettings(TypedDict, total=False):
@@ -149,6 +151,77 @@ class AudioInferenceMusicRequestInputs(TypedDict, total=False):
     video: str
     referenceAudios: list[str]
     referenceVoices: list[str]
+    audios: list[str]
+    videos: list[str]
+    referenceImages: list[str]
+
+
+class AudioInferenceMusicRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem(TypedDict, total=False):
+    sectionName: str
+    positiveLocalStyles: list[str]
+    negativeLocalStyles: list[str]
+    lines: list[str]
+    duration: float
+
+
+class AudioInferenceMusicRequestProviderSettingsElevenlabsMusicCompositionPlan(TypedDict, total=False):
+    positiveGlobalStyles: list[str]
+    negativeGlobalStyles: list[str]
+    sections: list[AudioInferenceMusicRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem]
+
+
+class AudioInferenceMusicRequestProviderSettingsElevenlabsMusic(TypedDict, total=False):
+    compositionPlan: AudioInferenceMusicRequestProviderSettingsElevenlabsMusicCompositionPlan
+
+
+class AudioInferenceMusicRequestProviderSettingsElevenlabs(TypedDict, total=False):
+    music: AudioInferenceMusicRequestProviderSettingsElevenlabsMusic
+
+
+class AudioInferenceMusicRequestProviderSettingsKlingaiMultiPromptItem(TypedDict, total=False):
+    prompt: str
+    duration: float
+
+
+class AudioInferenceMusicRequestProviderSettingsKlingaiCameraControlConfig(TypedDict, total=False):
+    horizontal: float
+    vertical: float
+    zoom: float
+    roll: float
+    tilt: float
+    pan: float
+
+
+class AudioInferenceMusicRequestProviderSettingsKlingaiCameraControl(TypedDict, total=False):
+    type: str
+    config: AudioInferenceMusicRequestProviderSettingsKlingaiCameraControlConfig
+
+
+class AudioInferenceMusicRequestProviderSettingsKlingai(TypedDict, total=False):
+    sound: bool
+    soundVolume: float
+    originalAudioVolume: float
+    soundEffectPrompt: str
+    bgmPrompt: str
+    asmrMode: bool
+    keepOriginalSound: bool
+    characterOrientation: Literal['image', 'video']
+    multiPrompt: list[AudioInferenceMusicRequestProviderSettingsKlingaiMultiPromptItem]
+    cameraControl: str | AudioInferenceMusicRequestProviderSettingsKlingaiCameraControl
+
+
+class AudioInferenceMusicRequestProviderSettingsMirelo(TypedDict, total=False):
+    startOffset: float
+
+
+class AudioInferenceMusicRequestProviderSettings(TypedDict, total=False):
+    elevenlabs: AudioInferenceMusicRequestProviderSettingsElevenlabs
+    klingai: AudioInferenceMusicRequestProviderSettingsKlingai
+    mirelo: AudioInferenceMusicRequestProviderSettingsMirelo
+
+
+class AudioInferenceMusicRequestSettings(TypedDict, total=False):
+    temperature: float
 
 
 class AudioInferenceMusicRequest(TypedDict, total=False):
@@ -174,6 +247,8 @@ class AudioInferenceMusicRequest(TypedDict, total=False):
     CFGScale: float
     strength: float
     inputs: AudioInferenceMusicRequestInputs
+    providerSettings: AudioInferenceMusicRequestProviderSettings
+    settings: AudioInferenceMusicRequestSettings
 
 
 class AudioInferenceSfxRequestAudioSettings(TypedDict, total=False):
@@ -187,6 +262,77 @@ class AudioInferenceSfxRequestInputs(TypedDict, total=False):
     video: str
     referenceAudios: list[str]
     referenceVoices: list[str]
+    audios: list[str]
+    videos: list[str]
+    referenceImages: list[str]
+
+
+class AudioInferenceSfxRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem(TypedDict, total=False):
+    sectionName: str
+    positiveLocalStyles: list[str]
+    negativeLocalStyles: list[str]
+    lines: list[str]
+    duration: float
+
+
+class AudioInferenceSfxRequestProviderSettingsElevenlabsMusicCompositionPlan(TypedDict, total=False):
+    positiveGlobalStyles: list[str]
+    negativeGlobalStyles: list[str]
+    sections: list[AudioInferenceSfxRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem]
+
+
+class AudioInferenceSfxRequestProviderSettingsElevenlabsMusic(TypedDict, total=False):
+    compositionPlan: AudioInferenceSfxRequestProviderSettingsElevenlabsMusicCompositionPlan
+
+
+class AudioInferenceSfxRequestProviderSettingsElevenlabs(TypedDict, total=False):
+    music: AudioInferenceSfxRequestProviderSettingsElevenlabsMusic
+
+
+class AudioInferenceSfxRequestProviderSettingsKlingaiMultiPromptItem(TypedDict, total=False):
+    prompt: str
+    duration: float
+
+
+class AudioInferenceSfxRequestProviderSettingsKlingaiCameraControlConfig(TypedDict, total=False):
+    horizontal: float
+    vertical: float
+    zoom: float
+    roll: float
+    tilt: float
+    pan: float
+
+
+class AudioInferenceSfxRequestProviderSettingsKlingaiCameraControl(TypedDict, total=False):
+    type: str
+    config: AudioInferenceSfxRequestProviderSettingsKlingaiCameraControlConfig
+
+
+class AudioInferenceSfxRequestProviderSettingsKlingai(TypedDict, total=False):
+    sound: bool
+    soundVolume: float
+    originalAudioVolume: float
+    soundEffectPrompt: str
+    bgmPrompt: str
+    asmrMode: bool
+    keepOriginalSound: bool
+    characterOrientation: Literal['image', 'video']
+    multiPrompt: list[AudioInferenceSfxRequestProviderSettingsKlingaiMultiPromptItem]
+    cameraControl: str | AudioInferenceSfxRequestProviderSettingsKlingaiCameraControl
+
+
+class AudioInferenceSfxRequestProviderSettingsMirelo(TypedDict, total=False):
+    startOffset: float
+
+
+class AudioInferenceSfxRequestProviderSettings(TypedDict, total=False):
+    elevenlabs: AudioInferenceSfxRequestProviderSettingsElevenlabs
+    klingai: AudioInferenceSfxRequestProviderSettingsKlingai
+    mirelo: AudioInferenceSfxRequestProviderSettingsMirelo
+
+
+class AudioInferenceSfxRequestSettings(TypedDict, total=False):
+    temperature: float
 
 
 class AudioInferenceSfxRequest(TypedDict, total=False):
@@ -210,6 +356,8 @@ class AudioInferenceSfxRequest(TypedDict, total=False):
     duration: float
     steps: int
     inputs: AudioInferenceSfxRequestInputs
+    providerSettings: AudioInferenceSfxRequestProviderSettings
+    settings: AudioInferenceSfxRequestSettings
 
 
 class AudioInferenceSpeechRequestAudioSettings(TypedDict, total=False):
@@ -226,6 +374,8 @@ class AudioInferenceSpeechRequestSpeech(TypedDict, total=False):
     volume: float
     pitch: int
     emotion: str
+    voices: list[str]
+    tone: list[str]
 
 
 class AudioInferenceSpeechRequestInputs(TypedDict, total=False):
@@ -233,6 +383,77 @@ class AudioInferenceSpeechRequestInputs(TypedDict, total=False):
     video: str
     referenceAudios: list[str]
     referenceVoices: list[str]
+    audios: list[str]
+    videos: list[str]
+    referenceImages: list[str]
+
+
+class AudioInferenceSpeechRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem(TypedDict, total=False):
+    sectionName: str
+    positiveLocalStyles: list[str]
+    negativeLocalStyles: list[str]
+    lines: list[str]
+    duration: float
+
+
+class AudioInferenceSpeechRequestProviderSettingsElevenlabsMusicCompositionPlan(TypedDict, total=False):
+    positiveGlobalStyles: list[str]
+    negativeGlobalStyles: list[str]
+    sections: list[AudioInferenceSpeechRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem]
+
+
+class AudioInferenceSpeechRequestProviderSettingsElevenlabsMusic(TypedDict, total=False):
+    compositionPlan: AudioInferenceSpeechRequestProviderSettingsElevenlabsMusicCompositionPlan
+
+
+class AudioInferenceSpeechRequestProviderSettingsElevenlabs(TypedDict, total=False):
+    music: AudioInferenceSpeechRequestProviderSettingsElevenlabsMusic
+
+
+class AudioInferenceSpeechRequestProviderSettingsKlingaiMultiPromptItem(TypedDict, total=False):
+    prompt: str
+    duration: float
+
+
+class AudioInferenceSpeechRequestProviderSettingsKlingaiCameraControlConfig(TypedDict, total=False):
+    horizontal: float
+    vertical: float
+    zoom: float
+    roll: float
+    tilt: float
+    pan: float
+
+
+class AudioInferenceSpeechRequestProviderSettingsKlingaiCameraControl(TypedDict, total=False):
+    type: str
+    config: AudioInferenceSpeechRequestProviderSettingsKlingaiCameraControlConfig
+
+
+class AudioInferenceSpeechRequestProviderSettingsKlingai(TypedDict, total=False):
+    sound: bool
+    soundVolume: float
+    originalAudioVolume: float
+    soundEffectPrompt: str
+    bgmPrompt: str
+    asmrMode: bool
+    keepOriginalSound: bool
+    characterOrientation: Literal['image', 'video']
+    multiPrompt: list[AudioInferenceSpeechRequestProviderSettingsKlingaiMultiPromptItem]
+    cameraControl: str | AudioInferenceSpeechRequestProviderSettingsKlingaiCameraControl
+
+
+class AudioInferenceSpeechRequestProviderSettingsMirelo(TypedDict, total=False):
+    startOffset: float
+
+
+class AudioInferenceSpeechRequestProviderSettings(TypedDict, total=False):
+    elevenlabs: AudioInferenceSpeechRequestProviderSettingsElevenlabs
+    klingai: AudioInferenceSpeechRequestProviderSettingsKlingai
+    mirelo: AudioInferenceSpeechRequestProviderSettingsMirelo
+
+
+class AudioInferenceSpeechRequestSettings(TypedDict, total=False):
+    temperature: float
 
 
 class AudioInferenceSpeechRequest(TypedDict, total=False):
@@ -256,6 +477,8 @@ class AudioInferenceSpeechRequest(TypedDict, total=False):
     negativePrompt: str
     CFGScale: float
     inputs: AudioInferenceSpeechRequestInputs
+    providerSettings: AudioInferenceSpeechRequestProviderSettings
+    settings: AudioInferenceSpeechRequestSettings
 
 
 class AuthenticationRequest(TypedDict, total=False):
@@ -347,6 +570,434 @@ class ImageInferenceGuidedRequestSafety(TypedDict, total=False):
     mode: Literal['none', 'fast', 'full']
 
 
+class ImageInferenceGuidedRequestLoraItem(TypedDict, total=False):
+    model: Required[str]
+    weight: float
+
+
+class ImageInferenceGuidedRequestLycorisItem(TypedDict, total=False):
+    model: Required[str]
+    weight: float
+
+
+class ImageInferenceGuidedRequestAcceleratorOptions(TypedDict, total=False):
+    teaCache: bool
+    teaCacheDistance: float
+    deepCache: bool
+    deepCacheInterval: int
+    deepCacheBranchId: int
+    deepCacheSkipMode: str
+    fbcache: bool
+    fbCache: bool
+    cacheDistance: float
+    fbCacheThreshold: float
+    cacheStartStep: int
+    cacheStartStepPercentage: int
+    cacheEndStep: int
+    cacheStopStep: int
+    cacheEndStepPercentage: int
+    cacheMaxConsecutiveSteps: int
+
+
+class ImageInferenceGuidedRequestUltralytics(TypedDict, total=False):
+    confidence: float
+    maskBlur: int
+    maskPadding: int
+    inpaintSize: int
+    positivePrompt: str
+    negativePrompt: str
+    steps: int
+    CFGScale: float
+    strength: float
+
+
+class ImageInferenceGuidedRequestControlNetItem(TypedDict, total=False):
+    model: Required[str]
+    guideImage: Required[str]
+    weight: float
+    controlMode: Literal['prompt', 'controlnet', 'balanced']
+    startStep: int
+    startStepPercentage: int
+    endStep: int
+    endStepPercentage: int
+    preprocessor: str
+    lowThresholdCanny: int
+    highThresholdCanny: int
+    includeHandsAndFaceOpenPose: bool
+
+
+class ImageInferenceGuidedRequestAdvancedFeaturesHiresFix(TypedDict, total=False):
+    pass
+
+
+class ImageInferenceGuidedRequestAdvancedFeaturesFluxKontext(TypedDict, total=False):
+    guidanceEndStep: int
+    guidanceEndStepPercentage: int
+
+
+class ImageInferenceGuidedRequestAdvancedFeaturesRegionalPromptingRegionsItem(TypedDict, total=False):
+    prompt: Required[str]
+    mask: list[float] | str
+
+
+class ImageInferenceGuidedRequestAdvancedFeaturesRegionalPrompting(TypedDict, total=False):
+    injectSteps: Required[int]
+    backgroundPrompt: str
+    baseRatio: float
+    regions: list[ImageInferenceGuidedRequestAdvancedFeaturesRegionalPromptingRegionsItem]
+
+
+class ImageInferenceGuidedRequestAdvancedFeaturesWatermark(TypedDict, total=False):
+    text: str
+    image: str
+    displayPosition: Literal['top-left', 'top-center', 'top-right', 'middle-left', 'center', 'middle-right', 'bottom-left', 'bottom-center', 'bottom-right']
+    tiled: bool
+    opacity: float
+    fontColor: str
+    bgColor: str
+
+
+class ImageInferenceGuidedRequestAdvancedFeatures(TypedDict, total=False):
+    layerDiffuse: bool
+    hiresFix: bool | ImageInferenceGuidedRequestAdvancedFeaturesHiresFix
+    fluxKontext: ImageInferenceGuidedRequestAdvancedFeaturesFluxKontext
+    regionalPrompting: ImageInferenceGuidedRequestAdvancedFeaturesRegionalPrompting
+    watermark: ImageInferenceGuidedRequestAdvancedFeaturesWatermark
+
+
+class ImageInferenceGuidedRequestSettingsColorPaletteItem(TypedDict, total=False):
+    hex: str
+    ratio: float
+
+
+class ImageInferenceGuidedRequestSettingsMoodboardsItem(TypedDict, total=False):
+    id: str
+    strength: float
+
+
+class ImageInferenceGuidedRequestSettingsPromptEnhance(TypedDict, total=False):
+    enabled: bool
+    temperature: float
+    topP: float
+
+
+class ImageInferenceGuidedRequestSettings(TypedDict, total=False):
+    quality: str
+    background: str
+    style: str
+    layers: int
+    trueCFGScale: float
+    thinkingLevel: str
+    structuredPrompt: str
+    colorPalette: list[ImageInferenceGuidedRequestSettingsColorPaletteItem]
+    moodboards: list[ImageInferenceGuidedRequestSettingsMoodboardsItem]
+    promptEnhance: ImageInferenceGuidedRequestSettingsPromptEnhance
+
+
+class ImageInferenceGuidedRequestProviderSettingsBfl(TypedDict, total=False):
+    promptUpsampling: bool
+    safetyTolerance: int
+    raw: bool
+
+
+class ImageInferenceGuidedRequestProviderSettingsOpenai(TypedDict, total=False):
+    quality: Literal['auto', 'high', 'medium', 'low', 'hd', 'standard']
+    background: Literal['transparent', 'opaque']
+    style: Literal['vivid', 'natural']
+
+
+class ImageInferenceGuidedRequestProviderSettingsGoogle(TypedDict, total=False):
+    enhancePrompt: bool
+    generateAudio: bool
+    search: bool
+    searchLatitude: float
+    searchLongitude: float
+    resizeMode: Literal['crop', 'pad']
+    safetyTolerance: str
+
+
+class ImageInferenceGuidedRequestProviderSettingsBytedance(TypedDict, total=False):
+    maxSequentialImages: int
+    cameraFixed: bool
+    fastMode: bool
+    audio: bool
+    draft: bool
+    optimizePromptMode: Literal['standard', 'fast']
+
+
+class ImageInferenceGuidedRequestProviderSettingsIdeogramColorPaletteMembersItem(TypedDict, total=False):
+    colorHex: str
+    colorWeight: float
+
+
+class ImageInferenceGuidedRequestProviderSettingsIdeogramColorPalette(TypedDict, total=False):
+    name: str
+    members: list[ImageInferenceGuidedRequestProviderSettingsIdeogramColorPaletteMembersItem]
+
+
+class ImageInferenceGuidedRequestProviderSettingsIdeogram(TypedDict, total=False):
+    renderingSpeed: Literal['TURBO', 'DEFAULT', 'QUALITY']
+    magicPrompt: Literal['AUTO', 'ON', 'OFF']
+    styleType: Literal['AUTO', 'GENERAL', 'REALISTIC', 'DESIGN', 'FICTION', 'RENDER_3D', 'ANIME']
+    styleReferenceImages: list[str]
+    remixStrength: int
+    stylePreset: str
+    styleCode: str
+    colorPalette: ImageInferenceGuidedRequestProviderSettingsIdeogramColorPalette
+
+
+class ImageInferenceGuidedRequestProviderSettingsBriaMaskKeyPointsItem(TypedDict, total=False):
+    x: float
+    y: float
+    type: str
+
+
+class ImageInferenceGuidedRequestProviderSettingsBriaMask(TypedDict, total=False):
+    foreground: bool
+    prompt: str
+    frameIndex: int
+    keyPoints: list[ImageInferenceGuidedRequestProviderSettingsBriaMaskKeyPointsItem]
+
+
+class ImageInferenceGuidedRequestProviderSettingsBria(TypedDict, total=False):
+    medium: Literal['photography', 'art']
+    mode: Literal['base', 'high_control', 'fast']
+    promptEnhancement: bool
+    enhanceImage: bool
+    promptContentModeration: bool
+    contentModeration: bool
+    ipSignal: bool
+    preserveAlpha: bool
+    enhanceReferenceImages: bool
+    refinePrompt: bool
+    originalQuality: bool
+    forceBackgroundDetection: bool
+    preserveAudio: bool
+    autoTrim: bool
+    mask: ImageInferenceGuidedRequestProviderSettingsBriaMask
+    edit: Literal['colorize', 'relight', 'restore', 'blend', 'reseason', 'sketch_to_image']
+    color: str
+    lightDirection: str
+    lightType: str
+    season: str
+
+
+class ImageInferenceGuidedRequestProviderSettingsAlibaba(TypedDict, total=False):
+    promptEnhancer: bool
+    promptExtend: bool
+    audio: bool
+    shotType: Literal['single', 'multi']
+
+
+class ImageInferenceGuidedRequestProviderSettingsSourcefulFontInputsItem(TypedDict, total=False):
+    fontUrl: str
+    text: str
+
+
+class ImageInferenceGuidedRequestProviderSettingsSourceful(TypedDict, total=False):
+    transparency: bool
+    enhancePrompt: bool
+    fontInputs: list[ImageInferenceGuidedRequestProviderSettingsSourcefulFontInputsItem]
+
+
+class ImageInferenceGuidedRequestProviderSettingsRecraftColorsItem(TypedDict, total=False):
+    rgb: list[int]
+
+
+class ImageInferenceGuidedRequestProviderSettingsRecraftBackgroundColor(TypedDict, total=False):
+    rgb: list[int]
+
+
+class ImageInferenceGuidedRequestProviderSettingsRecraft(TypedDict, total=False):
+    styleId: str
+    colors: list[ImageInferenceGuidedRequestProviderSettingsRecraftColorsItem]
+    backgroundColor: ImageInferenceGuidedRequestProviderSettingsRecraftBackgroundColor
+
+
+class ImageInferenceGuidedRequestProviderSettingsXai(TypedDict, total=False):
+    quality: Literal['low', 'medium', 'high']
+
+
+class ImageInferenceGuidedRequestProviderSettingsMidjourney(TypedDict, total=False):
+    quality: float
+    stylize: int
+    chaos: int
+    weird: int
+    niji: bool | str | int
+
+
+class ImageInferenceGuidedRequestProviderSettingsRunwayContentModeration(TypedDict, total=False):
+    publicFigureThreshold: Literal['auto', 'low']
+
+
+class ImageInferenceGuidedRequestProviderSettingsRunway(TypedDict, total=False):
+    contentModeration: ImageInferenceGuidedRequestProviderSettingsRunwayContentModeration
+
+
+class ImageInferenceGuidedRequestProviderSettingsKlingaiMultiPromptItem(TypedDict, total=False):
+    prompt: str
+    duration: float
+
+
+class ImageInferenceGuidedRequestProviderSettingsKlingaiCameraControlConfig(TypedDict, total=False):
+    horizontal: float
+    vertical: float
+    zoom: float
+    roll: float
+    tilt: float
+    pan: float
+
+
+class ImageInferenceGuidedRequestProviderSettingsKlingaiCameraControl(TypedDict, total=False):
+    type: str
+    config: ImageInferenceGuidedRequestProviderSettingsKlingaiCameraControlConfig
+
+
+class ImageInferenceGuidedRequestProviderSettingsKlingai(TypedDict, total=False):
+    sound: bool
+    soundVolume: float
+    originalAudioVolume: float
+    soundEffectPrompt: str
+    bgmPrompt: str
+    asmrMode: bool
+    keepOriginalSound: bool
+    characterOrientation: Literal['image', 'video']
+    multiPrompt: list[ImageInferenceGuidedRequestProviderSettingsKlingaiMultiPromptItem]
+    cameraControl: str | ImageInferenceGuidedRequestProviderSettingsKlingaiCameraControl
+
+
+class ImageInferenceGuidedRequestProviderSettingsMinimax(TypedDict, total=False):
+    promptOptimizer: bool
+
+
+class ImageInferenceGuidedRequestProviderSettingsPixverse(TypedDict, total=False):
+    style: Literal['anime', '3d_animation', 'clay', 'comic', 'cyberpunk']
+    effect: str
+    cameraMovement: str
+    motionMode: Literal['normal', 'fast']
+    soundEffectSwitch: bool
+    soundEffectContent: str
+    audio: bool
+    multiClip: bool
+    thinking: Literal['enabled', 'disabled', 'auto']
+
+
+class ImageInferenceGuidedRequestProviderSettingsViduTemplate(TypedDict, total=False):
+    name: str
+    area: str
+    beast: str
+
+
+class ImageInferenceGuidedRequestProviderSettingsVidu(TypedDict, total=False):
+    movementAmplitude: Literal['auto', 'small', 'medium', 'large']
+    bgm: bool
+    style: Literal['general', 'anime']
+    audio: bool
+    template: ImageInferenceGuidedRequestProviderSettingsViduTemplate
+
+
+class ImageInferenceGuidedRequestProviderSettingsLumaaiConceptsItem(TypedDict, total=False):
+    key: Required[str]
+
+
+class ImageInferenceGuidedRequestProviderSettingsLumaai(TypedDict, total=False):
+    loop: bool
+    concepts: list[ImageInferenceGuidedRequestProviderSettingsLumaaiConceptsItem]
+
+
+class ImageInferenceGuidedRequestProviderSettingsLightricks(TypedDict, total=False):
+    generateAudio: bool
+    startTime: float
+    duration: float
+    mode: Literal['replace_audio', 'replace_video', 'replace_audio_and_video']
+
+
+class ImageInferenceGuidedRequestProviderSettingsSyncActiveSpeakerDetection(TypedDict, total=False):
+    autoDetect: bool
+    frameNumber: int
+    coordinates: list[float]
+    boundingBoxes: list[list[float]]
+
+
+class ImageInferenceGuidedRequestProviderSettingsSyncSegmentsItem(TypedDict, total=False):
+    startTime: float
+    endTime: float
+    audio: str
+    ref: str
+    audioStartTime: float
+    audioEndTime: float
+
+
+class ImageInferenceGuidedRequestProviderSettingsSync(TypedDict, total=False):
+    syncMode: Literal['bounce', 'loop', 'cut_off', 'silence', 'remap']
+    editRegion: Literal['lips', 'face', 'head']
+    emotionPrompt: str
+    temperature: float
+    activeSpeakerDetection: bool | ImageInferenceGuidedRequestProviderSettingsSyncActiveSpeakerDetection
+    occlusionDetectionEnabled: bool
+    segments: list[ImageInferenceGuidedRequestProviderSettingsSyncSegmentsItem]
+
+
+class ImageInferenceGuidedRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem(TypedDict, total=False):
+    sectionName: str
+    positiveLocalStyles: list[str]
+    negativeLocalStyles: list[str]
+    lines: list[str]
+    duration: float
+
+
+class ImageInferenceGuidedRequestProviderSettingsElevenlabsMusicCompositionPlan(TypedDict, total=False):
+    positiveGlobalStyles: list[str]
+    negativeGlobalStyles: list[str]
+    sections: list[ImageInferenceGuidedRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem]
+
+
+class ImageInferenceGuidedRequestProviderSettingsElevenlabsMusic(TypedDict, total=False):
+    compositionPlan: ImageInferenceGuidedRequestProviderSettingsElevenlabsMusicCompositionPlan
+
+
+class ImageInferenceGuidedRequestProviderSettingsElevenlabs(TypedDict, total=False):
+    music: ImageInferenceGuidedRequestProviderSettingsElevenlabsMusic
+
+
+class ImageInferenceGuidedRequestProviderSettingsMirelo(TypedDict, total=False):
+    startOffset: float
+
+
+class ImageInferenceGuidedRequestProviderSettingsRunware(TypedDict, total=False):
+    pass
+
+
+class ImageInferenceGuidedRequestProviderSettingsPrunaai(TypedDict, total=False):
+    pass
+
+
+class ImageInferenceGuidedRequestProviderSettings(TypedDict, total=False):
+    bfl: ImageInferenceGuidedRequestProviderSettingsBfl
+    openai: ImageInferenceGuidedRequestProviderSettingsOpenai
+    google: ImageInferenceGuidedRequestProviderSettingsGoogle
+    bytedance: ImageInferenceGuidedRequestProviderSettingsBytedance
+    ideogram: ImageInferenceGuidedRequestProviderSettingsIdeogram
+    bria: ImageInferenceGuidedRequestProviderSettingsBria
+    alibaba: ImageInferenceGuidedRequestProviderSettingsAlibaba
+    sourceful: ImageInferenceGuidedRequestProviderSettingsSourceful
+    recraft: ImageInferenceGuidedRequestProviderSettingsRecraft
+    xai: ImageInferenceGuidedRequestProviderSettingsXai
+    midjourney: ImageInferenceGuidedRequestProviderSettingsMidjourney
+    runway: ImageInferenceGuidedRequestProviderSettingsRunway
+    klingai: ImageInferenceGuidedRequestProviderSettingsKlingai
+    minimax: ImageInferenceGuidedRequestProviderSettingsMinimax
+    pixverse: ImageInferenceGuidedRequestProviderSettingsPixverse
+    vidu: ImageInferenceGuidedRequestProviderSettingsVidu
+    lumaai: ImageInferenceGuidedRequestProviderSettingsLumaai
+    lightricks: ImageInferenceGuidedRequestProviderSettingsLightricks
+    sync: ImageInferenceGuidedRequestProviderSettingsSync
+    elevenlabs: ImageInferenceGuidedRequestProviderSettingsElevenlabs
+    mirelo: ImageInferenceGuidedRequestProviderSettingsMirelo
+    runware: ImageInferenceGuidedRequestProviderSettingsRunware
+    prunaai: ImageInferenceGuidedRequestProviderSettingsPrunaai
+
+
 class ImageInferenceGuidedRequest(TypedDict, total=False):
     """imageInference for sampler models whose size is optional (editing, kontext, tools)"""
 
@@ -376,6 +1027,18 @@ class ImageInferenceGuidedRequest(TypedDict, total=False):
     inputs: ImageInferenceGuidedRequestInputs
     safety: ImageInferenceGuidedRequestSafety
     checkNSFW: bool
+    strength: float
+    lora: list[ImageInferenceGuidedRequestLoraItem]
+    lycoris: list[ImageInferenceGuidedRequestLycorisItem]
+    acceleratorOptions: ImageInferenceGuidedRequestAcceleratorOptions
+    acceleration: Literal['none', 'low', 'medium', 'high']
+    trueCFGScale: float
+    maskMargin: int
+    ultralytics: ImageInferenceGuidedRequestUltralytics
+    controlNet: list[ImageInferenceGuidedRequestControlNetItem]
+    advancedFeatures: ImageInferenceGuidedRequestAdvancedFeatures
+    settings: ImageInferenceGuidedRequestSettings
+    providerSettings: ImageInferenceGuidedRequestProviderSettings
 
 
 class ImageInferenceOpenWeightsRequestInputs(TypedDict, total=False):
@@ -387,6 +1050,483 @@ class ImageInferenceOpenWeightsRequestInputs(TypedDict, total=False):
 class ImageInferenceOpenWeightsRequestSafety(TypedDict, total=False):
     checkContent: bool
     mode: Literal['none', 'fast', 'full']
+
+
+class ImageInferenceOpenWeightsRequestLoraItem(TypedDict, total=False):
+    model: Required[str]
+    weight: float
+
+
+class ImageInferenceOpenWeightsRequestLycorisItem(TypedDict, total=False):
+    model: Required[str]
+    weight: float
+
+
+class ImageInferenceOpenWeightsRequestAcceleratorOptions(TypedDict, total=False):
+    teaCache: bool
+    teaCacheDistance: float
+    deepCache: bool
+    deepCacheInterval: int
+    deepCacheBranchId: int
+    deepCacheSkipMode: str
+    fbcache: bool
+    fbCache: bool
+    cacheDistance: float
+    fbCacheThreshold: float
+    cacheStartStep: int
+    cacheStartStepPercentage: int
+    cacheEndStep: int
+    cacheStopStep: int
+    cacheEndStepPercentage: int
+    cacheMaxConsecutiveSteps: int
+
+
+class ImageInferenceOpenWeightsRequestOutpaint(TypedDict, total=False):
+    top: int
+    right: int
+    bottom: int
+    left: int
+    blur: int
+
+
+class ImageInferenceOpenWeightsRequestEmbeddingsItem(TypedDict, total=False):
+    model: Required[str]
+    weight: float
+
+
+class ImageInferenceOpenWeightsRequestControlNetItem(TypedDict, total=False):
+    model: Required[str]
+    guideImage: Required[str]
+    weight: float
+    controlMode: Literal['prompt', 'controlnet', 'balanced']
+    startStep: int
+    startStepPercentage: int
+    endStep: int
+    endStepPercentage: int
+    preprocessor: str
+    lowThresholdCanny: int
+    highThresholdCanny: int
+    includeHandsAndFaceOpenPose: bool
+
+
+class ImageInferenceOpenWeightsRequestIpAdaptersItem(TypedDict, total=False):
+    model: Required[str]
+    guideImage: str
+    weight: float
+    guideImages: list[str]
+    combineMethod: str
+    weightType: str
+    embedScaling: str
+    weightComposition: float
+
+
+class ImageInferenceOpenWeightsRequestRefiner(TypedDict, total=False):
+    model: Required[str]
+    startStep: int
+    startStepPercentage: int
+
+
+class ImageInferenceOpenWeightsRequestHiresFix(TypedDict, total=False):
+    pass
+
+
+class ImageInferenceOpenWeightsRequestUltralytics(TypedDict, total=False):
+    confidence: float
+    maskBlur: int
+    maskPadding: int
+    inpaintSize: int
+    positivePrompt: str
+    negativePrompt: str
+    steps: int
+    CFGScale: float
+    strength: float
+
+
+class ImageInferenceOpenWeightsRequestPuLID(TypedDict, total=False):
+    inputImages: Required[list[str]]
+    idWeight: float
+    trueCFGScale: float
+    CFGStartStep: int
+    CFGStartStepPercentage: int
+
+
+class ImageInferenceOpenWeightsRequestAcePlusPlus(TypedDict, total=False):
+    type: Literal['portrait', 'subject', 'local_editing']
+    inputImages: list[str]
+    inputMasks: list[str]
+    repaintingScale: float
+
+
+class ImageInferenceOpenWeightsRequestAdvancedFeaturesHiresFix(TypedDict, total=False):
+    pass
+
+
+class ImageInferenceOpenWeightsRequestAdvancedFeaturesFluxKontext(TypedDict, total=False):
+    guidanceEndStep: int
+    guidanceEndStepPercentage: int
+
+
+class ImageInferenceOpenWeightsRequestAdvancedFeaturesRegionalPromptingRegionsItem(TypedDict, total=False):
+    prompt: Required[str]
+    mask: list[float] | str
+
+
+class ImageInferenceOpenWeightsRequestAdvancedFeaturesRegionalPrompting(TypedDict, total=False):
+    injectSteps: Required[int]
+    backgroundPrompt: str
+    baseRatio: float
+    regions: list[ImageInferenceOpenWeightsRequestAdvancedFeaturesRegionalPromptingRegionsItem]
+
+
+class ImageInferenceOpenWeightsRequestAdvancedFeaturesWatermark(TypedDict, total=False):
+    text: str
+    image: str
+    displayPosition: Literal['top-left', 'top-center', 'top-right', 'middle-left', 'center', 'middle-right', 'bottom-left', 'bottom-center', 'bottom-right']
+    tiled: bool
+    opacity: float
+    fontColor: str
+    bgColor: str
+
+
+class ImageInferenceOpenWeightsRequestAdvancedFeatures(TypedDict, total=False):
+    layerDiffuse: bool
+    hiresFix: bool | ImageInferenceOpenWeightsRequestAdvancedFeaturesHiresFix
+    fluxKontext: ImageInferenceOpenWeightsRequestAdvancedFeaturesFluxKontext
+    regionalPrompting: ImageInferenceOpenWeightsRequestAdvancedFeaturesRegionalPrompting
+    watermark: ImageInferenceOpenWeightsRequestAdvancedFeaturesWatermark
+
+
+class ImageInferenceOpenWeightsRequestSettingsColorPaletteItem(TypedDict, total=False):
+    hex: str
+    ratio: float
+
+
+class ImageInferenceOpenWeightsRequestSettingsMoodboardsItem(TypedDict, total=False):
+    id: str
+    strength: float
+
+
+class ImageInferenceOpenWeightsRequestSettingsPromptEnhance(TypedDict, total=False):
+    enabled: bool
+    temperature: float
+    topP: float
+
+
+class ImageInferenceOpenWeightsRequestSettings(TypedDict, total=False):
+    quality: str
+    background: str
+    style: str
+    layers: int
+    trueCFGScale: float
+    thinkingLevel: str
+    structuredPrompt: str
+    colorPalette: list[ImageInferenceOpenWeightsRequestSettingsColorPaletteItem]
+    moodboards: list[ImageInferenceOpenWeightsRequestSettingsMoodboardsItem]
+    promptEnhance: ImageInferenceOpenWeightsRequestSettingsPromptEnhance
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsBfl(TypedDict, total=False):
+    promptUpsampling: bool
+    safetyTolerance: int
+    raw: bool
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsOpenai(TypedDict, total=False):
+    quality: Literal['auto', 'high', 'medium', 'low', 'hd', 'standard']
+    background: Literal['transparent', 'opaque']
+    style: Literal['vivid', 'natural']
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsGoogle(TypedDict, total=False):
+    enhancePrompt: bool
+    generateAudio: bool
+    search: bool
+    searchLatitude: float
+    searchLongitude: float
+    resizeMode: Literal['crop', 'pad']
+    safetyTolerance: str
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsBytedance(TypedDict, total=False):
+    maxSequentialImages: int
+    cameraFixed: bool
+    fastMode: bool
+    audio: bool
+    draft: bool
+    optimizePromptMode: Literal['standard', 'fast']
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsIdeogramColorPaletteMembersItem(TypedDict, total=False):
+    colorHex: str
+    colorWeight: float
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsIdeogramColorPalette(TypedDict, total=False):
+    name: str
+    members: list[ImageInferenceOpenWeightsRequestProviderSettingsIdeogramColorPaletteMembersItem]
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsIdeogram(TypedDict, total=False):
+    renderingSpeed: Literal['TURBO', 'DEFAULT', 'QUALITY']
+    magicPrompt: Literal['AUTO', 'ON', 'OFF']
+    styleType: Literal['AUTO', 'GENERAL', 'REALISTIC', 'DESIGN', 'FICTION', 'RENDER_3D', 'ANIME']
+    styleReferenceImages: list[str]
+    remixStrength: int
+    stylePreset: str
+    styleCode: str
+    colorPalette: ImageInferenceOpenWeightsRequestProviderSettingsIdeogramColorPalette
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsBriaMaskKeyPointsItem(TypedDict, total=False):
+    x: float
+    y: float
+    type: str
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsBriaMask(TypedDict, total=False):
+    foreground: bool
+    prompt: str
+    frameIndex: int
+    keyPoints: list[ImageInferenceOpenWeightsRequestProviderSettingsBriaMaskKeyPointsItem]
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsBria(TypedDict, total=False):
+    medium: Literal['photography', 'art']
+    mode: Literal['base', 'high_control', 'fast']
+    promptEnhancement: bool
+    enhanceImage: bool
+    promptContentModeration: bool
+    contentModeration: bool
+    ipSignal: bool
+    preserveAlpha: bool
+    enhanceReferenceImages: bool
+    refinePrompt: bool
+    originalQuality: bool
+    forceBackgroundDetection: bool
+    preserveAudio: bool
+    autoTrim: bool
+    mask: ImageInferenceOpenWeightsRequestProviderSettingsBriaMask
+    edit: Literal['colorize', 'relight', 'restore', 'blend', 'reseason', 'sketch_to_image']
+    color: str
+    lightDirection: str
+    lightType: str
+    season: str
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsAlibaba(TypedDict, total=False):
+    promptEnhancer: bool
+    promptExtend: bool
+    audio: bool
+    shotType: Literal['single', 'multi']
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsSourcefulFontInputsItem(TypedDict, total=False):
+    fontUrl: str
+    text: str
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsSourceful(TypedDict, total=False):
+    transparency: bool
+    enhancePrompt: bool
+    fontInputs: list[ImageInferenceOpenWeightsRequestProviderSettingsSourcefulFontInputsItem]
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsRecraftColorsItem(TypedDict, total=False):
+    rgb: list[int]
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsRecraftBackgroundColor(TypedDict, total=False):
+    rgb: list[int]
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsRecraft(TypedDict, total=False):
+    styleId: str
+    colors: list[ImageInferenceOpenWeightsRequestProviderSettingsRecraftColorsItem]
+    backgroundColor: ImageInferenceOpenWeightsRequestProviderSettingsRecraftBackgroundColor
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsXai(TypedDict, total=False):
+    quality: Literal['low', 'medium', 'high']
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsMidjourney(TypedDict, total=False):
+    quality: float
+    stylize: int
+    chaos: int
+    weird: int
+    niji: bool | str | int
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsRunwayContentModeration(TypedDict, total=False):
+    publicFigureThreshold: Literal['auto', 'low']
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsRunway(TypedDict, total=False):
+    contentModeration: ImageInferenceOpenWeightsRequestProviderSettingsRunwayContentModeration
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsKlingaiMultiPromptItem(TypedDict, total=False):
+    prompt: str
+    duration: float
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsKlingaiCameraControlConfig(TypedDict, total=False):
+    horizontal: float
+    vertical: float
+    zoom: float
+    roll: float
+    tilt: float
+    pan: float
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsKlingaiCameraControl(TypedDict, total=False):
+    type: str
+    config: ImageInferenceOpenWeightsRequestProviderSettingsKlingaiCameraControlConfig
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsKlingai(TypedDict, total=False):
+    sound: bool
+    soundVolume: float
+    originalAudioVolume: float
+    soundEffectPrompt: str
+    bgmPrompt: str
+    asmrMode: bool
+    keepOriginalSound: bool
+    characterOrientation: Literal['image', 'video']
+    multiPrompt: list[ImageInferenceOpenWeightsRequestProviderSettingsKlingaiMultiPromptItem]
+    cameraControl: str | ImageInferenceOpenWeightsRequestProviderSettingsKlingaiCameraControl
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsMinimax(TypedDict, total=False):
+    promptOptimizer: bool
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsPixverse(TypedDict, total=False):
+    style: Literal['anime', '3d_animation', 'clay', 'comic', 'cyberpunk']
+    effect: str
+    cameraMovement: str
+    motionMode: Literal['normal', 'fast']
+    soundEffectSwitch: bool
+    soundEffectContent: str
+    audio: bool
+    multiClip: bool
+    thinking: Literal['enabled', 'disabled', 'auto']
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsViduTemplate(TypedDict, total=False):
+    name: str
+    area: str
+    beast: str
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsVidu(TypedDict, total=False):
+    movementAmplitude: Literal['auto', 'small', 'medium', 'large']
+    bgm: bool
+    style: Literal['general', 'anime']
+    audio: bool
+    template: ImageInferenceOpenWeightsRequestProviderSettingsViduTemplate
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsLumaaiConceptsItem(TypedDict, total=False):
+    key: Required[str]
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsLumaai(TypedDict, total=False):
+    loop: bool
+    concepts: list[ImageInferenceOpenWeightsRequestProviderSettingsLumaaiConceptsItem]
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsLightricks(TypedDict, total=False):
+    generateAudio: bool
+    startTime: float
+    duration: float
+    mode: Literal['replace_audio', 'replace_video', 'replace_audio_and_video']
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsSyncActiveSpeakerDetection(TypedDict, total=False):
+    autoDetect: bool
+    frameNumber: int
+    coordinates: list[float]
+    boundingBoxes: list[list[float]]
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsSyncSegmentsItem(TypedDict, total=False):
+    startTime: float
+    endTime: float
+    audio: str
+    ref: str
+    audioStartTime: float
+    audioEndTime: float
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsSync(TypedDict, total=False):
+    syncMode: Literal['bounce', 'loop', 'cut_off', 'silence', 'remap']
+    editRegion: Literal['lips', 'face', 'head']
+    emotionPrompt: str
+    temperature: float
+    activeSpeakerDetection: bool | ImageInferenceOpenWeightsRequestProviderSettingsSyncActiveSpeakerDetection
+    occlusionDetectionEnabled: bool
+    segments: list[ImageInferenceOpenWeightsRequestProviderSettingsSyncSegmentsItem]
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem(TypedDict, total=False):
+    sectionName: str
+    positiveLocalStyles: list[str]
+    negativeLocalStyles: list[str]
+    lines: list[str]
+    duration: float
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsElevenlabsMusicCompositionPlan(TypedDict, total=False):
+    positiveGlobalStyles: list[str]
+    negativeGlobalStyles: list[str]
+    sections: list[ImageInferenceOpenWeightsRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem]
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsElevenlabsMusic(TypedDict, total=False):
+    compositionPlan: ImageInferenceOpenWeightsRequestProviderSettingsElevenlabsMusicCompositionPlan
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsElevenlabs(TypedDict, total=False):
+    music: ImageInferenceOpenWeightsRequestProviderSettingsElevenlabsMusic
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsMirelo(TypedDict, total=False):
+    startOffset: float
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsRunware(TypedDict, total=False):
+    pass
+
+
+class ImageInferenceOpenWeightsRequestProviderSettingsPrunaai(TypedDict, total=False):
+    pass
+
+
+class ImageInferenceOpenWeightsRequestProviderSettings(TypedDict, total=False):
+    bfl: ImageInferenceOpenWeightsRequestProviderSettingsBfl
+    openai: ImageInferenceOpenWeightsRequestProviderSettingsOpenai
+    google: ImageInferenceOpenWeightsRequestProviderSettingsGoogle
+    bytedance: ImageInferenceOpenWeightsRequestProviderSettingsBytedance
+    ideogram: ImageInferenceOpenWeightsRequestProviderSettingsIdeogram
+    bria: ImageInferenceOpenWeightsRequestProviderSettingsBria
+    alibaba: ImageInferenceOpenWeightsRequestProviderSettingsAlibaba
+    sourceful: ImageInferenceOpenWeightsRequestProviderSettingsSourceful
+    recraft: ImageInferenceOpenWeightsRequestProviderSettingsRecraft
+    xai: ImageInferenceOpenWeightsRequestProviderSettingsXai
+    midjourney: ImageInferenceOpenWeightsRequestProviderSettingsMidjourney
+    runway: ImageInferenceOpenWeightsRequestProviderSettingsRunway
+    klingai: ImageInferenceOpenWeightsRequestProviderSettingsKlingai
+    minimax: ImageInferenceOpenWeightsRequestProviderSettingsMinimax
+    pixverse: ImageInferenceOpenWeightsRequestProviderSettingsPixverse
+    vidu: ImageInferenceOpenWeightsRequestProviderSettingsVidu
+    lumaai: ImageInferenceOpenWeightsRequestProviderSettingsLumaai
+    lightricks: ImageInferenceOpenWeightsRequestProviderSettingsLightricks
+    sync: ImageInferenceOpenWeightsRequestProviderSettingsSync
+    elevenlabs: ImageInferenceOpenWeightsRequestProviderSettingsElevenlabs
+    mirelo: ImageInferenceOpenWeightsRequestProviderSettingsMirelo
+    runware: ImageInferenceOpenWeightsRequestProviderSettingsRunware
+    prunaai: ImageInferenceOpenWeightsRequestProviderSettingsPrunaai
 
 
 class ImageInferenceOpenWeightsRequest(TypedDict, total=False):
@@ -420,6 +1560,26 @@ class ImageInferenceOpenWeightsRequest(TypedDict, total=False):
     inputs: ImageInferenceOpenWeightsRequestInputs
     safety: ImageInferenceOpenWeightsRequestSafety
     checkNSFW: bool
+    lora: list[ImageInferenceOpenWeightsRequestLoraItem]
+    lycoris: list[ImageInferenceOpenWeightsRequestLycorisItem]
+    acceleratorOptions: ImageInferenceOpenWeightsRequestAcceleratorOptions
+    acceleration: Literal['none', 'low', 'medium', 'high']
+    trueCFGScale: float
+    maskMargin: int
+    outpaint: ImageInferenceOpenWeightsRequestOutpaint
+    vae: str
+    embeddings: list[ImageInferenceOpenWeightsRequestEmbeddingsItem]
+    promptWeighting: Literal['compel', 'sdEmbeds']
+    controlNet: list[ImageInferenceOpenWeightsRequestControlNetItem]
+    ipAdapters: list[ImageInferenceOpenWeightsRequestIpAdaptersItem]
+    refiner: ImageInferenceOpenWeightsRequestRefiner
+    hiresFix: bool | ImageInferenceOpenWeightsRequestHiresFix
+    ultralytics: ImageInferenceOpenWeightsRequestUltralytics
+    puLID: ImageInferenceOpenWeightsRequestPuLID
+    acePlusPlus: ImageInferenceOpenWeightsRequestAcePlusPlus
+    advancedFeatures: ImageInferenceOpenWeightsRequestAdvancedFeatures
+    settings: ImageInferenceOpenWeightsRequestSettings
+    providerSettings: ImageInferenceOpenWeightsRequestProviderSettings
 
 
 class ImageInferenceProviderRequestInputs(TypedDict, total=False):
@@ -431,6 +1591,378 @@ class ImageInferenceProviderRequestInputs(TypedDict, total=False):
 class ImageInferenceProviderRequestSafety(TypedDict, total=False):
     checkContent: bool
     mode: Literal['none', 'fast', 'full']
+
+
+class ImageInferenceProviderRequestAdvancedFeaturesHiresFix(TypedDict, total=False):
+    pass
+
+
+class ImageInferenceProviderRequestAdvancedFeaturesFluxKontext(TypedDict, total=False):
+    guidanceEndStep: int
+    guidanceEndStepPercentage: int
+
+
+class ImageInferenceProviderRequestAdvancedFeaturesRegionalPromptingRegionsItem(TypedDict, total=False):
+    prompt: Required[str]
+    mask: list[float] | str
+
+
+class ImageInferenceProviderRequestAdvancedFeaturesRegionalPrompting(TypedDict, total=False):
+    injectSteps: Required[int]
+    backgroundPrompt: str
+    baseRatio: float
+    regions: list[ImageInferenceProviderRequestAdvancedFeaturesRegionalPromptingRegionsItem]
+
+
+class ImageInferenceProviderRequestAdvancedFeaturesWatermark(TypedDict, total=False):
+    text: str
+    image: str
+    displayPosition: Literal['top-left', 'top-center', 'top-right', 'middle-left', 'center', 'middle-right', 'bottom-left', 'bottom-center', 'bottom-right']
+    tiled: bool
+    opacity: float
+    fontColor: str
+    bgColor: str
+
+
+class ImageInferenceProviderRequestAdvancedFeatures(TypedDict, total=False):
+    layerDiffuse: bool
+    hiresFix: bool | ImageInferenceProviderRequestAdvancedFeaturesHiresFix
+    fluxKontext: ImageInferenceProviderRequestAdvancedFeaturesFluxKontext
+    regionalPrompting: ImageInferenceProviderRequestAdvancedFeaturesRegionalPrompting
+    watermark: ImageInferenceProviderRequestAdvancedFeaturesWatermark
+
+
+class ImageInferenceProviderRequestSettingsColorPaletteItem(TypedDict, total=False):
+    hex: str
+    ratio: float
+
+
+class ImageInferenceProviderRequestSettingsMoodboardsItem(TypedDict, total=False):
+    id: str
+    strength: float
+
+
+class ImageInferenceProviderRequestSettingsPromptEnhance(TypedDict, total=False):
+    enabled: bool
+    temperature: float
+    topP: float
+
+
+class ImageInferenceProviderRequestSettings(TypedDict, total=False):
+    quality: str
+    background: str
+    style: str
+    layers: int
+    trueCFGScale: float
+    thinkingLevel: str
+    structuredPrompt: str
+    colorPalette: list[ImageInferenceProviderRequestSettingsColorPaletteItem]
+    moodboards: list[ImageInferenceProviderRequestSettingsMoodboardsItem]
+    promptEnhance: ImageInferenceProviderRequestSettingsPromptEnhance
+
+
+class ImageInferenceProviderRequestProviderSettingsBfl(TypedDict, total=False):
+    promptUpsampling: bool
+    safetyTolerance: int
+    raw: bool
+
+
+class ImageInferenceProviderRequestProviderSettingsOpenai(TypedDict, total=False):
+    quality: Literal['auto', 'high', 'medium', 'low', 'hd', 'standard']
+    background: Literal['transparent', 'opaque']
+    style: Literal['vivid', 'natural']
+
+
+class ImageInferenceProviderRequestProviderSettingsGoogle(TypedDict, total=False):
+    enhancePrompt: bool
+    generateAudio: bool
+    search: bool
+    searchLatitude: float
+    searchLongitude: float
+    resizeMode: Literal['crop', 'pad']
+    safetyTolerance: str
+
+
+class ImageInferenceProviderRequestProviderSettingsBytedance(TypedDict, total=False):
+    maxSequentialImages: int
+    cameraFixed: bool
+    fastMode: bool
+    audio: bool
+    draft: bool
+    optimizePromptMode: Literal['standard', 'fast']
+
+
+class ImageInferenceProviderRequestProviderSettingsIdeogramColorPaletteMembersItem(TypedDict, total=False):
+    colorHex: str
+    colorWeight: float
+
+
+class ImageInferenceProviderRequestProviderSettingsIdeogramColorPalette(TypedDict, total=False):
+    name: str
+    members: list[ImageInferenceProviderRequestProviderSettingsIdeogramColorPaletteMembersItem]
+
+
+class ImageInferenceProviderRequestProviderSettingsIdeogram(TypedDict, total=False):
+    renderingSpeed: Literal['TURBO', 'DEFAULT', 'QUALITY']
+    magicPrompt: Literal['AUTO', 'ON', 'OFF']
+    styleType: Literal['AUTO', 'GENERAL', 'REALISTIC', 'DESIGN', 'FICTION', 'RENDER_3D', 'ANIME']
+    styleReferenceImages: list[str]
+    remixStrength: int
+    stylePreset: str
+    styleCode: str
+    colorPalette: ImageInferenceProviderRequestProviderSettingsIdeogramColorPalette
+
+
+class ImageInferenceProviderRequestProviderSettingsBriaMaskKeyPointsItem(TypedDict, total=False):
+    x: float
+    y: float
+    type: str
+
+
+class ImageInferenceProviderRequestProviderSettingsBriaMask(TypedDict, total=False):
+    foreground: bool
+    prompt: str
+    frameIndex: int
+    keyPoints: list[ImageInferenceProviderRequestProviderSettingsBriaMaskKeyPointsItem]
+
+
+class ImageInferenceProviderRequestProviderSettingsBria(TypedDict, total=False):
+    medium: Literal['photography', 'art']
+    mode: Literal['base', 'high_control', 'fast']
+    promptEnhancement: bool
+    enhanceImage: bool
+    promptContentModeration: bool
+    contentModeration: bool
+    ipSignal: bool
+    preserveAlpha: bool
+    enhanceReferenceImages: bool
+    refinePrompt: bool
+    originalQuality: bool
+    forceBackgroundDetection: bool
+    preserveAudio: bool
+    autoTrim: bool
+    mask: ImageInferenceProviderRequestProviderSettingsBriaMask
+    edit: Literal['colorize', 'relight', 'restore', 'blend', 'reseason', 'sketch_to_image']
+    color: str
+    lightDirection: str
+    lightType: str
+    season: str
+
+
+class ImageInferenceProviderRequestProviderSettingsAlibaba(TypedDict, total=False):
+    promptEnhancer: bool
+    promptExtend: bool
+    audio: bool
+    shotType: Literal['single', 'multi']
+
+
+class ImageInferenceProviderRequestProviderSettingsSourcefulFontInputsItem(TypedDict, total=False):
+    fontUrl: str
+    text: str
+
+
+class ImageInferenceProviderRequestProviderSettingsSourceful(TypedDict, total=False):
+    transparency: bool
+    enhancePrompt: bool
+    fontInputs: list[ImageInferenceProviderRequestProviderSettingsSourcefulFontInputsItem]
+
+
+class ImageInferenceProviderRequestProviderSettingsRecraftColorsItem(TypedDict, total=False):
+    rgb: list[int]
+
+
+class ImageInferenceProviderRequestProviderSettingsRecraftBackgroundColor(TypedDict, total=False):
+    rgb: list[int]
+
+
+class ImageInferenceProviderRequestProviderSettingsRecraft(TypedDict, total=False):
+    styleId: str
+    colors: list[ImageInferenceProviderRequestProviderSettingsRecraftColorsItem]
+    backgroundColor: ImageInferenceProviderRequestProviderSettingsRecraftBackgroundColor
+
+
+class ImageInferenceProviderRequestProviderSettingsXai(TypedDict, total=False):
+    quality: Literal['low', 'medium', 'high']
+
+
+class ImageInferenceProviderRequestProviderSettingsMidjourney(TypedDict, total=False):
+    quality: float
+    stylize: int
+    chaos: int
+    weird: int
+    niji: bool | str | int
+
+
+class ImageInferenceProviderRequestProviderSettingsRunwayContentModeration(TypedDict, total=False):
+    publicFigureThreshold: Literal['auto', 'low']
+
+
+class ImageInferenceProviderRequestProviderSettingsRunway(TypedDict, total=False):
+    contentModeration: ImageInferenceProviderRequestProviderSettingsRunwayContentModeration
+
+
+class ImageInferenceProviderRequestProviderSettingsKlingaiMultiPromptItem(TypedDict, total=False):
+    prompt: str
+    duration: float
+
+
+class ImageInferenceProviderRequestProviderSettingsKlingaiCameraControlConfig(TypedDict, total=False):
+    horizontal: float
+    vertical: float
+    zoom: float
+    roll: float
+    tilt: float
+    pan: float
+
+
+class ImageInferenceProviderRequestProviderSettingsKlingaiCameraControl(TypedDict, total=False):
+    type: str
+    config: ImageInferenceProviderRequestProviderSettingsKlingaiCameraControlConfig
+
+
+class ImageInferenceProviderRequestProviderSettingsKlingai(TypedDict, total=False):
+    sound: bool
+    soundVolume: float
+    originalAudioVolume: float
+    soundEffectPrompt: str
+    bgmPrompt: str
+    asmrMode: bool
+    keepOriginalSound: bool
+    characterOrientation: Literal['image', 'video']
+    multiPrompt: list[ImageInferenceProviderRequestProviderSettingsKlingaiMultiPromptItem]
+    cameraControl: str | ImageInferenceProviderRequestProviderSettingsKlingaiCameraControl
+
+
+class ImageInferenceProviderRequestProviderSettingsMinimax(TypedDict, total=False):
+    promptOptimizer: bool
+
+
+class ImageInferenceProviderRequestProviderSettingsPixverse(TypedDict, total=False):
+    style: Literal['anime', '3d_animation', 'clay', 'comic', 'cyberpunk']
+    effect: str
+    cameraMovement: str
+    motionMode: Literal['normal', 'fast']
+    soundEffectSwitch: bool
+    soundEffectContent: str
+    audio: bool
+    multiClip: bool
+    thinking: Literal['enabled', 'disabled', 'auto']
+
+
+class ImageInferenceProviderRequestProviderSettingsViduTemplate(TypedDict, total=False):
+    name: str
+    area: str
+    beast: str
+
+
+class ImageInferenceProviderRequestProviderSettingsVidu(TypedDict, total=False):
+    movementAmplitude: Literal['auto', 'small', 'medium', 'large']
+    bgm: bool
+    style: Literal['general', 'anime']
+    audio: bool
+    template: ImageInferenceProviderRequestProviderSettingsViduTemplate
+
+
+class ImageInferenceProviderRequestProviderSettingsLumaaiConceptsItem(TypedDict, total=False):
+    key: Required[str]
+
+
+class ImageInferenceProviderRequestProviderSettingsLumaai(TypedDict, total=False):
+    loop: bool
+    concepts: list[ImageInferenceProviderRequestProviderSettingsLumaaiConceptsItem]
+
+
+class ImageInferenceProviderRequestProviderSettingsLightricks(TypedDict, total=False):
+    generateAudio: bool
+    startTime: float
+    duration: float
+    mode: Literal['replace_audio', 'replace_video', 'replace_audio_and_video']
+
+
+class ImageInferenceProviderRequestProviderSettingsSyncActiveSpeakerDetection(TypedDict, total=False):
+    autoDetect: bool
+    frameNumber: int
+    coordinates: list[float]
+    boundingBoxes: list[list[float]]
+
+
+class ImageInferenceProviderRequestProviderSettingsSyncSegmentsItem(TypedDict, total=False):
+    startTime: float
+    endTime: float
+    audio: str
+    ref: str
+    audioStartTime: float
+    audioEndTime: float
+
+
+class ImageInferenceProviderRequestProviderSettingsSync(TypedDict, total=False):
+    syncMode: Literal['bounce', 'loop', 'cut_off', 'silence', 'remap']
+    editRegion: Literal['lips', 'face', 'head']
+    emotionPrompt: str
+    temperature: float
+    activeSpeakerDetection: bool | ImageInferenceProviderRequestProviderSettingsSyncActiveSpeakerDetection
+    occlusionDetectionEnabled: bool
+    segments: list[ImageInferenceProviderRequestProviderSettingsSyncSegmentsItem]
+
+
+class ImageInferenceProviderRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem(TypedDict, total=False):
+    sectionName: str
+    positiveLocalStyles: list[str]
+    negativeLocalStyles: list[str]
+    lines: list[str]
+    duration: float
+
+
+class ImageInferenceProviderRequestProviderSettingsElevenlabsMusicCompositionPlan(TypedDict, total=False):
+    positiveGlobalStyles: list[str]
+    negativeGlobalStyles: list[str]
+    sections: list[ImageInferenceProviderRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem]
+
+
+class ImageInferenceProviderRequestProviderSettingsElevenlabsMusic(TypedDict, total=False):
+    compositionPlan: ImageInferenceProviderRequestProviderSettingsElevenlabsMusicCompositionPlan
+
+
+class ImageInferenceProviderRequestProviderSettingsElevenlabs(TypedDict, total=False):
+    music: ImageInferenceProviderRequestProviderSettingsElevenlabsMusic
+
+
+class ImageInferenceProviderRequestProviderSettingsMirelo(TypedDict, total=False):
+    startOffset: float
+
+
+class ImageInferenceProviderRequestProviderSettingsRunware(TypedDict, total=False):
+    pass
+
+
+class ImageInferenceProviderRequestProviderSettingsPrunaai(TypedDict, total=False):
+    pass
+
+
+class ImageInferenceProviderRequestProviderSettings(TypedDict, total=False):
+    bfl: ImageInferenceProviderRequestProviderSettingsBfl
+    openai: ImageInferenceProviderRequestProviderSettingsOpenai
+    google: ImageInferenceProviderRequestProviderSettingsGoogle
+    bytedance: ImageInferenceProviderRequestProviderSettingsBytedance
+    ideogram: ImageInferenceProviderRequestProviderSettingsIdeogram
+    bria: ImageInferenceProviderRequestProviderSettingsBria
+    alibaba: ImageInferenceProviderRequestProviderSettingsAlibaba
+    sourceful: ImageInferenceProviderRequestProviderSettingsSourceful
+    recraft: ImageInferenceProviderRequestProviderSettingsRecraft
+    xai: ImageInferenceProviderRequestProviderSettingsXai
+    midjourney: ImageInferenceProviderRequestProviderSettingsMidjourney
+    runway: ImageInferenceProviderRequestProviderSettingsRunway
+    klingai: ImageInferenceProviderRequestProviderSettingsKlingai
+    minimax: ImageInferenceProviderRequestProviderSettingsMinimax
+    pixverse: ImageInferenceProviderRequestProviderSettingsPixverse
+    vidu: ImageInferenceProviderRequestProviderSettingsVidu
+    lumaai: ImageInferenceProviderRequestProviderSettingsLumaai
+    lightricks: ImageInferenceProviderRequestProviderSettingsLightricks
+    sync: ImageInferenceProviderRequestProviderSettingsSync
+    elevenlabs: ImageInferenceProviderRequestProviderSettingsElevenlabs
+    mirelo: ImageInferenceProviderRequestProviderSettingsMirelo
+    runware: ImageInferenceProviderRequestProviderSettingsRunware
+    prunaai: ImageInferenceProviderRequestProviderSettingsPrunaai
 
 
 class ImageInferenceProviderRequest(TypedDict, total=False):
@@ -459,6 +1991,9 @@ class ImageInferenceProviderRequest(TypedDict, total=False):
     inputs: ImageInferenceProviderRequestInputs
     safety: ImageInferenceProviderRequestSafety
     checkNSFW: bool
+    advancedFeatures: ImageInferenceProviderRequestAdvancedFeatures
+    settings: ImageInferenceProviderRequestSettings
+    providerSettings: ImageInferenceProviderRequestProviderSettings
 
 
 class ImageMaskingRequestInputs(TypedDict, total=False):
@@ -526,7 +2061,7 @@ class ModelSearchRequest(TypedDict, total=False):
     visibility: Literal['public', 'private', 'all', 'favorite', 'owned']
     source: Literal['official', 'featured', 'community']
     capabilities: list[str]
-    sort: Literal['_score', 'popularity', '-popularity', 'name', '-name', 'addedUnixTimestamp', '-addedUnixTimestamp', 'updatedDateUnixTimestamp', '-updatedDateUnixTimestamp']
+    sort: str
     limit: int
     offset: int
     customTaskUUID: str
@@ -691,9 +2226,22 @@ class RemoveBackgroundRequest(TypedDict, total=False):
     webhookURL: str
 
 
+class TextInferenceChatRequestMessagesItemToolsItem(TypedDict, total=False):
+    id: str
+    name: Required[str]
+    input: dict[str, Any]
+
+
 class TextInferenceChatRequestMessagesItem(TypedDict, total=False):
     role: Required[Literal['user', 'assistant']]
-    content: Required[str]
+    content: str
+    tools: list[TextInferenceChatRequestMessagesItemToolsItem]
+    id: str
+
+
+class TextInferenceChatRequestSettingsCache(TypedDict, total=False):
+    scope: Literal['system', 'system+history']
+    ttl: Literal['5m', '1h']
 
 
 class TextInferenceChatRequestSettings(TypedDict, total=False):
@@ -706,6 +2254,40 @@ class TextInferenceChatRequestSettings(TypedDict, total=False):
     systemPrompt: str
     presencePenalty: float
     frequencyPenalty: float
+    minP: float
+    repetitionPenalty: float
+    thinkingLevel: Literal['none', 'low', 'medium', 'high', 'xhigh', 'max', 'adaptive']
+    thinking: bool | str
+    thinkingMode: str
+    cache: TextInferenceChatRequestSettingsCache
+
+
+class TextInferenceChatRequestToolsItem(TypedDict, total=False):
+    name: Required[str]
+    description: str
+    schema: dict[str, Any]
+    type: str
+
+
+class TextInferenceChatRequestToolChoice(TypedDict, total=False):
+    type: Required[Literal['auto', 'any', 'tool', 'none']]
+    name: str
+
+
+class TextInferenceChatRequestInputs(TypedDict, total=False):
+    images: list[str]
+    videos: list[str]
+    documents: list[str]
+
+
+class TextInferenceChatRequestProviderSettingsGoogle(TypedDict, total=False):
+    search: bool
+    searchLatitude: float
+    searchLongitude: float
+
+
+class TextInferenceChatRequestProviderSettings(TypedDict, total=False):
+    google: TextInferenceChatRequestProviderSettingsGoogle
 
 
 class TextInferenceChatRequest(TypedDict, total=False):
@@ -729,6 +2311,10 @@ class TextInferenceChatRequest(TypedDict, total=False):
     stopSequences: list[str]
     systemPrompt: str
     settings: TextInferenceChatRequestSettings
+    tools: list[TextInferenceChatRequestToolsItem]
+    toolChoice: TextInferenceChatRequestToolChoice
+    inputs: TextInferenceChatRequestInputs
+    providerSettings: TextInferenceChatRequestProviderSettings
 
 
 class UpscaleRequestInputs(TypedDict, total=False):
@@ -856,6 +2442,348 @@ class VideoInferencePixverseRequestFrameImagesItem(TypedDict, total=False):
     frame: Literal['first', 'last']
 
 
+class VideoInferencePixverseRequestSettingsColorPaletteItem(TypedDict, total=False):
+    hex: str
+    ratio: float
+
+
+class VideoInferencePixverseRequestSettingsMoodboardsItem(TypedDict, total=False):
+    id: str
+    strength: float
+
+
+class VideoInferencePixverseRequestSettingsPromptEnhance(TypedDict, total=False):
+    enabled: bool
+    temperature: float
+    topP: float
+
+
+class VideoInferencePixverseRequestSettings(TypedDict, total=False):
+    quality: str
+    background: str
+    style: str
+    layers: int
+    trueCFGScale: float
+    thinkingLevel: str
+    structuredPrompt: str
+    colorPalette: list[VideoInferencePixverseRequestSettingsColorPaletteItem]
+    moodboards: list[VideoInferencePixverseRequestSettingsMoodboardsItem]
+    promptEnhance: VideoInferencePixverseRequestSettingsPromptEnhance
+
+
+class VideoInferencePixverseRequestProviderSettingsBfl(TypedDict, total=False):
+    promptUpsampling: bool
+    safetyTolerance: int
+    raw: bool
+
+
+class VideoInferencePixverseRequestProviderSettingsOpenai(TypedDict, total=False):
+    quality: Literal['auto', 'high', 'medium', 'low', 'hd', 'standard']
+    background: Literal['transparent', 'opaque']
+    style: Literal['vivid', 'natural']
+
+
+class VideoInferencePixverseRequestProviderSettingsGoogle(TypedDict, total=False):
+    enhancePrompt: bool
+    generateAudio: bool
+    search: bool
+    searchLatitude: float
+    searchLongitude: float
+    resizeMode: Literal['crop', 'pad']
+    safetyTolerance: str
+
+
+class VideoInferencePixverseRequestProviderSettingsBytedance(TypedDict, total=False):
+    maxSequentialImages: int
+    cameraFixed: bool
+    fastMode: bool
+    audio: bool
+    draft: bool
+    optimizePromptMode: Literal['standard', 'fast']
+
+
+class VideoInferencePixverseRequestProviderSettingsIdeogramColorPaletteMembersItem(TypedDict, total=False):
+    colorHex: str
+    colorWeight: float
+
+
+class VideoInferencePixverseRequestProviderSettingsIdeogramColorPalette(TypedDict, total=False):
+    name: str
+    members: list[VideoInferencePixverseRequestProviderSettingsIdeogramColorPaletteMembersItem]
+
+
+class VideoInferencePixverseRequestProviderSettingsIdeogram(TypedDict, total=False):
+    renderingSpeed: Literal['TURBO', 'DEFAULT', 'QUALITY']
+    magicPrompt: Literal['AUTO', 'ON', 'OFF']
+    styleType: Literal['AUTO', 'GENERAL', 'REALISTIC', 'DESIGN', 'FICTION', 'RENDER_3D', 'ANIME']
+    styleReferenceImages: list[str]
+    remixStrength: int
+    stylePreset: str
+    styleCode: str
+    colorPalette: VideoInferencePixverseRequestProviderSettingsIdeogramColorPalette
+
+
+class VideoInferencePixverseRequestProviderSettingsBriaMaskKeyPointsItem(TypedDict, total=False):
+    x: float
+    y: float
+    type: str
+
+
+class VideoInferencePixverseRequestProviderSettingsBriaMask(TypedDict, total=False):
+    foreground: bool
+    prompt: str
+    frameIndex: int
+    keyPoints: list[VideoInferencePixverseRequestProviderSettingsBriaMaskKeyPointsItem]
+
+
+class VideoInferencePixverseRequestProviderSettingsBria(TypedDict, total=False):
+    medium: Literal['photography', 'art']
+    mode: Literal['base', 'high_control', 'fast']
+    promptEnhancement: bool
+    enhanceImage: bool
+    promptContentModeration: bool
+    contentModeration: bool
+    ipSignal: bool
+    preserveAlpha: bool
+    enhanceReferenceImages: bool
+    refinePrompt: bool
+    originalQuality: bool
+    forceBackgroundDetection: bool
+    preserveAudio: bool
+    autoTrim: bool
+    mask: VideoInferencePixverseRequestProviderSettingsBriaMask
+    edit: Literal['colorize', 'relight', 'restore', 'blend', 'reseason', 'sketch_to_image']
+    color: str
+    lightDirection: str
+    lightType: str
+    season: str
+
+
+class VideoInferencePixverseRequestProviderSettingsAlibaba(TypedDict, total=False):
+    promptEnhancer: bool
+    promptExtend: bool
+    audio: bool
+    shotType: Literal['single', 'multi']
+
+
+class VideoInferencePixverseRequestProviderSettingsSourcefulFontInputsItem(TypedDict, total=False):
+    fontUrl: str
+    text: str
+
+
+class VideoInferencePixverseRequestProviderSettingsSourceful(TypedDict, total=False):
+    transparency: bool
+    enhancePrompt: bool
+    fontInputs: list[VideoInferencePixverseRequestProviderSettingsSourcefulFontInputsItem]
+
+
+class VideoInferencePixverseRequestProviderSettingsRecraftColorsItem(TypedDict, total=False):
+    rgb: list[int]
+
+
+class VideoInferencePixverseRequestProviderSettingsRecraftBackgroundColor(TypedDict, total=False):
+    rgb: list[int]
+
+
+class VideoInferencePixverseRequestProviderSettingsRecraft(TypedDict, total=False):
+    styleId: str
+    colors: list[VideoInferencePixverseRequestProviderSettingsRecraftColorsItem]
+    backgroundColor: VideoInferencePixverseRequestProviderSettingsRecraftBackgroundColor
+
+
+class VideoInferencePixverseRequestProviderSettingsXai(TypedDict, total=False):
+    quality: Literal['low', 'medium', 'high']
+
+
+class VideoInferencePixverseRequestProviderSettingsMidjourney(TypedDict, total=False):
+    quality: float
+    stylize: int
+    chaos: int
+    weird: int
+    niji: bool | str | int
+
+
+class VideoInferencePixverseRequestProviderSettingsRunwayContentModeration(TypedDict, total=False):
+    publicFigureThreshold: Literal['auto', 'low']
+
+
+class VideoInferencePixverseRequestProviderSettingsRunway(TypedDict, total=False):
+    contentModeration: VideoInferencePixverseRequestProviderSettingsRunwayContentModeration
+
+
+class VideoInferencePixverseRequestProviderSettingsKlingaiMultiPromptItem(TypedDict, total=False):
+    prompt: str
+    duration: float
+
+
+class VideoInferencePixverseRequestProviderSettingsKlingaiCameraControlConfig(TypedDict, total=False):
+    horizontal: float
+    vertical: float
+    zoom: float
+    roll: float
+    tilt: float
+    pan: float
+
+
+class VideoInferencePixverseRequestProviderSettingsKlingaiCameraControl(TypedDict, total=False):
+    type: str
+    config: VideoInferencePixverseRequestProviderSettingsKlingaiCameraControlConfig
+
+
+class VideoInferencePixverseRequestProviderSettingsKlingai(TypedDict, total=False):
+    sound: bool
+    soundVolume: float
+    originalAudioVolume: float
+    soundEffectPrompt: str
+    bgmPrompt: str
+    asmrMode: bool
+    keepOriginalSound: bool
+    characterOrientation: Literal['image', 'video']
+    multiPrompt: list[VideoInferencePixverseRequestProviderSettingsKlingaiMultiPromptItem]
+    cameraControl: str | VideoInferencePixverseRequestProviderSettingsKlingaiCameraControl
+
+
+class VideoInferencePixverseRequestProviderSettingsMinimax(TypedDict, total=False):
+    promptOptimizer: bool
+
+
+class VideoInferencePixverseRequestProviderSettingsPixverse(TypedDict, total=False):
+    style: Literal['anime', '3d_animation', 'clay', 'comic', 'cyberpunk']
+    effect: str
+    cameraMovement: str
+    motionMode: Literal['normal', 'fast']
+    soundEffectSwitch: bool
+    soundEffectContent: str
+    audio: bool
+    multiClip: bool
+    thinking: Literal['enabled', 'disabled', 'auto']
+
+
+class VideoInferencePixverseRequestProviderSettingsViduTemplate(TypedDict, total=False):
+    name: str
+    area: str
+    beast: str
+
+
+class VideoInferencePixverseRequestProviderSettingsVidu(TypedDict, total=False):
+    movementAmplitude: Literal['auto', 'small', 'medium', 'large']
+    bgm: bool
+    style: Literal['general', 'anime']
+    audio: bool
+    template: VideoInferencePixverseRequestProviderSettingsViduTemplate
+
+
+class VideoInferencePixverseRequestProviderSettingsLumaaiConceptsItem(TypedDict, total=False):
+    key: Required[str]
+
+
+class VideoInferencePixverseRequestProviderSettingsLumaai(TypedDict, total=False):
+    loop: bool
+    concepts: list[VideoInferencePixverseRequestProviderSettingsLumaaiConceptsItem]
+
+
+class VideoInferencePixverseRequestProviderSettingsLightricks(TypedDict, total=False):
+    generateAudio: bool
+    startTime: float
+    duration: float
+    mode: Literal['replace_audio', 'replace_video', 'replace_audio_and_video']
+
+
+class VideoInferencePixverseRequestProviderSettingsSyncActiveSpeakerDetection(TypedDict, total=False):
+    autoDetect: bool
+    frameNumber: int
+    coordinates: list[float]
+    boundingBoxes: list[list[float]]
+
+
+class VideoInferencePixverseRequestProviderSettingsSyncSegmentsItem(TypedDict, total=False):
+    startTime: float
+    endTime: float
+    audio: str
+    ref: str
+    audioStartTime: float
+    audioEndTime: float
+
+
+class VideoInferencePixverseRequestProviderSettingsSync(TypedDict, total=False):
+    syncMode: Literal['bounce', 'loop', 'cut_off', 'silence', 'remap']
+    editRegion: Literal['lips', 'face', 'head']
+    emotionPrompt: str
+    temperature: float
+    activeSpeakerDetection: bool | VideoInferencePixverseRequestProviderSettingsSyncActiveSpeakerDetection
+    occlusionDetectionEnabled: bool
+    segments: list[VideoInferencePixverseRequestProviderSettingsSyncSegmentsItem]
+
+
+class VideoInferencePixverseRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem(TypedDict, total=False):
+    sectionName: str
+    positiveLocalStyles: list[str]
+    negativeLocalStyles: list[str]
+    lines: list[str]
+    duration: float
+
+
+class VideoInferencePixverseRequestProviderSettingsElevenlabsMusicCompositionPlan(TypedDict, total=False):
+    positiveGlobalStyles: list[str]
+    negativeGlobalStyles: list[str]
+    sections: list[VideoInferencePixverseRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem]
+
+
+class VideoInferencePixverseRequestProviderSettingsElevenlabsMusic(TypedDict, total=False):
+    compositionPlan: VideoInferencePixverseRequestProviderSettingsElevenlabsMusicCompositionPlan
+
+
+class VideoInferencePixverseRequestProviderSettingsElevenlabs(TypedDict, total=False):
+    music: VideoInferencePixverseRequestProviderSettingsElevenlabsMusic
+
+
+class VideoInferencePixverseRequestProviderSettingsMirelo(TypedDict, total=False):
+    startOffset: float
+
+
+class VideoInferencePixverseRequestProviderSettingsRunware(TypedDict, total=False):
+    pass
+
+
+class VideoInferencePixverseRequestProviderSettingsPrunaai(TypedDict, total=False):
+    pass
+
+
+class VideoInferencePixverseRequestProviderSettings(TypedDict, total=False):
+    bfl: VideoInferencePixverseRequestProviderSettingsBfl
+    openai: VideoInferencePixverseRequestProviderSettingsOpenai
+    google: VideoInferencePixverseRequestProviderSettingsGoogle
+    bytedance: VideoInferencePixverseRequestProviderSettingsBytedance
+    ideogram: VideoInferencePixverseRequestProviderSettingsIdeogram
+    bria: VideoInferencePixverseRequestProviderSettingsBria
+    alibaba: VideoInferencePixverseRequestProviderSettingsAlibaba
+    sourceful: VideoInferencePixverseRequestProviderSettingsSourceful
+    recraft: VideoInferencePixverseRequestProviderSettingsRecraft
+    xai: VideoInferencePixverseRequestProviderSettingsXai
+    midjourney: VideoInferencePixverseRequestProviderSettingsMidjourney
+    runway: VideoInferencePixverseRequestProviderSettingsRunway
+    klingai: VideoInferencePixverseRequestProviderSettingsKlingai
+    minimax: VideoInferencePixverseRequestProviderSettingsMinimax
+    pixverse: VideoInferencePixverseRequestProviderSettingsPixverse
+    vidu: VideoInferencePixverseRequestProviderSettingsVidu
+    lumaai: VideoInferencePixverseRequestProviderSettingsLumaai
+    lightricks: VideoInferencePixverseRequestProviderSettingsLightricks
+    sync: VideoInferencePixverseRequestProviderSettingsSync
+    elevenlabs: VideoInferencePixverseRequestProviderSettingsElevenlabs
+    mirelo: VideoInferencePixverseRequestProviderSettingsMirelo
+    runware: VideoInferencePixverseRequestProviderSettingsRunware
+    prunaai: VideoInferencePixverseRequestProviderSettingsPrunaai
+
+
+class VideoInferencePixverseRequestSpeech(TypedDict, total=False):
+    voice: str
+    text: str
+    speed: float
+    pitch: float
+    volume: float
+    language: str
+
+
 class VideoInferencePixverseRequest(TypedDict, total=False):
     """videoInference for the PixVerse models"""
 
@@ -881,6 +2809,9 @@ class VideoInferencePixverseRequest(TypedDict, total=False):
     duration: int
     inputs: VideoInferencePixverseRequestInputs
     frameImages: list[VideoInferencePixverseRequestFrameImagesItem]
+    settings: VideoInferencePixverseRequestSettings
+    providerSettings: VideoInferencePixverseRequestProviderSettings
+    speech: VideoInferencePixverseRequestSpeech
 
 
 class VideoInferenceTalkingHeadRequestSafety(TypedDict, total=False):
@@ -937,6 +2868,400 @@ class VideoInferenceTextToVideoRequestFrameImagesItem(TypedDict, total=False):
     frame: Literal['first', 'last']
 
 
+class VideoInferenceTextToVideoRequestLoraItem(TypedDict, total=False):
+    model: Required[str]
+    weight: float
+    transformer: Literal['high', 'low', 'both']
+
+
+class VideoInferenceTextToVideoRequestAcceleratorOptions(TypedDict, total=False):
+    teaCache: bool
+    teaCacheDistance: float
+    deepCache: bool
+    deepCacheInterval: int
+    deepCacheBranchId: int
+    deepCacheSkipMode: str
+    fbcache: bool
+    fbCache: bool
+    cacheDistance: float
+    fbCacheThreshold: float
+    cacheStartStep: int
+    cacheStartStepPercentage: int
+    cacheEndStep: int
+    cacheStopStep: int
+    cacheEndStepPercentage: int
+    cacheMaxConsecutiveSteps: int
+
+
+class VideoInferenceTextToVideoRequestAdvancedFeaturesWanAnimate(TypedDict, total=False):
+    mode: str
+    retargetPose: bool
+    prevSegCondFrames: int
+
+
+class VideoInferenceTextToVideoRequestAdvancedFeaturesWatermark(TypedDict, total=False):
+    text: str
+    image: str
+    displayPosition: Literal['top-left', 'top-center', 'top-right', 'middle-left', 'center', 'middle-right', 'bottom-left', 'bottom-center', 'bottom-right']
+    tiled: bool
+    opacity: float
+    fontColor: str
+    bgColor: str
+
+
+class VideoInferenceTextToVideoRequestAdvancedFeatures(TypedDict, total=False):
+    videoCFGScale: float
+    audioCFGScale: float
+    fps: int
+    videoNegativePrompt: str
+    audioNegativePrompt: str
+    slgLayer: int
+    wanAnimate: VideoInferenceTextToVideoRequestAdvancedFeaturesWanAnimate
+    watermark: VideoInferenceTextToVideoRequestAdvancedFeaturesWatermark
+
+
+class VideoInferenceTextToVideoRequestSettingsColorPaletteItem(TypedDict, total=False):
+    hex: str
+    ratio: float
+
+
+class VideoInferenceTextToVideoRequestSettingsMoodboardsItem(TypedDict, total=False):
+    id: str
+    strength: float
+
+
+class VideoInferenceTextToVideoRequestSettingsPromptEnhance(TypedDict, total=False):
+    enabled: bool
+    temperature: float
+    topP: float
+
+
+class VideoInferenceTextToVideoRequestSettings(TypedDict, total=False):
+    quality: str
+    background: str
+    style: str
+    layers: int
+    trueCFGScale: float
+    thinkingLevel: str
+    structuredPrompt: str
+    colorPalette: list[VideoInferenceTextToVideoRequestSettingsColorPaletteItem]
+    moodboards: list[VideoInferenceTextToVideoRequestSettingsMoodboardsItem]
+    promptEnhance: VideoInferenceTextToVideoRequestSettingsPromptEnhance
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsBfl(TypedDict, total=False):
+    promptUpsampling: bool
+    safetyTolerance: int
+    raw: bool
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsOpenai(TypedDict, total=False):
+    quality: Literal['auto', 'high', 'medium', 'low', 'hd', 'standard']
+    background: Literal['transparent', 'opaque']
+    style: Literal['vivid', 'natural']
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsGoogle(TypedDict, total=False):
+    enhancePrompt: bool
+    generateAudio: bool
+    search: bool
+    searchLatitude: float
+    searchLongitude: float
+    resizeMode: Literal['crop', 'pad']
+    safetyTolerance: str
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsBytedance(TypedDict, total=False):
+    maxSequentialImages: int
+    cameraFixed: bool
+    fastMode: bool
+    audio: bool
+    draft: bool
+    optimizePromptMode: Literal['standard', 'fast']
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsIdeogramColorPaletteMembersItem(TypedDict, total=False):
+    colorHex: str
+    colorWeight: float
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsIdeogramColorPalette(TypedDict, total=False):
+    name: str
+    members: list[VideoInferenceTextToVideoRequestProviderSettingsIdeogramColorPaletteMembersItem]
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsIdeogram(TypedDict, total=False):
+    renderingSpeed: Literal['TURBO', 'DEFAULT', 'QUALITY']
+    magicPrompt: Literal['AUTO', 'ON', 'OFF']
+    styleType: Literal['AUTO', 'GENERAL', 'REALISTIC', 'DESIGN', 'FICTION', 'RENDER_3D', 'ANIME']
+    styleReferenceImages: list[str]
+    remixStrength: int
+    stylePreset: str
+    styleCode: str
+    colorPalette: VideoInferenceTextToVideoRequestProviderSettingsIdeogramColorPalette
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsBriaMaskKeyPointsItem(TypedDict, total=False):
+    x: float
+    y: float
+    type: str
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsBriaMask(TypedDict, total=False):
+    foreground: bool
+    prompt: str
+    frameIndex: int
+    keyPoints: list[VideoInferenceTextToVideoRequestProviderSettingsBriaMaskKeyPointsItem]
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsBria(TypedDict, total=False):
+    medium: Literal['photography', 'art']
+    mode: Literal['base', 'high_control', 'fast']
+    promptEnhancement: bool
+    enhanceImage: bool
+    promptContentModeration: bool
+    contentModeration: bool
+    ipSignal: bool
+    preserveAlpha: bool
+    enhanceReferenceImages: bool
+    refinePrompt: bool
+    originalQuality: bool
+    forceBackgroundDetection: bool
+    preserveAudio: bool
+    autoTrim: bool
+    mask: VideoInferenceTextToVideoRequestProviderSettingsBriaMask
+    edit: Literal['colorize', 'relight', 'restore', 'blend', 'reseason', 'sketch_to_image']
+    color: str
+    lightDirection: str
+    lightType: str
+    season: str
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsAlibaba(TypedDict, total=False):
+    promptEnhancer: bool
+    promptExtend: bool
+    audio: bool
+    shotType: Literal['single', 'multi']
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsSourcefulFontInputsItem(TypedDict, total=False):
+    fontUrl: str
+    text: str
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsSourceful(TypedDict, total=False):
+    transparency: bool
+    enhancePrompt: bool
+    fontInputs: list[VideoInferenceTextToVideoRequestProviderSettingsSourcefulFontInputsItem]
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsRecraftColorsItem(TypedDict, total=False):
+    rgb: list[int]
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsRecraftBackgroundColor(TypedDict, total=False):
+    rgb: list[int]
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsRecraft(TypedDict, total=False):
+    styleId: str
+    colors: list[VideoInferenceTextToVideoRequestProviderSettingsRecraftColorsItem]
+    backgroundColor: VideoInferenceTextToVideoRequestProviderSettingsRecraftBackgroundColor
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsXai(TypedDict, total=False):
+    quality: Literal['low', 'medium', 'high']
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsMidjourney(TypedDict, total=False):
+    quality: float
+    stylize: int
+    chaos: int
+    weird: int
+    niji: bool | str | int
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsRunwayContentModeration(TypedDict, total=False):
+    publicFigureThreshold: Literal['auto', 'low']
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsRunway(TypedDict, total=False):
+    contentModeration: VideoInferenceTextToVideoRequestProviderSettingsRunwayContentModeration
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsKlingaiMultiPromptItem(TypedDict, total=False):
+    prompt: str
+    duration: float
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsKlingaiCameraControlConfig(TypedDict, total=False):
+    horizontal: float
+    vertical: float
+    zoom: float
+    roll: float
+    tilt: float
+    pan: float
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsKlingaiCameraControl(TypedDict, total=False):
+    type: str
+    config: VideoInferenceTextToVideoRequestProviderSettingsKlingaiCameraControlConfig
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsKlingai(TypedDict, total=False):
+    sound: bool
+    soundVolume: float
+    originalAudioVolume: float
+    soundEffectPrompt: str
+    bgmPrompt: str
+    asmrMode: bool
+    keepOriginalSound: bool
+    characterOrientation: Literal['image', 'video']
+    multiPrompt: list[VideoInferenceTextToVideoRequestProviderSettingsKlingaiMultiPromptItem]
+    cameraControl: str | VideoInferenceTextToVideoRequestProviderSettingsKlingaiCameraControl
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsMinimax(TypedDict, total=False):
+    promptOptimizer: bool
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsPixverse(TypedDict, total=False):
+    style: Literal['anime', '3d_animation', 'clay', 'comic', 'cyberpunk']
+    effect: str
+    cameraMovement: str
+    motionMode: Literal['normal', 'fast']
+    soundEffectSwitch: bool
+    soundEffectContent: str
+    audio: bool
+    multiClip: bool
+    thinking: Literal['enabled', 'disabled', 'auto']
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsViduTemplate(TypedDict, total=False):
+    name: str
+    area: str
+    beast: str
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsVidu(TypedDict, total=False):
+    movementAmplitude: Literal['auto', 'small', 'medium', 'large']
+    bgm: bool
+    style: Literal['general', 'anime']
+    audio: bool
+    template: VideoInferenceTextToVideoRequestProviderSettingsViduTemplate
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsLumaaiConceptsItem(TypedDict, total=False):
+    key: Required[str]
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsLumaai(TypedDict, total=False):
+    loop: bool
+    concepts: list[VideoInferenceTextToVideoRequestProviderSettingsLumaaiConceptsItem]
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsLightricks(TypedDict, total=False):
+    generateAudio: bool
+    startTime: float
+    duration: float
+    mode: Literal['replace_audio', 'replace_video', 'replace_audio_and_video']
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsSyncActiveSpeakerDetection(TypedDict, total=False):
+    autoDetect: bool
+    frameNumber: int
+    coordinates: list[float]
+    boundingBoxes: list[list[float]]
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsSyncSegmentsItem(TypedDict, total=False):
+    startTime: float
+    endTime: float
+    audio: str
+    ref: str
+    audioStartTime: float
+    audioEndTime: float
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsSync(TypedDict, total=False):
+    syncMode: Literal['bounce', 'loop', 'cut_off', 'silence', 'remap']
+    editRegion: Literal['lips', 'face', 'head']
+    emotionPrompt: str
+    temperature: float
+    activeSpeakerDetection: bool | VideoInferenceTextToVideoRequestProviderSettingsSyncActiveSpeakerDetection
+    occlusionDetectionEnabled: bool
+    segments: list[VideoInferenceTextToVideoRequestProviderSettingsSyncSegmentsItem]
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem(TypedDict, total=False):
+    sectionName: str
+    positiveLocalStyles: list[str]
+    negativeLocalStyles: list[str]
+    lines: list[str]
+    duration: float
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsElevenlabsMusicCompositionPlan(TypedDict, total=False):
+    positiveGlobalStyles: list[str]
+    negativeGlobalStyles: list[str]
+    sections: list[VideoInferenceTextToVideoRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem]
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsElevenlabsMusic(TypedDict, total=False):
+    compositionPlan: VideoInferenceTextToVideoRequestProviderSettingsElevenlabsMusicCompositionPlan
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsElevenlabs(TypedDict, total=False):
+    music: VideoInferenceTextToVideoRequestProviderSettingsElevenlabsMusic
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsMirelo(TypedDict, total=False):
+    startOffset: float
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsRunware(TypedDict, total=False):
+    pass
+
+
+class VideoInferenceTextToVideoRequestProviderSettingsPrunaai(TypedDict, total=False):
+    pass
+
+
+class VideoInferenceTextToVideoRequestProviderSettings(TypedDict, total=False):
+    bfl: VideoInferenceTextToVideoRequestProviderSettingsBfl
+    openai: VideoInferenceTextToVideoRequestProviderSettingsOpenai
+    google: VideoInferenceTextToVideoRequestProviderSettingsGoogle
+    bytedance: VideoInferenceTextToVideoRequestProviderSettingsBytedance
+    ideogram: VideoInferenceTextToVideoRequestProviderSettingsIdeogram
+    bria: VideoInferenceTextToVideoRequestProviderSettingsBria
+    alibaba: VideoInferenceTextToVideoRequestProviderSettingsAlibaba
+    sourceful: VideoInferenceTextToVideoRequestProviderSettingsSourceful
+    recraft: VideoInferenceTextToVideoRequestProviderSettingsRecraft
+    xai: VideoInferenceTextToVideoRequestProviderSettingsXai
+    midjourney: VideoInferenceTextToVideoRequestProviderSettingsMidjourney
+    runway: VideoInferenceTextToVideoRequestProviderSettingsRunway
+    klingai: VideoInferenceTextToVideoRequestProviderSettingsKlingai
+    minimax: VideoInferenceTextToVideoRequestProviderSettingsMinimax
+    pixverse: VideoInferenceTextToVideoRequestProviderSettingsPixverse
+    vidu: VideoInferenceTextToVideoRequestProviderSettingsVidu
+    lumaai: VideoInferenceTextToVideoRequestProviderSettingsLumaai
+    lightricks: VideoInferenceTextToVideoRequestProviderSettingsLightricks
+    sync: VideoInferenceTextToVideoRequestProviderSettingsSync
+    elevenlabs: VideoInferenceTextToVideoRequestProviderSettingsElevenlabs
+    mirelo: VideoInferenceTextToVideoRequestProviderSettingsMirelo
+    runware: VideoInferenceTextToVideoRequestProviderSettingsRunware
+    prunaai: VideoInferenceTextToVideoRequestProviderSettingsPrunaai
+
+
+class VideoInferenceTextToVideoRequestSpeech(TypedDict, total=False):
+    voice: str
+    text: str
+    speed: float
+    pitch: float
+    volume: float
+    language: str
+
+
 class VideoInferenceTextToVideoRequest(TypedDict, total=False):
     """videoInference for text- and image-to-video models"""
 
@@ -966,6 +3291,16 @@ class VideoInferenceTextToVideoRequest(TypedDict, total=False):
     inputs: VideoInferenceTextToVideoRequestInputs
     frameImages: list[VideoInferenceTextToVideoRequestFrameImagesItem]
     referenceImages: list[str]
+    referenceVideos: list[str]
+    inputAudios: list[str]
+    lora: list[VideoInferenceTextToVideoRequestLoraItem]
+    acceleratorOptions: VideoInferenceTextToVideoRequestAcceleratorOptions
+    acceleration: Literal['none', 'low', 'medium', 'high']
+    scheduler: str
+    advancedFeatures: VideoInferenceTextToVideoRequestAdvancedFeatures
+    settings: VideoInferenceTextToVideoRequestSettings
+    providerSettings: VideoInferenceTextToVideoRequestProviderSettings
+    speech: VideoInferenceTextToVideoRequestSpeech
 
 
 class VideoInferenceVideoToVideoRequestSafety(TypedDict, total=False):
@@ -985,6 +3320,366 @@ class VideoInferenceVideoToVideoRequestInputs(TypedDict, total=False):
     images: list[str]
     video: Required[str]
     audio: str
+
+
+class VideoInferenceVideoToVideoRequestAdvancedFeaturesWanAnimate(TypedDict, total=False):
+    mode: str
+    retargetPose: bool
+    prevSegCondFrames: int
+
+
+class VideoInferenceVideoToVideoRequestAdvancedFeaturesWatermark(TypedDict, total=False):
+    text: str
+    image: str
+    displayPosition: Literal['top-left', 'top-center', 'top-right', 'middle-left', 'center', 'middle-right', 'bottom-left', 'bottom-center', 'bottom-right']
+    tiled: bool
+    opacity: float
+    fontColor: str
+    bgColor: str
+
+
+class VideoInferenceVideoToVideoRequestAdvancedFeatures(TypedDict, total=False):
+    videoCFGScale: float
+    audioCFGScale: float
+    fps: int
+    videoNegativePrompt: str
+    audioNegativePrompt: str
+    slgLayer: int
+    wanAnimate: VideoInferenceVideoToVideoRequestAdvancedFeaturesWanAnimate
+    watermark: VideoInferenceVideoToVideoRequestAdvancedFeaturesWatermark
+
+
+class VideoInferenceVideoToVideoRequestSettingsColorPaletteItem(TypedDict, total=False):
+    hex: str
+    ratio: float
+
+
+class VideoInferenceVideoToVideoRequestSettingsMoodboardsItem(TypedDict, total=False):
+    id: str
+    strength: float
+
+
+class VideoInferenceVideoToVideoRequestSettingsPromptEnhance(TypedDict, total=False):
+    enabled: bool
+    temperature: float
+    topP: float
+
+
+class VideoInferenceVideoToVideoRequestSettings(TypedDict, total=False):
+    quality: str
+    background: str
+    style: str
+    layers: int
+    trueCFGScale: float
+    thinkingLevel: str
+    structuredPrompt: str
+    colorPalette: list[VideoInferenceVideoToVideoRequestSettingsColorPaletteItem]
+    moodboards: list[VideoInferenceVideoToVideoRequestSettingsMoodboardsItem]
+    promptEnhance: VideoInferenceVideoToVideoRequestSettingsPromptEnhance
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsBfl(TypedDict, total=False):
+    promptUpsampling: bool
+    safetyTolerance: int
+    raw: bool
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsOpenai(TypedDict, total=False):
+    quality: Literal['auto', 'high', 'medium', 'low', 'hd', 'standard']
+    background: Literal['transparent', 'opaque']
+    style: Literal['vivid', 'natural']
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsGoogle(TypedDict, total=False):
+    enhancePrompt: bool
+    generateAudio: bool
+    search: bool
+    searchLatitude: float
+    searchLongitude: float
+    resizeMode: Literal['crop', 'pad']
+    safetyTolerance: str
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsBytedance(TypedDict, total=False):
+    maxSequentialImages: int
+    cameraFixed: bool
+    fastMode: bool
+    audio: bool
+    draft: bool
+    optimizePromptMode: Literal['standard', 'fast']
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsIdeogramColorPaletteMembersItem(TypedDict, total=False):
+    colorHex: str
+    colorWeight: float
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsIdeogramColorPalette(TypedDict, total=False):
+    name: str
+    members: list[VideoInferenceVideoToVideoRequestProviderSettingsIdeogramColorPaletteMembersItem]
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsIdeogram(TypedDict, total=False):
+    renderingSpeed: Literal['TURBO', 'DEFAULT', 'QUALITY']
+    magicPrompt: Literal['AUTO', 'ON', 'OFF']
+    styleType: Literal['AUTO', 'GENERAL', 'REALISTIC', 'DESIGN', 'FICTION', 'RENDER_3D', 'ANIME']
+    styleReferenceImages: list[str]
+    remixStrength: int
+    stylePreset: str
+    styleCode: str
+    colorPalette: VideoInferenceVideoToVideoRequestProviderSettingsIdeogramColorPalette
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsBriaMaskKeyPointsItem(TypedDict, total=False):
+    x: float
+    y: float
+    type: str
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsBriaMask(TypedDict, total=False):
+    foreground: bool
+    prompt: str
+    frameIndex: int
+    keyPoints: list[VideoInferenceVideoToVideoRequestProviderSettingsBriaMaskKeyPointsItem]
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsBria(TypedDict, total=False):
+    medium: Literal['photography', 'art']
+    mode: Literal['base', 'high_control', 'fast']
+    promptEnhancement: bool
+    enhanceImage: bool
+    promptContentModeration: bool
+    contentModeration: bool
+    ipSignal: bool
+    preserveAlpha: bool
+    enhanceReferenceImages: bool
+    refinePrompt: bool
+    originalQuality: bool
+    forceBackgroundDetection: bool
+    preserveAudio: bool
+    autoTrim: bool
+    mask: VideoInferenceVideoToVideoRequestProviderSettingsBriaMask
+    edit: Literal['colorize', 'relight', 'restore', 'blend', 'reseason', 'sketch_to_image']
+    color: str
+    lightDirection: str
+    lightType: str
+    season: str
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsAlibaba(TypedDict, total=False):
+    promptEnhancer: bool
+    promptExtend: bool
+    audio: bool
+    shotType: Literal['single', 'multi']
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsSourcefulFontInputsItem(TypedDict, total=False):
+    fontUrl: str
+    text: str
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsSourceful(TypedDict, total=False):
+    transparency: bool
+    enhancePrompt: bool
+    fontInputs: list[VideoInferenceVideoToVideoRequestProviderSettingsSourcefulFontInputsItem]
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsRecraftColorsItem(TypedDict, total=False):
+    rgb: list[int]
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsRecraftBackgroundColor(TypedDict, total=False):
+    rgb: list[int]
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsRecraft(TypedDict, total=False):
+    styleId: str
+    colors: list[VideoInferenceVideoToVideoRequestProviderSettingsRecraftColorsItem]
+    backgroundColor: VideoInferenceVideoToVideoRequestProviderSettingsRecraftBackgroundColor
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsXai(TypedDict, total=False):
+    quality: Literal['low', 'medium', 'high']
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsMidjourney(TypedDict, total=False):
+    quality: float
+    stylize: int
+    chaos: int
+    weird: int
+    niji: bool | str | int
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsRunwayContentModeration(TypedDict, total=False):
+    publicFigureThreshold: Literal['auto', 'low']
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsRunway(TypedDict, total=False):
+    contentModeration: VideoInferenceVideoToVideoRequestProviderSettingsRunwayContentModeration
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsKlingaiMultiPromptItem(TypedDict, total=False):
+    prompt: str
+    duration: float
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsKlingaiCameraControlConfig(TypedDict, total=False):
+    horizontal: float
+    vertical: float
+    zoom: float
+    roll: float
+    tilt: float
+    pan: float
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsKlingaiCameraControl(TypedDict, total=False):
+    type: str
+    config: VideoInferenceVideoToVideoRequestProviderSettingsKlingaiCameraControlConfig
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsKlingai(TypedDict, total=False):
+    sound: bool
+    soundVolume: float
+    originalAudioVolume: float
+    soundEffectPrompt: str
+    bgmPrompt: str
+    asmrMode: bool
+    keepOriginalSound: bool
+    characterOrientation: Literal['image', 'video']
+    multiPrompt: list[VideoInferenceVideoToVideoRequestProviderSettingsKlingaiMultiPromptItem]
+    cameraControl: str | VideoInferenceVideoToVideoRequestProviderSettingsKlingaiCameraControl
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsMinimax(TypedDict, total=False):
+    promptOptimizer: bool
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsPixverse(TypedDict, total=False):
+    style: Literal['anime', '3d_animation', 'clay', 'comic', 'cyberpunk']
+    effect: str
+    cameraMovement: str
+    motionMode: Literal['normal', 'fast']
+    soundEffectSwitch: bool
+    soundEffectContent: str
+    audio: bool
+    multiClip: bool
+    thinking: Literal['enabled', 'disabled', 'auto']
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsViduTemplate(TypedDict, total=False):
+    name: str
+    area: str
+    beast: str
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsVidu(TypedDict, total=False):
+    movementAmplitude: Literal['auto', 'small', 'medium', 'large']
+    bgm: bool
+    style: Literal['general', 'anime']
+    audio: bool
+    template: VideoInferenceVideoToVideoRequestProviderSettingsViduTemplate
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsLumaaiConceptsItem(TypedDict, total=False):
+    key: Required[str]
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsLumaai(TypedDict, total=False):
+    loop: bool
+    concepts: list[VideoInferenceVideoToVideoRequestProviderSettingsLumaaiConceptsItem]
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsLightricks(TypedDict, total=False):
+    generateAudio: bool
+    startTime: float
+    duration: float
+    mode: Literal['replace_audio', 'replace_video', 'replace_audio_and_video']
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsSyncActiveSpeakerDetection(TypedDict, total=False):
+    autoDetect: bool
+    frameNumber: int
+    coordinates: list[float]
+    boundingBoxes: list[list[float]]
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsSyncSegmentsItem(TypedDict, total=False):
+    startTime: float
+    endTime: float
+    audio: str
+    ref: str
+    audioStartTime: float
+    audioEndTime: float
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsSync(TypedDict, total=False):
+    syncMode: Literal['bounce', 'loop', 'cut_off', 'silence', 'remap']
+    editRegion: Literal['lips', 'face', 'head']
+    emotionPrompt: str
+    temperature: float
+    activeSpeakerDetection: bool | VideoInferenceVideoToVideoRequestProviderSettingsSyncActiveSpeakerDetection
+    occlusionDetectionEnabled: bool
+    segments: list[VideoInferenceVideoToVideoRequestProviderSettingsSyncSegmentsItem]
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem(TypedDict, total=False):
+    sectionName: str
+    positiveLocalStyles: list[str]
+    negativeLocalStyles: list[str]
+    lines: list[str]
+    duration: float
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsElevenlabsMusicCompositionPlan(TypedDict, total=False):
+    positiveGlobalStyles: list[str]
+    negativeGlobalStyles: list[str]
+    sections: list[VideoInferenceVideoToVideoRequestProviderSettingsElevenlabsMusicCompositionPlanSectionsItem]
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsElevenlabsMusic(TypedDict, total=False):
+    compositionPlan: VideoInferenceVideoToVideoRequestProviderSettingsElevenlabsMusicCompositionPlan
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsElevenlabs(TypedDict, total=False):
+    music: VideoInferenceVideoToVideoRequestProviderSettingsElevenlabsMusic
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsMirelo(TypedDict, total=False):
+    startOffset: float
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsRunware(TypedDict, total=False):
+    pass
+
+
+class VideoInferenceVideoToVideoRequestProviderSettingsPrunaai(TypedDict, total=False):
+    pass
+
+
+class VideoInferenceVideoToVideoRequestProviderSettings(TypedDict, total=False):
+    bfl: VideoInferenceVideoToVideoRequestProviderSettingsBfl
+    openai: VideoInferenceVideoToVideoRequestProviderSettingsOpenai
+    google: VideoInferenceVideoToVideoRequestProviderSettingsGoogle
+    bytedance: VideoInferenceVideoToVideoRequestProviderSettingsBytedance
+    ideogram: VideoInferenceVideoToVideoRequestProviderSettingsIdeogram
+    bria: VideoInferenceVideoToVideoRequestProviderSettingsBria
+    alibaba: VideoInferenceVideoToVideoRequestProviderSettingsAlibaba
+    sourceful: VideoInferenceVideoToVideoRequestProviderSettingsSourceful
+    recraft: VideoInferenceVideoToVideoRequestProviderSettingsRecraft
+    xai: VideoInferenceVideoToVideoRequestProviderSettingsXai
+    midjourney: VideoInferenceVideoToVideoRequestProviderSettingsMidjourney
+    runway: VideoInferenceVideoToVideoRequestProviderSettingsRunway
+    klingai: VideoInferenceVideoToVideoRequestProviderSettingsKlingai
+    minimax: VideoInferenceVideoToVideoRequestProviderSettingsMinimax
+    pixverse: VideoInferenceVideoToVideoRequestProviderSettingsPixverse
+    vidu: VideoInferenceVideoToVideoRequestProviderSettingsVidu
+    lumaai: VideoInferenceVideoToVideoRequestProviderSettingsLumaai
+    lightricks: VideoInferenceVideoToVideoRequestProviderSettingsLightricks
+    sync: VideoInferenceVideoToVideoRequestProviderSettingsSync
+    elevenlabs: VideoInferenceVideoToVideoRequestProviderSettingsElevenlabs
+    mirelo: VideoInferenceVideoToVideoRequestProviderSettingsMirelo
+    runware: VideoInferenceVideoToVideoRequestProviderSettingsRunware
+    prunaai: VideoInferenceVideoToVideoRequestProviderSettingsPrunaai
 
 
 class VideoInferenceVideoToVideoRequest(TypedDict, total=False):
@@ -1011,6 +3706,9 @@ class VideoInferenceVideoToVideoRequest(TypedDict, total=False):
     resolution: Literal['360p', '480p', '540p', '720p', '768p', '1080p', '1440p', '4k', '4K']
     duration: float
     inputs: Required[VideoInferenceVideoToVideoRequestInputs]
+    advancedFeatures: VideoInferenceVideoToVideoRequestAdvancedFeatures
+    settings: VideoInferenceVideoToVideoRequestSettings
+    providerSettings: VideoInferenceVideoToVideoRequestProviderSettings
 
 
 AudioInferenceRequest = (

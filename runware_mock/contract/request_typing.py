@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from runware_mock.contract import schemas
+from runware_mock.contract.schemas import variants
 
 LITERAL_MOST = 12
 MODULE = "runware_mock/contract/request_types.py"
@@ -72,7 +73,10 @@ def write(root: Path | None = None) -> Path:
 
 
 def request_schemas() -> list[str]:
-    return [name for name in schemas.names() if name.startswith("request.")]
+    """The request schemas but the variants (``schemas/variants.toml``): each takes a part of
+    its base's fields, so the base's class types its requests."""
+    return [name for name in schemas.names()
+            if name.startswith("request.") and name not in variants.specs()]
 
 
 def class_name_of(schema_name: str) -> str:

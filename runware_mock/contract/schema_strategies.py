@@ -24,6 +24,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from runware_mock.contract.enum_case import spellings, squashed
+
 Path = tuple[str, ...]
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
@@ -99,7 +101,7 @@ def valid_values(schema: Mapping[str, Any], path: Path = (), overrides: Override
     if "const" in schema:
         return st.just(schema["const"])
     if "enum" in schema:
-        return st.sampled_from(schema["enum"])
+        return st.sampled_from(_any_case(schema))
     if "anyOf" in schema:
         return st.one_of(*(valid_values(branch, path, overrides, formats)
                            for branch in schema["anyOf"]))
@@ -118,6 +120,17 @@ def valid_values(schema: Mapping[str, Any], path: Path = (), overrides: Override
     if kind == "object":
         return _objects(schema, path, overrides, formats)
     raise NotImplementedError(f"{'.'.join(path)}: give a hand-written strategy for {schema}")
+
+
+def _any_case(schema: Mapping[str, Any]) -> list[Any]:
+    """An enum's values; a case-insensitive one's also in lower and upper case and its other
+    spellings (``enum_case``): each is accepted as the value it spells."""
+    values = list(schema["enum"])
+    spelled = spellings(schema)
+    if spelled is None:
+        return values
+    variants = [spelling for value in values for spelling in (value.lower(), value.upper())]
+    return list(dict.fromkeys([*values, *variants, *schema.get("x-aliases", {})]))
 
 
 def _integers_within(low: int | None, high: int | None, step: int = 1) -> st.SearchStrategy[int]:
@@ -223,7 +236,9 @@ def violations(schema: Mapping[str, Any], path: Path = (), pattern_misses: Misse
     if path and kind is not None and typed:
         found.append(_broken(path, wrong_types(kind), code_for(path, "invalid")))
     if "enum" in schema and kind in _ENUM_MISSES:
-        misses = _ENUM_MISSES[kind].filter(lambda value: value not in schema["enum"])
+        spelled = spellings(schema) or {}
+        misses = _ENUM_MISSES[kind].filter(lambda value: value not in schema["enum"]
+                                           and squashed(str(value)) not in spelled)
         found.append(_broken(path, misses, code_for(path, "unsupported"), list(schema["enum"])))
     found += _range_violations(schema, path)
     if "pattern" in schema:
@@ -330,9 +345,33 @@ def _object_violations(schema: Mapping[str, Any], path: Path, pattern_misses: Mi
              for name in schema.get("required", ()) if (*path, name) not in special]
     strangers = st.one_of(st.sampled_from(FOREIGN_FIELDS),
                           st.from_regex(r"[a-z][A-Za-z0-9]{0,11}", fullmatch=True))
-    strangers = strangers.filter(lambda name: name not in properties)
+    named = schema.get("x-unknown-codes", {})
+    strangers = strangers.filter(lambda name: name not in properties and name not in named)
+    unknown_code = schema.get("x-unknown-code", "unsupportedParameter")
     found.append(st.tuples(strangers, st.integers(0, 9)).map(
-        lambda pair: Violation((*path, pair[0]), pair[1], "unsupportedParameter")))
+        lambda pair: Violation((*path, pair[0]), pair[1], unknown_code)))
+    found += [st.just(Violation((*path, name), {}, code)) for name, code in named.items()]
     for name, prop in properties.items():
         found += violations(prop, (*path, name), pattern_misses, special)
+    if path and schema.get("required"):
+        return _inside_valid_object(schema, path, found)
     return found
+
+
+def _inside_valid_object(schema: Mapping[str, Any], path: Path,
+                         found: list[st.SearchStrategy[Violation]],
+                         ) -> list[st.SearchStrategy[Violation]]:
+    """A nested object with required members (refiner.model) is broken one member at a time
+    inside an object that has the others: alone, the broken member would bring its missing
+    siblings' errors along."""
+    required = st.fixed_dictionaries({name: valid_values(schema["properties"][name],
+                                                         (*path, name))
+                                      for name in schema["required"]})
+
+    def placed(pair: tuple[dict[str, Any], Violation]) -> Violation:
+        others, broken = pair
+        inner = Violation(broken.path[len(path):], broken.value, broken.code)
+        return Violation(path, inner.apply(others), broken.code, broken.allowed_values,
+                         broken.parameter)
+
+    return [st.tuples(required, broken).map(placed) for broken in found]

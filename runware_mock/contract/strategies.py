@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from hypothesis import strategies as st
 
-from runware_mock.contract import model_catalog, schemas
+from runware_mock.contract import absent_nulls, model_catalog, schemas
 from runware_mock.contract.samples import (
     AUDIO_LIMITS,
     IMAGE_FORMATS,
@@ -172,7 +172,17 @@ def task_violations(schema_name: str, special: Special | None = None,
     """One strategy per way ``invalid_tasks`` breaks a task of ``schema_name``."""
     task_type = schemas.task_type_names(schema_name)[0]
     rules = {**dispatch_violations(task_type), **(special or {})}
-    return violations(schemas.inlined(schema_name), (), _PATTERN_MISSES, rules)
+    schema = schemas.inlined(schema_name)
+    found = violations(schema, (), _PATTERN_MISSES, rules)
+    if absent_nulls.applies(schema):
+        # A null member is an absent one there: no way to break a task.
+        return [way.filter(_sets_no_null) for way in found]
+    return found
+
+
+def _sets_no_null(violation: Violation) -> bool:
+    value = violation.value
+    return value is not None and not (isinstance(value, dict) and None in value.values())
 
 
 # --- avatar tasks ---------------------------------------------------------------------------

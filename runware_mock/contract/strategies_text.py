@@ -76,12 +76,22 @@ def _model_violations(task_type: str) -> Special:
 
 
 @st.composite
-def _conversations(draw: st.DrawFn) -> list[dict[str, str]]:
-    """1-6 messages ending with the user's (the schema allows 100; short keeps them fast)."""
-    earlier = draw(st.lists(st.tuples(st.sampled_from(["user", "assistant"]),
-                                      strings_within(1, 200)), max_size=5))
-    messages = [{"role": role, "content": content} for role, content in earlier]
-    return [*messages, {"role": "user", "content": draw(strings_within(1, 200))}]
+def _conversations(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """1-6 messages ending with the user's (the schema allows 100; short keeps them fast); an
+    assistant turn may be tool calls without content."""
+    earlier = draw(st.lists(st.one_of(
+        st.tuples(st.sampled_from(["user", "assistant"]), strings_within(1, 200)).map(
+            lambda pair: {"role": pair[0], "content": pair[1]}),
+        _tool_calls()), max_size=5))
+    return [*earlier, {"role": "user", "content": draw(strings_within(1, 200))}]
+
+
+def _tool_calls() -> st.SearchStrategy[dict[str, Any]]:
+    call = st.fixed_dictionaries({"id": strings_within(1, 20), "name": strings_within(1, 20),
+                                  "input": st.dictionaries(st.text(max_size=8),
+                                                           st.integers(), max_size=2)})
+    return st.lists(call, min_size=1, max_size=2).map(
+        lambda calls: {"role": "assistant", "tools": calls})
 
 
 def _message_violations() -> list[st.SearchStrategy[Violation]]:
@@ -92,4 +102,9 @@ def _message_violations() -> list[st.SearchStrategy[Violation]]:
         st.just(Violation(path, MISSING, "missingParameter")),
         st.sampled_from([[], "hello", 3, {"role": "user"}, last_not_user]).map(
             lambda value: Violation(path, value, "invalidMessages")),
+        # Only an assistant turn that called tools may leave out its content.
+        st.sampled_from([[{"role": "user"}],
+                         [{"role": "assistant"}, {"role": "user", "content": "hi"}]]).map(
+            lambda value: Violation(path, value, "missingParameter",
+                                    reported="messages.0.content")),
     ]

@@ -18,7 +18,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
-from runware_mock.contract import enum_case, model_catalog, schemas
+from runware_mock.contract import absent_nulls, enum_case, model_catalog, schemas
 from runware_mock.contract.errors import ApiError, error
 
 # Error codes spell acronyms in capitals, as Runware does (invalidTaskUUID, invalidWebhookURL).
@@ -61,8 +61,10 @@ def check_task(task: Any, index: int = 0, most_errors: int = MOST_ERRORS,
     schema_name, problem = _schema_for(task, scope, owner)
     if problem is not None:
         return Checked(task, [problem])
+    # null means absent, and a case-insensitive enum is judged (and answered) as spelled by
+    # its schema.
+    task = enum_case.canonical(schema_name, absent_nulls.without_nulls(schema_name, task))
     schema = schemas.inlined(schema_name)
-    task = enum_case.canonical(schema, task)  # mp4 -> MP4, where the service takes either
     judged = _with_listed_model(task, schema)
     if len(task) > len(schema.get("properties", {})) or not schemas.is_valid(schema_name, judged):
         checked = _errors_against(schema_name, judged, scope, most_errors)
@@ -122,7 +124,7 @@ def _errors_against(schema_name: str, task: dict[str, Any], scope: dict[str, Any
     """The errors, missing fields first, then unknown ones, then bad values (the order the
     reference validator finds them in). The reference validator sees a stand-in of the task
     (see ``_stand_in``): it quotes every value it rejects, whatever its size."""
-    unknown: list[str] = []
+    unknown: list[tuple[str, str]] = []
     stand_in, extra = _stand_in(task, schemas.inlined(schema_name), "", unknown, most)
     missing: dict[str, ApiError] = {}
     found: dict[str, ApiError] = {}
@@ -132,14 +134,12 @@ def _errors_against(schema_name: str, task: dict[str, Any], scope: dict[str, Any
             table.setdefault(str(api_error.parameter), api_error)
         if len(missing) + len(found) >= most:
             break
-    unsupported = [error("unsupportedParameter",
-                         f"Unsupported parameter: {name}. This model does not take it.",
-                         parameter=name, **scope) for name in unknown]
+    unsupported = [_unsupported(name, code, scope) for name, code in unknown]
     errors = [*missing.values(), *unsupported, *found.values()]
     return Checked(task, errors[:most], omitted=max(0, len(errors) - most) + extra)
 
 
-def _stand_in(value: Any, schema: dict[str, Any], path: str, unknown: list[str],
+def _stand_in(value: Any, schema: dict[str, Any], path: str, unknown: list[tuple[str, str]],
               most: int) -> tuple[Any, int]:
     """``value`` as the reference validator needs to see it to reach the same verdict, cheaply:
     without the fields the schema does not take (listed in ``unknown``, up to ``most``; the
@@ -159,8 +159,8 @@ def _stand_in(value: Any, schema: dict[str, Any], path: str, unknown: list[str],
             elif not closed:
                 reduced[name] = item
             elif len(unknown) < most:
-                unknown.append(_join(path, _SHORT.repr(name)[1:-1] if len(name) > _ECHOED
-                                     else name))
+                unknown.append((_join(path, _SHORT.repr(name)[1:-1] if len(name) > _ECHOED
+                                      else name), _unknown_code(schema, name)))
             else:
                 extra += 1
         return reduced, extra
@@ -172,6 +172,20 @@ def _stand_in(value: Any, schema: dict[str, Any], path: str, unknown: list[str],
         if 0 <= bound < len(value) - 1:
             return value[:bound + 1], 0
     return value, 0
+
+
+def _unsupported(parameter: str, code: str, scope: dict[str, Any]) -> ApiError:
+    return error(code, f"Unsupported parameter: {parameter}. This model does not take it.",
+                 parameter=parameter, **scope)
+
+
+def _unknown_code(schema: dict[str, Any], name: str) -> str:
+    """The code of a member an object does not take: ``unsupportedParameter``, unless the
+    schema names another (providerSettings: another provider's key is
+    ``mismatchProviderSettingsProvider``, a key of no provider ``unknownProviderSettingsProvider``,
+    as runware-sdk 1.8's error codes have it)."""
+    return schema.get("x-unknown-codes", {}).get(
+        name, schema.get("x-unknown-code", "unsupportedParameter"))
 
 
 def _translate(problem: ValidationError, task: dict[str, Any],
@@ -190,6 +204,11 @@ def _translate(problem: ValidationError, task: dict[str, Any],
         same_type = [found for found in context if found.relative_schema_path[0] not in other_type]
         if same_type and len({found.relative_schema_path[0] for found in same_type}) == 1:
             return _translate(same_type[0], task, scope)
+    if keyword == "additionalProperties":
+        # A member an object of an anyOf branch does not take (the stand-in keeps them there).
+        known = problem.schema.get("properties", {})
+        return [_unsupported(_join(path, name), _unknown_code(problem.schema, name), scope)
+                for name in problem.instance if name not in known]
     schema = schemas.resolve(problem.schema)
     return [_bound_error(path, keyword, _at(task, problem.absolute_path), schema, scope)]
 

@@ -88,7 +88,8 @@ class Conversation:
         settings = {**{name: task[name] for name in _LEGACY if name in task},
                     **task.get("settings", {})}
         return cls(str(task["model"]),
-                   tuple((m["role"], m["content"]) for m in task["messages"]),
+                   # An assistant turn that called tools may carry no content.
+                   tuple((m["role"], m.get("content", "")) for m in task["messages"]),
                    str(settings.get("systemPrompt", "")), settings.get("maxTokens"),
                    tuple(settings.get("stopSequences", ())))
 

@@ -11,6 +11,7 @@ shows; mask and reference images are fetched and checked, and named in the capti
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from runware_mock.contract import model_catalog
 from runware_mock.contract.errors import ApiRefusal, error
@@ -104,6 +105,9 @@ class ImageWork:
             if "referenceImages" in inputs:
                 inputs["referenceImages"] = _summarised(inputs["referenceImages"])
             request["inputs"] = inputs
+        for name in _PARAMETER_OBJECTS:
+            if name in request:
+                request[name] = _summarised_within(request[name])
 
     def _image_specs(self) -> list[tuple[str, str]]:
         """(parameter, input) of every image the request names; inputs.* wins over the
@@ -135,6 +139,22 @@ class ImageWork:
 
 def _summarised(specs: list[str]) -> list[str]:
     return list(without_inline_data({str(i): spec for i, spec in enumerate(specs)}).values())
+
+
+# The parameter objects that carry images (ControlNet and IP-Adapter guides, PuLID's and ACE++'s
+# inputs, a watermark's image): the placeholder does not draw them, but a kept task holds them
+# summarised like its other inline inputs.
+_PARAMETER_OBJECTS = ("controlNet", "ipAdapters", "puLID", "acePlusPlus", "advancedFeatures")
+
+
+def _summarised_within(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {name: _summarised_within(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_summarised_within(item) for item in value]
+    if isinstance(value, str):
+        return without_inline_data({"": value})[""]
+    return value
 
 
 TASK_TYPE = TaskType.later("imageInference", image_inference, image_work)

@@ -6,7 +6,8 @@ result carries the fields runware 0.5 requires non-null (air, name, version, cat
 architecture, tags, heroImage, private, comment), with empty strings where nothing is known.
 
 Matching (docs/text.md): ``search`` is a case-insensitive substring of the AIR, name, tags
-or comment; each word of a multi-word search must match. ``tags`` must all be on the model;
+or comment; each word of a multi-word search must match. A model matches ``tags`` when it has
+any of them (runware-surface.md 5.4);
 ``category``, ``type``, ``architecture``, ``conditioning`` and ``source`` match exactly;
 ``capabilities`` must all be among the model's (its task types). ``visibility`` owned finds the
 models the key uploaded (modelUpload), private those of them it kept private, public and all
@@ -101,7 +102,7 @@ def _matches(model: dict[str, Any], task: ModelSearchRequest) -> bool:
         return False
     if "source" in task and model["source"] != _SOURCES[task["source"]]:
         return False
-    if not set(task.get("tags", ())) <= set(model["tags"]):
+    if task.get("tags") and not set(task["tags"]) & set(model["tags"]):
         return False
     if not set(task.get("capabilities", ())) <= set(model["capabilities"]):
         return False
@@ -118,7 +119,8 @@ def _haystack(model: dict[str, Any]) -> str:
 def _sorted(found: list[dict[str, Any]], sort: str, search: str) -> list[dict[str, Any]]:
     """``_score`` (and ``popularity``, which the emulator does not know) rank the models
     whose name holds the search first, then in library order; the others sort by their key
-    (timestamps: the library's order, the emulator has none)."""
+    (timestamps, and keys the emulator does not know such as ComfyUI-Runware's
+    ``-downloadCount``: the library's order, reversed by a ``-``)."""
     descending, key = sort.startswith("-"), sort.lstrip("-")
     if key == "name":
         return sorted(found, key=lambda model: model["name"].lower(), reverse=descending)

@@ -27,11 +27,24 @@ async def text_inference(task: TextInferenceChatRequest, context: Context,
         raise ApiRefusal(error(
             "invalidMessages", "Invalid value for messages: the last message must have the "
             "role user.", parameter="messages", type="array"))
+    _check_contents(task)
     work = text_work(task, services)
     if task["deliveryMethod"] != "stream" or not context.may_stream:
         return await submit(task, context, services, work)
     accepted = await accept_committed(task, context, services, work)
     return Reply(events=text_events(accepted, services, work.deltas))
+
+
+def _check_contents(task: TextInferenceChatRequest) -> None:
+    """Every message has content but an assistant turn that carries tool calls (runware 0.5.19+
+    sends such a turn without content: runware-surface.md 5.2)."""
+    for index, message in enumerate(task["messages"]):
+        called_tools = message["role"] == "assistant" and message.get("tools")
+        if "content" not in message and not called_tools:
+            raise ApiRefusal(error(
+                "missingParameter", f"Missing required parameter: messages.{index}.content "
+                "(only an assistant message that carries tools may omit it).",
+                parameter=f"messages.{index}.content", type="string"))
 
 
 class TextAnswer(TextWork):

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
 from runware_mock.contract import model_catalog
+from runware_mock.contract.schemas import variants
 
 # Which schema validates which task: request.<taskType>.json, or for a task type whose models
 # the catalog lists, the schema of the model's family.
@@ -42,13 +43,17 @@ def task_type_names(name: str) -> tuple[str, ...]:
 
 @cache
 def names() -> tuple[str, ...]:
-    return tuple(sorted(entry.name.removesuffix(".json")
-                        for entry in resources.files(__name__).iterdir()
-                        if entry.name.endswith(".json")))
+    """Every schema: the files, and the variants derived from them (``variants.toml``)."""
+    return tuple(sorted([*(entry.name.removesuffix(".json")
+                           for entry in resources.files(__name__).iterdir()
+                           if entry.name.endswith(".json")), *variants.specs()]))
 
 
 @cache
 def load(name: str) -> dict[str, Any]:
+    spec = variants.specs().get(name)
+    if spec is not None:
+        return variants.derive(name, spec, inlined(spec["base"]))
     return json.loads(resources.files(__name__).joinpath(f"{name}.json").read_text("utf-8"))
 
 

@@ -39,7 +39,7 @@ def test_any_civitai_model_is_an_open_weights_image_model() -> None:
     found = model_catalog.model_for("civitai:987654@3210")
     assert found is not None and found.air == "civitai:987654@3210"
     assert (found.task_type, found.family.schema) == (
-        "imageInference", "request.imageInference.open-weights")
+        "imageInference", "request.imageInference.open-weights.sdxl")
     assert model_catalog.model("civitai:1@1").family == found.family
     # CivitAI's ids are numbers: a word names no CivitAI model.
     assert model_catalog.model_for("civitai:juggernaut@1") is None
