@@ -30,11 +30,13 @@ httpx._transports.default.create_ssl_context = functools.cache(  # type: ignore[
     httpx._transports.default.create_ssl_context)
 
 
-# The longest files first (minutes each; the rest take seconds): with a test process per core
-# (dev.py test), a long file handed out last would run alone at the end of the run.
-LONGEST_FIRST = ("test_container.py", "test_dist.py", "test_proxy.py", "test_strategies.py",
-                 "test_faults.py", "test_hostile.py", "test_plugin.py", "test_quickstart.py",
-                 "test_websocket.py", "test_admin.py")
+# The longest files first (a minute or more each, measured; most take seconds): with a test
+# process per core (dev.py test), a long file handed out last would run alone at the end.
+LONGEST_FIRST = ("test_container.py", "test_dist.py", "test_strategies.py", "test_fuzz.py",
+                 "test_faults.py", "test_schema_strategies.py", "test_plugin.py",
+                 "test_lazy_files.py", "test_proxy.py", "test_hostile.py", "test_durable.py",
+                 "test_delivery.py", "test_sdks.py", "test_data_dir.py", "test_quickstart.py",
+                 "test_media.py", "test_websocket.py", "test_rest.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
