@@ -12,7 +12,7 @@ import asyncio
 
 from runware_mock.contract.errors import ApiRefusal, error
 from runware_mock.contract.request_types import TaskRequest
-from runware_mock.engine.lifecycle import ERROR, Task, TaskConflict, Work
+from runware_mock.engine.lifecycle import ERROR, Task, TaskConflict, TaskNotFound, Work
 from runware_mock.engine.task_faults import NO_FAULTS, TaskFaults
 from runware_mock.faults import DELIVERY, TASK
 from runware_mock.faults.traffic import task_traffic
@@ -68,6 +68,17 @@ async def accept_committed(task: TaskRequest, context: Context, services: TaskSe
         raise ApiRefusal(error(
             "internalServerError", f"The emulator could not keep this task: {exc}.")) from exc
     return accepted
+
+
+def owned_task(task_uuid: str, context: Context, services: TaskServices) -> Task:
+    """The task this API key submitted under ``task_uuid`` (getResponse, getTaskDetails)."""
+    try:
+        return services.engine.get(context.owner, task_uuid)
+    except TaskNotFound:
+        raise ApiRefusal(error(
+            "taskNotFound",
+            f"No task with taskUUID {task_uuid} for this API key (never submitted, submitted "
+            "with another key, answered at once, or expired).", parameter="taskUUID")) from None
 
 
 def results(task: Task, services: TaskServices) -> Reply:

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from runware_mock.contract.errors import ApiRefusal, error
 from runware_mock.contract.request_types import GetResponseRequest
-from runware_mock.engine.lifecycle import TaskNotFound
-from runware_mock.handling.submission import results
+from runware_mock.handling.submission import owned_task, results
 from runware_mock.handling.task_type import Context, TaskServices, TaskType
 from runware_mock.protocol.envelope import Reply
 
 
 async def get_response(task: GetResponseRequest, context: Context,
                        services: TaskServices) -> Reply:
-    try:
-        found = services.engine.get(context.owner, task["taskUUID"])
-    except TaskNotFound:
-        raise ApiRefusal(error(
-            "taskNotFound",
-            f"No task with taskUUID {task['taskUUID']} for this API key (never submitted, "
-            "submitted with another key, or expired).", parameter="taskUUID")) from None
+    found = owned_task(task["taskUUID"], context, services)
     return results(found, services)
 
 

@@ -14,24 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from runware_mock.contract.errors import ApiRefusal, error
 from runware_mock.contract.request_types import GetTaskDetailsRequest
-from runware_mock.engine.lifecycle import TaskNotFound
-from runware_mock.handling.submission import results
+from runware_mock.handling.submission import owned_task, results
 from runware_mock.handling.task_type import Context, TaskServices, TaskType
 from runware_mock.protocol.envelope import Reply, succeeded
 
 
 async def get_task_details(task: GetTaskDetailsRequest, context: Context,
                            services: TaskServices) -> Reply:
-    try:
-        found = services.engine.get(context.owner, task["taskUUID"])
-    except TaskNotFound:
-        raise ApiRefusal(error(
-            "taskNotFound",
-            f"No task with taskUUID {task['taskUUID']} for this API key (never submitted, "
-            "submitted with another key, answered at once, or expired).",
-            parameter="taskUUID")) from None
+    found = owned_task(task["taskUUID"], context, services)
     reported = results(found, services)
     response: dict[str, Any] = {}
     if reported.data:
