@@ -44,10 +44,7 @@ def avatar_task(**overrides: Any) -> dict[str, Any]:
 class RestClient:
     def __init__(self, url: str, api_key: str = "test-key") -> None:
         self.url = url
-        # A bound, not a wait: twice on a clean clone (three test processes, the SDKs being
-        # installed beside it) one sync textInference of test_text_strategies went unanswered
-        # past 30 s and answered at once when repeated; the cause is not found yet.
-        self.http = httpx.Client(timeout=120, headers={"Authorization": f"Bearer {api_key}"})
+        self.http = httpx.Client(timeout=30, headers={"Authorization": f"Bearer {api_key}"})
 
     def post(self, tasks: list[Any]) -> httpx.Response:
         return self.http.post(self.url, json=tasks)

@@ -149,6 +149,12 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("unsupportedDimensions", 400,
                  "a video `width` x `height` its model does not make, with `allowedValues` "
                  "(e.g. PixVerse: its 20 sizes)"),
+    CatalogEntry("mismatchProviderSettingsProvider", 400,
+                 "`providerSettings` names a provider other than the model's (runware-sdk "
+                 "1.8's code; runware-surface.md 3.4)"),
+    CatalogEntry("unknownProviderSettingsProvider", 400,
+                 "`providerSettings` names no provider the emulator knows (runware-sdk 1.8's "
+                 "code)"),
     CatalogEntry("conflictTaskUUID", 409,
                  "the taskUUID was already used for a videoInference task"),
     CatalogEntry("taskNotFound", 404,
