@@ -86,13 +86,18 @@ def test_a_video_format_matches_whatever_its_case() -> None:
 
 
 def test_the_avatar_is_unchanged() -> None:
-    """Its bounds and its strictness are the seed's: no new field, no lenient case, no null."""
+    """Its bounds and its strictness are the seed's: no new field, no null; its outputFormat
+    matches in any case, as every video model's does."""
     avatar = task("videoInference", model=KLING, inputs={
         "image": "https://example.com/a.png", "audio": "https://example.com/a.mp3"})
     assert problems(avatar) == []
     assert problems({**avatar, "lora": []}) == [("unsupportedParameter", "lora")]
-    assert problems({**avatar, "outputFormat": "mp4"}) == [("unsupportedOutputFormat",
-                                                             "outputFormat")]
+    checked = check_task({**avatar, "outputFormat": "mp4"})
+    assert (checked.errors, checked.task["outputFormat"]) == ([], "MP4")
+    assert problems({**avatar, "outputFormat": "mpeg4"}) == [("unsupportedOutputFormat",
+                                                               "outputFormat")]
+    assert problems({**avatar, "outputType": "url"}) == [("unsupportedOutputType",
+                                                          "outputType")]
     assert problems({**avatar, "includeCost": None}) == [("invalidIncludeCost", "includeCost")]
 
 
