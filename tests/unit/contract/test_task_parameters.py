@@ -150,6 +150,37 @@ def test_audio_takes_its_documented_fields() -> None:
         ("invalidStartOffset", "providerSettings.mirelo.startOffset")]
 
 
+def speech(voices: Any, model: str = "inworld:tts@1.5-max") -> dict[str, Any]:
+    return task("audioInference", model=model,
+                speech={"text": "Hello there.", "voice": "Dennis", "voices": voices})
+
+
+@pytest.mark.parametrize("model", ["inworld:tts@1.5-max", "runware:dia2@2b"])
+def test_speech_voices_are_names_or_speaker_voice_pairs(model: str) -> None:
+    """runware-surface.md 5.1: voices:[string|{speaker, voice}]; runware 0.5.24's IAudioVoice
+    has both members, each a string."""
+    assert problems(speech(["Dennis", {"speaker": "S1", "voice": "Ashley"}], model)) == []
+    assert problems(speech([{"speaker": "S1", "voice": "Ashley"}] * 8, model)) == []
+
+
+@pytest.mark.parametrize(("voices", "expected"), [
+    ([{"speaker": "S1"}], ("missingParameter", "speech.voices.0.voice")),
+    ([{"voice": "Ashley"}], ("missingParameter", "speech.voices.0.speaker")),
+    ([{"speaker": "S1", "voice": "Ashley", "gender": "f"}],
+     ("unsupportedParameter", "speech.voices.0.gender")),
+    ([{"speaker": "", "voice": "Ashley"}], ("invalidSpeaker", "speech.voices.0.speaker")),
+    ([{"speaker": "S1", "voice": "x" * 101}], ("invalidVoice", "speech.voices.0.voice")),
+    ([{"speaker": 1, "voice": "Ashley"}], ("invalidSpeaker", "speech.voices.0.speaker")),
+    ([7], ("invalidVoices", "speech.voices.0")),
+    ([["S1", "Ashley"]], ("invalidVoices", "speech.voices.0")),
+    ([""], ("invalidVoices", "speech.voices.0")),
+    ([{"speaker": "S1", "voice": "Ashley"}] * 9, ("invalidVoices", "speech.voices")),
+])
+def test_speech_voices_of_another_shape_are_refused(voices: Any,
+                                                    expected: tuple[str, str]) -> None:
+    assert problems(speech(voices)) == [expected]
+
+
 def test_model_search_takes_any_sort_key_with_a_minus_prefix() -> None:
     for key in ("-downloadCount", "-popularity", "name", "addedUnixTimestamp"):
         assert problems(task("modelSearch", search="flux", sort=key)) == []
