@@ -113,6 +113,24 @@ def test_a_conversation_with_tool_calls_is_answered(client: RestClient) -> None:
     assert item["text"] and item["finishReason"] in ("stop", "length")
 
 
+def test_tools_in_settings_as_comfyui_sends_them_are_taken(client: RestClient) -> None:
+    """runware-surface.md 5.2: settings.tools is the deprecated place of the top-level tools."""
+    tools = [{"name": "get_weather", "description": "The weather of a city",
+              "schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    sent = text([{"role": "user", "content": "Weather in Paris?"}],
+                settings={"maxTokens": 64, "tools": tools, "toolChoice": {"type": "auto"}})
+    body = client.post([sent]).json()
+    assert "errors" not in body, body
+    (item,) = body["data"]
+    assert item["text"]
+    response = client.post([text([{"role": "user", "content": "hi"}],
+                                 settings={"tools": [{"description": "no name"}]})])
+    assert response.status_code == 400
+    (problem,) = response.json()["errors"]
+    assert (problem["code"], problem["parameter"]) == ("missingParameter",
+                                                       "settings.tools.0.name")
+
+
 def test_only_an_assistant_turn_with_tool_calls_may_omit_content(client: RestClient) -> None:
     messages = [{"role": "assistant"}, {"role": "user", "content": "hi"}]
     response = client.post([text(messages)])

@@ -2254,6 +2254,18 @@ class TextInferenceChatRequestSettingsCache(TypedDict, total=False):
     ttl: Literal['5m', '1h']
 
 
+class TextInferenceChatRequestSettingsToolsItem(TypedDict, total=False):
+    name: Required[str]
+    description: str
+    schema: dict[str, Any]
+    type: str
+
+
+class TextInferenceChatRequestSettingsToolChoice(TypedDict, total=False):
+    type: Required[Literal['auto', 'any', 'tool', 'none']]
+    name: str
+
+
 class TextInferenceChatRequestSettings(TypedDict, total=False):
     seed: int
     maxTokens: int
@@ -2270,6 +2282,8 @@ class TextInferenceChatRequestSettings(TypedDict, total=False):
     thinking: bool | str
     thinkingMode: str
     cache: TextInferenceChatRequestSettingsCache
+    tools: list[TextInferenceChatRequestSettingsToolsItem]
+    toolChoice: TextInferenceChatRequestSettingsToolChoice
 
 
 class TextInferenceChatRequestToolsItem(TypedDict, total=False):

@@ -120,6 +120,25 @@ def test_text_takes_tools_and_a_tool_choice() -> None:
         ("missingParameter", "tools.0.name")]
 
 
+def test_settings_take_tools_as_the_top_level_does() -> None:
+    """runware-surface.md 5.2: settings.tools is deprecated, not gone (ComfyUI-Runware's text
+    settings node sends tools and toolChoice in settings)."""
+    checked = check_task(text(settings={"tools": TOOLS, "toolChoice": {"type": "Auto"}}))
+    assert (checked.errors, checked.task["settings"]["toolChoice"]) == ([], {"type": "auto"})
+    assert problems(text(tools=TOOLS, settings={"tools": TOOLS})) == []
+    assert problems(text(settings={"tools": [{"description": "no name"}]})) == [
+        ("missingParameter", "settings.tools.0.name")]
+    assert problems(text(settings={"tools": [{"name": "x" * 65}]})) == [
+        ("invalidName", "settings.tools.0.name")]
+    assert problems(text(settings={"tools": [{"name": "a", "colour": "red"}]})) == [
+        ("unsupportedParameter", "settings.tools.0.colour")]
+    assert problems(text(settings={"tools": TOOLS * 33})) == [("invalidTools", "settings.tools")]
+    assert problems(text(settings={"tools": "get_weather"})) == [
+        ("invalidTools", "settings.tools")]
+    assert problems(text(settings={"toolChoice": {"type": "some"}})) == [
+        ("unsupportedType", "settings.toolChoice.type")]
+
+
 def test_an_assistant_turn_may_carry_tool_calls_instead_of_content() -> None:
     messages = [{"role": "user", "content": "Weather in Paris?"},
                 {"role": "assistant", "tools": [{"id": "call_1", "name": "get_weather",
