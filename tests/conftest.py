@@ -17,6 +17,7 @@ from runware_mock.fixtures import media_dir
 from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
 from tests.helpers import RestClient
+from tests.image_tools import ToolClient
 from tests.no_silent_skips import pytest_configure, pytest_runtest_makereport  # noqa: F401
 from tests.sdks import RUNWARE_05, RUNWARE_SDK, node_sdk_env, python_sdk_env
 from tests.supervised import SupervisedServer
@@ -90,6 +91,15 @@ def server(server_factory: ServerFactory) -> ServerThread:
 @pytest.fixture
 def client(server: ServerThread) -> RestClient:
     return RestClient(server.url)
+
+
+@pytest.fixture(scope="module")
+def tool_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ToolClient]:
+    """One emulator for a whole test file (the image tools' real-server tests): their tasks
+    are small and independent, and a server per test would cost more than they do."""
+    settings = Settings(latency="instant", data_dir=tmp_path_factory.mktemp("image-tools"))
+    with ServerThread(settings) as server:
+        yield ToolClient(server.url)
 
 
 @pytest.fixture(scope="session")

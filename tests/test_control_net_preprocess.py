@@ -6,37 +6,16 @@ the whole file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from PIL import ImageStat
 
-from tests.helpers import RestClient
-from tests.image_tools import (
-    BACKDROP,
-    DISC,
-    INSIDE,
-    SIZE,
-    disc_uri,
-    fetched,
-    new_uuid,
-    only_error,
-    only_result,
-    opened,
-    polled,
-    serve_tools,
-)
-
-
-@pytest.fixture(scope="module")
-def tool_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestClient]:
-    yield from serve_tools(tmp_path_factory)
+from tests.image_tools import DISC, ToolClient, disc_uri, fetched, image_task, opened
 
 
 def task(task_type: str = "imageControlNetPreProcess", **overrides: Any) -> dict[str, Any]:
-    return {"taskType": task_type, "taskUUID": new_uuid(), "inputImage": disc_uri(),
-            "preProcessorType": "canny", **overrides}
+    return image_task(task_type, **{"preProcessorType": "canny", **overrides})
 
 
 def guide_of(item: dict[str, Any]):
@@ -45,52 +24,52 @@ def guide_of(item: dict[str, Any]):
 
 
 @pytest.mark.parametrize("name", ["controlNetPreprocess", "imageControlNetPreProcess"])
-def test_canny_in_any_case_draws_the_edges_of_the_input(tool_client: RestClient,
+def test_canny_in_any_case_draws_the_edges_of_the_input(tool_client: ToolClient,
                                                         name: str) -> None:
-    item = only_result(tool_client, task(name, preProcessorType="Canny"))
+    item = tool_client.only_result(task(name, preProcessorType="Canny"))
     assert item["guideImageURL"].endswith(".jpg")  # JPG by default
     guide = guide_of(item).convert("L")
-    assert guide.size == SIZE
-    left, top, _, _ = DISC
-    edge = max(guide.getpixel((left + dx, (top + DISC[3]) // 2)) for dx in range(-2, 3))
-    assert edge > 128 and guide.getpixel(INSIDE) < 64 and guide.getpixel(BACKDROP) < 64
+    assert guide.size == DISC.size
+    left, top, _, _ = DISC.box
+    edge = max(guide.getpixel((left + dx, (top + DISC.box[3]) // 2)) for dx in range(-2, 3))
+    assert edge > 128 and guide.getpixel(DISC.inside) < 64 and guide.getpixel(DISC.backdrop) < 64
 
 
-def test_async_as_sdk_js_sends_it_is_polled(tool_client: RestClient) -> None:
-    item = polled(tool_client, task(deliveryMethod="async"))
-    assert guide_of(item).size == SIZE
+def test_async_as_sdk_js_sends_it_is_polled(tool_client: ToolClient) -> None:
+    item = tool_client.polled(task(deliveryMethod="async"))
+    assert guide_of(item).size == DISC.size
 
 
-def test_the_modern_form_names_the_preprocessor_by_model(tool_client: RestClient) -> None:
+def test_the_modern_form_names_the_preprocessor_by_model(tool_client: ToolClient) -> None:
     sent = task("controlNetPreprocess", model="runware:controlnet-preprocess@depth",
                 inputs={"image": disc_uri()}, outputFormat="png", includeCost=True)
     del sent["inputImage"], sent["preProcessorType"]
-    item = only_result(tool_client, sent)
+    item = tool_client.only_result(sent)
     assert item["guideImageURL"].endswith(".png") and item["cost"] == 0.0006
     depth = guide_of(item).convert("L")
     # Depth: the subject stands nearer (brighter) than the backdrop beside it.
-    assert depth.getpixel(INSIDE) > depth.getpixel((BACKDROP[0], INSIDE[1]))
+    assert depth.getpixel(DISC.inside) > depth.getpixel((DISC.backdrop[0], DISC.inside[1]))
 
 
-def test_each_preprocessor_gives_its_own_guide(tool_client: RestClient) -> None:
+def test_each_preprocessor_gives_its_own_guide(tool_client: ToolClient) -> None:
     guides = {}
     for name in ("depth", "openpose", "seg", "LineArtAnime", "NormalBAE", "tile"):
-        item = only_result(tool_client, task(preProcessorType=name, outputFormat="PNG"))
+        item = tool_client.only_result(task(preProcessorType=name, outputFormat="PNG"))
         guides[name] = guide_of(item).convert("RGB").tobytes()
     assert len(set(guides.values())) == len(guides)
 
 
-def test_width_and_height_shrink_only_a_larger_input(tool_client: RestClient) -> None:
-    assert guide_of(only_result(tool_client, task(width=128))).size == (96, 64)
+def test_width_and_height_shrink_only_a_larger_input(tool_client: ToolClient) -> None:
+    assert guide_of(tool_client.only_result(task(width=128))).size == (96, 64)
     sent = task(inputImage=disc_uri((384, 256)), width=192)
-    assert guide_of(only_result(tool_client, sent)).size == (192, 128)
+    assert guide_of(tool_client.only_result(sent)).size == (192, 128)
 
 
-def test_the_canny_thresholds_decide_which_edges_are_kept(tool_client: RestClient) -> None:
+def test_the_canny_thresholds_decide_which_edges_are_kept(tool_client: ToolClient) -> None:
     faint = disc_uri(colour=(214, 214, 214))  # an edge of 14 grey levels: below 100 and 200
 
     def brightness(**settings: Any) -> float:
-        item = only_result(tool_client, task(inputImage=faint, **settings))
+        item = tool_client.only_result(task(inputImage=faint, **settings))
         return ImageStat.Stat(guide_of(item).convert("L")).mean[0]
 
     assert brightness() < 1
@@ -107,10 +86,6 @@ def test_the_canny_thresholds_decide_which_edges_are_kept(tool_client: RestClien
     ({"highThresholdCanny": 256}, "invalidHighThresholdCanny", "highThresholdCanny"),
     ({"outputFormat": "SVG"}, "unsupportedOutputFormat", "outputFormat"),
 ])
-def test_what_is_not_its_own_is_refused(tool_client: RestClient, overrides: dict[str, Any],
+def test_what_is_not_its_own_is_refused(tool_client: ToolClient, overrides: dict[str, Any],
                                          code: str, parameter: str) -> None:
-    sent = task(**overrides)
-    if sent["preProcessorType"] is None:
-        del sent["preProcessorType"]
-    problem = only_error(tool_client, sent)
-    assert (problem["code"], problem["parameter"]) == (code, parameter)
+    assert tool_client.refusal(task(**overrides)) == (code, parameter)

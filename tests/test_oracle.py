@@ -46,6 +46,7 @@ ADDED_IN_ISSUE_24 = ("acceleratorOptions", "acePlusPlus", "advancedFeatures", "c
                      "scheduler", "settings.colorPalette", "settings.layers", "settings.minP",
                      "settings.moodboards", "settings.promptEnhance",
                      "settings.repetitionPenalty", "settings.thinking", "settings.thinkingMode",
+                     "settings.toolChoice", "settings.tools",
                      "settings.trueCFGScale", "sort", "toolChoice", "tools", "trueCFGScale",
                      "ultralytics", "vae")
 

@@ -74,6 +74,25 @@ def test_another_providers_settings_are_a_mismatch(client: RestClient) -> None:
                                                        "providerSettings.bfl")
 
 
+def speech(voices: list[Any]) -> dict[str, Any]:
+    return {"taskType": "audioInference", "taskUUID": str(uuid.uuid4()),
+            "model": "inworld:tts@1.5-max", "outputType": "base64Data",
+            "speech": {"text": "Hello there, and welcome.", "voice": "Dennis", "voices": voices}}
+
+
+def test_speech_voices_are_names_or_speaker_voice_pairs(client: RestClient) -> None:
+    """runware-surface.md 5.1: speech.voices:[string|{speaker, voice}]."""
+    body = client.post([speech(["Dennis", {"speaker": "S2", "voice": "Ashley"}])]).json()
+    assert "errors" not in body, body
+    (item,) = body["data"]
+    assert item["audioUUID"] and base64.b64decode(item["audioBase64Data"])
+    response = client.post([speech(["Dennis", {"speaker": "S2"}])])
+    assert response.status_code == 400
+    (problem,) = response.json()["errors"]
+    assert (problem["code"], problem["parameter"]) == ("missingParameter",
+                                                       "speech.voices.1.voice")
+
+
 def text(messages: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
     return {"taskType": "textInference", "taskUUID": str(uuid.uuid4()), "model": GEMMA,
             "messages": messages, **fields}
@@ -92,6 +111,24 @@ def test_a_conversation_with_tool_calls_is_answered(client: RestClient) -> None:
     assert "errors" not in body, body
     (item,) = body["data"]
     assert item["text"] and item["finishReason"] in ("stop", "length")
+
+
+def test_tools_in_settings_as_comfyui_sends_them_are_taken(client: RestClient) -> None:
+    """runware-surface.md 5.2: settings.tools is the deprecated place of the top-level tools."""
+    tools = [{"name": "get_weather", "description": "The weather of a city",
+              "schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    sent = text([{"role": "user", "content": "Weather in Paris?"}],
+                settings={"maxTokens": 64, "tools": tools, "toolChoice": {"type": "auto"}})
+    body = client.post([sent]).json()
+    assert "errors" not in body, body
+    (item,) = body["data"]
+    assert item["text"]
+    response = client.post([text([{"role": "user", "content": "hi"}],
+                                 settings={"tools": [{"description": "no name"}]})])
+    assert response.status_code == 400
+    (problem,) = response.json()["errors"]
+    assert (problem["code"], problem["parameter"]) == ("missingParameter",
+                                                       "settings.tools.0.name")
 
 
 def test_only_an_assistant_turn_with_tool_calls_may_omit_content(client: RestClient) -> None:

@@ -59,7 +59,7 @@ def test_bound_edges(client: RestClient, field: str, valid: list[Any], invalid: 
 
 
 @pytest.mark.parametrize(("field", "value", "code", "parameter", "allowed"), [
-    ("outputFormat", "mp4", "unsupportedOutputFormat", "outputFormat", ["MP4", "WEBM", "MOV"]),
+    ("outputFormat", "MPEG4", "unsupportedOutputFormat", "outputFormat", ["MP4", "WEBM", "MOV"]),
     ("outputFormat", "GIF", "unsupportedOutputFormat", "outputFormat", ["MP4", "WEBM", "MOV"]),
     ("outputType", "base64Data", "unsupportedOutputType", "outputType", ["URL"]),
     ("deliveryMethod", "sync", "unsupportedDeliveryMethod", "deliveryMethod", ["async"]),
@@ -72,6 +72,20 @@ def test_enum_misses_list_allowed_values(client: RestClient, field: str, value: 
     assert (status, problem["code"], problem["parameter"]) == (400, code, parameter)
     assert problem["allowedValues"] == allowed
     assert problem["type"] == "string"
+
+
+def test_an_output_format_in_any_case_is_answered_as_the_seeds_value(client: RestClient) -> None:
+    """The seed's formats are MP4, WEBM and MOV, its results .mp4 URLs; clients send ``mp4``
+    (runware-surface.md, Summary 3)."""
+    sent = avatar_task(outputFormat="mp4")
+    (item,) = client.run(sent)["data"]
+    assert item["status"] == "success"
+    assert item["videoURL"].endswith(f"{item['videoUUID']}.mp4")
+    details = client.post([{"taskType": "getTaskDetails", "taskUUID": sent["taskUUID"]}]).json()
+    (request,) = details["data"][0]["request"]
+    assert request["outputFormat"] == "MP4"
+    status, body = submit(client, outputFormat="Mov", model="klingai:avatar@2.0-pro")
+    assert status == 200 and "errors" not in body, body
 
 
 def test_messages_name_the_bound(client: RestClient) -> None:

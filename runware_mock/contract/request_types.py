@@ -104,6 +104,11 @@ class AudioInferenceInworldTtsRequestAudioSettings(TypedDict, total=False):
     channels: Literal[1, 2]
 
 
+class AudioInferenceInworldTtsRequestSpeechVoicesItem(TypedDict, total=False):
+    speaker: Required[str]
+    voice: Required[str]
+
+
 class AudioInferenceInworldTtsRequestSpeech(TypedDict, total=False):
     text: Required[str]
     voice: Required[str]
@@ -112,7 +117,7 @@ class AudioInferenceInworldTtsRequestSpeech(TypedDict, total=False):
     volume: float
     pitch: int
     emotion: str
-    voices: list[str]
+    voices: list[str | AudioInferenceInworldTtsRequestSpeechVoicesItem]
     tone: list[str]
 
 
@@ -366,6 +371,11 @@ class AudioInferenceSpeechRequestAudioSettings(TypedDict, total=False):
     channels: Literal[1, 2]
 
 
+class AudioInferenceSpeechRequestSpeechVoicesItem(TypedDict, total=False):
+    speaker: Required[str]
+    voice: Required[str]
+
+
 class AudioInferenceSpeechRequestSpeech(TypedDict, total=False):
     text: Required[str]
     voice: str
@@ -374,7 +384,7 @@ class AudioInferenceSpeechRequestSpeech(TypedDict, total=False):
     volume: float
     pitch: int
     emotion: str
-    voices: list[str]
+    voices: list[str | AudioInferenceSpeechRequestSpeechVoicesItem]
     tone: list[str]
 
 
@@ -2244,6 +2254,18 @@ class TextInferenceChatRequestSettingsCache(TypedDict, total=False):
     ttl: Literal['5m', '1h']
 
 
+class TextInferenceChatRequestSettingsToolsItem(TypedDict, total=False):
+    name: Required[str]
+    description: str
+    schema: dict[str, Any]
+    type: str
+
+
+class TextInferenceChatRequestSettingsToolChoice(TypedDict, total=False):
+    type: Required[Literal['auto', 'any', 'tool', 'none']]
+    name: str
+
+
 class TextInferenceChatRequestSettings(TypedDict, total=False):
     seed: int
     maxTokens: int
@@ -2260,6 +2282,8 @@ class TextInferenceChatRequestSettings(TypedDict, total=False):
     thinking: bool | str
     thinkingMode: str
     cache: TextInferenceChatRequestSettingsCache
+    tools: list[TextInferenceChatRequestSettingsToolsItem]
+    toolChoice: TextInferenceChatRequestSettingsToolChoice
 
 
 class TextInferenceChatRequestToolsItem(TypedDict, total=False):

@@ -261,15 +261,19 @@ def _any_of_violations(schema: Mapping[str, Any], path: Path, pattern_misses: Mi
                        ) -> list[st.SearchStrategy[Violation]]:
     """A value of no branch's type (named after the field), or one that breaks the branch of
     its type, as that branch says."""
+    found = [_of_no_branch_type(schema, path)]
+    for branch in schema["anyOf"]:
+        found += violations(branch, path, pattern_misses, special, typed=False)
+    return found
+
+
+def _of_no_branch_type(schema: Mapping[str, Any], path: Path) -> st.SearchStrategy[Violation]:
     kinds = [branch.get("type") for branch in schema["anyOf"]]
     if None in kinds or len(set(kinds)) != len(kinds):
         raise NotImplementedError(f"{'.'.join(path)}: anyOf branches must differ by type")
     others = [values for kind, values in _JSON_KINDS.items()
               if kind not in kinds and not (kind == "integer" and "number" in kinds)]
-    found = [_broken(path, st.one_of(*others), code_for(path, "invalid"))]
-    for branch in schema["anyOf"]:
-        found += violations(branch, path, pattern_misses, special, typed=False)
-    return found
+    return _broken(path, st.one_of(*others), code_for(path, "invalid"))
 
 
 def _range_violations(schema: Mapping[str, Any], path: Path) -> list[st.SearchStrategy[Violation]]:
@@ -324,9 +328,14 @@ def _array_violations(schema: Mapping[str, Any], path: Path,
 def _item_violations(schema: Mapping[str, Any], path: Path,
                      pattern_misses: Misses) -> list[st.SearchStrategy[Violation]]:
     """An item's errors are named after its array; an object item is broken whole (its fields'
-    own rules are the object's: a list of them is left to the hand-written strategies)."""
+    own rules are the object's: a list of them is left to the hand-written strategies), and so
+    is the object kind of an item of several (speech.voices: a name or {speaker, voice})."""
     if schema.get("type") == "object":
         return [_broken(path, wrong_types("object"), code_for(path, "invalid"))]
+    if "anyOf" in schema:
+        return [_of_no_branch_type(schema, path), *(
+            found for branch in schema["anyOf"] if branch.get("type") != "object"
+            for found in violations(branch, path, pattern_misses, typed=False))]
     return violations(schema, path, pattern_misses)
 
 

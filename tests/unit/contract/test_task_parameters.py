@@ -86,13 +86,18 @@ def test_a_video_format_matches_whatever_its_case() -> None:
 
 
 def test_the_avatar_is_unchanged() -> None:
-    """Its bounds and its strictness are the seed's: no new field, no lenient case, no null."""
+    """Its bounds and its strictness are the seed's: no new field, no null; its outputFormat
+    matches in any case, as every video model's does."""
     avatar = task("videoInference", model=KLING, inputs={
         "image": "https://example.com/a.png", "audio": "https://example.com/a.mp3"})
     assert problems(avatar) == []
     assert problems({**avatar, "lora": []}) == [("unsupportedParameter", "lora")]
-    assert problems({**avatar, "outputFormat": "mp4"}) == [("unsupportedOutputFormat",
-                                                             "outputFormat")]
+    checked = check_task({**avatar, "outputFormat": "mp4"})
+    assert (checked.errors, checked.task["outputFormat"]) == ([], "MP4")
+    assert problems({**avatar, "outputFormat": "mpeg4"}) == [("unsupportedOutputFormat",
+                                                               "outputFormat")]
+    assert problems({**avatar, "outputType": "url"}) == [("unsupportedOutputType",
+                                                          "outputType")]
     assert problems({**avatar, "includeCost": None}) == [("invalidIncludeCost", "includeCost")]
 
 
@@ -113,6 +118,25 @@ def test_text_takes_tools_and_a_tool_choice() -> None:
         ("unsupportedType", "toolChoice.type")]
     assert problems(text(tools=[{"description": "no name"}])) == [
         ("missingParameter", "tools.0.name")]
+
+
+def test_settings_take_tools_as_the_top_level_does() -> None:
+    """runware-surface.md 5.2: settings.tools is deprecated, not gone (ComfyUI-Runware's text
+    settings node sends tools and toolChoice in settings)."""
+    checked = check_task(text(settings={"tools": TOOLS, "toolChoice": {"type": "Auto"}}))
+    assert (checked.errors, checked.task["settings"]["toolChoice"]) == ([], {"type": "auto"})
+    assert problems(text(tools=TOOLS, settings={"tools": TOOLS})) == []
+    assert problems(text(settings={"tools": [{"description": "no name"}]})) == [
+        ("missingParameter", "settings.tools.0.name")]
+    assert problems(text(settings={"tools": [{"name": "x" * 65}]})) == [
+        ("invalidName", "settings.tools.0.name")]
+    assert problems(text(settings={"tools": [{"name": "a", "colour": "red"}]})) == [
+        ("unsupportedParameter", "settings.tools.0.colour")]
+    assert problems(text(settings={"tools": TOOLS * 33})) == [("invalidTools", "settings.tools")]
+    assert problems(text(settings={"tools": "get_weather"})) == [
+        ("invalidTools", "settings.tools")]
+    assert problems(text(settings={"toolChoice": {"type": "some"}})) == [
+        ("unsupportedType", "settings.toolChoice.type")]
 
 
 def test_an_assistant_turn_may_carry_tool_calls_instead_of_content() -> None:
@@ -143,6 +167,37 @@ def test_audio_takes_its_documented_fields() -> None:
     assert problems({**music, "numberResults": 4}) == [("invalidNumberResults", "numberResults")]
     assert problems({**music, "providerSettings": {"mirelo": {"startOffset": 11}}}) == [
         ("invalidStartOffset", "providerSettings.mirelo.startOffset")]
+
+
+def speech(voices: Any, model: str = "inworld:tts@1.5-max") -> dict[str, Any]:
+    return task("audioInference", model=model,
+                speech={"text": "Hello there.", "voice": "Dennis", "voices": voices})
+
+
+@pytest.mark.parametrize("model", ["inworld:tts@1.5-max", "runware:dia2@2b"])
+def test_speech_voices_are_names_or_speaker_voice_pairs(model: str) -> None:
+    """runware-surface.md 5.1: voices:[string|{speaker, voice}]; runware 0.5.24's IAudioVoice
+    has both members, each a string."""
+    assert problems(speech(["Dennis", {"speaker": "S1", "voice": "Ashley"}], model)) == []
+    assert problems(speech([{"speaker": "S1", "voice": "Ashley"}] * 8, model)) == []
+
+
+@pytest.mark.parametrize(("voices", "expected"), [
+    ([{"speaker": "S1"}], ("missingParameter", "speech.voices.0.voice")),
+    ([{"voice": "Ashley"}], ("missingParameter", "speech.voices.0.speaker")),
+    ([{"speaker": "S1", "voice": "Ashley", "gender": "f"}],
+     ("unsupportedParameter", "speech.voices.0.gender")),
+    ([{"speaker": "", "voice": "Ashley"}], ("invalidSpeaker", "speech.voices.0.speaker")),
+    ([{"speaker": "S1", "voice": "x" * 101}], ("invalidVoice", "speech.voices.0.voice")),
+    ([{"speaker": 1, "voice": "Ashley"}], ("invalidSpeaker", "speech.voices.0.speaker")),
+    ([7], ("invalidVoices", "speech.voices.0")),
+    ([["S1", "Ashley"]], ("invalidVoices", "speech.voices.0")),
+    ([""], ("invalidVoices", "speech.voices.0")),
+    ([{"speaker": "S1", "voice": "Ashley"}] * 9, ("invalidVoices", "speech.voices")),
+])
+def test_speech_voices_of_another_shape_are_refused(voices: Any,
+                                                    expected: tuple[str, str]) -> None:
+    assert problems(speech(voices)) == [expected]
 
 
 def test_model_search_takes_any_sort_key_with_a_minus_prefix() -> None:
