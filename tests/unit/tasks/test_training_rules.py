@@ -1,5 +1,5 @@
-"""tasks.training and tasks.ffmpeg_tools: the rules their schemas cannot say (a dataset of 10
-to 50 images, 1 to 10 FFmpeg inputs), the imported model's fields, the LoRA's metadata."""
+"""tasks.training: what its schema cannot say (a dataset of 10 to 50 images), the imported
+model's fields, the LoRA's metadata."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 
-from runware_mock.contract.errors import ApiRefusal
 from runware_mock.engine.lifecycle import WorkFailed
-from runware_mock.tasks.ffmpeg_tools import check_input_count, input_specs
 from runware_mock.tasks.training import check_dataset_size, imported_spec, lora_metadata
 
 IMPORTED = {"air": "qatests:1@1", "name": "Watercolour", "uniqueIdentifier": "wc",
@@ -61,22 +59,6 @@ def test_the_lora_metadata_holds_strings_only():
     assert metadata["ss_steps"] == "800" and metadata["ss_learning_rate"] == "0.0004"
     assert metadata["ss_num_images"] == "12" and "ss_trigger_word" not in metadata
     assert all(isinstance(value, str) for value in metadata.values())
-
-
-def test_ffmpeg_inputs_video_first_then_images_then_audio():
-    found = input_specs({"inputs": {"audio": "a", "images": ["i0", "i1"],  # type: ignore[typeddict-item]
-                                    "video": "v"}})
-    assert found == [("video", "inputs.video", "v"), ("image", "inputs.images.0", "i0"),
-                     ("image", "inputs.images.1", "i1"), ("audio", "inputs.audio", "a")]
-
-
-@pytest.mark.parametrize(("count", "code"), [(0, "missingParameter"), (11, "invalidInputs")])
-def test_ffmpeg_takes_1_to_10_inputs(count, code):
-    check_input_count(1)
-    check_input_count(10)  # runware.ai/docs/models/ffmpeg: "up to 10 ... inputs"
-    with pytest.raises(ApiRefusal) as refused:
-        check_input_count(count)
-    assert (refused.value.problem.code, refused.value.problem.parameter) == (code, "inputs")
 
 
 def test_exactlys_training_imports_a_checkpoint_imageinference_runs():
