@@ -2341,6 +2341,70 @@ class TextInferenceChatRequest(TypedDict, total=False):
     providerSettings: TextInferenceChatRequestProviderSettings
 
 
+class ToolsRequestInputs(TypedDict, total=False):
+    video: str
+    audio: str
+    image: str
+    videos: list[str]
+    audios: list[str]
+    images: list[str]
+
+
+class ToolsRequestSettings(TypedDict, total=False):
+    inputOptions: list[str]
+    outputOptions: list[str]
+    filterComplex: str
+    map: list[str]
+
+
+class ToolsRequest(TypedDict, total=False):
+    """tools: one FFmpeg run over media inputs, one output file"""
+
+    taskType: Required[Literal['tools']]
+    taskUUID: Required[str]
+    model: Required[str]
+    inputs: Required[ToolsRequestInputs]
+    settings: ToolsRequestSettings
+    outputType: Literal['URL']
+    outputFormat: Literal['MP4', 'WEBM', 'MOV', 'MKV', 'MP3', 'WAV', 'AAC', 'FLAC', 'OGG', 'PNG', 'JPG', 'WEBP']
+    ttl: int
+    deliveryMethod: Literal['sync', 'async']
+    includeCost: bool
+    webhookURL: str
+
+
+class TrainingRequestInputs(TypedDict, total=False):
+    dataset: Required[str]
+
+
+class TrainingRequestImportModel(TypedDict, total=False):
+    air: Required[str]
+    name: Required[str]
+    uniqueIdentifier: Required[str]
+    version: Required[str]
+    private: bool
+    heroImageURL: str
+    shortDescription: str
+    architecture: str
+    category: Literal['checkpoint', 'lora', 'lycoris', 'controlnet', 'vae', 'embeddings']
+
+
+class TrainingRequest(TypedDict, total=False):
+    """training: a style LoRA trained from a ZIP of images"""
+
+    taskType: Required[Literal['training']]
+    taskUUID: Required[str]
+    model: Required[str]
+    inputs: Required[TrainingRequestInputs]
+    importModel: TrainingRequestImportModel
+    learningRate: float
+    trainingSteps: int
+    triggerWord: str
+    deliveryMethod: Literal['async']
+    includeCost: bool
+    webhookURL: str
+
+
 class UpscaleRequestInputs(TypedDict, total=False):
     image: str
     video: str
@@ -3779,6 +3843,8 @@ TaskRequest = (
     | PromptEnhanceRequest
     | RemoveBackgroundRequest
     | TextInferenceChatRequest
+    | ToolsRequest
+    | TrainingRequest
     | UpscaleRequest
     | VectorizeRequest
     | VideoInferenceKlingaiAvatar2ZeroRequest

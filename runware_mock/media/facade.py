@@ -298,6 +298,20 @@ class Media:
             self._discard(path)
             raise MediaInputError(parameter, f"{parameter} is {exc}") from exc
 
+    async def audio_input(self, parameter: str, spec: str) -> tuple[Path, AudioInfo]:
+        """An audio input (URL, upload UUID, data URI or base64) on disk, decodable."""
+        path = await self._resolve(parameter, spec)
+        try:
+            return path, await self._probe_audio(path)
+        except ProbeError as exc:
+            self._discard(path)
+            raise MediaInputError(parameter, f"{parameter} is {exc}") from exc
+
+    async def file_input(self, parameter: str, spec: str) -> Path:
+        """Any input file (URL, upload UUID, data URI or base64) on disk, its content not
+        checked: what the task does with it checks it (training's dataset ZIP)."""
+        return await self._resolve(parameter, spec)
+
     async def upload(self, spec: str, parameter: str) -> Upload:
         """Store an uploaded image or audio file; its UUID then works as a task input."""
         path = await self._resolve(parameter, spec)

@@ -36,6 +36,7 @@ CONTENT_TYPES = {
     "mp4": "video/mp4",
     "webm": "video/webm",
     "mov": "video/quicktime",
+    "mkv": "video/x-matroska",
     "jpg": "image/jpeg",
     "png": "image/png",
     "webp": "image/webp",
@@ -55,6 +56,8 @@ CONTENT_TYPES = {
     "usdz": "model/vnd.usdz+zip",
     "3mf": "model/3mf",
     "ply": "model/ply",
+    # training's output (media.datasets): a LoRA's weights.
+    "safetensors": "application/octet-stream",
 }
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import logging
 import mimetypes
+import zipfile
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,13 +29,17 @@ from runware_mock.media.sound import Sound, SoundMaker
 
 log = logging.getLogger("runware_mock.media")
 
-IMAGE, AUDIO, VIDEO = "image", "audio", "video"
+IMAGE, AUDIO, VIDEO, DATASET = "image", "audio", "video", "dataset"
 # A square of 1024 px: every model takes it (sides of 300 px or more, any aspect limit), and an
 # upscale of it by 4 is within the default --max-upscale-pixels.
 _IMAGE_SIDE = 1024
 _IMAGE_QUALITY = 90
 # Within the avatar models' 2 to 300 seconds, and short enough to make in a few milliseconds.
 _SECONDS = 5.0
+# A training dataset's stand-in: a ZIP of the fewest images a dataset holds (training's 10),
+# smaller than an input image's, as nothing measures them.
+_DATASET_IMAGES = 10
+_DATASET_SIDE = 256
 
 # The stand-ins of the task being measured: the engine sets a list, the media adds to it.
 STOOD_IN: ContextVar[list[dict[str, str]] | None] = ContextVar("stood_in", default=None)
@@ -51,10 +57,11 @@ class StandIn:
 
 def expected_kind(parameter: str, url: str) -> str:
     """The kind of media a field takes: named by the field (``inputs.audio``, ``inputImage``,
-    ``referenceVideos``...), else, for a field taking any media (``mediaStorage``'s
-    ``media``), guessed from the URL's file name; an image when nothing tells."""
+    ``referenceVideos``, ``inputs.dataset``...), else, for a field taking any media
+    (``mediaStorage``'s ``media``), guessed from the URL's file name; an image when nothing
+    tells."""
     name = parameter.lower()
-    for kind in (AUDIO, VIDEO, IMAGE):
+    for kind in (DATASET, AUDIO, VIDEO, IMAGE):
         if kind in name:
             return kind
     guessed, _ = mimetypes.guess_type(urlsplit(url).path)
@@ -85,6 +92,8 @@ class StandInMaker:
         seed = self._seed_of(url)
         if kind == AUDIO:
             path = await self._sound(seed)
+        elif kind == DATASET:
+            return await self._dataset(seed, url)
         elif kind == VIDEO:
             picture, sound = await asyncio.gather(self._picture(seed, url), self._sound(seed))
             path = await self._renderer.render(RenderRequest(
@@ -103,5 +112,23 @@ class StandInMaker:
             _IMAGE_SIDE, _IMAGE_SIDE, "JPG", _IMAGE_QUALITY, seed,
             ("stand-in: the host of this input could not be reached", shown)))
 
+    async def _dataset(self, seed: int, url: str) -> bytes:
+        """A ZIP of pictures, as a training dataset holds them."""
+        shown = url if len(url) <= 60 else f"{url[:57]}..."
+        paths = await asyncio.gather(*(self._images.picture(Picture(
+            _DATASET_SIDE, _DATASET_SIDE, "JPG", _IMAGE_QUALITY, seed + index,
+            ("stand-in dataset image", shown))) for index in range(_DATASET_IMAGES)))
+        return await asyncio.to_thread(_zipped, paths)
+
     async def _sound(self, seed: int) -> Path:
         return await self._sounds.make(Sound("speech", _SECONDS, seed, "MP3", 44100, 128, 1))
+
+
+def _zipped(paths: list[Path]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for index, path in enumerate(paths):
+            # A fixed date: the same ZIP for the same URL and seed.
+            entry = zipfile.ZipInfo(f"image-{index + 1:02d}.jpg", date_time=(2026, 1, 1, 0, 0, 0))
+            archive.writestr(entry, path.read_bytes())
+    return buffer.getvalue()
