@@ -120,7 +120,7 @@ def test_sync_answers_the_result(client):
     ({"model": "runware:0@0"}, "invalidModel", "model"),
     ({"outputFormat": "GIF"}, "unsupportedOutputFormat", "outputFormat"),
     ({"inputs": {}}, "missingParameter", "inputs"),
-    ({"inputs": {"images": [IMAGE] * 11}}, "invalidInputs", "inputs"),
+    ({"inputs": {"images": [IMAGE] * 11}}, "invalidImages", "inputs.images"),
     ({"inputs": {"images": [IMAGE] * 6, "audios": [AUDIO] * 5}}, "invalidInputs", "inputs"),
     ({"settings": {"command": "-i x"}}, "unsupportedParameter", "settings.command"),
 ])
