@@ -270,7 +270,7 @@ def checks(site: str, pytest_args: list[str]) -> dict[str, list[str]]:
                                       "--site-dir", site]
     # A test process per core and one more (pytest-xdist), a test file to each: a test spends
     # much of its time waiting on a server, ffmpeg or a subprocess. On two cores, 2,050 tests:
-    # two processes took 14 min 14 s, three 10 min 16 s (measured side by side).
+    # two processes took 14 min 14 s, three 10 min 16 s (measured one after the other).
     processes = str((os.cpu_count() or 1) + 1)
     found["pytest"] = [str(BIN / "python"), "-m", "pytest", "--numprocesses", processes,
                        "--dist", "loadfile", *pytest_args]
