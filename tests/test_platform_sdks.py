@@ -1,5 +1,6 @@
-"""modelUpload, getTaskDetails and accountManagement through the official SDKs, each running
-its own documented example unchanged but for the URL and key (the environments of
+"""modelUpload, getTaskDetails and accountManagement (and runware-sdk's media_storage,
+image_upload and get_response) through the official SDKs, each running its own documented
+example unchanged but for the URL and key (the environments of
 tests/test_sdks.py): runware 0.5.24 and @runware/sdk-js over WebSocket, runware-sdk 1.8 over
 REST and WebSocket.
 
@@ -105,6 +106,12 @@ def test_runware_sdk_uploads_reads_back_and_reports_the_account(
     (account,) = done["account"]
     assert account["operation"] == "getDetails" and account["AIRSource"] == "qatests"
     assert set(account["usage"]) == {"total", "today", "last7Days", "last30Days"}
+    (stored,) = done["stored"]
+    (deleted,) = done["deleted"]
+    assert (deleted["operation"], deleted["mediaUUID"]) == ("delete", stored["mediaUUID"])
+    (image,) = done["image"]
+    assert image["taskType"] == "imageUpload" and image["imageUUID"]
+    assert done["uploaded"][0]["taskUUID"] in [item["taskUUID"] for item in done["result"]]
 
 
 def test_sdk_js_uploads_a_model_and_reads_the_task_back(

@@ -1,8 +1,10 @@
 """Issue 24: the official SDKs' image-tool methods, unchanged but for URL and key, through the
 emulator: runware 0.5's own examples (imageBackgroundRemoval with settings and with a model,
-videoBackgroundRemoval) and imageVectorize; sdk-js's removeBackground, removeImageBackground,
-controlNetPreprocess (async, polled), imageMasking and vectorize. The public URLs the examples
-name are served from a --url-map folder, so nothing leaves 127.0.0.1; outputs are decoded."""
+videoBackgroundRemoval), imageVectorize and imageCaption (its README's image-to-text);
+sdk-js's removeBackground, removeImageBackground, controlNetPreprocess (async, polled) and its
+alias controlNetPreProcess, caption and its alias requestImageToText (an image caption),
+imageMasking and vectorize. The public URLs the examples name are served from a --url-map
+folder, so nothing leaves 127.0.0.1; outputs are decoded."""
 
 from __future__ import annotations
 
@@ -80,6 +82,8 @@ def test_runware_05_examples(tools_server: ServerThread, runware_05_python: Path
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     with Image.open(media_path(PORTRAIT)) as portrait:
         assert root.get("width") == str(portrait.width)
+    caption = done["caption"]
+    assert caption["taskType"] == "imageCaption" and caption["text"].strip()
 
 
 def test_sdk_js_methods(tools_server: ServerThread, sdk_js: tuple[str, Path],
@@ -91,9 +95,11 @@ def test_sdk_js_methods(tools_server: ServerThread, sdk_js: tuple[str, Path],
         assert removed["taskType"] == "removeBackground"
         cut = opened(fetched(removed["imageURL"]))
         assert (cut.mode, cut.size) == ("RGBA", WIKIMEDIA_SIZE)
-    guide = done["guide"]
-    assert guide["taskType"] == "imageControlNetPreProcess" and guide["status"] == "success"
-    assert opened(fetched(guide["guideImageURL"])).size == WIKIMEDIA_SIZE
+    for guide in (done["guide"], done["legacyGuide"]):
+        assert guide["taskType"] == "imageControlNetPreProcess" and guide["status"] == "success"
+        assert opened(fetched(guide["guideImageURL"])).size == WIKIMEDIA_SIZE
+    for caption in (done["caption"], done["imageToText"]):
+        assert caption["taskType"] == "caption" and caption["text"].strip()
     masked = done["masked"]
     assert masked["detections"] and masked["imageUUID"] == masked["maskImageUUID"]
     assert opened(fetched(masked["maskImageURL"])).size == WIKIMEDIA_SIZE

@@ -1,8 +1,10 @@
 """The official SDKs, unchanged but for URL and key, through the emulator (the environments and
 script runner of tests/sdks.py): runware 0.5 running photoMaker and videoCaption (its README's
-own examples), videoUpscale and inference3d; sdk-js 1.3 photoMaker and threeDInference;
-runware-sdk 1.8's run() with 3dInference, a video upscale and a video caption. The examples'
-public inputs are served from a --url-map folder (the video, the 3D input picture) or stood in
+own examples), videoUpscale, inference3d and training (its README's); sdk-js 1.3 photoMaker,
+threeDInference, caption of a video (its README's), getResponse and training; runware-sdk
+1.8's run() with 3dInference, a video upscale, a video caption and a training. The examples'
+public inputs are served from a --url-map folder (the video, the 3D input picture, the
+training ZIP, for runware 0.5's placeholder "example/pictures.zip") or stood in
 for (photoMaker's images); what the SDK returns is downloaded and decoded."""
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,21 @@ def small_clip(path: Path) -> Path:
     return path
 
 
+def pictures_zip(path: Path, count: int = 10) -> None:
+    """A training dataset: a ZIP of ``count`` small pictures."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for index in range(count):
+            picture = io.BytesIO()
+            Image.new("RGB", (32, 32), (20 * index, 90, 160)).save(picture, "PNG")
+            archive.writestr(f"picture-{index}.png", picture.getvalue())
+
+
+def lora_metadata(data: bytes) -> dict[str, str]:
+    """A safetensors file's header ``__metadata__`` (an 8-byte length, then JSON)."""
+    (length,) = struct.unpack_from("<Q", data)
+    return json.loads(data[8:8 + length])["__metadata__"]
+
+
 def as_list(found: Any) -> list[dict[str, Any]]:
     return found if isinstance(found, list) else [found]
 
@@ -42,13 +60,17 @@ def fetched(url: str) -> bytes:
     return reply.content
 
 
-def test_runware_05_photo_maker_video_caption_upscale_and_3d(runware_05_python: Path,
+def test_runware_05_photo_maker_video_caption_upscale_3d_and_training(runware_05_python: Path,
                                                              tmp_path: Path) -> None:
     served = tmp_path / "example.com"
     served.mkdir()
     small_clip(served / "video.mp4")
     Image.new("RGB", (96, 64), (200, 120, 40)).save(served / "photo.png")
+    pictures_zip(served / "pictures.zip")
+    # The README's training imports its model as runware:illustrative@0: the organization
+    # owns that AIR source here.
     server = ServerThread(Settings(latency="instant", data_dir=tmp_path / "data",
+                                   air_sources=("runware",),
                                    url_map=(("https://example.com/", str(served)),))).start()
     try:
         done = run_to_end([str(runware_05_python), str(SCRIPTS / "runware_05_media_tasks.py"),
@@ -85,11 +107,19 @@ def check(done: dict[str, Any], tmp_path: Path) -> None:
     assert json_type == 0x4E4F534A
     assert json.loads(glb[20:20 + json_length])["asset"]["version"] == "2.0"
 
+    (trained,) = as_list(done["trained"])
+    assert (trained["taskType"], trained["status"]) == ("training", "success")
+    (lora,) = trained["outputs"]["files"]
+    assert lora_metadata(fetched(lora["url"]))["ss_num_images"] == "10"
 
-def test_sdk_js_photo_maker_and_3d(sdk_js: tuple[str, Path], tmp_path: Path) -> None:
+
+def test_sdk_js_photo_maker_3d_caption_and_training(sdk_js: tuple[str, Path],
+                                                    tmp_path: Path) -> None:
     served = tmp_path / "example.com"
     served.mkdir()
     Image.new("RGB", (96, 64), (200, 120, 40)).save(served / "person.png")
+    small_clip(served / "video.mp4")
+    pictures_zip(served / "pictures.zip")
     server = ServerThread(Settings(latency="instant", data_dir=tmp_path / "data",
                                    url_map=(("https://example.com/", str(served)),))).start()
     node, sdk_folder = sdk_js
@@ -109,24 +139,35 @@ def test_sdk_js_photo_maker_and_3d(sdk_js: tuple[str, Path], tmp_path: Path) -> 
         assert found["taskType"] == "3dInference" and found["status"] == "success"
         (file,) = found["outputs"]["files"]
         assert fetched(file["url"])[:4] == b"glTF"
+        assert done["caption"]["taskType"] == "caption"  # the acknowledgement
+        # sdk-js's getResponse answers every item its polls gathered for the task (a
+        # processing one, the result, the result pushed as well): its own polling keeps the
+        # successes, one per result.
+        (text,) = {item["text"] for item in done["captions"] if item["status"] == "success"}
+        assert text.startswith("A 1.0-second video at 10 fps, with sound")
+        assert done["trained"]["taskType"] == "training"  # the acknowledgement
+        (air,) = {item["air"] for item in done["trainings"] if item["status"] == "success"}
+        assert air == "qatests:illustrative-js@0"
     finally:
         server.stop()
 
 
-# Over WebSocket only: REST is the same tasks polled, and each run takes about 7 s of the
-# suite (the SDK's own polling); tests/test_sdk_images.py runs both transports.
-@pytest.mark.parametrize("transport", ["websocket"])
-def test_runware_sdk_3d_video_upscale_and_video_caption(runware_sdk_python: Path,
+# Both transports runware-sdk offers (each run is about 8 s of the suite: the SDK's own polling
+# of five async tasks).
+@pytest.mark.parametrize("transport", ["websocket", "rest"])
+def test_runware_sdk_3d_video_upscale_caption_training_and_ffmpeg(runware_sdk_python: Path,
                                                         tmp_path: Path, transport: str) -> None:
     clip = small_clip(tmp_path / "clip.mp4")
     picture = tmp_path / "picture.png"
     Image.new("RGB", (96, 64), (200, 120, 40)).save(picture)
+    pictures_zip(tmp_path / "pictures.zip")
     server = ServerThread(Settings(latency="instant", data_dir=tmp_path / "data")).start()
     try:
         done = run_to_end([str(runware_sdk_python), str(SCRIPTS / "runware_sdk_media_tasks.py"),
                            "--transport", transport, "--ws-url", server.ws_url, "--http-url",
                            server.url, "--api-key", API_KEY, "--image", str(picture),
-                           "--video", str(clip)], tmp_path)
+                           "--video", str(clip), "--dataset", str(tmp_path / "pictures.zip")],
+                          tmp_path)
         (model,) = as_list(done["model"])
         (file,) = model["outputs"]["files"]
         assert fetched(file["url"])[:4] == b"glTF"
@@ -136,6 +177,18 @@ def test_runware_sdk_3d_video_upscale_and_video_caption(runware_sdk_python: Path
         decoded = decode(path)
         assert (decoded["width"], decoded["height"], decoded["frames"]) == (128, 96, 10)
         (caption,) = as_list(done["caption"])
+        assert "text" in caption, done["caption"]
         assert caption["text"].startswith("A 1.0-second video at 10 fps, with sound")
+        (trained,) = as_list(done["trained"])
+        assert (trained["taskType"], trained["status"]) == ("training", "success")
+        (lora,) = trained["outputs"]["files"]
+        assert lora_metadata(fetched(lora["url"]))["ss_num_images"] == "10"
+        (tools,) = as_list(done["transcoded"])
+        (file,) = tools["outputs"]["files"]
+        path = tmp_path / "transcoded.webm"
+        path.write_bytes(fetched(file["url"]))
+        decoded = decode(path)
+        assert (decoded["video_codec"], decoded["audio_codec"]) == ("vp8", "opus")
+        assert (decoded["width"], decoded["height"], decoded["frames"]) == (64, 48, 10)
     finally:
         server.stop()

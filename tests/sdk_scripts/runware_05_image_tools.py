@@ -2,7 +2,8 @@
 own venv: the SDK's own examples (examples/image_background_removal_with_settings.py,
 image_background_removal_withModel.py, video/video_background_removal.py) unchanged but for the
 URL and key (the video example's result waited for with ``getResponse``: its call answers the
-acknowledgement), then ``imageVectorize`` of a local file. Their inputs are public URLs, which the
+acknowledgement), then ``imageVectorize`` and the README's "Image-to-Text Conversion"
+(``imageCaption``) of a local file. Their inputs are public URLs, which the
 emulator stands in for offline. Prints one JSON line: ``{"event": "done", ...}``.
 """
 
@@ -17,6 +18,7 @@ from runware import (
     IAsyncTaskResponse,
     IBackgroundRemovalSettings,
     IImageBackgroundRemoval,
+    IImageCaption,
     IInputs,
     IVectorize,
     IVideoBackgroundRemoval,
@@ -80,11 +82,20 @@ async def main(args: argparse.Namespace) -> None:
     videos = await runware.getResponse(taskUUID=ack.taskUUID, numberResults=1)
     vectorized = await runware.imageVectorize(vectorizePayload=IVectorize(
         model="recraft:1@1", inputs=IInputs(image=args.image), includeCost=True))
+    # README "Image-to-Text Conversion" (its image_path: the local file).
+    image_path = args.image
+    request_image_to_text_payload = IImageCaption(inputImage=image_path)
+
+    image_to_text = await runware.imageCaption(
+        requestImageToText=request_image_to_text_payload
+    )
     await runware.disconnect()
-    print(json.dumps({"event": "done", "with_settings": [public(i) for i in with_settings],
+    print(json.dumps({"event": "done", "caption": public(image_to_text),
+                      "with_settings": [public(i) for i in with_settings],
                       "with_model": [public(i) for i in with_model],
                       "videos": [public(v) for v in videos],
-                      "vectorized": [public(i) for i in vectorized]}), flush=True)
+                      "vectorized": [public(i) for i in vectorized]},
+                     default=lambda enum: enum.value), flush=True)
 
 
 if __name__ == "__main__":

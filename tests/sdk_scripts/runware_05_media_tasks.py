@@ -4,7 +4,8 @@ tests/test_sdk_media_tasks.py in its own venv.
 photoMaker and videoCaption are the README's own examples, unchanged but for the URL and key
 (their public input URLs are served from a --url-map folder, or stood in for); videoUpscale
 and inference3d, which the README does not show, as their request types
-(``IVideoUpscale``, ``I3dInference``) are documented. Prints one JSON line:
+(``IVideoUpscale``, ``I3dInference``) are documented; then the README's training, its
+placeholder dataset given as a URL. Prints one JSON line:
 ``{"event": "done", ...}``.
 """
 
@@ -20,6 +21,9 @@ from runware import (
     I3dInference,
     I3dInputs,
     IPhotoMaker,
+    ITraining,
+    ITrainingImportModel,
+    ITrainingInputs,
     IVideoCaption,
     IVideoCaptionInputs,
     IVideoUpscale,
@@ -86,10 +90,33 @@ async def main(args: argparse.Namespace) -> None:
         model="microsoft:trellis-2@4b", inputs=I3dInputs(image="https://example.com/photo.png"),
         outputFormat="GLB", includeCost=True))
     models = await runware.getResponse(taskUUID=model_ack.taskUUID)
+
+    # README "Training (Async Only)"; its dataset "example/pictures.zip" is a placeholder,
+    # not a URL: a served ZIP of pictures stands for it.
+    request_training = ITraining(
+        taskUUID=str(uuid.uuid4()),
+        model="runware:illustrative@training",
+        deliveryMethod="async",
+        importModel=ITrainingImportModel(
+            air="runware:illustrative@0",
+            name="Runware Illustrative Training Model",
+            uniqueIdentifier="runware_illustrative_model_1",
+            version="1.0",
+            private=False,
+            heroImageURL="https://example.com/hero-image.png",
+            shortDescription="First training model",
+        ),
+        inputs=ITrainingInputs(
+            dataset="https://example.com/pictures.zip"
+        ),
+    )
+
+    training_task = await runware.training(requestTraining=request_training)
+    trained = await runware.getResponse(taskUUID=training_task.taskUUID)
     await runware.disconnect()
     print(json.dumps({"event": "done", "photos": public(photos),
                       "caption": public(caption_response), "upscaled": public(upscaled),
-                      "models": public(models)}), flush=True)
+                      "models": public(models), "trained": public(trained)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""3D, video upscale and video caption through PyPI ``runware-sdk`` 1.8.x's ``run()``, run by
-tests/test_sdk_media_tasks.py in its own venv (runware-sdk has no photoMaker: not a 1.8 task
-type). Each is async, ``run()``'s default for these task types: the SDK polls getResponse
-itself. Inputs are sent inline (``file_to_data_uri``), as the SDK's README sends local files.
-Prints one JSON line: ``{"event": "done", ...}``.
+"""3D, video upscale, video caption, training and FFmpeg (``tools``) through PyPI
+``runware-sdk`` 1.8.x's ``run()``, run by tests/test_sdk_media_tasks.py in its own venv
+(runware-sdk has no photoMaker: not a 1.8 task type). Each is async, ``run()``'s default for
+these task types: the SDK polls getResponse itself. Inputs are sent inline
+(``file_to_data_uri``), as the SDK's README sends local files; the training's dataset is a ZIP
+of pictures; the FFmpeg task (runware-surface.md §2.13) transcodes the clip to WebM. Prints one
+JSON line: ``{"event": "done", ...}``.
 """
 
 from __future__ import annotations
@@ -28,12 +30,19 @@ async def main(args: argparse.Namespace) -> None:
                                      "outputFormat": "MP4"})
         caption = await client.run({"taskType": "caption", "model": "memories:1@1",
                                     "inputs": {"video": video}})
+        trained = await client.run({"taskType": "training",
+                                    "model": "runware:illustrative@training",
+                                    "inputs": {"dataset": file_to_data_uri(args.dataset)}})
+        transcoded = await client.run({"taskType": "tools", "model": "runware:ffmpeg@0",
+                                       "inputs": {"video": video}, "outputFormat": "webm"})
     print(json.dumps({"event": "done", "model": model, "upscaled": upscaled,
-                      "caption": caption}), flush=True)
+                      "caption": caption, "trained": trained, "transcoded": transcoded}),
+          flush=True)
 
 
 if __name__ == "__main__":
     parser = runware_sdk_parser()
     parser.add_argument("--image", required=True)
     parser.add_argument("--video", required=True)
+    parser.add_argument("--dataset", required=True)
     asyncio.run(main(parser.parse_args()))

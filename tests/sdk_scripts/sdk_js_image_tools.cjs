@@ -3,8 +3,10 @@
 //   node sdk_js_image_tools.cjs <ws-url> <api-key> <image-url> <sdk-dir>
 //
 // The readme's calls (removeBackground with its settings flat, controlNetPreprocess, which
-// sends async and polls, imageMasking) and vectorize (its types: model and inputs.image), each
-// on <image-url>. Prints one JSON line: {"event": "done", ...}.
+// sends async and polls, and its legacy alias controlNetPreProcess, imageMasking, caption as
+// "Request Image To Text" shows it and its legacy alias requestImageToText) and vectorize (its
+// types: model and inputs.image), each on <image-url>. Prints one JSON line:
+// {"event": "done", ...}.
 "use strict";
 
 const path = require("node:path");
@@ -26,6 +28,12 @@ async function main() {
     inputImage: imageURL, preProcessorType: "canny", height: 512, width: 512,
     outputType: "URL", outputFormat: "JPG", highThresholdCanny: 200, lowThresholdCanny: 100,
   });
+  const legacyGuide = await runware.controlNetPreProcess({
+    inputImage: imageURL, preProcessorType: "canny", height: 512, width: 512,
+    outputType: "URL", outputFormat: "JPG", highThresholdCanny: 200, lowThresholdCanny: 100,
+  });
+  const caption = await runware.caption({ inputImage: imageURL });
+  const imageToText = await runware.requestImageToText({ inputImage: imageURL });
   const masked = await runware.imageMasking({
     model: "runware:35@1", inputImage: imageURL, confidence: 0.25, maskPadding: 4, maskBlur: 4,
     outputFormat: "PNG", outputType: "URL", includeCost: true,
@@ -34,7 +42,9 @@ async function main() {
     model: "recraft:1@1", outputFormat: "svg", includeCost: true, inputs: { image: imageURL },
   });
   await runware.disconnect();
-  console.log(JSON.stringify({ event: "done", removed, legacy, guide, masked, vectorized }));
+  console.log(JSON.stringify({
+    event: "done", removed, legacy, guide, legacyGuide, caption, imageToText, masked, vectorized,
+  }));
 }
 
 main().then(
