@@ -33,22 +33,29 @@ UNDOCUMENTED = {"model", "speech.voice", "speech.emotion", "settings.temperature
                 "request.audioInference.speech negativePrompt",
                 "request.audioInference.music negativePrompt",
                 "request.audioInference.sfx negativePrompt",
-                "request.audioInference.sfx positivePrompt"}
+                "request.audioInference.sfx positivePrompt",
+                # runware-surface.md 3.1-3.2 and 4 name these, not their bounds: how many
+                # adapters a task may stack, an adapter's AIR, a scheduler's name, and the
+                # legacy runware 0.5 extras (Canny thresholds, guideImages, cacheStopStep).
+                "lora", "lycoris", "embeddings", "controlNet", "ipAdapters", "lora[].model",
+                "lycoris[].model", "embeddings[].model", "controlNet[].model",
+                "ipAdapters[].model", "refiner.model", "vae", "scheduler",
+                "controlNet[].lowThresholdCanny", "controlNet[].highThresholdCanny",
+                "ipAdapters[].guideImages", "ipAdapters[].weightComposition",
+                "acceleratorOptions.cacheDistance", "acceleratorOptions.cacheEndStep",
+                "acceleratorOptions.cacheStopStep"}
 # The parameters issue 24 added (runware-surface.md 3-5): their bounds are documented in the
 # schemas' $comment and docs/images.md, text.md and audio-video.md, and each is tried accepted
 # and refused by tests/unit/contract/test_inference_parameters.py and test_task_parameters.py;
 # not yet rows of oracle.toml (a field and everything under it).
-ADDED_IN_ISSUE_24 = ("acceleratorOptions", "acePlusPlus", "advancedFeatures", "controlNet",
-                     "embeddings", "inputAudios", "inputs.audios", "inputs.documents",
-                     "inputs.images", "inputs.referenceImages", "inputs.videos", "ipAdapters",
-                     "lora", "lycoris", "maskMargin", "messages[].id", "messages[].tools",
-                     "outpaint", "providerSettings", "puLID", "referenceVideos", "refiner",
-                     "scheduler", "settings.colorPalette", "settings.layers", "settings.minP",
-                     "settings.moodboards", "settings.promptEnhance",
-                     "settings.repetitionPenalty", "settings.thinking", "settings.thinkingMode",
-                     "settings.toolChoice", "settings.tools",
-                     "settings.trueCFGScale", "sort", "toolChoice", "tools", "trueCFGScale",
-                     "ultralytics", "vae")
+ADDED_IN_ISSUE_24 = ("advancedFeatures", "inputAudios", "inputs.audios", "inputs.documents",
+                     "inputs.images", "inputs.referenceImages", "inputs.videos",
+                     "messages[].id", "messages[].tools", "providerSettings",
+                     "referenceVideos", "settings.colorPalette", "settings.layers",
+                     "settings.minP", "settings.moodboards", "settings.promptEnhance",
+                     "settings.repetitionPenalty", "settings.thinking",
+                     "settings.thinkingMode", "settings.toolChoice", "settings.tools",
+                     "settings.trueCFGScale", "sort", "toolChoice", "tools", "trueCFGScale")
 
 
 def _added_in_issue_24(schema: str, field: str) -> bool:
