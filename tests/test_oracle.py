@@ -43,12 +43,20 @@ UNDOCUMENTED = {"model", "speech.voice", "speech.emotion", "settings.temperature
                 "controlNet[].lowThresholdCanny", "controlNet[].highThresholdCanny",
                 "ipAdapters[].guideImages", "ipAdapters[].weightComposition",
                 "acceleratorOptions.cacheDistance", "acceleratorOptions.cacheEndStep",
-                "acceleratorOptions.cacheStopStep"}
+                "acceleratorOptions.cacheStopStep",
+                # advancedFeatures members surface 3.2 and 4 name without a bound.
+                "advancedFeatures.regionalPrompting.regions",
+                "advancedFeatures.fluxKontext.guidanceEndStep",
+                "advancedFeatures.fluxKontext.guidanceEndStepPercentage",
+                "advancedFeatures.videoCFGScale", "advancedFeatures.audioCFGScale",
+                "advancedFeatures.fps", "advancedFeatures.videoNegativePrompt",
+                "advancedFeatures.audioNegativePrompt", "advancedFeatures.slgLayer",
+                "advancedFeatures.wanAnimate.prevSegCondFrames"}
 # The parameters issue 24 added (runware-surface.md 3-5): their bounds are documented in the
 # schemas' $comment and docs/images.md, text.md and audio-video.md, and each is tried accepted
 # and refused by tests/unit/contract/test_inference_parameters.py and test_task_parameters.py;
 # not yet rows of oracle.toml (a field and everything under it).
-ADDED_IN_ISSUE_24 = ("advancedFeatures", "inputAudios", "inputs.audios", "inputs.documents",
+ADDED_IN_ISSUE_24 = ("inputAudios", "inputs.audios", "inputs.documents",
                      "inputs.images", "inputs.referenceImages", "inputs.videos",
                      "messages[].id", "messages[].tools", "providerSettings",
                      "referenceVideos", "settings.colorPalette", "settings.layers",
@@ -62,9 +70,7 @@ def _added_in_issue_24(schema: str, field: str) -> bool:
     if schema.startswith("request.audioInference.") and field.startswith("speech."):
         return field.split(".")[1] in ("voices", "voices[]", "tone", "tone[]")
     return any(field == root or field.startswith((f"{root}.", f"{root}[]"))
-               for root in ADDED_IN_ISSUE_24) or (
-        schema.startswith("request.videoInference.") and field.startswith("speech")) or (
-        schema == "request.imageInference.guided" and field == "strength")
+               for root in ADDED_IN_ISSUE_24)
 
 
 @pytest.fixture(scope="module")
