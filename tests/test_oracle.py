@@ -68,24 +68,29 @@ UNDOCUMENTED = {"model", "speech.voice", "speech.emotion", "settings.temperature
                 "providerSettings.sync.segments", "providerSettings.sync.segments[].startTime",
                 "providerSettings.sync.segments[].endTime",
                 "providerSettings.sync.segments[].audioStartTime",
-                "providerSettings.sync.segments[].audioEndTime"}
-# The parameters issue 24 added (runware-surface.md 3-5): their bounds are documented in the
-# schemas' $comment and docs/images.md, text.md and audio-video.md, and each is tried accepted
-# and refused by tests/unit/contract/test_inference_parameters.py and test_task_parameters.py;
-# not yet rows of oracle.toml (a field and everything under it).
-ADDED_IN_ISSUE_24 = ("inputAudios", "inputs.audios", "inputs.documents",
-                     "inputs.images", "inputs.referenceImages", "inputs.videos",
-                     "messages[].id", "messages[].tools", "providerSettings.midjourney",
-                     "referenceVideos", "settings.colorPalette", "settings.layers",
-                     "settings.minP", "settings.moodboards", "settings.promptEnhance",
-                     "settings.repetitionPenalty", "settings.thinking",
-                     "settings.thinkingMode", "settings.toolChoice", "settings.tools",
-                     "settings.trueCFGScale", "sort", "toolChoice", "tools", "trueCFGScale")
+                "providerSettings.sync.segments[].audioEndTime",
+                # The image and video settings keys surface 3.1 lists without a bound.
+                "settings.colorPalette", "settings.colorPalette[].ratio", "settings.moodboards",
+                "settings.moodboards[].strength", "settings.promptEnhance.temperature",
+                "settings.promptEnhance.topP", "settings.trueCFGScale", "trueCFGScale",
+                # textInference fields surface 5.2 and docs/text.md name, not bound: names and
+                # ids of tools and calls, a message's tool calls, the reasoning switches.
+                "messages[].id", "messages[].tools", "messages[].tools[].id",
+                "messages[].tools[].name", "tools[].name", "tools[].type", "toolChoice.name",
+                "settings.tools[].name", "settings.tools[].type", "settings.toolChoice.name",
+                "settings.minP", "settings.repetitionPenalty", "settings.thinking",
+                "settings.thinkingMode",
+                # A dialogue voice's name (docs/audio-video.md: the emulator's bound, no page
+                # giving one) and the tone list; modelSearch's sort (named values, surface 5.4).
+                "speech.voices[]", "speech.tone", "speech.tone[]", "sort"}
+# The parameters issue 24 added that oracle.toml cannot try yet (a field and everything under
+# it): Midjourney's settings (runware-surface.md 3.4: quality 0.25-2, stylize 0-1000, chaos
+# 0-100, weird 0-3000) apply to Midjourney models only (mismatchProviderSettingsProvider on
+# any other), and the catalog has none to try them on.
+ADDED_IN_ISSUE_24 = ("providerSettings.midjourney",)
 
 
 def _added_in_issue_24(schema: str, field: str) -> bool:
-    if schema.startswith("request.audioInference.") and field.startswith("speech."):
-        return field.split(".")[1] in ("voices", "voices[]", "tone", "tone[]")
     return any(field == root or field.startswith((f"{root}.", f"{root}[]"))
                for root in ADDED_IN_ISSUE_24)
 
@@ -174,10 +179,10 @@ def _schema_bounds() -> Iterator[tuple[str, str]]:
 
 
 def _shared_once(field: str) -> bool:
-    """providerSettings is one definition every schema refers to (inference-parameters.json):
-    a bound of it is documented once, on a schema whose models take that provider, as long
-    as the other schemas hold the same node."""
-    return field.startswith("providerSettings.")
+    """providerSettings (and the image and video settings) are one definition the schemas
+    refer to (inference-parameters.json): a bound of it is documented once, on a schema whose
+    models take it, as long as the other schemas hold the same node."""
+    return field.startswith(("providerSettings.", "settings."))
 
 
 def test_every_bound_of_the_schemas_is_in_the_table() -> None:
