@@ -94,10 +94,11 @@ def output_size(size: tuple[int, int], width: int | None, height: int | None) ->
 
 def guide(data: bytes, settings: Guide) -> bytes:
     """The guide image of the picture in ``data``."""
-    picture = matte.decode(data)
-    size = output_size(picture.size, settings.width, settings.height)
     side = _SIDES.get(settings.preprocessor, _WORKING_SIDE)
-    small = matte.working_copy(picture, min(side, max(size)))
+    # Only a small copy is worked on: a JPEG is decoded at that scale directly.
+    reduced, full = matte.decode_reduced(data, side)
+    size = output_size(full, settings.width, settings.height)
+    small = matte.working_copy(reduced, min(side, max(size)))
     drawn, smooth = _MAKERS[settings.preprocessor](small, settings, size)
     resample = Image.Resampling.BILINEAR if smooth else Image.Resampling.NEAREST
     if drawn.size != size:
