@@ -25,10 +25,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from PIL import Image, ImageFilter
+from PIL import Image, ImageChops, ImageFilter
 
 from runware_mock.media import matte
-from runware_mock.media.fast_png import rgba_png
+from runware_mock.media.fast_png import png
 from runware_mock.media.placeholder import encode
 
 # The documented default ``rgba`` (bria:51@1's; rembg leaves the same behind its cut-outs).
@@ -63,17 +63,18 @@ def remove_background(data: bytes, removal: Removal) -> bytes:
     if removal.post_process_mask:
         alpha = matte.threshold(alpha)  # scaling back softened the edges again
     if removal.return_only_mask:
-        return encode(alpha.convert("RGB"), removal.output_format, removal.quality)
+        return encode_cut_out(alpha.convert("RGB"), removal)
     return encode_cut_out(_cut_out(picture, alpha, removal), removal)
 
 
 def encode_cut_out(cut: Image.Image, removal: Removal) -> bytes:
-    """The cut-out in its format, fast. A PNG is written by ``fast_png``; a WEBP losslessly at
+    """The cut-out (or the mask) in its format, fast. A PNG is written by ``fast_png``; a WEBP
+    with alpha losslessly at
     libwebp's lowest effort: its lossy path converts RGBA to YUVA and compresses the alpha
     plane apart, which at 1024x1024 costs 2 to 3 times as long, and lossless keeps the alpha
     and the colours exact (``outputQuality`` asks no less)."""
-    if cut.mode == "RGBA" and removal.output_format == "PNG":
-        return rgba_png(cut)
+    if removal.output_format == "PNG":
+        return png(cut)
     if cut.mode == "RGBA" and removal.output_format == "WEBP":
         buffer = io.BytesIO()
         cut.save(buffer, "WEBP", lossless=True, quality=0, method=0)
@@ -90,7 +91,7 @@ def _cut_out(picture: Image.Image, alpha: Image.Image, removal: Removal) -> Imag
         return picture if removal.output_format == "JPG" else picture.convert("RGBA")
     # Invisible pixels take the colour (flat areas encode fast); the others keep theirs, as
     # straight alpha wants.
-    picture.paste((red, green, blue), mask=matte.threshold(alpha.point(_INVERTED), 255))
+    picture = _coloured_where_invisible(picture, alpha, (red, green, blue))
     picture.putalpha(alpha)
     if opacity > 0:
         behind = Image.new("RGBA", picture.size, (red, green, blue, round(opacity * 255)))
@@ -99,6 +100,21 @@ def _cut_out(picture: Image.Image, alpha: Image.Image, removal: Removal) -> Imag
 
 
 _INVERTED = [255 - value for value in range(256)]
+_VISIBLE = [0] + [255] * 255
+
+
+def _coloured_where_invisible(picture: Image.Image, alpha: Image.Image,
+                              colour: tuple[int, int, int]) -> Image.Image:
+    """``picture`` with ``colour`` wherever ``alpha`` is 0. Per channel, the lighter of the
+    colour's level where invisible (else 0) and the darker of the pixel and 255 where visible
+    (else 0): four whole-picture C passes, several times faster than a masked paste."""
+    visible = alpha.point(_VISIBLE)
+    if colour == (0, 0, 0):  # the documented default: a single pass
+        return ImageChops.darker(picture, Image.merge("RGB", (visible,) * 3))
+    invisible = visible.point(_INVERTED)
+    kept = ImageChops.darker(picture, Image.merge("RGB", (visible,) * 3))
+    filled = Image.merge("RGB", [invisible.point([0] * 255 + [level]) for level in colour])
+    return ImageChops.lighter(kept, filled)
 
 
 def _post_processed(alpha: Image.Image) -> Image.Image:

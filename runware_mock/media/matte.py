@@ -60,6 +60,10 @@ def working_copy(picture: Image.Image, side: int = WORKING_SIDE) -> Image.Image:
     if scale >= 1:
         return picture.copy()
     size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    factor = max(picture.size) // side
+    if (picture.width, picture.height) == (size[0] * factor, size[1] * factor):
+        # A whole factor (1024 -> 256): the same box mean, in a third of resize's time.
+        return picture.reduce(factor)
     return picture.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
 
 
