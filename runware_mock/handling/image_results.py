@@ -13,7 +13,6 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from runware_mock.contract.errors import error
 from runware_mock.contract.request_types import (
     ControlNetPreprocessRequest,
     ImageInferenceRequest,
@@ -23,9 +22,10 @@ from runware_mock.contract.request_types import (
     UpscaleRequest,
     VectorizeRequest,
 )
-from runware_mock.engine.lifecycle import Expiry, WorkFailed
+from runware_mock.engine.lifecycle import Expiry
+from runware_mock.handling.input_failures import inputs_fail_the_task
 from runware_mock.handling.task_type import bytes_needed_now
-from runware_mock.media.facade import Media, MediaInputError
+from runware_mock.media.facade import Media
 from runware_mock.media.file_store import CONTENT_TYPES, Maker
 from runware_mock.media.probe import ImageInfo
 
@@ -66,7 +66,5 @@ async def image_fields(media: Media, request: ImageRequest, index: int, extensio
 
 async def image_input(media: Media, parameter: str, spec: str) -> tuple[Path, ImageInfo]:
     """The input on disk and measured, or the task fails with the reason."""
-    try:
+    with inputs_fail_the_task():
         return await media.image_input(parameter, spec)
-    except MediaInputError as exc:
-        raise WorkFailed(error(exc.code, str(exc), parameter=exc.parameter)) from exc

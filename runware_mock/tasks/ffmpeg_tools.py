@@ -27,7 +27,8 @@ from pathlib import Path
 from runware_mock.contract import model_catalog
 from runware_mock.contract.errors import ApiRefusal, error
 from runware_mock.contract.request_types import ToolsRequest
-from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFailed
+from runware_mock.engine.lifecycle import Expiry, Generation, Produced
+from runware_mock.handling.input_failures import inputs_fail_the_task
 from runware_mock.handling.submission import submit
 from runware_mock.handling.task_type import (
     Context,
@@ -36,7 +37,7 @@ from runware_mock.handling.task_type import (
     check_served_model,
     without_inline_data,
 )
-from runware_mock.media.facade import Media, MediaInputError
+from runware_mock.media.facade import Media
 from runware_mock.media.ffmpeg_tool import AUDIO, IMAGE, VIDEO, ToolInput, extension, run_tool
 from runware_mock.protocol.envelope import Reply
 
@@ -101,7 +102,7 @@ class ToolsWork:
         return 0.0
 
     async def _fetched(self, kind: str, parameter: str, spec: str) -> ToolInput:
-        try:
+        with inputs_fail_the_task():
             if kind == VIDEO:
                 path, video = await self._media.video_input(parameter, spec)
                 return ToolInput(path, kind, video.audio_codec is not None)
@@ -110,8 +111,6 @@ class ToolsWork:
                 return ToolInput(path, kind, False)
             path, _ = await self._media.audio_input(parameter, spec)
             return ToolInput(path, kind, True)
-        except MediaInputError as exc:
-            raise WorkFailed(error(exc.code, str(exc), parameter=exc.parameter)) from exc
 
     async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
         assert self._primary is not None, "produced before measured"

@@ -34,6 +34,7 @@ from runware_mock.contract.errors import ApiRefusal, error
 from runware_mock.contract.request_types import TrainingRequest
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFailed
 from runware_mock.handling.accounts import Accounts
+from runware_mock.handling.input_failures import inputs_fail_the_task
 from runware_mock.handling.submission import submit
 from runware_mock.handling.task_type import (
     Context,
@@ -43,7 +44,7 @@ from runware_mock.handling.task_type import (
     without_inline_data,
 )
 from runware_mock.media.datasets import DatasetError, lora_file, read_dataset
-from runware_mock.media.facade import Media, MediaInputError
+from runware_mock.media.facade import Media
 from runware_mock.media.file_store import REQUESTER
 from runware_mock.media.made_files import write_whole
 from runware_mock.protocol.envelope import Reply
@@ -132,10 +133,8 @@ class TrainingWork:
         return None  # the dataset is fetched first (measure)
 
     async def measure(self) -> float:
-        try:
+        with inputs_fail_the_task():
             path = await self._media.file_input(DATASET, self._request["inputs"]["dataset"])
-        except MediaInputError as exc:
-            raise WorkFailed(error(exc.code, str(exc), parameter=exc.parameter)) from exc
         try:
             dataset = await asyncio.to_thread(read_dataset, path)
         except DatasetError as exc:

@@ -9,9 +9,9 @@ every other family generates one from its prompt (``handling.video_plans``).
 from __future__ import annotations
 
 from runware_mock.contract import model_catalog
-from runware_mock.contract.errors import error
 from runware_mock.contract.request_types import VideoInferenceRequest
-from runware_mock.engine.lifecycle import Expiry, Generation, Produced, WorkFailed
+from runware_mock.engine.lifecycle import Expiry, Generation, Produced
+from runware_mock.handling.input_failures import inputs_fail_the_task
 from runware_mock.handling.submission import submit
 from runware_mock.handling.task_type import (
     Context,
@@ -21,7 +21,7 @@ from runware_mock.handling.task_type import (
     without_inline_data,
 )
 from runware_mock.handling.video_plans import GeneratedVideo, plan
-from runware_mock.media.facade import Media, MediaInputError, PreparedInputs
+from runware_mock.media.facade import Media, PreparedInputs
 from runware_mock.media.input_checks import input_limits
 from runware_mock.protocol.envelope import Reply
 
@@ -56,11 +56,9 @@ class AvatarVideo:
 
     async def measure(self) -> float:
         inputs = self._request["inputs"]
-        try:
+        with inputs_fail_the_task():
             self._inputs = await self._media.prepare(inputs["image"], inputs["audio"],
                                                      self._limits)
-        except MediaInputError as exc:
-            raise WorkFailed(error(exc.code, str(exc), parameter=exc.parameter)) from exc
         return self._inputs.audio_info.seconds
 
     async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
