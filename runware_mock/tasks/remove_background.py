@@ -36,7 +36,13 @@ from runware_mock.handling.image_tools import (
     one_input,
 )
 from runware_mock.handling.submission import submit
-from runware_mock.handling.task_type import Context, TaskServices, TaskType, check_served_model
+from runware_mock.handling.task_type import (
+    Context,
+    TaskServices,
+    TaskType,
+    bytes_needed_now,
+    check_served_model,
+)
 from runware_mock.handling.video_inputs import video_input
 from runware_mock.media.background_removal import Removal, remove_background
 from runware_mock.media.facade import Media
@@ -183,7 +189,8 @@ class VideoRemovalWork:
                                                  self._backdrop)
 
         video = await media.publish_result("video", self._request["taskUUID"], generation.index,
-                                           extension, expiry, make)
+                                           extension, expiry, make,
+                                           needed_now=bytes_needed_now(self._request))
         fields = {"videoUUID": video.uuid, "videoURL": video.url, "mediaUUID": video.uuid,
                   "mediaURL": video.url}
         return Produced(fields, cost=self._cost, file=("video", video.uuid))

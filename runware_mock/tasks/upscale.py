@@ -35,6 +35,7 @@ from runware_mock.handling.task_type import (
     Context,
     TaskServices,
     TaskType,
+    bytes_needed_now,
     without_inline_data,
 )
 from runware_mock.handling.video_inputs import video_input
@@ -224,7 +225,8 @@ class VideoUpscale:
         output_format = request["outputFormat"]
         video = await self._media.publish_result(
             "video", request["taskUUID"], generation.index, output_format.lower(), expiry,
-            lambda: self._upscaled(path, info, output_format))
+            lambda: self._upscaled(path, info, output_format),
+            needed_now=bytes_needed_now(request))
         width, height = self.size(info)
         price = model_catalog.model(request["model"]).price
         return Produced({"videoUUID": video.uuid, "videoURL": video.url},
