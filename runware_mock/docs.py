@@ -1,5 +1,5 @@
-"""Keep the documentation's generated tables (settings, error and fault catalogs, API coverage)
-in step with the code and data that declare them.
+"""Keep the documentation's generated tables (settings, error and fault catalogs, API coverage,
+the models official documents use) in step with the code and data that declare them.
 
     python -m runware_mock.docs          # exit 1 if a page under docs/ is out of date
     python -m runware_mock.docs --write  # rewrite the generated blocks in place
@@ -19,14 +19,16 @@ from typing import Any
 
 from runware_mock.contract.coverage import coverage_table
 from runware_mock.contract.errors import catalog_table
+from runware_mock.contract.model_catalog import documented_examples_table
 from runware_mock.faults.fault_kinds import catalog_table as fault_table
 from runware_mock.settings import option_table
 
 GENERATED: dict[str, Callable[[], str]] = {"settings": option_table, "errors": catalog_table,
-                                            "faults": fault_table, "coverage": coverage_table}
+                                            "faults": fault_table, "coverage": coverage_table,
+                                            "documented_models": documented_examples_table}
 # The page of docs/ each table lives on.
 PAGES = {"settings": "configuration.md", "errors": "errors.md", "faults": "faults.md",
-         "coverage": "coverage.md"}
+         "coverage": "coverage.md", "documented_models": "models.md"}
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 _BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- /generated -->)", re.DOTALL)
 STALE = "generated tables are stale: run python -m runware_mock.docs --write"

@@ -7,9 +7,12 @@ public URL is the fixture portrait here (an offline test cannot reach the web)."
 
 from __future__ import annotations
 
+import tomllib
 import uuid
+from importlib import resources
 from typing import Any
 
+from runware_mock.contract.model_catalog import DOCUMENTED_EXAMPLES
 from runware_mock.fixtures import media_path
 from tests.helpers import PORTRAIT, RestClient, data_uri
 
@@ -87,8 +90,8 @@ README_REQUESTS: list[tuple[str, dict[str, Any], str]] = [
      "runware-sdk 1.8 README; docs CLI page"),
 ]
 
-# The examples of Runware's docs pages (runware.ai/docs/en, October 2025) whose models the
-# curated maps lack: (taskType, the example's fields, its page).
+# The examples of Runware's docs pages (runware.ai/docs/en, October 2025; runware.ai/docs,
+# December 2026) whose models the curated maps lack: (taskType, the example's fields, its page).
 DOCS = "runware.ai/docs/en/"
 DOCS_REQUESTS: list[tuple[str, dict[str, Any], str]] = [
     *[("imageInference", {"model": model, "positivePrompt": SUNSET, "width": width,
@@ -120,6 +123,18 @@ DOCS_REQUESTS: list[tuple[str, dict[str, Any], str]] = [
                         "width": 1280, "height": 720}, DOCS + "providers/google"),
     ("videoInference", {"model": "runware:200@6", "positivePrompt": "waves", "width": 1280,
                         "height": 720}, DOCS + "video-inference/api-reference"),
+    ("videoInference", {"model": "klingai:1@0", "positivePrompt": "A person walking through a "
+                        "peaceful garden with soft sunlight filtering through trees",
+                        "duration": 5, "width": 1280, "height": 720}, DOCS + "providers/klingai"),
+    ("imageInference", {"model": "alibaba:wan@2.5-image",
+                        "positivePrompt": "A cinematic still with rich detail", "width": 1280,
+                        "height": 1280, "providerSettings": {"alibaba": {"promptExtend": True}}},
+     "runware.ai/docs/providers/alibaba"),
+    ("videoInference", {"model": "runware:200@8", "positivePrompt": "waves", "width": 1280,
+                        "height": 720}, "runware.ai/docs/models/alibaba-wan2-2-a14b-turbo"),
+    ("imageInference", {"model": "xai:grok-imagine@image-pro", "positivePrompt": SUNSET,
+                        "width": 1024, "height": 1024},
+     "runware.ai/docs/models/xai-grok-imagine-image-pro"),
 ]
 
 # What a finished result of each task type carries (runware-surface.md summary, rule 5).
@@ -149,6 +164,17 @@ def test_every_readme_and_docs_model_runs_with_its_documented_request(client: Re
         if "errors" in body or not results:
             refused[f"{fields['model']} ({source})"] = body.get("errors", body)
     assert refused == {}
+
+
+def test_every_model_of_the_documents_files_has_its_documented_request() -> None:
+    """Each model sdk-examples.toml and docs-examples.toml add is one the test above runs: a model
+    added to either file without its document's request fails here."""
+    requested = {fields["model"] for _, fields, _ in README_REQUESTS + DOCS_REQUESTS}
+    folder = resources.files("runware_mock.contract").joinpath("models")
+    for file_name in DOCUMENTED_EXAMPLES:
+        text = folder.joinpath(file_name).read_text("utf-8")
+        listed = set(tomllib.loads(text)["models"])
+        assert listed - requested == set(), file_name
 
 
 def test_any_civitai_model_is_an_image_model_and_a_malformed_air_is_refused(

@@ -193,6 +193,24 @@ def family_of(air: object) -> Family | None:
     return found.family if found is not None else None
 
 
+# The files of the models official documents use that the reference model list lacks, and the
+# documents each sweeps (the header of each file says how and when).
+DOCUMENTED_EXAMPLES = {"sdk-examples.toml": "the official SDKs' READMEs and examples",
+                       "docs-examples.toml": "Runware's documentation pages"}
+
+
+def documented_examples_table() -> str:
+    """docs/models.md's table of those models: AIR, name, task type and the document that uses
+    it (its ``source``), file by file."""
+    lines = ["| AIR | name | task type | used in | source |", "|---|---|---|---|---|"]
+    for file_name, documents in DOCUMENTED_EXAMPLES.items():
+        text = resources.files(__package__).joinpath("models", file_name).read_text("utf-8")
+        for air, spec in tomllib.loads(text).get("models", {}).items():
+            lines.append(f"| `{air}` | {spec['name']} | {models()[air].task_type} | "
+                         f"{documents} | {spec['source']} |")
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class OpenSource:
     """Every AIR of ``source`` whose id and version match the patterns is a model."""
