@@ -323,9 +323,10 @@ OPTIONS: tuple[Option, ...] = (
            "payloadTooLarge); parsing one such body holds the event loop about 20 ms, so "
            "other clients' latency stays low (a 10 MB image inline is about 14 MB of base64: "
            "send a large voice track by URL or mediaStorage upload)", int),
-    Option("max_json_values", "most JSON values one request body or WebSocket frame may hold, "
-           "counted as its commas and opening brackets (those inside strings too), so one "
-           "request's work stays bounded (more: payloadTooLarge)", int),
+    Option("max_json_values", "most JSON values one request body or WebSocket frame may hold "
+           "(arrays, objects and the strings, numbers, booleans and nulls in them; object keys "
+           "are not counted, nor commas or brackets inside strings), so one request's work "
+           "stays bounded (more: payloadTooLarge)", int),
     Option("max_nesting_depth", "deepest nesting of arrays and objects accepted in a request "
            "body or frame (a valid task needs 3; deeper: nestingTooDeep)", int),
     Option("max_tasks_per_request", "most tasks in one REST request or WebSocket frame (more: "

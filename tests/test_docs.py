@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from runware_mock import docs as docs_module
+from runware_mock.contract import model_catalog
 from runware_mock.docs import GENERATED, PAGES, blocks, refreshed
 from tests.readme_text import README, quickstart_blocks
 
@@ -138,3 +139,18 @@ def test_readme_keeps_a_place_for_how_it_is_built() -> None:
     table_end = text.index("## Documentation")
     assert text.index("## What it does") < text.index("How it is built") < table_end
     assert "[How it is built](#how-it-is-built)" in text
+
+
+def test_a_model_the_docs_call_not_served_is_not_in_the_catalog() -> None:
+    """A sentence saying a model is not served goes stale once it is (issue 24: docs/models.md
+    called bria:51@1 and runware:110@1 not served after removeBackground served them)."""
+    air = re.compile(r"\b[a-z0-9-]+:[\w-]+@[\w.-]*\w")
+    texts = {path: path.read_text("utf-8") for path in [
+        ROOT / "README.md", *DOCS.rglob("*.md"),
+        *(ROOT / "runware_mock/contract/models").glob("*.toml")]}
+    served = model_catalog.models()
+    stale = [(path.name, name) for path, text in texts.items()
+             for sentence in re.split(r"(?<=[.;])\s", text)
+             if re.search(r"not\s+(?:yet\s+)?served|not\s+served\s+yet", sentence, re.I)
+             for name in air.findall(sentence) if name in served]
+    assert stale == []

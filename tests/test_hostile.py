@@ -12,6 +12,7 @@ import socket
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from runware_mock.settings import Settings
 from tests.conftest import ServerFactory
 from tests.helpers import VOICE, RestClient, avatar_task, raw_base64
 from tests.raw_wire import KeepAlive, RawOrigin, dribbling, nested, wait_until
+from tests.socket_client import Socket
 
 # Also against serve --workers 2, whose followers read every request's HTTP first.
 pytestmark = pytest.mark.workers
@@ -167,6 +169,30 @@ def test_a_million_values_are_refused_before_they_are_parsed(server: ServerThrea
         assert len(answer.body) < 2000
         assert http.ping().status == 200
         assert http.reused
+
+
+# docs/configuration.md: --max-json-values counts "arrays, objects and the strings, numbers,
+# booleans and nulls in them"; a systemPrompt may be 100,000 characters (runware-surface.md 5.2).
+LONG_PROMPT = ",[{" * 33_333
+
+
+def test_commas_and_brackets_inside_strings_are_not_values(server: ServerThread) -> None:
+    def chat() -> dict[str, Any]:
+        return {"taskType": "textInference", "taskUUID": str(uuid.uuid4()),
+                "model": "google:gemma@4-31b", "systemPrompt": LONG_PROMPT,
+                "messages": [{"role": "user", "content": LONG_PROMPT}]}
+
+    over = json.dumps([{"taskType": "ping", "ping": True, "n": ["a,b"] * 100_000}])
+    with KeepAlive(server.base_url) as http:
+        answer = http.post("/v1", json.dumps([chat()]).encode(), KEY)
+        assert answer.status == 200, answer.body[:300]
+        assert answer.json()["data"][0]["status"] == "success"
+        assert http.post("/v1", over.encode(), KEY).codes() == ["payloadTooLarge"]
+    with contextlib.closing(Socket(server.ws_url)) as ws:
+        ws.authenticate()
+        task = chat()
+        assert ws.ask([task])["data"][0]["taskUUID"] == task["taskUUID"]
+        assert [e["code"] for e in ws.ask(over)["errors"]] == ["payloadTooLarge"]
 
 
 def test_too_many_tasks_is_one_error(server_factory: ServerFactory) -> None:

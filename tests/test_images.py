@@ -72,6 +72,29 @@ def test_sync_rest_images_decode_at_the_asked_size_and_format(client: RestClient
         assert item["imageURL"].endswith(f"/image/{item['imageUUID']}.{extension}")
 
 
+def test_qwen_image_layered_answers_a_tiff_and_takes_only_tiff(client: RestClient) -> None:
+    """runware-surface.md 3.1: "alibaba:qwen-image@layered accepts only TIFF" (so it is its
+    default too); the other models keep JPG, PNG and WEBP."""
+    layered = "alibaba:qwen-image@layered"
+    for output_format in (None, "tiff"):
+        task = image_task(model=layered, outputFormat=output_format, width=512, height=768,
+                          outputType=["URL", "dataURI"])
+        (item,) = client.post([task]).json()["data"]
+        reply = httpx.get(item["imageURL"], timeout=30)
+        assert reply.headers["content-type"] == "image/tiff"
+        image = decoded(reply.content)
+        assert (image.format, image.size) == ("TIFF", (512, 768))
+        header, data = item["imageDataURI"].split(",", 1)
+        assert header == "data:image/tiff;base64"
+        assert decoded(base64.b64decode(data)).format == "TIFF"
+    for model, output_format, allowed in ((layered, "JPG", ["TIFF"]),
+                                          ("runware:108@22", "TIFF", ["JPG", "PNG", "WEBP"])):
+        body = client.post([image_task(model=model, outputFormat=output_format)]).json()
+        (problem,) = body["errors"]
+        assert (problem["code"], problem["parameter"], problem["allowedValues"]) == (
+            "unsupportedOutputFormat", "outputFormat", allowed)
+
+
 def test_output_types_and_a_list_of_them(client: RestClient) -> None:
     (item,) = client.post([image_task(outputType="base64Data", outputFormat="PNG")]).json()["data"]
     assert "imageURL" not in item and "imageDataURI" not in item

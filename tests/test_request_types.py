@@ -4,6 +4,7 @@ the keys the schemas require."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from runware_mock.contract import request_types, request_typing, schemas
@@ -30,3 +31,17 @@ def test_a_task_type_with_several_schemas_is_their_union() -> None:
     assert members == {getattr(request_types, request_typing.class_name_of(name))
                        for name in request_typing.request_schemas()
                        if name.startswith("request.videoInference.")}
+
+
+def test_each_shape_is_one_class_and_its_other_names_alias_it() -> None:
+    """The ``safety`` object of ten schemas is one class, not ten copies of the same fields."""
+    module = ast.parse((ROOT / request_typing.MODULE).read_text("utf-8"))
+    classes: dict[str, list[str]] = {}
+    for node in module.body:
+        if isinstance(node, ast.ClassDef):
+            classes.setdefault(ast.dump(ast.Module(node.body, [])), []).append(node.name)
+    assert [names for names in classes.values() if len(names) > 1] == []
+    video_safety = [getattr(request_types, request_typing.class_name_of(name) + "Safety")
+                    for name in request_typing.request_schemas()
+                    if name.startswith("request.videoInference.")]
+    assert len(video_safety) == 5 and len(set(video_safety)) == 1

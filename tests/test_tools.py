@@ -17,6 +17,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from runware_mock.contract import schemas
+from runware_mock.contract.receivers import Receiver
 from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
@@ -111,6 +113,26 @@ def test_sync_answers_the_result(client):
     sent = task(deliveryMethod="sync", outputFormat="jpg", includeCost=True)
     (item,) = client.post([sent]).json()["data"]
     assert item["status"] == "success" and item["cost"] == 0
+    reply = httpx.get(item["outputs"]["files"][0]["url"], timeout=30)
+    with Image.open(io.BytesIO(reply.content)) as picture:
+        assert (picture.format, picture.size) == ("JPEG", (512, 768))
+
+
+def test_the_result_is_posted_to_the_webhook(client):
+    """runware-protocol.md 7: the service POSTs the task response for the result to webhookURL
+    (the emulator's body: ``{"data": [item]}``, docs/webhooks-admin.md)."""
+    with Receiver() as hook:
+        sent = task(outputFormat="JPG", webhookURL=hook.url)
+        (ack,) = client.post([sent]).json()["data"]
+        assert ack == {"taskType": "tools", "taskUUID": sent["taskUUID"]}
+        (received,) = hook.wait_for(1)
+    assert received.method == "POST"
+    body = received.json()
+    schemas.validator("response.webhook").validate(body)
+    (item,) = body["data"]
+    assert (item["taskType"], item["taskUUID"], item["status"]) == (
+        "tools", sent["taskUUID"], "success")
+    assert client.wait(sent["taskUUID"])["data"] == [item]
     reply = httpx.get(item["outputs"]["files"][0]["url"], timeout=30)
     with Image.open(io.BytesIO(reply.content)) as picture:
         assert (picture.format, picture.size) == ("JPEG", (512, 768))

@@ -21,6 +21,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from runware_mock.contract import schemas
+from runware_mock.contract.receivers import Receiver
 from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
 from tests.helpers import RestClient
@@ -132,6 +134,22 @@ def test_acknowledged_then_processing_with_progress_then_a_lora(client, server):
     assert metadata["ss_base_model"] == sent["model"]
     assert (metadata["ss_trigger_word"], metadata["ss_steps"]) == ("wtrclr", "800")
     assert metadata["ss_num_images"] == "10"  # the captions are not images
+
+
+def test_the_result_is_posted_to_the_webhook(client, server):
+    """runware-protocol.md 7: the service POSTs the task response for the result to webhookURL
+    (the emulator's body: ``{"data": [item]}``, docs/webhooks-admin.md)."""
+    with Receiver() as hook:
+        sent = task(webhookURL=hook.url, triggerWord="wtrclr")
+        (item,) = finished(client, server, sent)["data"]
+        (received,) = hook.wait_for(1)
+    assert received.method == "POST"
+    body = received.json()
+    schemas.validator("response.webhook").validate(body)
+    assert body == {"data": [item]}
+    assert (item["taskUUID"], item["status"]) == (sent["taskUUID"], "success")
+    (found,) = item["outputs"]["files"]
+    assert httpx.get(found["url"], timeout=30).status_code == 200
 
 
 def test_an_imported_model_is_found_by_its_air_for_that_key(client, server):

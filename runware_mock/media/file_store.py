@@ -40,6 +40,7 @@ CONTENT_TYPES = {
     "jpg": "image/jpeg",
     "png": "image/png",
     "webp": "image/webp",
+    "tiff": "image/tiff",
     "svg": "image/svg+xml",
     "mp3": "audio/mpeg",
     "wav": "audio/wav",

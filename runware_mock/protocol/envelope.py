@@ -12,6 +12,8 @@ from runware_mock.protocol import jsoncodec
 
 # Bytes of a body counted between two yields to the event loop (a few milliseconds each).
 _COUNT_SLICE = 1024 * 1024
+# JSON's whitespace, which may stand between the brackets of an empty array or object.
+_BLANKS = b" \t\n\r"
 
 
 @dataclass
@@ -84,12 +86,18 @@ async def read_task_array(raw: bytes | str, source: str = "request body",
 
     The values are counted before parsing, a slice at a time: parsing costs about the same per
     value whatever the value, so a body of a million tiny ones would hold the event loop for
-    seconds (and answer a million errors), where a 20 MB base64 string takes milliseconds."""
+    seconds, take hundreds of megabytes (and answer a million errors), where a 20 MB base64
+    string takes milliseconds. The first count is an upper bound (commas and brackets inside
+    strings count too); only a body past it is counted again, exactly, still without parsing."""
     values, openers = await _count_values(raw, limits.json_values)
+    if values > limits.json_values:
+        # Commas and brackets inside strings count in the bound: a prompt of commas is fine.
+        values, openers = await _count_values_exactly(raw, limits.json_values)
     if values > limits.json_values:
         return [], failed(error(
             "payloadTooLarge", f"The {source} holds more than {limits.json_values} JSON values "
-            "(counted as commas and opening brackets, those inside strings too)."))
+            "(arrays, objects, strings, numbers, booleans and nulls; object keys are not "
+            "counted)."))
     try:
         tasks = jsoncodec.loads(raw)
     except jsoncodec.TooDeep:
@@ -129,6 +137,49 @@ async def _count_values(raw: bytes | str, most: int) -> tuple[int, int]:
         if counted > most:
             break
     return counted, openers
+
+
+async def _count_values_exactly(raw: bytes | str, most: int) -> tuple[int, int]:
+    """The JSON values in ``raw`` (exact for valid JSON) and its opening brackets, both outside
+    strings. In valid JSON every value but the first follows a comma or the opening bracket of
+    a non-empty array or object, and a backslash only appears inside a string, escaping the
+    character after it: once the escape pairs are dropped, every quote opens or closes a
+    string. Counted a slice at a time without parsing (no object per value, whatever the body
+    holds); the count stops once past ``most``."""
+    text = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    counted, openers = 1, 0
+    inside, tail, escape = False, b"", b""
+    for start in range(0, len(text), _COUNT_SLICE):
+        if start:
+            await asyncio.sleep(0)
+        piece, escape = _unescaped(escape + text[start:start + _COUNT_SLICE])
+        pieces = piece.split(b'"')
+        if inside:  # the first piece ends a string
+            pieces.insert(0, b"")
+        inside = len(pieces) % 2 == 0
+        # What lies between strings, each string left as one quote (``["a"]`` holds a value).
+        outside = b'"'.join(pieces[0::2]).translate(None, _BLANKS)
+        brackets = outside.count(b"[") + outside.count(b"{")
+        empty = (tail + outside).count(b"[]") + (tail + outside).count(b"{}")
+        openers += brackets
+        counted += outside.count(b",") + brackets - empty
+        tail = b'"' if inside else outside[-1:] or tail
+        if counted > most:
+            break
+    return counted, openers
+
+
+def _unescaped(piece: bytes) -> tuple[bytes, bytes]:
+    """``piece`` without its escape pairs, and the backslash left at its end if the pair it
+    starts goes on in the next slice. Left to right, escaped backslashes first: in ``\\"``
+    the quote ends the string."""
+    if b"\\" not in piece:
+        return piece, b""
+    run = len(piece) - len(piece.rstrip(b"\\"))
+    carried = b"\\" if run % 2 else b""
+    if carried:
+        piece = piece[:-1]
+    return piece.replace(b"\\\\", b"").replace(b'\\"', b""), carried
 
 
 def depth(value: Any) -> int:

@@ -35,9 +35,24 @@ def derive(name: str, spec: dict[str, Any], base: dict[str, Any]) -> dict[str, A
         if unknown:
             raise ValueError(f"variant {name} narrows {path} to values it lacks: {unknown}")
         field["enum"] = list(values)
+    for path, values in spec.get("replace", {}).items():
+        owner, member = _owner_of(derived, path, name)
+        _replace_values(owner["properties"][member], list(values))
     if "provider" in spec:
         _keep_provider(derived["properties"]["providerSettings"], spec["provider"])
     return derived
+
+
+def _replace_values(field: dict[str, Any], values: list[Any]) -> None:
+    """The field takes ``values`` instead of its base's; the first is its default if the base
+    has one, and only the aliases of a value kept stay."""
+    field["enum"] = values
+    if "default" in field:
+        field["default"] = values[0]
+    if "x-aliases" in field:
+        field["x-aliases"] = {alias: value for alias, value in field["x-aliases"].items()
+                              if value in values}
+    field.pop("$comment", None)
 
 
 def _keep_provider(settings: dict[str, Any], provider: str | list[str]) -> None:
