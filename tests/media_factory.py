@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import zipfile
 from pathlib import Path
 
 from PIL import Image
@@ -38,3 +40,16 @@ def audio_file(folder: Path, seconds: float, extension: str, *codec: str,
                       "-i", f"sine=f=330:d={seconds}:r={rate}", "-ac", "1", *codec, str(path))
         assert made.returncode == 0, made.stderr
     return path
+
+
+def dataset(images: int, captions: bool = True) -> str:
+    """A data URI of a ZIP of ``images`` small PNGs, each with its caption."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(images):
+            picture = io.BytesIO()
+            Image.new("RGB", (32, 32), (index * 20 % 256, 90, 160)).save(picture, "PNG")
+            archive.writestr(f"set/{index:02d}.png", picture.getvalue())
+            if captions:
+                archive.writestr(f"set/{index:02d}.txt", "a watercolour landscape")
+    return "data:application/zip;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -41,7 +41,7 @@ from runware_mock.fixtures import media_path
 from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
 from tests.helpers import PORTRAIT, RestClient, data_uri, ffmpeg
-from tests.test_training import dataset
+from tests.media_factory import dataset
 
 IMAGE = data_uri(media_path(PORTRAIT), "image/jpeg")
 SEED = 20261208

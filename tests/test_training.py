@@ -13,7 +13,6 @@ import json
 import struct
 import time
 import uuid
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,21 +25,9 @@ from runware_mock.contract.receivers import Receiver
 from runware_mock.runner import ServerThread
 from runware_mock.settings import Settings
 from tests.helpers import RestClient
+from tests.media_factory import dataset
 
 LATENCY = 1800.0
-
-
-def dataset(images: int, captions: bool = True) -> str:
-    """A data URI of a ZIP of ``images`` small PNGs, each with its caption."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for index in range(images):
-            picture = io.BytesIO()
-            Image.new("RGB", (32, 32), (index * 20 % 256, 90, 160)).save(picture, "PNG")
-            archive.writestr(f"set/{index:02d}.png", picture.getvalue())
-            if captions:
-                archive.writestr(f"set/{index:02d}.txt", "a watercolour landscape")
-    return "data:application/zip;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 DATASET = dataset(10)
