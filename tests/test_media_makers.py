@@ -101,6 +101,15 @@ def test_background_removal_webp_keeps_the_alpha_and_jpg_flattens_onto_rgba():
     assert max(plain.getpixel((2, 2))) < 15  # flattened onto the default rgba's black
 
 
+def test_background_removal_webp_is_lossless_the_png_cut_out_exactly():
+    # docs/task-types/remove-background.md: "WEBP (lossless)": the same pixels and alpha as PNG.
+    source = picture(soft=True)
+    data = remove_background(source, Removal(output_format="WEBP"))
+    assert data[12:16] == b"VP8L"  # the lossless bitstream's chunk, alpha inside it
+    png = opened(remove_background(source, Removal()))
+    assert opened(data).tobytes() == png.convert("RGBA").tobytes()
+
+
 def test_background_removal_rgba_colours_the_removed_background_with_its_opacity():
     out = opened(remove_background(picture(), Removal(rgba=(255, 255, 0, 0.5))))
     assert out.getpixel((2, 2)) == (255, 255, 0, 128)
