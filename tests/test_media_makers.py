@@ -166,6 +166,20 @@ def _differ(first: Image.Image, second: Image.Image) -> bool:
     return ImageChops.difference(first, second).convert("L").getextrema()[1] > 40
 
 
+def test_webp_guides_are_lossy_and_a_lower_output_quality_never_gives_a_larger_file():
+    # runware-surface.md: outputQuality 20-99; a higher one keeps more and weighs more.
+    source = picture((512, 384), soft=True)
+    for name in ("tile", "lineart", "normalbae"):
+        sizes = []
+        for quality in (20, 60, 80, 85, 90, 95, 99):
+            data = guide(source, Guide(name, output_format="WEBP", quality=quality))
+            assert data[12:16] == b"VP8 ", (name, quality)  # lossy VP8, not VP8L
+            assert opened(data).size == (512, 384)
+            sizes.append(len(data))
+        assert sizes == sorted(sizes), (name, sizes)
+        assert sizes[0] < sizes[-1], (name, sizes)
+
+
 def test_canny_draws_the_edges_and_its_thresholds_are_on_the_gradient():
     faint = picture(backdrop=(100, 100, 100), subject=(130, 130, 130), fmt="PNG")
     edges = opened(guide(picture(), Guide("canny", output_format="PNG"))).convert("L")
