@@ -1,6 +1,7 @@
 """The media makers of issue 24's task types, in process: how long each output takes to make.
 
     python benchmarks/new_outputs.py [--draws 15] [--video-runs 1] [--compare] [--videos-only]
+                                     [--untuned-allocator]
 
 Prints, for a 1024x1024 input (PNG), the median and worst time of a background removal (PNG,
 WEBP, JPG, and PNG with alphaMatting), a ControlNet guide (each preprocessor, JPG, PNG and WEBP), a
@@ -10,7 +11,8 @@ inputs: one of the emulator's own generated pictures (what a client chaining ima
 into these tasks sends) and a photo-like one (gradients, shapes and grain, which encoders find
 harder). Then a 10 s 720p video (25 fps, with sound) upscaled by 2 to MP4, both a still one (the
 emulator's own kind of video) and one moving everywhere (ffmpeg's testsrc2). Targets (issue 24):
-pictures at most 30 ms, GLB at most 20 ms, the video at most 2 s.
+pictures at most 30 ms, GLB at most 20 ms, the video at most 2 s. The C allocator is tuned as
+the server tunes it (media.allocator); --untuned-allocator leaves glibc's defaults.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from PIL import Image, ImageChops, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from runware_mock.media import glb, matte
+from runware_mock.media.allocator import keep_freed_memory
 from runware_mock.media.background_removal import Removal, encode_cut_out, remove_background
 from runware_mock.media.controlnet_guides import PREPROCESSORS, Guide, guide
 from runware_mock.media.ffmpeg import FFmpegPool, executable
@@ -177,7 +180,12 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true",
                         help="run the video upscale's first settings beside today's")
     parser.add_argument("--videos-only", action="store_true")
+    parser.add_argument("--untuned-allocator", action="store_true",
+                        help="leave glibc's malloc as it is (the server tunes it at its start, "
+                             "media.allocator)")
     options = parser.parse_args()
+    if not options.untuned_allocator:
+        keep_freed_memory()
     if not options.videos_only:
         pictures(options.draws)
     videos(options.video_runs, options.compare)

@@ -27,6 +27,7 @@ from click.core import ParameterSource
 from runware_mock import __version__, datadir
 from runware_mock import settings as settings_module
 from runware_mock.admin import exposure
+from runware_mock.media.allocator import keep_freed_memory
 from runware_mock.quickrun import avatar_models
 from runware_mock.settings import ENV_PREFIX, OPTIONS, PROXY_ONLY, Option, Settings
 from runware_mock.store import database
@@ -128,6 +129,7 @@ def serve(context: click.Context, config: Path | None, **values: Any) -> None:
         serving = True
         print_banner(claim.settings, generated_token)
         tune_garbage_collector()
+        keep_freed_memory()
         if claim.settings.workers > 1:
             from runware_mock.supervisor import supervise
 

@@ -101,6 +101,15 @@ def test_background_removal_webp_keeps_the_alpha_and_jpg_flattens_onto_rgba():
     assert max(plain.getpixel((2, 2))) < 15  # flattened onto the default rgba's black
 
 
+def test_background_removal_webp_is_lossless_the_png_cut_out_exactly():
+    # docs/task-types/remove-background.md: "WEBP (lossless)": the same pixels and alpha as PNG.
+    source = picture(soft=True)
+    data = remove_background(source, Removal(output_format="WEBP"))
+    assert data[12:16] == b"VP8L"  # the lossless bitstream's chunk, alpha inside it
+    png = opened(remove_background(source, Removal()))
+    assert opened(data).tobytes() == png.convert("RGBA").tobytes()
+
+
 def test_background_removal_rgba_colours_the_removed_background_with_its_opacity():
     out = opened(remove_background(picture(), Removal(rgba=(255, 255, 0, 0.5))))
     assert out.getpixel((2, 2)) == (255, 255, 0, 128)
@@ -155,6 +164,20 @@ def test_each_preprocessor_gives_its_own_guide_derived_from_the_input():
 def _differ(first: Image.Image, second: Image.Image) -> bool:
     """More than JPEG noise apart somewhere."""
     return ImageChops.difference(first, second).convert("L").getextrema()[1] > 40
+
+
+def test_webp_guides_are_lossy_and_a_lower_output_quality_never_gives_a_larger_file():
+    # runware-surface.md: outputQuality 20-99; a higher one keeps more and weighs more.
+    source = picture((512, 384), soft=True)
+    for name in ("tile", "lineart", "normalbae"):
+        sizes = []
+        for quality in (20, 60, 80, 85, 90, 95, 99):
+            data = guide(source, Guide(name, output_format="WEBP", quality=quality))
+            assert data[12:16] == b"VP8 ", (name, quality)  # lossy VP8, not VP8L
+            assert opened(data).size == (512, 384)
+            sizes.append(len(data))
+        assert sizes == sorted(sizes), (name, sizes)
+        assert sizes[0] < sizes[-1], (name, sizes)
 
 
 def test_canny_draws_the_edges_and_its_thresholds_are_on_the_gradient():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageChops, ImageFilter
+from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 # The working copy's long side: enough for a mask's outline, cheap for every filter.
 WORKING_SIDE = 256
@@ -132,9 +132,12 @@ def threshold(mask: Image.Image, level: int = 128) -> Image.Image:
 
 def dilate(mask: Image.Image, radius: int) -> Image.Image:
     """A binary ``mask`` grown by ``radius`` pixels (a box mean above 0; Pillow's rank
-    filters sort every window, hundreds of times slower)."""
+    filters sort every window, hundreds of times slower). By one pixel, the 3x3 maximum: the
+    same pixels in under half the box's time (a Canny guide grows its edges three times)."""
     if radius < 1:
         return mask
+    if radius == 1:
+        return threshold(local_maximum(mask), 1)
     return threshold(mask.filter(ImageFilter.BoxBlur(radius)), 1)
 
 
@@ -146,8 +149,12 @@ def erode(mask: Image.Image, radius: int) -> Image.Image:
 
 
 def local_maximum(grey: Image.Image) -> Image.Image:
-    """Each pixel's largest 3x3 neighbour (mode L), from shifted copies."""
-    rows = ImageChops.lighter(grey, ImageChops.lighter(ImageChops.offset(grey, 1, 0),
-                                                       ImageChops.offset(grey, -1, 0)))
-    return ImageChops.lighter(rows, ImageChops.lighter(ImageChops.offset(rows, 0, 1),
-                                                       ImageChops.offset(rows, 0, -1)))
+    """Each pixel's largest 3x3 neighbour (mode L; outside the picture counts as 0), from
+    shifted copies of the picture framed in black, so no shift wraps a side onto the other."""
+    width, height = grey.size
+    framed = ImageOps.expand(grey, 1, 0)
+    rows = ImageChops.lighter(framed, ImageChops.lighter(ImageChops.offset(framed, 1, 0),
+                                                         ImageChops.offset(framed, -1, 0)))
+    largest = ImageChops.lighter(rows, ImageChops.lighter(ImageChops.offset(rows, 0, 1),
+                                                          ImageChops.offset(rows, 0, -1)))
+    return largest.crop((1, 1, width + 1, height + 1))

@@ -33,6 +33,8 @@ _TILES = 16
 _PROMPT_LINES = 6
 # A PNG is compressed fast: a placeholder is made for one test run, not archived.
 _PNG_LEVEL = 1
+# outputQuality above the knee is scaled into libwebp's qualities below 88.9 (webp_quality).
+_WEBP_KNEE, _WEBP_TOP = 80, 88.8
 
 
 @dataclass(frozen=True)
@@ -95,15 +97,27 @@ def encode(canvas: Image.Image, output_format: str, quality: int) -> bytes:
     if pillow_format == "PNG":
         canvas.save(buffer, "PNG", compress_level=_PNG_LEVEL)
     elif pillow_format == "WEBP":
-        # Method 0, libwebp's fastest. From quality 89 its quick analysis codes every
-        # macroblock as intra 4x4, whatever the picture: about 14 ms of a 1024x1024 encode.
-        canvas.save(buffer, "WEBP", quality=quality, method=0)
+        # Method 0, libwebp's fastest.
+        canvas.save(buffer, "WEBP", quality=webp_quality(quality), method=0)
     elif pillow_format == "TIFF":
         # Deflate (lossless): 1024x1024 in about 11 ms and 36 KB; uncompressed it is 3 MB.
         canvas.save(buffer, "TIFF", compression="tiff_adobe_deflate")
     else:
         canvas.save(buffer, "JPEG", quality=quality)
     return buffer.getvalue()
+
+
+def webp_quality(quality: int) -> float:
+    """libwebp's quality for ``outputQuality``: its own up to 80; 80 to 100 squeezed into 80 to
+    88.8, still rising, so a lower ``outputQuality`` never gives a larger file. From 89 up,
+    libwebp's fastest method codes every macroblock as intra 4x4, whatever the picture: a
+    1024x1024 encode takes 15 ms instead of 10 (20 instead of 13 on a ControlNet line drawing),
+    a third of a guide's whole time. What the finer quantizer buys is hard to see: 95, now
+    86.6, decodes at 45 to 65 dB PSNR instead of 46 to 72 on the guides and placeholders
+    measured, and the files are a fifth to three fifths smaller."""
+    if quality <= _WEBP_KNEE:
+        return float(quality)
+    return _WEBP_KNEE + (quality - _WEBP_KNEE) * (_WEBP_TOP - _WEBP_KNEE) / (100 - _WEBP_KNEE)
 
 
 def _backdrop(seed: int, width: int, height: int) -> Image.Image:
