@@ -64,7 +64,7 @@ def test_gpt_image_2_makes_480_to_3840_in_steps_of_16() -> None:
 
 
 def test_models_without_a_page_list_keep_the_generic_rule() -> None:
-    for air in ("runware:101@1", "openai:4@1", "ideogram:3@1", "civitai:133005@782002"):
+    for air in ("runware:101@1", "bfl:5@1", "ideogram:3@1", "civitai:133005@782002"):
         assert image_sizes.sizes_of(air) is None
 
 
