@@ -99,9 +99,11 @@ def expected_size(task: dict[str, Any]) -> tuple[int, int]:
     return image_sizes.output_size(task)
 
 
-def invalid_image_tasks() -> st.SearchStrategy[InvalidCase]:
-    """A valid image task with exactly one field broken, and the error it must get. A model
-    with published sizes is asked one it does not make (unsupportedDimensions)."""
+def invalid_image_tasks(models: st.SearchStrategy[str] | None = None,
+                        ) -> st.SearchStrategy[InvalidCase]:
+    """A valid image task (of ``models``, else any) with exactly one field broken, and the
+    error it must get. A model with published sizes is asked one it does not make
+    (unsupportedDimensions)."""
     def broken(task: dict[str, Any]) -> st.SearchStrategy[InvalidCase]:
         rule = image_sizes.sizes_of(task["model"])
         if rule is None:
@@ -112,7 +114,7 @@ def invalid_image_tasks() -> st.SearchStrategy[InvalidCase]:
                              {("width",): _size_violations("width", rule),
                               ("height",): _size_violations("height", rule)})
 
-    return image_tasks().flatmap(broken)
+    return image_tasks(models).flatmap(broken)
 
 
 def _size_violations(name: str, rule: image_sizes.ImageSizes,

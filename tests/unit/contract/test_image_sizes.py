@@ -9,8 +9,11 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from runware_mock.contract import image_sizes
+from runware_mock.contract import strategies_images as si
 from runware_mock.contract.validation import check_task
 
 # runware-surface.md 3.5 and the model pages' "Compatibility & Validation" sections.
@@ -116,3 +119,25 @@ def test_midjourney_takes_its_settings_and_others_refuse_them() -> None:
                           providerSettings=settings)) == []
     assert errors_of(task("openai:2@3", providerSettings=settings))[0][:2] == (
         "mismatchProviderSettingsProvider", "providerSettings.midjourney")
+
+
+@settings(max_examples=40, suppress_health_check=list(HealthCheck), deadline=None)
+@given(task=si.image_tasks(st.sampled_from(["openai:2@3", "bfl:3@1", "openai:gpt-image@2"])))
+def test_the_valid_strategies_draw_only_sizes_the_model_makes(task: dict[str, Any]) -> None:
+    if task["model"] == "openai:2@3" and "width" in task:
+        assert f"{task['width']}x{task['height']}" in DALL_E_3
+    assert errors_of(task) == []
+
+
+@settings(max_examples=30, suppress_health_check=list(HealthCheck), deadline=None)
+@given(air=st.sampled_from(["openai:2@3", "bfl:2@1", "openai:gpt-image@2"]), data=st.data())
+def test_the_invalid_strategies_break_a_made_size_into_an_unmade_one(air: str,
+                                                                      data: st.DataObject) -> None:
+    """What invalid_image_tasks sets one side of a made size to (si.unmade_sides)."""
+    rule = image_sizes.sizes_of(air)
+    assert rule is not None
+    _, height = data.draw(si.published_sizes(rule))
+    side = data.draw(si.unmade_sides(rule, 0))
+    (code, parameter, allowed), = errors_of(task(air, width=side, height=height))
+    assert (code, parameter) == ("unsupportedDimensions", "width")
+    assert allowed == (rule.listed or None)
