@@ -19,16 +19,20 @@ from typing import Any
 
 from runware_mock.contract.coverage import coverage_table
 from runware_mock.contract.errors import catalog_table
+from runware_mock.contract.image_sizes import sizes_table, unlisted_table
 from runware_mock.contract.model_catalog import documented_examples_table
 from runware_mock.faults.fault_kinds import catalog_table as fault_table
 from runware_mock.settings import option_table
 
 GENERATED: dict[str, Callable[[], str]] = {"settings": option_table, "errors": catalog_table,
                                             "faults": fault_table, "coverage": coverage_table,
-                                            "documented_models": documented_examples_table}
+                                            "documented_models": documented_examples_table,
+                                            "image_sizes": sizes_table,
+                                            "image_sizes_unlisted": unlisted_table}
 # The page of docs/ each table lives on.
 PAGES = {"settings": "configuration.md", "errors": "errors.md", "faults": "faults.md",
-         "coverage": "coverage.md", "documented_models": "models.md"}
+         "coverage": "coverage.md", "documented_models": "models.md", "image_sizes": "models.md",
+         "image_sizes_unlisted": "models.md"}
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 _BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- /generated -->)", re.DOTALL)
 STALE = "generated tables are stale: run python -m runware_mock.docs --write"

@@ -83,18 +83,6 @@ UNDOCUMENTED = {"model", "speech.voice", "speech.emotion", "settings.temperature
                 # A dialogue voice's name (docs/audio-video.md: the emulator's bound, no page
                 # giving one) and the tone list; modelSearch's sort (named values, surface 5.4).
                 "speech.voices[]", "speech.tone", "speech.tone[]", "sort"}
-# The parameters issue 24 added that oracle.toml cannot try yet (a field and everything under
-# it): Midjourney's settings (runware-surface.md 3.4: quality 0.25-2, stylize 0-1000, chaos
-# 0-100, weird 0-3000) apply to Midjourney models only (mismatchProviderSettingsProvider on
-# any other), and the catalog has none to try them on.
-ADDED_IN_ISSUE_24 = ("providerSettings.midjourney",)
-
-
-def _added_in_issue_24(schema: str, field: str) -> bool:
-    return any(field == root or field.startswith((f"{root}.", f"{root}[]"))
-               for root in ADDED_IN_ISSUE_24)
-
-
 @pytest.fixture(scope="module")
 def oracle_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     from runware_mock.settings import Settings
@@ -193,8 +181,7 @@ def test_every_bound_of_the_schemas_is_in_the_table() -> None:
                    and (field, json.dumps(_schema_at(schema, field), sort_keys=True)) in shared}
     missing = [f"{schema} {field}" for schema, field in _schema_bounds()
                if (schema, field) not in documented
-               and not {field, f"{schema} {field}"} & UNDOCUMENTED
-               and not _added_in_issue_24(schema, field)]
+               and not {field, f"{schema} {field}"} & UNDOCUMENTED]
     assert not missing, ("bounds in the schemas that oracle.toml does not document:\n"
                          + "\n".join(missing))
 

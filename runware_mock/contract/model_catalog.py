@@ -94,6 +94,8 @@ class Model:
     name: str
     family: Family
     price: Price
+    # The model's other keys (its published image sizes, `dimensions`: contract/image_sizes.py).
+    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def task_type(self) -> str:
@@ -105,7 +107,8 @@ def models() -> dict[str, Model]:
     """Every model by AIR, in the file's order."""
     data = _load()
     families = _families()
-    found = {air: Model(air, spec["name"], families[spec["family"]], Price(**spec["price"]))
+    found = {air: Model(air, spec["name"], families[spec["family"]], Price(**spec["price"]),
+                        {key: value for key, value in spec.items() if key not in _MODEL_READ})
              for air, spec in data["models"].items()}
     unknown = {model.price.rule for model in found.values()} - set(PRICE_RULES)
     if unknown:
@@ -272,6 +275,8 @@ def _family(name: str, spec: dict[str, Any]) -> Family:
 
 # The keys of a family table read into Family's own fields; the rest are its details.
 _READ = {"task_type", "schema", "output", "inputs"}
+# Likewise for a model table (`source` says where the model is documented).
+_MODEL_READ = {"name", "family", "price", "source"}
 
 
 @cache

@@ -19,8 +19,8 @@ from typing import Any
 from hypothesis import strategies as st
 from PIL import Image
 
-from runware_mock.contract import model_catalog, schemas
-from runware_mock.contract.schema_strategies import Violation
+from runware_mock.contract import image_sizes, model_catalog, schemas
+from runware_mock.contract.schema_strategies import Violation, code_for, wrong_types
 from runware_mock.contract.strategies import (
     InvalidCase,
     invalid_tasks,
@@ -46,7 +46,9 @@ def image_tasks(models: st.SearchStrategy[str] | None = None,
     def of_model(model: str) -> st.SearchStrategy[dict[str, Any]]:
         overrides = {("model",): st.just(model), ("deliveryMethod",): st.just("sync"),
                      ("numberResults",): st.integers(1, most_results)}
-        return valid_tasks(schemas.MODEL_SCHEMAS[model], overrides, LEFT_OUT).map(_sized)
+        tasks = valid_tasks(schemas.MODEL_SCHEMAS[model], overrides, LEFT_OUT).map(_sized)
+        rule = image_sizes.sizes_of(model)
+        return tasks if rule is None else tasks.flatmap(lambda task: _published_size(task, rule))
 
     return (models or st.sampled_from(IMAGE_MODELS)).flatmap(of_model)
 
@@ -58,15 +60,73 @@ def _sized(task: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in task.items() if name not in ("width", "height")}
 
 
+# A drawn size stays at most this many pixels where the model makes one that small (a 4K size
+# of a list takes a test long to draw): the sizes below it are drawn, the others never.
+MOST_DRAWN_PIXELS = 2048 * 2048
+
+
+def _published_size(task: dict[str, Any], rule: image_sizes.ImageSizes,
+                    ) -> st.SearchStrategy[dict[str, Any]]:
+    """A model with published sizes makes one of them (contract/image_sizes.py): the task asks
+    one, or none (the model's default). Its invalid cases break the size, so it always asks."""
+    bare = {name: value for name, value in task.items() if name not in ("width", "height")}
+    return st.tuples(st.booleans(), published_sizes(rule)).map(
+        lambda pair: {**bare, "width": pair[1][0], "height": pair[1][1]} if pair[0] else bare)
+
+
+def published_sizes(rule: image_sizes.ImageSizes) -> st.SearchStrategy[tuple[int, int]]:
+    """A size the model makes, at most ``MOST_DRAWN_PIXELS`` where it makes one that small."""
+    if rule.sizes:
+        small = [size for size in rule.sizes if size[0] * size[1] <= MOST_DRAWN_PIXELS]
+        return st.sampled_from(small or [min(rule.sizes, key=lambda size: size[0] * size[1])])
+    top = rule.least + (min(rule.most, 2048) - rule.least) // rule.step * rule.step
+    side = st.integers(0, (top - rule.least) // rule.step).map(
+        lambda steps: rule.least + steps * rule.step)
+    return st.tuples(side, side)
+
+
+def unmade_sides(rule: image_sizes.ImageSizes, index: int) -> st.SearchStrategy[int]:
+    """A width (``index`` 0) or height (1) no size of the model has, whatever the other side."""
+    if rule.sizes:
+        made = {size[index] for size in rule.sizes}
+        return st.integers(1, 16384).filter(lambda side: side not in made)
+    return st.integers(1, 16384).filter(lambda side: not rule.makes(side, rule.least))
+
+
 def expected_size(task: dict[str, Any]) -> tuple[int, int]:
-    """The size every result of a valid image task has."""
-    return task.get("width", 1024), task.get("height", 1024)
+    """The size every result of a valid image task has: the asked one, else the model's
+    default (the first size it publishes, or 1024x1024)."""
+    return image_sizes.output_size(task)
 
 
-def invalid_image_tasks() -> st.SearchStrategy[InvalidCase]:
-    """A valid image task with exactly one field broken, and the error it must get."""
-    return image_tasks().flatmap(lambda task: invalid_tasks(
-        schemas.MODEL_SCHEMAS[task["model"]], st.just(task)))
+def invalid_image_tasks(models: st.SearchStrategy[str] | None = None,
+                        ) -> st.SearchStrategy[InvalidCase]:
+    """A valid image task (of ``models``, else any) with exactly one field broken, and the
+    error it must get. A model with published sizes is asked one it does not make
+    (unsupportedDimensions)."""
+    def broken(task: dict[str, Any]) -> st.SearchStrategy[InvalidCase]:
+        rule = image_sizes.sizes_of(task["model"])
+        if rule is None:
+            return invalid_tasks(schemas.MODEL_SCHEMAS[task["model"]], st.just(task))
+        asking = published_sizes(rule).map(
+            lambda size: {**task, "width": size[0], "height": size[1]})
+        return invalid_tasks(schemas.MODEL_SCHEMAS[task["model"]], asking,
+                             {("width",): _size_violations("width", rule),
+                              ("height",): _size_violations("height", rule)})
+
+    return image_tasks(models).flatmap(broken)
+
+
+def _size_violations(name: str, rule: image_sizes.ImageSizes,
+                     ) -> list[st.SearchStrategy[Violation]]:
+    """A width (or height) of the wrong type, and one making a size the model does not make:
+    the task asks a size it makes, so breaking one side alone gives a size it does not."""
+    allowed = rule.listed or None
+    wrong = wrong_types("integer").map(
+        lambda value: Violation((name,), value, code_for((name,), "invalid")))
+    unmade = unmade_sides(rule, 0 if name == "width" else 1).map(lambda side: Violation(
+        (name,), side, "unsupportedDimensions", allowed, reported="width"))
+    return [wrong, unmade]
 
 
 # --- upscale --------------------------------------------------------------------------------

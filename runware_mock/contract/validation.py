@@ -18,7 +18,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
-from runware_mock.contract import absent_nulls, enum_case, model_catalog, schemas
+from runware_mock.contract import absent_nulls, enum_case, image_sizes, model_catalog, schemas
 from runware_mock.contract.errors import ApiError, error
 
 # Error codes spell acronyms in capitals, as Runware does (invalidTaskUUID, invalidWebhookURL).
@@ -65,11 +65,15 @@ def check_task(task: Any, index: int = 0, most_errors: int = MOST_ERRORS,
     # its schema.
     task = enum_case.canonical(schema_name, absent_nulls.without_nulls(schema_name, task))
     schema = schemas.inlined(schema_name)
-    judged = _with_listed_model(task, schema)
+    # A model with published sizes has its width and height judged by them, not the schema.
+    judged = _with_listed_model(image_sizes.schema_stand_in(task), schema)
     if len(task) > len(schema.get("properties", {})) or not schemas.is_valid(schema_name, judged):
         checked = _errors_against(schema_name, judged, scope, most_errors)
         if checked.errors:
             return dataclasses.replace(checked, task=task)
+    unmade = image_sizes.refusal(task, scope)
+    if unmade is not None:
+        return Checked(task, [unmade])
     return Checked(_safety_mode_default(apply_defaults(schema, task), task))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runware_mock.contract import model_catalog
+from runware_mock.contract import image_sizes, model_catalog
 from runware_mock.contract.errors import ApiRefusal, error
 from runware_mock.contract.request_types import ImageInferenceRequest
 from runware_mock.engine.lifecycle import Expiry, Generation, Produced
@@ -29,8 +29,6 @@ from runware_mock.media.facade import Media
 from runware_mock.media.placeholder import Picture
 from runware_mock.protocol.envelope import Reply
 
-# The size of a model whose width and height are optional, when the request gives neither.
-DEFAULT_SIZE = (1024, 1024)
 # How much of the generated colours covers a seed image when the request says nothing.
 DEFAULT_STRENGTH = 0.8
 SEEDS = 2**32
@@ -76,8 +74,8 @@ class ImageWork:
 
     async def produce(self, generation: Generation, expiry: Expiry) -> Produced:
         request = self._request
-        width, height = request.get("width", DEFAULT_SIZE[0]), request.get("height",
-                                                                            DEFAULT_SIZE[1])
+        # Without a size, the model's default: the first it publishes (contract/image_sizes).
+        width, height = image_sizes.output_size(request)
         seed = ((request["seed"] + generation.index) % SEEDS if "seed" in request
                 else generation.seed)
         picture = Picture(width, height, request["outputFormat"], request["outputQuality"],
