@@ -121,6 +121,21 @@ def test_midjourney_takes_its_settings_and_others_refuse_them() -> None:
         "mismatchProviderSettingsProvider", "providerSettings.midjourney")
 
 
+# The fixed set of the Midjourney provider page, as deankerr/ig notes/providers/midjourney.md
+# copies it: 1:1, 4:3 and 3:4, 3:2 and 2:3, 16:9 and 9:16, 21:9.
+MIDJOURNEY = ["1024x1024", "1232x928", "928x1232", "1344x896", "896x1344", "1456x816",
+              "816x1456", "1680x720"]
+
+
+def test_the_three_midjourney_models_make_the_pages_sizes_only() -> None:
+    for air in ("midjourney:1@1", "midjourney:2@1", "midjourney:3@1"):
+        for size in MIDJOURNEY:
+            width, height = map(int, size.split("x"))
+            assert errors_of(task(air, width=width, height=height)) == [], (air, size)
+        (problem,) = errors_of(task(air, width=720, height=1680))
+        assert problem[:2] == ("unsupportedDimensions", "width")
+
+
 @settings(max_examples=40, suppress_health_check=list(HealthCheck), deadline=None)
 @given(task=si.image_tasks(st.sampled_from(["openai:2@3", "bfl:3@1", "openai:gpt-image@2"])))
 def test_the_valid_strategies_draw_only_sizes_the_model_makes(task: dict[str, Any]) -> None:
