@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from runware_mock.contract import enum_case, schemas
+from runware_mock.contract import enum_case, image_sizes, schemas
 from runware_mock.contract import strategies as rs
 from runware_mock.contract.schema_strategies import Violation, violations
 from runware_mock.contract.schemas import variants
@@ -37,8 +37,10 @@ def test_valid_tasks_pass_validation(name: str) -> None:
     @FAST
     @given(rs.valid_tasks(name))
     def accepted(task: dict[str, Any]) -> None:
-        # The schema judges a case-insensitive enum as its canonical spelling (enum_case).
-        assert schemas.is_valid(name, enum_case.canonical(name, task)), task
+        # The schema judges a case-insensitive enum as its canonical spelling (enum_case), and
+        # a model's published sizes stand in for its width and height (image_sizes).
+        judged = image_sizes.schema_stand_in(enum_case.canonical(name, task))
+        assert schemas.is_valid(name, judged), task
         assert check_task(task).errors == [], task
 
     accepted()

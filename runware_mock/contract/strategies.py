@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from hypothesis import strategies as st
 
-from runware_mock.contract import absent_nulls, model_catalog, schemas
+from runware_mock.contract import absent_nulls, image_sizes, model_catalog, schemas
 from runware_mock.contract.samples import (
     AUDIO_LIMITS,
     IMAGE_FORMATS,
@@ -49,6 +49,7 @@ from runware_mock.contract.schema_strategies import (
     Overrides,
     Path,
     Violation,
+    code_for,
     valid_values,
     violations,
     wrong_types,
@@ -147,14 +148,51 @@ def valid_tasks(schema_name: str, overrides: Overrides | None = None,
     """Tasks the request schema ``schema_name`` accepts: every optional field present or not,
     within its bounds. ``overrides`` gives the values of some fields (by path); the optional
     fields named in ``without`` are left out. The model of a family's schema is one of the
-    catalog's models of that family (the catalog's rule)."""
-    family = [air for air, schema in schemas.MODEL_SCHEMAS.items() if schema == schema_name]
+    catalog's models of that family (the catalog's rule), and a model that makes only the sizes
+    its page publishes asks one of them, or none (``contract/image_sizes.py``)."""
+    family = _family(schema_name)
     chosen = {("model",): st.sampled_from(family)} if family else {}
     schema = schemas.inlined(schema_name)
     kept = {name: prop for name, prop in schema["properties"].items()
             if name not in without or name in schema.get("required", ())}
-    return valid_values({**schema, "properties": kept}, (), {**chosen, **(overrides or {})},
-                        FORMATS)
+    drawn = valid_values({**schema, "properties": kept}, (), {**chosen, **(overrides or {})},
+                         FORMATS)
+    return drawn.flatmap(_made_size) if _has_sized_models(schema_name) else drawn
+
+
+def _family(schema_name: str) -> list[str]:
+    return [air for air, schema in schemas.MODEL_SCHEMAS.items() if schema == schema_name]
+
+
+def _has_sized_models(schema_name: str) -> bool:
+    return any(image_sizes.sizes_of(air) for air in _family(schema_name))
+
+
+# A drawn size stays at most this many pixels where the model makes one that small (a 4K size
+# of a list takes a test long to draw): the sizes below it are drawn, the others never.
+MOST_DRAWN_PIXELS = 2048 * 2048
+
+
+def _made_size(task: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """The task as drawn, or, for a model with published sizes, asking one of them or none
+    (the model's default)."""
+    rule = image_sizes.sizes_of(task.get("model"))
+    if rule is None:
+        return st.just(task)
+    bare = {name: value for name, value in task.items() if name not in ("width", "height")}
+    return st.tuples(st.booleans(), published_sizes(rule)).map(
+        lambda pair: {**bare, "width": pair[1][0], "height": pair[1][1]} if pair[0] else bare)
+
+
+def published_sizes(rule: image_sizes.ImageSizes) -> st.SearchStrategy[tuple[int, int]]:
+    """A size the model makes, at most ``MOST_DRAWN_PIXELS`` where it makes one that small."""
+    if rule.sizes:
+        small = [size for size in rule.sizes if size[0] * size[1] <= MOST_DRAWN_PIXELS]
+        return st.sampled_from(small or [min(rule.sizes, key=lambda size: size[0] * size[1])])
+    top = rule.least + (min(rule.most, 2048) - rule.least) // rule.step * rule.step
+    side = st.integers(0, (top - rule.least) // rule.step).map(
+        lambda steps: rule.least + steps * rule.step)
+    return st.tuples(side, side)
 
 
 def invalid_tasks(schema_name: str, valid: st.SearchStrategy[dict[str, Any]] | None = None,
@@ -171,13 +209,25 @@ def task_violations(schema_name: str, special: Special | None = None,
                     ) -> list[st.SearchStrategy[Violation]]:
     """One strategy per way ``invalid_tasks`` breaks a task of ``schema_name``."""
     task_type = schemas.task_type_names(schema_name)[0]
-    rules = {**dispatch_violations(task_type), **(special or {})}
+    rules = {**dispatch_violations(task_type), **_size_types_only(schema_name), **(special or {})}
     schema = schemas.inlined(schema_name)
     found = violations(schema, (), _PATTERN_MISSES, rules)
     if absent_nulls.applies(schema):
         # A null member is an absent one there: no way to break a task.
         return [way.filter(_sets_no_null) for way in found]
     return found
+
+
+def _size_types_only(schema_name: str) -> Special:
+    """Where some models of the schema make only their published sizes, which error an
+    out-of-range width or height gets depends on the model (``unsupportedDimensions`` for
+    those, the schema's bound for the others): only a wrong type is the same error for all.
+    ``strategies_images.invalid_image_tasks`` breaks each model's sizes by its own rule."""
+    if not _has_sized_models(schema_name):
+        return {}
+    return {(name,): [wrong_types("integer").map(
+        lambda value, name=name: Violation((name,), value, code_for((name,), "invalid")))]
+        for name in ("width", "height")}
 
 
 def _sets_no_null(violation: Violation) -> bool:

@@ -24,6 +24,7 @@ from runware_mock.contract.schema_strategies import Violation, code_for, wrong_t
 from runware_mock.contract.strategies import (
     InvalidCase,
     invalid_tasks,
+    published_sizes,
     valid_tasks,
 )
 
@@ -46,9 +47,7 @@ def image_tasks(models: st.SearchStrategy[str] | None = None,
     def of_model(model: str) -> st.SearchStrategy[dict[str, Any]]:
         overrides = {("model",): st.just(model), ("deliveryMethod",): st.just("sync"),
                      ("numberResults",): st.integers(1, most_results)}
-        tasks = valid_tasks(schemas.MODEL_SCHEMAS[model], overrides, LEFT_OUT).map(_sized)
-        rule = image_sizes.sizes_of(model)
-        return tasks if rule is None else tasks.flatmap(lambda task: _published_size(task, rule))
+        return valid_tasks(schemas.MODEL_SCHEMAS[model], overrides, LEFT_OUT).map(_sized)
 
     return (models or st.sampled_from(IMAGE_MODELS)).flatmap(of_model)
 
@@ -58,31 +57,6 @@ def _sized(task: dict[str, Any]) -> dict[str, Any]:
     if "width" in task and "height" in task:
         return task
     return {name: value for name, value in task.items() if name not in ("width", "height")}
-
-
-# A drawn size stays at most this many pixels where the model makes one that small (a 4K size
-# of a list takes a test long to draw): the sizes below it are drawn, the others never.
-MOST_DRAWN_PIXELS = 2048 * 2048
-
-
-def _published_size(task: dict[str, Any], rule: image_sizes.ImageSizes,
-                    ) -> st.SearchStrategy[dict[str, Any]]:
-    """A model with published sizes makes one of them (contract/image_sizes.py): the task asks
-    one, or none (the model's default). Its invalid cases break the size, so it always asks."""
-    bare = {name: value for name, value in task.items() if name not in ("width", "height")}
-    return st.tuples(st.booleans(), published_sizes(rule)).map(
-        lambda pair: {**bare, "width": pair[1][0], "height": pair[1][1]} if pair[0] else bare)
-
-
-def published_sizes(rule: image_sizes.ImageSizes) -> st.SearchStrategy[tuple[int, int]]:
-    """A size the model makes, at most ``MOST_DRAWN_PIXELS`` where it makes one that small."""
-    if rule.sizes:
-        small = [size for size in rule.sizes if size[0] * size[1] <= MOST_DRAWN_PIXELS]
-        return st.sampled_from(small or [min(rule.sizes, key=lambda size: size[0] * size[1])])
-    top = rule.least + (min(rule.most, 2048) - rule.least) // rule.step * rule.step
-    side = st.integers(0, (top - rule.least) // rule.step).map(
-        lambda steps: rule.least + steps * rule.step)
-    return st.tuples(side, side)
 
 
 def unmade_sides(rule: image_sizes.ImageSizes, index: int) -> st.SearchStrategy[int]:
