@@ -49,7 +49,7 @@ def image_tasks(models: st.SearchStrategy[str] | None = None,
                      ("numberResults",): st.integers(1, most_results)}
         return valid_tasks(schemas.MODEL_SCHEMAS[model], overrides, LEFT_OUT).map(_sized)
 
-    return (models or st.sampled_from(IMAGE_MODELS)).flatmap(of_model)
+    return (models if models is not None else st.sampled_from(IMAGE_MODELS)).flatmap(of_model)
 
 
 def _sized(task: dict[str, Any]) -> dict[str, Any]:
