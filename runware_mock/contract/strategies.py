@@ -157,15 +157,15 @@ def valid_tasks(schema_name: str, overrides: Overrides | None = None,
             if name not in without or name in schema.get("required", ())}
     drawn = valid_values({**schema, "properties": kept}, (), {**chosen, **(overrides or {})},
                          FORMATS)
-    return drawn.flatmap(_made_size) if _has_sized_models(schema_name) else drawn
+    return drawn.flatmap(_made_size) if _any_sized(family) else drawn
 
 
 def _family(schema_name: str) -> list[str]:
     return [air for air, schema in schemas.MODEL_SCHEMAS.items() if schema == schema_name]
 
 
-def _has_sized_models(schema_name: str) -> bool:
-    return any(image_sizes.sizes_of(air) for air in _family(schema_name))
+def _any_sized(airs: list[str]) -> bool:
+    return any(image_sizes.sizes_of(air) for air in airs)
 
 
 # A drawn size stays at most this many pixels where the model makes one that small (a 4K size
@@ -223,7 +223,7 @@ def _size_types_only(schema_name: str) -> Special:
     out-of-range width or height gets depends on the model (``unsupportedDimensions`` for
     those, the schema's bound for the others): only a wrong type is the same error for all.
     ``strategies_images.invalid_image_tasks`` breaks each model's sizes by its own rule."""
-    if not _has_sized_models(schema_name):
+    if not _any_sized(_family(schema_name)):
         return {}
     return {(name,): [wrong_types("integer").map(
         lambda value, name=name: Violation((name,), value, code_for((name,), "invalid")))]
